@@ -1,0 +1,354 @@
+//! Lock classes: the nodes of the dependency graph.
+//!
+//! As in the kernel, dependencies are recorded between *classes*, not between lock instances:
+//! every lock created at one source location (or with one static key, or one name) shares a
+//! class, so an inversion between two instances is found even when the run only ever saw other
+//! instances of the same two classes in the opposite order.
+
+use std::panic::Location;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+
+/// A named static lock-class key, like the kernel's `struct lock_class_key`.
+///
+/// Every lock made with [`Mutex::with_class`](crate::Mutex::with_class) (or the same constructor
+/// of any other lock type) and the same key belongs to one class, whatever its creation site.
+///
+/// ```
+/// use lockdep_core::{LockClass, Mutex};
+///
+/// static PCPU_ALLOC: LockClass = LockClass::new("pcpu_alloc_mutex");
+/// static ALLOC_LOCK: Mutex<u32> = Mutex::with_class(&PCPU_ALLOC, 0);
+///
+/// *ALLOC_LOCK.lock() += 1;
+/// assert_eq!(PCPU_ALLOC.name(), "pcpu_alloc_mutex");
+/// ```
+pub struct LockClass {
+    name: &'static str,
+    /// Index in the class registry plus one; 0 until the class is first used.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    id: AtomicU32,
+}
+
+impl LockClass {
+    /// A class key with a human-readable name (the name shown in reports).
+    pub const fn new(name: &'static str) -> Self {
+        LockClass {
+            name,
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            id: AtomicU32::new(0),
+        }
+    }
+
+    /// The name given to [`LockClass::new`].
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl std::fmt::Debug for LockClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LockClass").field(&self.name).finish()
+    }
+}
+
+/// Where a lock instance takes its class from; stored in every instrumented lock.
+///
+/// With the checks compiled out this is a zero-sized type, so a lock costs exactly what the
+/// lock underneath costs.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[derive(Clone, Copy)]
+pub(crate) struct ClassCell;
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+impl ClassCell {
+    pub(crate) const fn from_key(_: &'static LockClass) -> Self {
+        ClassCell
+    }
+    pub(crate) const fn from_site(_: &'static Location<'static>) -> Self {
+        ClassCell
+    }
+    pub(crate) fn from_name(_: &str) -> Self {
+        ClassCell
+    }
+}
+
+/// Where a lock instance takes its class from, resolved lazily on first acquisition.
+///
+/// One pointer wide. Its low bits say what it points at: `SITE` marks a creation site that is
+/// not yet interned to a class (a `const fn` cannot intern), `SEEN` marks a class pointer whose
+/// instance has already been counted and whose class is registered, which is the state the hot
+/// path wants to find.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) struct ClassCell(AtomicPtr<()>);
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+const SITE: usize = 1;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+const SEEN: usize = 2;
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+impl ClassCell {
+    pub(crate) const fn from_key(key: &'static LockClass) -> Self {
+        ClassCell(AtomicPtr::new(key as *const LockClass as *mut ()))
+    }
+
+    pub(crate) const fn from_site(site: &'static Location<'static>) -> Self {
+        let ptr = site as *const Location<'static> as *mut ();
+        ClassCell(AtomicPtr::new(ptr.wrapping_byte_add(SITE)))
+    }
+
+    pub(crate) fn from_name(name: &str) -> Self {
+        ClassCell::from_key(registry::intern_name(name))
+    }
+
+    /// The class of this instance, registering it (and counting the instance) on first use.
+    #[inline]
+    pub(crate) fn resolve(&self) -> Option<ClassId> {
+        let ptr = self.0.load(Ordering::Acquire);
+        if ptr.addr() & (SITE | SEEN) == SEEN {
+            // SAFETY: a SEEN-tagged pointer is always a `&'static LockClass` with the tag added.
+            let class = unsafe { &*(ptr.wrapping_byte_sub(SEEN) as *const LockClass) };
+            return Some(ClassId(class.id.load(Ordering::Relaxed)));
+        }
+        self.resolve_slow(ptr)
+    }
+
+    #[cold]
+    fn resolve_slow(&self, ptr: *mut ()) -> Option<ClassId> {
+        let class: &'static LockClass = if ptr.addr() & SITE != 0 {
+            // SAFETY: a SITE-tagged pointer was made from a `&'static Location` in `from_site`.
+            let site = unsafe { &*(ptr.wrapping_byte_sub(SITE) as *const Location<'static>) };
+            registry::intern_site(site)
+        } else {
+            // SAFETY: an untagged pointer was made from a `&'static LockClass` in `from_key`.
+            unsafe { &*(ptr as *const LockClass) }
+        };
+        let id = registry::register(class)?;
+        registry::count_instance(id);
+        let tagged = (class as *const LockClass as *mut ()).wrapping_byte_add(SEEN);
+        // Losing this race to another thread only counts the instance twice.
+        self.0.store(tagged, Ordering::Release);
+        Some(id)
+    }
+
+    /// The class name without registering anything (for messages about a lock that is not
+    /// tracked).
+    pub(crate) fn describe(&self) -> String {
+        let ptr = self.0.load(Ordering::Acquire);
+        if ptr.addr() & SITE != 0 {
+            // SAFETY: see `resolve_slow`.
+            let site = unsafe { &*(ptr.wrapping_byte_sub(SITE) as *const Location<'static>) };
+            return site_name(site);
+        }
+        let untagged = ptr.wrapping_byte_sub(ptr.addr() & SEEN);
+        // SAFETY: an untagged (or SEEN-tagged, tag removed) pointer is a `&'static LockClass`.
+        unsafe { &*(untagged as *const LockClass) }.name.to_string()
+    }
+}
+
+/// The class name of a creation-site class: `file:line:col`, as the kernel names a class after
+/// its key's symbol.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+fn site_name(site: &Location<'_>) -> String {
+    format!("{}:{}:{}", site.file(), site.line(), site.column())
+}
+
+/// A registered class: a small integer, so held-lock entries and graph keys stay compact.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ClassId(pub(crate) u32);
+
+/// How many nesting levels (`lock_nested(subclass)`) one class may have, as in the kernel.
+pub const MAX_SUBCLASSES: u32 = 8;
+
+/// A graph node: a class at one nesting level, packed as `class << 3 | subclass`.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct NodeKey(pub(crate) u32);
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+impl NodeKey {
+    pub(crate) fn new(class: ClassId, subclass: u32) -> Self {
+        debug_assert!(subclass < MAX_SUBCLASSES);
+        NodeKey((class.0 << 3) | subclass)
+    }
+    pub(crate) fn class(self) -> ClassId {
+        ClassId(self.0 >> 3)
+    }
+    pub(crate) fn subclass(self) -> u32 {
+        self.0 & 7
+    }
+    /// The name used in reports: the class name, with `/N` for a nonzero subclass as the kernel
+    /// writes it.
+    pub(crate) fn name(self) -> String {
+        let base = registry::name(self.class());
+        match self.subclass() {
+            0 => base.to_string(),
+            n => format!("{base}/{n}"),
+        }
+    }
+}
+
+/// Panics with a clear message when a subclass is out of range (a misuse, not a finding).
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[track_caller]
+pub(crate) fn check_subclass(subclass: u32, class: &ClassCell) {
+    if subclass >= MAX_SUBCLASSES {
+        panic!(
+            "lockdep: subclass {subclass} of lock class `{}` is out of range: at most {} nesting \
+             levels (0..={}) are allowed per class",
+            class.describe(),
+            MAX_SUBCLASSES,
+            MAX_SUBCLASSES - 1
+        );
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) mod registry {
+    //! The global class table. Written only when a class is first used; read only to name
+    //! classes in reports and statistics, so its lock is never on the hot path.
+
+    use super::{site_name, ClassId, LockClass};
+    use dashmap::DashMap;
+    use once_cell::sync::Lazy;
+    use parking_lot::RwLock;
+    use std::panic::Location;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// Most classes the table holds (the kernel's MAX_LOCKDEP_KEYS is 8191).
+    pub const MAX_CLASSES: usize = 1 << 16;
+
+    pub(crate) struct ClassInfo {
+        pub(crate) name: &'static str,
+        pub(crate) instances: AtomicUsize,
+    }
+
+    static CLASSES: Lazy<RwLock<Vec<ClassInfo>>> = Lazy::new(|| {
+        // Index 0 is reserved so that a zero id means "not registered".
+        RwLock::new(vec![ClassInfo {
+            name: "<none>",
+            instances: AtomicUsize::new(0),
+        }])
+    });
+    static SITES: Lazy<DashMap<Location<'static>, &'static LockClass>> = Lazy::new(DashMap::new);
+    static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
+    static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
+
+    /// The class of a creation site, created (and leaked, once per site) on first use.
+    pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClass {
+        *SITES.entry(*site).or_insert_with(|| {
+            let name: &'static str = Box::leak(site_name(site).into_boxed_str());
+            Box::leak(Box::new(LockClass::new(name)))
+        })
+    }
+
+    /// The class of an explicit name: one class per distinct name, process-wide.
+    pub(crate) fn intern_name(name: &str) -> &'static LockClass {
+        if let Some(class) = NAMES.get(name) {
+            return *class;
+        }
+        let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+        *NAMES
+            .entry(name)
+            .or_insert_with(|| Box::leak(Box::new(LockClass::new(name))))
+    }
+
+    /// Gives `class` its id, or `None` when the table is full (the lock then goes unchecked and
+    /// a one-time message says so).
+    pub(crate) fn register(class: &'static LockClass) -> Option<ClassId> {
+        let id = class.id.load(Ordering::Acquire);
+        if id != 0 {
+            return Some(ClassId(id));
+        }
+        let mut classes = CLASSES.write();
+        let id = class.id.load(Ordering::Acquire);
+        if id != 0 {
+            return Some(ClassId(id));
+        }
+        if classes.len() >= MAX_CLASSES {
+            drop(classes);
+            if !FULL_REPORTED.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "lockdep: the class table is full ({MAX_CLASSES} classes); locks of new \
+                     classes (first: `{}`) are not checked from now on",
+                    class.name
+                );
+            }
+            return None;
+        }
+        classes.push(ClassInfo {
+            name: class.name,
+            instances: AtomicUsize::new(0),
+        });
+        let id = (classes.len() - 1) as u32;
+        class.id.store(id, Ordering::Release);
+        Some(ClassId(id))
+    }
+
+    pub(crate) fn count_instance(id: ClassId) {
+        if let Some(info) = CLASSES.read().get(id.0 as usize) {
+            info.instances.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn name(id: ClassId) -> &'static str {
+        CLASSES.read().get(id.0 as usize).map_or("<unknown>", |c| c.name)
+    }
+
+    pub(crate) fn instances(id: ClassId) -> usize {
+        CLASSES
+            .read()
+            .get(id.0 as usize)
+            .map_or(0, |c| c.instances.load(Ordering::Relaxed))
+    }
+
+    /// Registered classes (not counting the reserved slot).
+    pub(crate) fn count() -> usize {
+        CLASSES.read().len() - 1
+    }
+}
+
+#[cfg(all(test, any(debug_assertions, feature = "release-checks")))]
+mod tests {
+    use super::*;
+
+    static KEY: LockClass = LockClass::new("class-test-key");
+
+    #[test]
+    fn static_key_resolves_to_one_id() {
+        let a = ClassCell::from_key(&KEY);
+        let b = ClassCell::from_key(&KEY);
+        assert_eq!(a.resolve(), b.resolve());
+        assert_eq!(registry::name(a.resolve().unwrap()), "class-test-key");
+    }
+
+    #[test]
+    fn sites_and_names_intern() {
+        let here = Location::caller();
+        let a = ClassCell::from_site(here);
+        let b = ClassCell::from_site(here);
+        assert_eq!(a.resolve(), b.resolve());
+        let name = registry::name(a.resolve().unwrap());
+        assert!(name.ends_with(&format!(":{}:{}", here.line(), here.column())), "{name}");
+
+        let x = ClassCell::from_name("class-test-name");
+        let y = ClassCell::from_name(&String::from("class-test-name"));
+        assert_eq!(x.resolve(), y.resolve());
+        assert_ne!(x.resolve(), a.resolve());
+    }
+
+    #[test]
+    fn node_keys_pack_class_and_subclass() {
+        let node = NodeKey::new(ClassId(12345), 7);
+        assert_eq!(node.class(), ClassId(12345));
+        assert_eq!(node.subclass(), 7);
+    }
+
+    #[test]
+    #[should_panic(expected = "subclass 8 of lock class `class-test-key` is out of range")]
+    fn subclass_out_of_range_panics() {
+        check_subclass(8, &ClassCell::from_key(&KEY));
+    }
+}

@@ -1,0 +1,185 @@
+//! `Condvar` for [`crate::Mutex`], with `parking_lot`'s API.
+//!
+//! While a thread waits, the mutex is released, so it is *not* on the thread's held-lock stack;
+//! when the wait returns, the mutex is taken again and that re-acquisition is validated like any
+//! other (locks still held from before the wait now come before it).
+
+use crate::MutexGuard;
+use std::time::{Duration, Instant};
+
+/// Whether a timed wait returned because its timeout elapsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
+
+impl WaitTimeoutResult {
+    /// True if the wait ended because the timeout elapsed.
+    pub fn timed_out(self) -> bool {
+        self.0
+    }
+}
+
+/// A condition variable for [`crate::Mutex`].
+///
+/// ```
+/// use lockdep_core::{Condvar, Mutex};
+/// use std::sync::Arc;
+///
+/// let pair = Arc::new((Mutex::new(false), Condvar::new()));
+/// let pair2 = Arc::clone(&pair);
+/// std::thread::spawn(move || {
+///     *pair2.0.lock() = true;
+///     pair2.1.notify_one();
+/// });
+/// let mut ready = pair.0.lock();
+/// pair.1.wait_while(&mut ready, |ready| !*ready);
+/// assert!(*ready);
+/// ```
+pub struct Condvar {
+    cv: parking_lot::Condvar,
+    /// `parking_lot::Condvar` only parks on its own mutex guards, and ours are `lock_api`
+    /// guards over the instrumented raw lock. A waiter holds this internal lock from before it
+    /// releases the user's mutex until it is parked, and a notifier takes it, so no wake-up is
+    /// lost between the release and the park.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    wait_lock: parking_lot::Mutex<()>,
+}
+
+impl Condvar {
+    /// A new condition variable.
+    pub const fn new() -> Self {
+        Condvar {
+            cv: parking_lot::Condvar::new(),
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            wait_lock: parking_lot::const_mutex(()),
+        }
+    }
+
+    /// Wakes one waiting thread; returns whether one was woken.
+    #[inline]
+    pub fn notify_one(&self) -> bool {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        let _order = self.wait_lock.lock();
+        self.cv.notify_one()
+    }
+
+    /// Wakes every waiting thread; returns how many were woken.
+    #[inline]
+    pub fn notify_all(&self) -> usize {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        let _order = self.wait_lock.lock();
+        self.cv.notify_all()
+    }
+
+    /// Releases the guard's mutex, waits for a notification (or a spurious wake-up) and takes
+    /// the mutex again.
+    #[track_caller]
+    pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
+        self.wait_inner(guard, None);
+    }
+
+    /// Like [`wait`](Self::wait), giving up after `timeout`.
+    #[track_caller]
+    pub fn wait_for<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, timeout: Duration) -> WaitTimeoutResult {
+        self.wait_inner(guard, Instant::now().checked_add(timeout))
+    }
+
+    /// Like [`wait`](Self::wait), giving up at `deadline`.
+    #[track_caller]
+    pub fn wait_until<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Instant) -> WaitTimeoutResult {
+        self.wait_inner(guard, Some(deadline))
+    }
+
+    /// Waits while `condition` holds for the protected data.
+    #[track_caller]
+    pub fn wait_while<T: ?Sized, F>(&self, guard: &mut MutexGuard<'_, T>, mut condition: F)
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        while condition(&mut *guard) {
+            self.wait(guard);
+        }
+    }
+
+    /// Waits while `condition` holds, giving up after `timeout`; the result says whether it
+    /// timed out (with the condition still true).
+    #[track_caller]
+    pub fn wait_while_for<T: ?Sized, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        condition: F,
+        timeout: Duration,
+    ) -> WaitTimeoutResult
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_while_until(guard, condition, deadline),
+            None => {
+                self.wait_while(guard, condition);
+                WaitTimeoutResult(false)
+            }
+        }
+    }
+
+    /// Waits while `condition` holds, giving up at `deadline`.
+    #[track_caller]
+    pub fn wait_while_until<T: ?Sized, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        mut condition: F,
+        deadline: Instant,
+    ) -> WaitTimeoutResult
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        while condition(&mut *guard) {
+            if self.wait_until(guard, deadline).timed_out() {
+                return WaitTimeoutResult(condition(&mut *guard));
+            }
+        }
+        WaitTimeoutResult(false)
+    }
+
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    fn wait_inner<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Option<Instant>) -> WaitTimeoutResult {
+        // SAFETY: the guard proves this thread holds the mutex; we release it and take it again
+        // before returning, so the guard is valid again when the caller gets it back.
+        let raw = unsafe { lock_api::MutexGuard::mutex(guard).raw() };
+        let mut order = self.wait_lock.lock();
+        let entry = raw.unlock_for_wait();
+        let timed_out = match deadline {
+            Some(deadline) => self.cv.wait_until(&mut order, deadline).timed_out(),
+            None => {
+                self.cv.wait(&mut order);
+                false
+            }
+        };
+        drop(order);
+        raw.relock_after_wait(entry);
+        WaitTimeoutResult(timed_out)
+    }
+
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[inline]
+    fn wait_inner<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Option<Instant>) -> WaitTimeoutResult {
+        match deadline {
+            Some(deadline) => WaitTimeoutResult(self.cv.wait_until(guard, deadline).timed_out()),
+            None => {
+                self.cv.wait(guard);
+                WaitTimeoutResult(false)
+            }
+        }
+    }
+}
+
+impl Default for Condvar {
+    fn default() -> Self {
+        Condvar::new()
+    }
+}
+
+impl std::fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Condvar { .. }")
+    }
+}

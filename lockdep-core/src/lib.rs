@@ -1,0 +1,307 @@
+//! # lockdep for Rust
+//!
+//! A lock-order validator in the spirit of the Linux kernel's
+//! [lockdep](https://docs.kernel.org/locking/lockdep-design.html): swap your `parking_lot` or
+//! `std::sync` locks for these, run your program or tests once, and every lock-order inversion
+//! that *could* deadlock is reported — with the chain of lock classes, the backtrace where each
+//! dependency was first seen, and the kernel's "possible unsafe locking scenario" — even though
+//! no thread ever blocked.
+//!
+//! ```
+//! use lockdep_core::{capture, Mutex, ReportKind};
+//!
+//! let accounts = Mutex::named("accounts", ());
+//! let audit_log = Mutex::named("audit_log", ());
+//!
+//! let reports = capture(|| {
+//!     // One code path takes accounts, then audit_log...
+//!     {
+//!         let _a = accounts.lock();
+//!         let _l = audit_log.lock();
+//!     }
+//!     // ...another, much later, the other way round. Nothing hangs in this run,
+//!     // but two threads doing this at once would.
+//!     let _l = audit_log.lock();
+//!     let _a = accounts.lock();
+//! });
+//! # #[cfg(debug_assertions)] {
+//! assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
+//! assert_eq!(reports[0].classes(), ["accounts", "audit_log"]);
+//! # }
+//! ```
+//!
+//! ## Classes
+//! Dependencies are recorded between *lock classes*, not instances: a lock's class is its
+//! creation site ([`Mutex::new`] is `#[track_caller]`), a static [`LockClass`] key
+//! ([`Mutex::with_class`]) or a name ([`Mutex::named`]). So an inversion is found even when the
+//! two orders were taken hours apart, on different threads, on different instances.
+//!
+//! ## Any raw lock
+//! Every lock type is `lock_api`'s typed layer over [`raw::Checked<R>`], which instruments any
+//! `lock_api` raw lock. [`generic`] has the typed layers for any `R`; the crate root has them for
+//! `parking_lot`, and [`sync`] has the `std::sync` API.
+//!
+//! ## Turning it off
+//! Checking is compiled in when `debug_assertions` is on or the feature `release-checks` is
+//! enabled. Otherwise every type is the plain lock underneath, with the same size and speed, and
+//! the query functions answer as if nothing were tracked.
+//!
+//! The rules the validator enforces, each with the test that proves it, are in `DESIGN.md`.
+
+#![warn(missing_docs)]
+
+mod access;
+mod class;
+mod condvar;
+mod mode;
+mod mutex;
+pub mod raw;
+mod remutex;
+mod report;
+mod rwlock;
+mod stats;
+pub mod sync;
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod graph;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod held;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod trace;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod validator;
+
+pub use class::{LockClass, MAX_SUBCLASSES};
+pub use condvar::{Condvar, WaitTimeoutResult};
+pub use mode::{capture, capture_with, clear_handler, mode, set_handler, set_mode, Mode};
+pub use report::{Report, ReportKind};
+pub use stats::{stats, Stats};
+
+#[cfg(feature = "macros")]
+pub use lockdep_macros::*;
+
+/// Most locks one thread may hold with all of them tracked (the kernel's MAX_LOCK_DEPTH).
+pub const MAX_LOCK_DEPTH: usize = 48;
+
+/// Whether checking is compiled into this build (`debug_assertions` or `release-checks`).
+pub const CHECKS_COMPILED_IN: bool = cfg!(any(debug_assertions, feature = "release-checks"));
+
+/// The typed lock layers, generic over any `lock_api` raw lock.
+///
+/// ```
+/// // Check a spin lock, or any other `lock_api` raw mutex, the same way:
+/// type MyMutex<T> = lockdep_core::generic::Mutex<parking_lot::RawMutex, T>;
+/// let m: MyMutex<i32> = MyMutex::new(1);
+/// assert_eq!(*m.lock(), 1);
+/// ```
+pub mod generic {
+    pub use crate::mutex::{MappedMutexGuard, Mutex, MutexGuard};
+    pub use crate::remutex::{ReentrantMutex, ReentrantMutexGuard};
+    pub use crate::rwlock::{
+        MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
+        RwLockUpgradableReadGuard, RwLockWriteGuard,
+    };
+}
+
+/// A mutex checked by lockdep, over `parking_lot::RawMutex` (the `parking_lot::Mutex` API).
+pub type Mutex<T> = generic::Mutex<parking_lot::RawMutex, T>;
+/// Guard of [`Mutex`].
+pub type MutexGuard<'a, T> = generic::MutexGuard<'a, parking_lot::RawMutex, T>;
+/// Mapped guard of [`Mutex`].
+pub type MappedMutexGuard<'a, T> = generic::MappedMutexGuard<'a, parking_lot::RawMutex, T>;
+/// A reader-writer lock checked by lockdep, over `parking_lot::RawRwLock`.
+pub type RwLock<T> = generic::RwLock<parking_lot::RawRwLock, T>;
+/// Read guard of [`RwLock`].
+pub type RwLockReadGuard<'a, T> = generic::RwLockReadGuard<'a, parking_lot::RawRwLock, T>;
+/// Write guard of [`RwLock`].
+pub type RwLockWriteGuard<'a, T> = generic::RwLockWriteGuard<'a, parking_lot::RawRwLock, T>;
+/// Upgradable read guard of [`RwLock`].
+pub type RwLockUpgradableReadGuard<'a, T> =
+    generic::RwLockUpgradableReadGuard<'a, parking_lot::RawRwLock, T>;
+/// Mapped read guard of [`RwLock`].
+pub type MappedRwLockReadGuard<'a, T> = generic::MappedRwLockReadGuard<'a, parking_lot::RawRwLock, T>;
+/// Mapped write guard of [`RwLock`].
+pub type MappedRwLockWriteGuard<'a, T> =
+    generic::MappedRwLockWriteGuard<'a, parking_lot::RawRwLock, T>;
+/// A reentrant mutex checked by lockdep, over `parking_lot`'s raw mutex and thread ids.
+pub type ReentrantMutex<T> =
+    generic::ReentrantMutex<parking_lot::RawMutex, parking_lot::RawThreadId, T>;
+/// Guard of [`ReentrantMutex`].
+pub type ReentrantMutexGuard<'a, T> =
+    generic::ReentrantMutexGuard<'a, parking_lot::RawMutex, parking_lot::RawThreadId, T>;
+
+/// One lock instance, as the query functions see it. Obtained from [`TrackedLock`].
+#[derive(Clone, Copy)]
+pub struct LockInstance<'a> {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    addr: usize,
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    class: &'a class::ClassCell,
+    _lock: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'a> LockInstance<'a> {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    pub(crate) fn of_raw<R>(raw: &'a raw::Checked<R>) -> Self {
+        LockInstance::of_parts(raw.lock_ref().addr, raw.class_cell())
+    }
+
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    pub(crate) fn of_raw<R>(_: &'a R) -> Self {
+        LockInstance {
+            _lock: std::marker::PhantomData,
+        }
+    }
+
+    #[cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused_variables))]
+    pub(crate) fn of_parts(addr: usize, class: &'a class::ClassCell) -> Self {
+        LockInstance {
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            addr,
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            class,
+            _lock: std::marker::PhantomData,
+        }
+    }
+
+    /// The name of the lock's class (`"<unchecked>"` with the checks compiled out).
+    pub fn class_name(&self) -> String {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        return self.class.describe();
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        "<unchecked>".to_string()
+    }
+
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    fn lock_ref(&self) -> validator::LockRef<'a> {
+        validator::LockRef {
+            addr: self.addr,
+            class: self.class,
+        }
+    }
+}
+
+/// A lock the validator tracks: every lock type of this crate.
+pub trait TrackedLock {
+    /// The instance the query functions ask about.
+    fn lock_instance(&self) -> LockInstance<'_>;
+}
+
+impl<L: TrackedLock + ?Sized> TrackedLock for &L {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        (**self).lock_instance()
+    }
+}
+
+impl<L: TrackedLock + ?Sized> TrackedLock for std::sync::Arc<L> {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        (**self).lock_instance()
+    }
+}
+
+/// Whether the current thread holds `lock` (in any mode). Always `false` with the checks
+/// compiled out.
+///
+/// ```
+/// let m = lockdep_core::Mutex::new(());
+/// let guard = m.lock();
+/// # #[cfg(debug_assertions)]
+/// assert!(lockdep_core::is_held(&m));
+/// drop(guard);
+/// assert!(!lockdep_core::is_held(&m));
+/// ```
+pub fn is_held<L: TrackedLock + ?Sized>(lock: &L) -> bool {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    return validator::is_held(lock.lock_instance().addr);
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    {
+        let _ = lock;
+        false
+    }
+}
+
+/// Panics, naming the lock's class, unless the current thread holds `lock` (the kernel's
+/// `lockdep_assert_held`). Does nothing with the checks compiled out.
+#[track_caller]
+pub fn assert_held<L: TrackedLock + ?Sized>(lock: &L) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    if !is_held(lock) {
+        panic!(
+            "lockdep: lock of class `{}` is not held by this thread, but must be",
+            lock.lock_instance().class_name()
+        );
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = lock;
+}
+
+/// Panics, naming the lock's class, if the current thread holds `lock` (the kernel's
+/// `lockdep_assert_not_held`). Does nothing with the checks compiled out.
+#[track_caller]
+pub fn assert_not_held<L: TrackedLock + ?Sized>(lock: &L) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    if is_held(lock) {
+        panic!(
+            "lockdep: lock of class `{}` is held by this thread, but must not be",
+            lock.lock_instance().class_name()
+        );
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = lock;
+}
+
+/// Validates taking `lock` (exclusively) here, against the locks this thread holds, without
+/// taking it — the kernel's `might_lock`. Puts a rarely taken path's lock order under check on
+/// every run.
+///
+/// ```
+/// let cache = lockdep_core::Mutex::named("doc-might-cache", ());
+/// let db = lockdep_core::Mutex::named("doc-might-db", ());
+/// let _db = db.lock();
+/// // Only on a cache miss would this path take `cache`; check the order every time:
+/// lockdep_core::might_lock(&cache);
+/// ```
+#[track_caller]
+pub fn might_lock<L: TrackedLock + ?Sized>(lock: &L) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    might_lock_as(lock, access::Access::Write, std::panic::Location::caller());
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = lock;
+}
+
+/// Like [`might_lock`], for a fair read of a rwlock (`might_lock_read` in the kernel).
+#[track_caller]
+pub fn might_lock_read<L: TrackedLock + ?Sized>(lock: &L) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    might_lock_as(lock, access::Access::Read, std::panic::Location::caller());
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = lock;
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+fn might_lock_as<L: TrackedLock + ?Sized>(
+    lock: &L,
+    access: access::Access,
+    at: &'static std::panic::Location<'static>,
+) {
+    let instance = lock.lock_instance();
+    if let Some(acq) = validator::Acquisition::new(instance.lock_ref(), 0, access, Some(at)) {
+        validator::might_lock(&acq);
+    }
+}
+
+/// Class names of the locks the current thread holds, outermost first (empty with the checks
+/// compiled out). Handy in assertions and debugging output.
+pub fn held_locks() -> Vec<String> {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    return validator::held_classes();
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    Vec::new()
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! Support for `lockdep-macros`; not a public API.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    pub use crate::validator::held_count;
+}

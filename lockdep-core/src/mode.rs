@@ -1,0 +1,282 @@
+//! What happens to a report: the mode, the user handler, and `capture`.
+
+use crate::report::Report;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+use once_cell::sync::Lazy;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+use parking_lot::{Mutex as InternalMutex, RwLock as InternalRwLock};
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+use std::cell::RefCell;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+use std::sync::atomic::{AtomicU8, Ordering};
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+use std::sync::Arc;
+
+/// What the validator does with a finding when no [`capture`] scope or handler takes it.
+///
+/// The initial mode comes from the environment variable `LOCKDEP` (`panic`, `warn` or `off`),
+/// read once, at the first lock operation; [`set_mode`] overrides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Panic with the report's text (the default; what a test suite wants).
+    Panic,
+    /// Print the report to stderr (or to the `log` facade with the `log` feature) and go on.
+    /// Each distinct finding is printed once per process.
+    Warn,
+    /// Record no dependencies and report nothing. Locks are still tracked as held, so that
+    /// switching back on mid-run stays consistent, and an acquisition that is certain to hang
+    /// (a lock this thread already holds) still panics.
+    Off,
+}
+
+impl Mode {
+    fn parse(text: &str) -> Option<Mode> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "panic" => Some(Mode::Panic),
+            "warn" => Some(Mode::Warn),
+            "off" | "0" | "none" => Some(Mode::Off),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    /// Parses `panic`, `warn` or `off` (any case), as the `LOCKDEP` variable is parsed.
+    fn from_str(text: &str) -> Result<Mode, String> {
+        Mode::parse(text)
+            .ok_or_else(|| format!("unknown lockdep mode `{text}` (expected panic, warn or off)"))
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+const UNSET: u8 = u8::MAX;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+static MODE: AtomicU8 = AtomicU8::new(UNSET);
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+fn encode(mode: Mode) -> u8 {
+    match mode {
+        Mode::Panic => 0,
+        Mode::Warn => 1,
+        Mode::Off => 2,
+    }
+}
+
+/// Sets the mode for the whole process.
+///
+/// ```
+/// lockdep_core::set_mode(lockdep_core::Mode::Warn);
+/// assert_eq!(lockdep_core::mode(), lockdep_core::Mode::Warn);
+/// # lockdep_core::set_mode(lockdep_core::Mode::Panic);
+/// ```
+pub fn set_mode(mode: Mode) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    MODE.store(encode(mode), Ordering::Relaxed);
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = mode;
+}
+
+/// The current mode (with the checks compiled out: always [`Mode::Off`]).
+#[inline]
+pub fn mode() -> Mode {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        match MODE.load(Ordering::Relaxed) {
+            0 => Mode::Panic,
+            1 => Mode::Warn,
+            2 => Mode::Off,
+            _ => mode_from_env(),
+        }
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    Mode::Off
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cold]
+fn mode_from_env() -> Mode {
+    let mode = match std::env::var("LOCKDEP") {
+        Ok(text) => Mode::parse(&text).unwrap_or_else(|| {
+            eprintln!(
+                "lockdep: ignoring LOCKDEP={text:?} (expected panic, warn or off); using panic"
+            );
+            Mode::Panic
+        }),
+        Err(_) => Mode::Panic,
+    };
+    // A `set_mode` that raced with this read wins.
+    let _ = MODE.compare_exchange(UNSET, encode(mode), Ordering::Relaxed, Ordering::Relaxed);
+    self::mode()
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+type Handler = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+static HANDLER: Lazy<InternalRwLock<Option<Handler>>> = Lazy::new(|| InternalRwLock::new(None));
+
+/// Installs a callback that receives every report instead of the mode's action (a [`capture`]
+/// scope on the reporting thread still takes precedence). The handler runs on the thread that
+/// made the acquisition, before the lock is taken, with no validator lock held, so it may itself
+/// take locks. If it panics, the panic propagates to the acquiring thread and the lock is not
+/// taken; the validator stays usable.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// static SEEN: AtomicUsize = AtomicUsize::new(0);
+/// lockdep_core::set_handler(|report| {
+///     SEEN.fetch_add(1, Ordering::Relaxed);
+///     eprintln!("{report}");
+/// });
+/// lockdep_core::clear_handler();
+/// ```
+pub fn set_handler(handler: impl Fn(&Report) + Send + Sync + 'static) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        *HANDLER.write() = Some(Arc::new(handler));
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    drop(handler);
+}
+
+/// Removes the handler installed by [`set_handler`]; reports go to the mode's action again.
+pub fn clear_handler() {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        *HANDLER.write() = None;
+    }
+}
+
+/// Where a [`capture`] scope collects reports. Shared, so that a scope can be carried into
+/// threads it starts.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) type Sink = Arc<InternalMutex<Vec<Report>>>;
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+thread_local! {
+    static SINKS: RefCell<Vec<Sink>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` in a capture scope of `sink` on this thread (scopes nest; the innermost wins).
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) fn with_sink<R>(sink: Sink, f: impl FnOnce() -> R) -> R {
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            let _ = SINKS.try_with(|s| s.borrow_mut().pop());
+        }
+    }
+    SINKS.with(|s| s.borrow_mut().push(sink));
+    let _pop = Pop;
+    f()
+}
+
+/// The innermost capture scope of this thread.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) fn current_sink() -> Option<Sink> {
+    SINKS.try_with(|s| s.borrow().last().cloned()).ok().flatten()
+}
+
+/// Runs `f` and returns the reports raised *on this thread* while it ran, instead of acting on
+/// them; so tests running in parallel never see each other's findings.
+///
+/// Acquisitions inside `f` proceed after their report, except one that can only hang (a lock this
+/// thread already holds exclusively): that panics once the report is in the returned vector's
+/// scope, and the panic propagates out of `capture`.
+///
+/// ```
+/// use lockdep_core::{capture, Mutex, ReportKind};
+///
+/// let a = Mutex::named("doc-capture-a", ());
+/// let b = Mutex::named("doc-capture-b", ());
+/// let reports = capture(|| {
+///     {
+///         let _a = a.lock();
+///         let _b = b.lock();
+///     }
+///     let _b = b.lock();
+///     let _a = a.lock(); // the inversion: reported, not acted on
+/// });
+/// # #[cfg(debug_assertions)] {
+/// assert_eq!(reports.len(), 1);
+/// assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
+/// assert_eq!(reports[0].classes(), ["doc-capture-a", "doc-capture-b"]);
+/// # }
+/// ```
+pub fn capture<R>(f: impl FnOnce() -> R) -> Vec<Report> {
+    capture_with(f).1
+}
+
+/// Like [`capture`], also returning what `f` returned.
+pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        let sink = Sink::default();
+        let value = with_sink(sink.clone(), f);
+        let reports = std::mem::take(&mut *sink.lock());
+        (value, reports)
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    (f(), Vec::new())
+}
+
+/// Hands a new finding to whoever takes it: the thread's capture scope, else the handler, else
+/// the mode. Called with no validator lock held and no thread-local state borrowed, since the
+/// handler is user code and the panic mode unwinds from here.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) fn deliver(report: &Report) {
+    crate::stats::REPORTS.fetch_add(1, Ordering::Relaxed);
+    if let Some(sink) = current_sink() {
+        sink.lock().push(report.clone());
+        return;
+    }
+    let handler = HANDLER.read().clone();
+    if let Some(handler) = handler {
+        handler(report);
+        return;
+    }
+    match mode() {
+        Mode::Panic => panic!("{}", crate::report::panic_text(report)),
+        Mode::Warn => warn(report),
+        Mode::Off => {}
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+fn warn(report: &Report) {
+    #[cfg(feature = "log")]
+    {
+        if log::log_enabled!(target: "lockdep", log::Level::Warn) {
+            log::warn!(target: "lockdep", "{report}");
+            return;
+        }
+    }
+    eprintln!("{report}");
+}
+
+#[cfg(all(test, any(debug_assertions, feature = "release-checks")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_like_the_environment_variable() {
+        assert_eq!("panic".parse(), Ok(Mode::Panic));
+        assert_eq!(" WARN ".parse(), Ok(Mode::Warn));
+        assert_eq!("off".parse(), Ok(Mode::Off));
+        assert!("loud".parse::<Mode>().is_err());
+    }
+
+    #[test]
+    fn capture_scopes_nest_and_unwind() {
+        assert!(current_sink().is_none());
+        let result = std::panic::catch_unwind(|| {
+            capture(|| {
+                assert!(current_sink().is_some());
+                panic!("inside");
+            })
+        });
+        assert!(result.is_err());
+        assert!(current_sink().is_none(), "a panicking closure must not leak its scope");
+    }
+}

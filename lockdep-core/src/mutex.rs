@@ -1,0 +1,191 @@
+//! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
+
+use crate::class::ClassCell;
+use crate::raw::{wrap, Raw, RawMutexAt};
+use crate::{LockClass, LockInstance, TrackedLock};
+use lock_api::{RawMutex, RawMutexTimed};
+use std::fmt;
+use std::panic::Location;
+
+/// A mutual-exclusion lock checked by lockdep, generic over any `lock_api` raw mutex `R`.
+///
+/// [`crate::Mutex<T>`] is this type over `parking_lot::RawMutex`; name another raw mutex here to
+/// check it the same way. The API is `parking_lot`'s; guards are `lock_api`'s guards, so
+/// `MutexGuard::map`, `unlocked`, `try_map` and the rest work unchanged.
+pub struct Mutex<R, T: ?Sized> {
+    inner: lock_api::Mutex<Raw<R>, T>,
+}
+
+/// The guard of [`Mutex`] (`lock_api`'s guard over the instrumented raw lock).
+pub type MutexGuard<'a, R, T> = lock_api::MutexGuard<'a, Raw<R>, T>;
+/// A mapped guard of [`Mutex`].
+pub type MappedMutexGuard<'a, R, T> = lock_api::MappedMutexGuard<'a, Raw<R>, T>;
+
+impl<R: RawMutex, T> Mutex<R, T> {
+    /// A new unlocked mutex whose class is its creation site (`file:line:column`): every mutex
+    /// created by this line of code shares one class.
+    ///
+    /// ```
+    /// static COUNTER: lockdep_core::Mutex<u64> = lockdep_core::Mutex::new(0);
+    /// *COUNTER.lock() += 1;
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn new(value: T) -> Self {
+        Self::from_cell(ClassCell::from_site(Location::caller()), value)
+    }
+
+    /// A new unlocked mutex of the class `class` (a named static key).
+    #[inline]
+    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
+        Self::from_cell(ClassCell::from_key(class), value)
+    }
+
+    /// A new unlocked mutex whose class is `name`: every lock created with this name, anywhere,
+    /// shares one class.
+    pub fn named(name: &str, value: T) -> Self {
+        Self::from_cell(ClassCell::from_name(name), value)
+    }
+
+    const fn from_cell(class: ClassCell, value: T) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::from_raw(wrap(R::INIT, class), value),
+        }
+    }
+
+    /// Consumes the mutex, returning the data.
+    #[inline]
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
+    #[inline]
+    fn raw(&self) -> &Raw<R> {
+        // SAFETY: only used to lock through the instrumented raw lock and then make the guard
+        // that owns that lock.
+        unsafe { self.inner.raw() }
+    }
+
+    /// Acquires the mutex, blocking until it is available, after validating the acquisition
+    /// against the locks this thread holds.
+    #[track_caller]
+    #[inline]
+    pub fn lock(&self) -> MutexGuard<'_, R, T> {
+        self.raw().lock_at(0, Location::caller());
+        // SAFETY: the lock is held.
+        unsafe { self.inner.make_guard_unchecked() }
+    }
+
+    /// Acquires the mutex as nesting level `subclass` of its class (the kernel's
+    /// `mutex_lock_nested`): the same class at another level is a distinct node of the graph,
+    /// so taking two locks of one class in a fixed hierarchy is not reported.
+    ///
+    /// Panics if `subclass >= MAX_SUBCLASSES` (8).
+    ///
+    /// ```
+    /// use lockdep_core::Mutex;
+    /// let parent = Mutex::named("doc-inode", ());
+    /// let child = Mutex::named("doc-inode", ());
+    /// let _p = parent.lock();
+    /// let _c = child.lock_nested(1); // same class, one level down: fine
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, R, T> {
+        self.raw().lock_at(subclass, Location::caller());
+        // SAFETY: the lock is held.
+        unsafe { self.inner.make_guard_unchecked() }
+    }
+
+    /// Attempts to acquire the mutex without blocking. A successful trylock is held (later
+    /// acquisitions depend on it) but adds no dependency to itself, and is never reported.
+    #[track_caller]
+    #[inline]
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, R, T>> {
+        if self.raw().try_lock_at(0, Location::caller()) {
+            // SAFETY: the lock is held.
+            Some(unsafe { self.inner.make_guard_unchecked() })
+        } else {
+            None
+        }
+    }
+
+    /// Whether the mutex is locked by any thread.
+    #[inline]
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// A mutable reference to the data; no locking is needed since the borrow is unique.
+    #[inline]
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// A raw pointer to the data.
+    #[inline]
+    pub fn data_ptr(&self) -> *mut T {
+        self.inner.data_ptr()
+    }
+
+    /// Releases the mutex without a guard (after `mem::forget` of one).
+    ///
+    /// # Safety
+    /// The mutex must be locked by the current thread, with its guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock() }
+    }
+
+    /// The `lock_api` mutex underneath, for APIs this type does not forward.
+    #[inline]
+    pub fn as_lock_api(&self) -> &lock_api::Mutex<Raw<R>, T> {
+        &self.inner
+    }
+}
+
+impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
+    /// Attempts to acquire the mutex until `timeout` has passed. Like a trylock it cannot hang
+    /// for ever, so it adds no dependency to itself.
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_for(&self, timeout: R::Duration) -> Option<MutexGuard<'_, R, T>> {
+        self.inner.try_lock_for(timeout)
+    }
+
+    /// Attempts to acquire the mutex until `timeout` is reached.
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_until(&self, timeout: R::Instant) -> Option<MutexGuard<'_, R, T>> {
+        self.inner.try_lock_until(timeout)
+    }
+}
+
+impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        LockInstance::of_raw(self.raw())
+    }
+}
+
+impl<R: RawMutex, T: Default> Default for Mutex<R, T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<R: RawMutex, T> From<T> for Mutex<R, T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}

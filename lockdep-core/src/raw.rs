@@ -1,0 +1,579 @@
+//! The instrumented raw lock: [`Checked<R>`] wraps any `lock_api` raw lock and reports every
+//! acquisition and release to the validator. Every typed lock of this crate is `lock_api`'s
+//! generic typed layer over `Checked<R>`, so guards, mapping and the rest come from `lock_api`
+//! unchanged.
+//!
+//! With the checks compiled out, [`Raw<R>`] is `R` itself.
+
+use crate::class::ClassCell;
+use crate::LockClass;
+use std::panic::Location;
+
+/// The raw lock the typed layers use for `R`: [`Checked<R>`] when checking is compiled in,
+/// `R` itself otherwise.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub type Raw<R> = Checked<R>;
+/// The raw lock the typed layers use for `R`: [`Checked<R>`] when checking is compiled in,
+/// `R` itself otherwise.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+pub type Raw<R> = R;
+
+/// The class of locks built with `lock_api`'s own constructors (through `RawMutex::INIT`), which
+/// cannot say where they were created. Prefer this crate's constructors.
+pub static UNCLASSED: LockClass = LockClass::new("<lock_api INIT: no lockdep class>");
+
+/// Wraps `raw` for the typed layers, attaching its class when checking is compiled in.
+#[inline]
+pub(crate) const fn wrap<R>(raw: R, class: ClassCell) -> Raw<R> {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        Checked::from_cell(raw, class)
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    {
+        let _ = class;
+        raw
+    }
+}
+
+/// Acquisitions that carry a nesting subclass and the caller's location (which `lock_api`'s
+/// traits cannot pass). Implemented by [`Checked<R>`] and, with the checks compiled out, by every
+/// raw lock as a plain delegation.
+pub(crate) trait RawMutexAt {
+    fn lock_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+}
+
+/// The same for reader-writer locks.
+pub(crate) trait RawRwLockAt {
+    fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+    fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+}
+
+/// Recursive reads.
+pub(crate) trait RawRwLockRecursiveAt {
+    fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn try_lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+}
+
+/// Upgradable reads.
+pub(crate) trait RawRwLockUpgradeAt {
+    fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+}
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+mod plain {
+    use super::*;
+    use lock_api::{RawMutex, RawRwLock, RawRwLockRecursive, RawRwLockUpgrade};
+
+    impl<R: RawMutex> RawMutexAt for R {
+        #[inline(always)]
+        fn lock_at(&self, _: u32, _: &'static Location<'static>) {
+            self.lock()
+        }
+        #[inline(always)]
+        fn try_lock_at(&self, _: u32, _: &'static Location<'static>) -> bool {
+            self.try_lock()
+        }
+    }
+
+    impl<R: RawRwLock> RawRwLockAt for R {
+        #[inline(always)]
+        fn lock_shared_at(&self, _: u32, _: &'static Location<'static>) {
+            self.lock_shared()
+        }
+        #[inline(always)]
+        fn try_lock_shared_at(&self, _: u32, _: &'static Location<'static>) -> bool {
+            self.try_lock_shared()
+        }
+        #[inline(always)]
+        fn lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) {
+            self.lock_exclusive()
+        }
+        #[inline(always)]
+        fn try_lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) -> bool {
+            self.try_lock_exclusive()
+        }
+    }
+
+    impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for R {
+        #[inline(always)]
+        fn lock_shared_recursive_at(&self, _: u32, _: &'static Location<'static>) {
+            self.lock_shared_recursive()
+        }
+        #[inline(always)]
+        fn try_lock_shared_recursive_at(&self, _: u32, _: &'static Location<'static>) -> bool {
+            self.try_lock_shared_recursive()
+        }
+    }
+
+    impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for R {
+        #[inline(always)]
+        fn lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) {
+            self.lock_upgradable()
+        }
+        #[inline(always)]
+        fn try_lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) -> bool {
+            self.try_lock_upgradable()
+        }
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub use checked::Checked;
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod checked {
+    use super::*;
+    use crate::held::Access;
+    use crate::validator::{self, Acquisition, LockRef, Release};
+    use lock_api::{
+        GuardNoSend, RawMutex, RawMutexFair, RawMutexTimed, RawRwLock, RawRwLockDowngrade,
+        RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed,
+        RawRwLockUpgrade, RawRwLockUpgradeDowngrade, RawRwLockUpgradeFair, RawRwLockUpgradeTimed,
+    };
+
+    /// Any `lock_api` raw lock `R`, instrumented: every acquisition is validated against the
+    /// locks the current thread holds, and the lock is tracked as held until released.
+    ///
+    /// Use it through the typed layers in [`generic`](crate::generic) (or the aliases at the
+    /// crate root for `parking_lot`), whose constructors give each lock its class. It implements
+    /// every `lock_api` capability trait `R` implements, so `lock_api`'s own typed layers work
+    /// over it too; locks made with `lock_api`'s own `new` (through `INIT`) all share the class
+    /// [`UNCLASSED`].
+    ///
+    /// Guards of a checked lock are never `Send`: the held-lock stack is per thread, so a guard
+    /// released on another thread would leave a stale entry behind.
+    pub struct Checked<R> {
+        raw: R,
+        class: ClassCell,
+    }
+
+    impl<R> Checked<R> {
+        /// Wraps `raw`, giving it the class `class`.
+        pub const fn with_class(raw: R, class: &'static LockClass) -> Self {
+            Checked {
+                raw,
+                class: ClassCell::from_key(class),
+            }
+        }
+
+        pub(crate) const fn from_cell(raw: R, class: ClassCell) -> Self {
+            Checked { raw, class }
+        }
+
+        /// The lock underneath.
+        pub fn inner(&self) -> &R {
+            &self.raw
+        }
+
+        #[inline]
+        pub(crate) fn lock_ref(&self) -> LockRef<'_> {
+            LockRef {
+                addr: self as *const Self as usize,
+                class: &self.class,
+            }
+        }
+
+        pub(crate) fn class_cell(&self) -> &ClassCell {
+            &self.class
+        }
+
+        #[inline]
+        fn addr(&self) -> usize {
+            self as *const Self as usize
+        }
+
+        /// A blocking acquisition: validate, take the lock with `take`, record it as held.
+        #[inline]
+        fn acquire(&self, subclass: u32, access: Access, at: &'static Location<'static>, take: impl FnOnce(&R)) {
+            match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
+                Some(acq) => {
+                    validator::before_lock(&acq);
+                    take(&self.raw);
+                    validator::after_lock(&acq, false);
+                }
+                None => take(&self.raw),
+            }
+        }
+
+        /// A trylock (or a timed lock, which cannot hang for ever): never validated, recorded as
+        /// held if it succeeded.
+        #[inline]
+        fn try_acquire(
+            &self,
+            subclass: u32,
+            access: Access,
+            at: &'static Location<'static>,
+            take: impl FnOnce(&R) -> bool,
+        ) -> bool {
+            if subclass != 0 {
+                crate::class::check_subclass(subclass, &self.class);
+            }
+            if !take(&self.raw) {
+                return false;
+            }
+            if let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
+                validator::after_lock(&acq, true);
+            }
+            true
+        }
+
+        /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
+        /// or a bump that may let other threads in), then performs `op`.
+        fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
+            if let Some(acq) = Acquisition::new(self.lock_ref(), 0, access, Some(Location::caller())) {
+                validator::before_reacquire(self.addr(), held_as, &acq);
+            }
+            op(&self.raw);
+        }
+    }
+
+    impl<R: RawMutex> Checked<R> {
+        /// Releases the lock for a condition-variable wait; returns what [`Self::relock_after_wait`]
+        /// needs.
+        pub(crate) fn unlock_for_wait(&self) -> Option<crate::held::HeldLock> {
+            let entry = validator::before_wait(self.addr());
+            // SAFETY: the caller holds the lock (it passed us its guard).
+            unsafe { self.raw.unlock() };
+            entry
+        }
+
+        /// Takes the lock again after a wait.
+        pub(crate) fn relock_after_wait(&self, entry: Option<crate::held::HeldLock>) {
+            self.raw.lock();
+            validator::after_wait(entry);
+        }
+    }
+
+    impl<R: RawMutex> RawMutexAt for Checked<R> {
+        #[inline]
+        fn lock_at(&self, subclass: u32, at: &'static Location<'static>) {
+            self.acquire(subclass, Access::Write, at, R::lock)
+        }
+        #[inline]
+        fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
+            self.try_acquire(subclass, Access::Write, at, R::try_lock)
+        }
+    }
+
+    // SAFETY: every method delegates to `R`, which upholds the `RawMutex` contract; the
+    // bookkeeping around it does not affect mutual exclusion.
+    unsafe impl<R: RawMutex> RawMutex for Checked<R> {
+        const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
+        type GuardMarker = GuardNoSend;
+
+        #[track_caller]
+        fn lock(&self) {
+            self.lock_at(0, Location::caller())
+        }
+
+        #[track_caller]
+        fn try_lock(&self) -> bool {
+            self.try_lock_at(0, Location::caller())
+        }
+
+        unsafe fn unlock(&self) {
+            validator::release(self.addr(), Release::Exclusive);
+            // SAFETY: forwarded contract: the caller holds the lock.
+            unsafe { self.raw.unlock() }
+        }
+
+        fn is_locked(&self) -> bool {
+            self.raw.is_locked()
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawMutexFair> RawMutexFair for Checked<R> {
+        unsafe fn unlock_fair(&self) {
+            validator::release(self.addr(), Release::Exclusive);
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.unlock_fair() }
+        }
+
+        #[track_caller]
+        unsafe fn bump(&self) {
+            // SAFETY (of the closure's call): forwarded contract: the caller holds the lock.
+            self.reacquire(Release::Exclusive, Access::Write, |raw| unsafe { raw.bump() })
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawMutexTimed> RawMutexTimed for Checked<R> {
+        type Duration = R::Duration;
+        type Instant = R::Instant;
+
+        #[track_caller]
+        fn try_lock_for(&self, timeout: Self::Duration) -> bool {
+            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_for(timeout))
+        }
+
+        #[track_caller]
+        fn try_lock_until(&self, timeout: Self::Instant) -> bool {
+            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_until(timeout))
+        }
+    }
+
+    impl<R: RawRwLock> RawRwLockAt for Checked<R> {
+        #[inline]
+        fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) {
+            self.acquire(subclass, Access::Read, at, R::lock_shared)
+        }
+        #[inline]
+        fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
+            self.try_acquire(subclass, Access::Read, at, R::try_lock_shared)
+        }
+        #[inline]
+        fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) {
+            self.acquire(subclass, Access::Write, at, R::lock_exclusive)
+        }
+        #[inline]
+        fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
+            self.try_acquire(subclass, Access::Write, at, R::try_lock_exclusive)
+        }
+    }
+
+    impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
+        #[inline]
+        fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) {
+            self.acquire(subclass, Access::RecursiveRead, at, R::lock_shared_recursive)
+        }
+        #[inline]
+        fn try_lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
+            self.try_acquire(subclass, Access::RecursiveRead, at, R::try_lock_shared_recursive)
+        }
+    }
+
+    impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
+        #[inline]
+        fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) {
+            self.acquire(subclass, Access::Upgradable, at, R::lock_upgradable)
+        }
+        #[inline]
+        fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
+            self.try_acquire(subclass, Access::Upgradable, at, R::try_lock_upgradable)
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
+        const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
+        type GuardMarker = GuardNoSend;
+
+        #[track_caller]
+        fn lock_shared(&self) {
+            self.lock_shared_at(0, Location::caller())
+        }
+        #[track_caller]
+        fn try_lock_shared(&self) -> bool {
+            self.try_lock_shared_at(0, Location::caller())
+        }
+        unsafe fn unlock_shared(&self) {
+            validator::release(self.addr(), Release::Shared);
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.unlock_shared() }
+        }
+        #[track_caller]
+        fn lock_exclusive(&self) {
+            self.lock_exclusive_at(0, Location::caller())
+        }
+        #[track_caller]
+        fn try_lock_exclusive(&self) -> bool {
+            self.try_lock_exclusive_at(0, Location::caller())
+        }
+        unsafe fn unlock_exclusive(&self) {
+            validator::release(self.addr(), Release::Exclusive);
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.unlock_exclusive() }
+        }
+        fn is_locked(&self) -> bool {
+            self.raw.is_locked()
+        }
+        fn is_locked_exclusive(&self) -> bool {
+            self.raw.is_locked_exclusive()
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockFair> RawRwLockFair for Checked<R> {
+        unsafe fn unlock_shared_fair(&self) {
+            validator::release(self.addr(), Release::Shared);
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.unlock_shared_fair() }
+        }
+        unsafe fn unlock_exclusive_fair(&self) {
+            validator::release(self.addr(), Release::Exclusive);
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.unlock_exclusive_fair() }
+        }
+        #[track_caller]
+        unsafe fn bump_shared(&self) {
+            // SAFETY (closure): forwarded contract: the caller holds a shared lock.
+            self.reacquire(Release::Shared, Access::Read, |raw| unsafe { raw.bump_shared() })
+        }
+        #[track_caller]
+        unsafe fn bump_exclusive(&self) {
+            // SAFETY (closure): forwarded contract: the caller holds the exclusive lock.
+            self.reacquire(Release::Exclusive, Access::Write, |raw| unsafe { raw.bump_exclusive() })
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockDowngrade> RawRwLockDowngrade for Checked<R> {
+        unsafe fn downgrade(&self) {
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.downgrade() };
+            validator::change_access(self.addr(), Release::Exclusive, Access::Read);
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockTimed> RawRwLockTimed for Checked<R> {
+        type Duration = R::Duration;
+        type Instant = R::Instant;
+
+        #[track_caller]
+        fn try_lock_shared_for(&self, timeout: Self::Duration) -> bool {
+            self.try_acquire(0, Access::Read, Location::caller(), |r| r.try_lock_shared_for(timeout))
+        }
+        #[track_caller]
+        fn try_lock_shared_until(&self, timeout: Self::Instant) -> bool {
+            self.try_acquire(0, Access::Read, Location::caller(), |r| r.try_lock_shared_until(timeout))
+        }
+        #[track_caller]
+        fn try_lock_exclusive_for(&self, timeout: Self::Duration) -> bool {
+            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_exclusive_for(timeout))
+        }
+        #[track_caller]
+        fn try_lock_exclusive_until(&self, timeout: Self::Instant) -> bool {
+            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_exclusive_until(timeout))
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
+        #[track_caller]
+        fn lock_shared_recursive(&self) {
+            self.lock_shared_recursive_at(0, Location::caller())
+        }
+        #[track_caller]
+        fn try_lock_shared_recursive(&self) -> bool {
+            self.try_lock_shared_recursive_at(0, Location::caller())
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
+        #[track_caller]
+        fn try_lock_shared_recursive_for(&self, timeout: Self::Duration) -> bool {
+            self.try_acquire(0, Access::RecursiveRead, Location::caller(), |r| {
+                r.try_lock_shared_recursive_for(timeout)
+            })
+        }
+        #[track_caller]
+        fn try_lock_shared_recursive_until(&self, timeout: Self::Instant) -> bool {
+            self.try_acquire(0, Access::RecursiveRead, Location::caller(), |r| {
+                r.try_lock_shared_recursive_until(timeout)
+            })
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
+        #[track_caller]
+        fn lock_upgradable(&self) {
+            self.lock_upgradable_at(0, Location::caller())
+        }
+        #[track_caller]
+        fn try_lock_upgradable(&self) -> bool {
+            self.try_lock_upgradable_at(0, Location::caller())
+        }
+        unsafe fn unlock_upgradable(&self) {
+            validator::release(self.addr(), Release::Upgradable);
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.unlock_upgradable() }
+        }
+        #[track_caller]
+        unsafe fn upgrade(&self) {
+            // Waits for every reader to leave: an acquisition of the write side while every
+            // other held lock stays held.
+            // SAFETY (closure): forwarded contract: the caller holds an upgradable lock.
+            self.reacquire(Release::Upgradable, Access::Write, |raw| unsafe { raw.upgrade() });
+            validator::change_access(self.addr(), Release::Upgradable, Access::Write);
+        }
+        unsafe fn try_upgrade(&self) -> bool {
+            // SAFETY: forwarded contract.
+            let upgraded = unsafe { self.raw.try_upgrade() };
+            if upgraded {
+                validator::change_access(self.addr(), Release::Upgradable, Access::Write);
+            }
+            upgraded
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockUpgradeFair> RawRwLockUpgradeFair for Checked<R> {
+        unsafe fn unlock_upgradable_fair(&self) {
+            validator::release(self.addr(), Release::Upgradable);
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.unlock_upgradable_fair() }
+        }
+        #[track_caller]
+        unsafe fn bump_upgradable(&self) {
+            // SAFETY (closure): forwarded contract.
+            self.reacquire(Release::Upgradable, Access::Upgradable, |raw| unsafe {
+                raw.bump_upgradable()
+            })
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockUpgradeDowngrade> RawRwLockUpgradeDowngrade for Checked<R> {
+        unsafe fn downgrade_upgradable(&self) {
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.downgrade_upgradable() };
+            validator::change_access(self.addr(), Release::Upgradable, Access::Read);
+        }
+        unsafe fn downgrade_to_upgradable(&self) {
+            // SAFETY: forwarded contract.
+            unsafe { self.raw.downgrade_to_upgradable() };
+            validator::change_access(self.addr(), Release::Exclusive, Access::Upgradable);
+        }
+    }
+
+    // SAFETY: delegates to `R`.
+    unsafe impl<R: RawRwLockUpgradeTimed> RawRwLockUpgradeTimed for Checked<R> {
+        #[track_caller]
+        fn try_lock_upgradable_for(&self, timeout: Self::Duration) -> bool {
+            self.try_acquire(0, Access::Upgradable, Location::caller(), |r| {
+                r.try_lock_upgradable_for(timeout)
+            })
+        }
+        #[track_caller]
+        fn try_lock_upgradable_until(&self, timeout: Self::Instant) -> bool {
+            self.try_acquire(0, Access::Upgradable, Location::caller(), |r| {
+                r.try_lock_upgradable_until(timeout)
+            })
+        }
+        unsafe fn try_upgrade_for(&self, timeout: Self::Duration) -> bool {
+            // SAFETY: forwarded contract.
+            let upgraded = unsafe { self.raw.try_upgrade_for(timeout) };
+            if upgraded {
+                validator::change_access(self.addr(), Release::Upgradable, Access::Write);
+            }
+            upgraded
+        }
+        unsafe fn try_upgrade_until(&self, timeout: Self::Instant) -> bool {
+            // SAFETY: forwarded contract.
+            let upgraded = unsafe { self.raw.try_upgrade_until(timeout) };
+            if upgraded {
+                validator::change_access(self.addr(), Release::Upgradable, Access::Write);
+            }
+            upgraded
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
+
+use crate::class::ClassCell;
+use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
+use crate::{LockClass, LockInstance, TrackedLock};
+use lock_api::{RawRwLock, RawRwLockRecursive, RawRwLockTimed, RawRwLockUpgrade};
+use std::fmt;
+use std::panic::Location;
+
+/// A reader-writer lock checked by lockdep, generic over any `lock_api` raw rwlock `R`.
+///
+/// [`crate::RwLock<T>`] is this type over `parking_lot::RawRwLock`. Reads follow lockdep's
+/// rules: [`read`](Self::read) is a *fair* read — it queues behind a waiting writer, so it can
+/// deadlock like a write — while [`read_recursive`](Self::read_recursive) waits only for a
+/// writer that holds the lock, and so never deadlocks against other readers.
+pub struct RwLock<R, T: ?Sized> {
+    inner: lock_api::RwLock<Raw<R>, T>,
+}
+
+/// Read guard of [`RwLock`].
+pub type RwLockReadGuard<'a, R, T> = lock_api::RwLockReadGuard<'a, Raw<R>, T>;
+/// Write guard of [`RwLock`].
+pub type RwLockWriteGuard<'a, R, T> = lock_api::RwLockWriteGuard<'a, Raw<R>, T>;
+/// Upgradable read guard of [`RwLock`]; `RwLockUpgradableReadGuard::upgrade` is validated as an
+/// acquisition of the write side.
+pub type RwLockUpgradableReadGuard<'a, R, T> = lock_api::RwLockUpgradableReadGuard<'a, Raw<R>, T>;
+/// Mapped read guard of [`RwLock`].
+pub type MappedRwLockReadGuard<'a, R, T> = lock_api::MappedRwLockReadGuard<'a, Raw<R>, T>;
+/// Mapped write guard of [`RwLock`].
+pub type MappedRwLockWriteGuard<'a, R, T> = lock_api::MappedRwLockWriteGuard<'a, Raw<R>, T>;
+
+impl<R: RawRwLock, T> RwLock<R, T> {
+    /// A new unlocked rwlock whose class is its creation site.
+    #[track_caller]
+    #[inline]
+    pub const fn new(value: T) -> Self {
+        Self::from_cell(ClassCell::from_site(Location::caller()), value)
+    }
+
+    /// A new unlocked rwlock of the class `class`.
+    #[inline]
+    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
+        Self::from_cell(ClassCell::from_key(class), value)
+    }
+
+    /// A new unlocked rwlock whose class is `name` (shared by every lock of that name).
+    pub fn named(name: &str, value: T) -> Self {
+        Self::from_cell(ClassCell::from_name(name), value)
+    }
+
+    const fn from_cell(class: ClassCell, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::from_raw(wrap(R::INIT, class), value),
+        }
+    }
+
+    /// Consumes the lock, returning the data.
+    #[inline]
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+macro_rules! guarded {
+    ($self:ident, $take:expr, $make:ident) => {{
+        $take;
+        // SAFETY: the lock is held in the mode the guard releases.
+        unsafe { $self.inner.$make() }
+    }};
+}
+
+macro_rules! try_guarded {
+    ($self:ident, $take:expr, $make:ident) => {{
+        if $take {
+            // SAFETY: the lock is held in the mode the guard releases.
+            Some(unsafe { $self.inner.$make() })
+        } else {
+            None
+        }
+    }};
+}
+
+impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
+    #[inline]
+    fn raw(&self) -> &Raw<R> {
+        // SAFETY: only used to lock through the instrumented raw lock and then make the guard
+        // that owns that lock.
+        unsafe { self.inner.raw() }
+    }
+
+    /// A fair shared read: blocks while a writer holds *or waits for* the lock. Modelled as able
+    /// to deadlock like a write (a reader queued behind a waiting writer).
+    #[track_caller]
+    #[inline]
+    pub fn read(&self) -> RwLockReadGuard<'_, R, T> {
+        guarded!(self, self.raw().lock_shared_at(0, Location::caller()), make_read_guard_unchecked)
+    }
+
+    /// [`read`](Self::read) at nesting level `subclass`.
+    #[track_caller]
+    #[inline]
+    pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
+        guarded!(self, self.raw().lock_shared_at(subclass, Location::caller()), make_read_guard_unchecked)
+    }
+
+    /// Attempts a shared read without blocking (never reported; adds no dependency to itself).
+    #[track_caller]
+    #[inline]
+    pub fn try_read(&self) -> Option<RwLockReadGuard<'_, R, T>> {
+        try_guarded!(self, self.raw().try_lock_shared_at(0, Location::caller()), make_read_guard_unchecked)
+    }
+
+    /// Exclusive write access.
+    #[track_caller]
+    #[inline]
+    pub fn write(&self) -> RwLockWriteGuard<'_, R, T> {
+        guarded!(self, self.raw().lock_exclusive_at(0, Location::caller()), make_write_guard_unchecked)
+    }
+
+    /// [`write`](Self::write) at nesting level `subclass`.
+    #[track_caller]
+    #[inline]
+    pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, R, T> {
+        guarded!(self, self.raw().lock_exclusive_at(subclass, Location::caller()), make_write_guard_unchecked)
+    }
+
+    /// Attempts exclusive access without blocking.
+    #[track_caller]
+    #[inline]
+    pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, R, T>> {
+        try_guarded!(self, self.raw().try_lock_exclusive_at(0, Location::caller()), make_write_guard_unchecked)
+    }
+
+    /// Whether any thread holds the lock in any mode.
+    #[inline]
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// Whether a writer holds the lock.
+    #[inline]
+    pub fn is_locked_exclusive(&self) -> bool {
+        self.inner.is_locked_exclusive()
+    }
+
+    /// A mutable reference to the data.
+    #[inline]
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// A raw pointer to the data.
+    #[inline]
+    pub fn data_ptr(&self) -> *mut T {
+        self.inner.data_ptr()
+    }
+
+    /// Releases a shared lock without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold a shared lock whose guard was forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_read(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_read() }
+    }
+
+    /// Releases the exclusive lock without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold the exclusive lock with its guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_write(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_write() }
+    }
+
+    /// The `lock_api` rwlock underneath.
+    #[inline]
+    pub fn as_lock_api(&self) -> &lock_api::RwLock<Raw<R>, T> {
+        &self.inner
+    }
+}
+
+impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
+    /// A recursive shared read: waits only for a writer that *holds* the lock, never for a
+    /// queued one, so a reader inside another read section cannot deadlock against readers.
+    /// lockdep's `-(xR)->` dependencies.
+    #[track_caller]
+    #[inline]
+    pub fn read_recursive(&self) -> RwLockReadGuard<'_, R, T> {
+        guarded!(self, self.raw().lock_shared_recursive_at(0, Location::caller()), make_read_guard_unchecked)
+    }
+
+    /// [`read_recursive`](Self::read_recursive) at nesting level `subclass`.
+    #[track_caller]
+    #[inline]
+    pub fn read_recursive_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
+        guarded!(
+            self,
+            self.raw().lock_shared_recursive_at(subclass, Location::caller()),
+            make_read_guard_unchecked
+        )
+    }
+
+    /// Attempts a recursive read without blocking.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive(&self) -> Option<RwLockReadGuard<'_, R, T>> {
+        try_guarded!(
+            self,
+            self.raw().try_lock_shared_recursive_at(0, Location::caller()),
+            make_read_guard_unchecked
+        )
+    }
+}
+
+impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
+    /// An upgradable read: shared with readers, exclusive against writers and other upgradable
+    /// readers. Validated like a write for the locks it waits on; held as a reader.
+    #[track_caller]
+    #[inline]
+    pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
+        guarded!(self, self.raw().lock_upgradable_at(0, Location::caller()), make_upgradable_guard_unchecked)
+    }
+
+    /// [`upgradable_read`](Self::upgradable_read) at nesting level `subclass`.
+    #[track_caller]
+    #[inline]
+    pub fn upgradable_read_nested(&self, subclass: u32) -> RwLockUpgradableReadGuard<'_, R, T> {
+        guarded!(
+            self,
+            self.raw().lock_upgradable_at(subclass, Location::caller()),
+            make_upgradable_guard_unchecked
+        )
+    }
+
+    /// Attempts an upgradable read without blocking.
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
+        try_guarded!(
+            self,
+            self.raw().try_lock_upgradable_at(0, Location::caller()),
+            make_upgradable_guard_unchecked
+        )
+    }
+}
+
+impl<R: RawRwLockTimed, T: ?Sized> RwLock<R, T> {
+    /// Attempts a fair read until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_for(&self, timeout: R::Duration) -> Option<RwLockReadGuard<'_, R, T>> {
+        self.inner.try_read_for(timeout)
+    }
+
+    /// Attempts exclusive access until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_write_for(&self, timeout: R::Duration) -> Option<RwLockWriteGuard<'_, R, T>> {
+        self.inner.try_write_for(timeout)
+    }
+}
+
+impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        LockInstance::of_raw(self.raw())
+    }
+}
+
+impl<R: RawRwLock, T: Default> Default for RwLock<R, T> {
+    #[track_caller]
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        RwLock::new(value)
+    }
+}
+
+impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}

@@ -1,0 +1,96 @@
+use super::hooks;
+use super::{map_result, MutexGuard};
+use std::sync::{LockResult, WaitTimeoutResult};
+use std::time::Duration;
+
+/// `std::sync::Condvar` for [`Mutex`](super::Mutex). While waiting, the mutex is not on the
+/// thread's held-lock stack; taking it again afterwards is validated like any acquisition.
+#[derive(Debug, Default)]
+pub struct Condvar {
+    inner: std::sync::Condvar,
+}
+
+impl Condvar {
+    /// A new condition variable.
+    pub const fn new() -> Self {
+        Condvar {
+            inner: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Releases the guard's mutex, waits, and takes the mutex again.
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        self.around(guard, |cv, g| cv.wait(g))
+    }
+
+    /// Waits while `condition` holds.
+    pub fn wait_while<'a, T, F>(&self, guard: MutexGuard<'a, T>, condition: F) -> LockResult<MutexGuard<'a, T>>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        self.around(guard, |cv, g| cv.wait_while(g, condition))
+    }
+
+    /// Waits at most `timeout`.
+    pub fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        self.around_pair(guard, |cv, g| cv.wait_timeout(g, timeout))
+    }
+
+    /// Waits while `condition` holds, at most `timeout`.
+    pub fn wait_timeout_while<'a, T, F>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+        condition: F,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        self.around_pair(guard, |cv, g| cv.wait_timeout_while(g, timeout, condition))
+    }
+
+    /// Wakes one waiter.
+    pub fn notify_one(&self) {
+        self.inner.notify_one()
+    }
+
+    /// Wakes every waiter.
+    pub fn notify_all(&self) {
+        self.inner.notify_all()
+    }
+
+    fn around<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        wait: impl FnOnce(&std::sync::Condvar, std::sync::MutexGuard<'a, T>) -> LockResult<std::sync::MutexGuard<'a, T>>,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        let (inner, held) = guard.into_parts();
+        let waiting = hooks::before_wait(held);
+        let result = map_result(wait(&self.inner, inner), |g| MutexGuard::from_parts(g, held));
+        // Validated now that the guard owns the lock again, so a panicking report unwinds
+        // through a guard that releases it.
+        hooks::after_wait(waiting);
+        result
+    }
+
+    fn around_pair<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        wait: impl FnOnce(
+            &std::sync::Condvar,
+            std::sync::MutexGuard<'a, T>,
+        ) -> LockResult<(std::sync::MutexGuard<'a, T>, WaitTimeoutResult)>,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        let (inner, held) = guard.into_parts();
+        let waiting = hooks::before_wait(held);
+        let result = map_result(wait(&self.inner, inner), |(g, timeout)| {
+            (MutexGuard::from_parts(g, held), timeout)
+        });
+        hooks::after_wait(waiting);
+        result
+    }
+}

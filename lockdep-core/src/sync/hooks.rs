@@ -1,0 +1,115 @@
+//! The validator calls the `std::sync` wrappers make; empty (and inlined away) when the checks
+//! are compiled out.
+
+use crate::access::Access;
+use crate::class::ClassCell;
+use std::panic::Location;
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) use crate::validator::Release;
+
+/// Which side of a lock a guard releases.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[derive(Clone, Copy)]
+pub(crate) enum Release {
+    Exclusive,
+    Shared,
+}
+
+/// Identifies a held lock inside a guard; zero-sized when the checks are compiled out.
+#[derive(Clone, Copy)]
+pub(crate) struct Held {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    addr: usize,
+}
+
+impl Held {
+    #[inline]
+    pub(crate) fn new(addr: usize) -> Held {
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        let _ = addr;
+        Held {
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            addr,
+        }
+    }
+}
+
+/// A blocking acquisition: validate, `take` the lock, record it.
+#[inline]
+pub(crate) fn lock<G>(
+    class: &ClassCell,
+    addr: usize,
+    subclass: u32,
+    access: Access,
+    at: &'static Location<'static>,
+    take: impl FnOnce() -> G,
+) -> G {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        use crate::validator::{self, Acquisition, LockRef};
+        match Acquisition::new(LockRef { addr, class }, subclass, access, Some(at)) {
+            Some(acq) => {
+                validator::before_lock(&acq);
+                let guard = take();
+                validator::after_lock(&acq, false);
+                guard
+            }
+            None => take(),
+        }
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    {
+        let _ = (class, addr, subclass, access, at);
+        take()
+    }
+}
+
+/// A trylock succeeded: the lock is held (and adds no dependency to itself).
+#[inline]
+pub(crate) fn try_locked(class: &ClassCell, addr: usize, access: Access, at: &'static Location<'static>) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        use crate::validator::{self, Acquisition, LockRef};
+        if let Some(acq) = Acquisition::new(LockRef { addr, class }, 0, access, Some(at)) {
+            validator::after_lock(&acq, true);
+        }
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = (class, addr, access, at);
+}
+
+/// A guard is being dropped.
+#[inline]
+pub(crate) fn release(held: Held, how: Release) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    crate::validator::release(held.addr, how);
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = (held, how);
+}
+
+/// What a condition-variable wait must restore.
+pub(crate) struct Waiting {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    entry: Option<crate::held::HeldLock>,
+}
+
+/// The mutex is released for a wait.
+#[inline]
+pub(crate) fn before_wait(held: Held) -> Waiting {
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = held;
+    Waiting {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        entry: crate::validator::before_wait(held.addr),
+    }
+}
+
+/// The mutex is held again after a wait (validated; reported only now that it is held).
+#[inline]
+pub(crate) fn after_wait(waiting: Waiting) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    crate::validator::after_wait(waiting.entry);
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = waiting;
+}

@@ -1,0 +1,30 @@
+//! lockdep behind the `std::sync` API: poisoning, `LockResult`, `TryLockResult`, and a
+//! `Condvar` that takes guards by value. For code written against the standard library; the
+//! locks underneath are the standard library's own.
+//!
+//! ```
+//! use lockdep_core::sync::{Condvar, Mutex};
+//!
+//! let m = Mutex::new(1);
+//! *m.lock().unwrap() += 1;
+//! assert_eq!(m.into_inner().unwrap(), 2);
+//! let _unused = Condvar::new();
+//! ```
+
+mod condvar;
+pub(crate) mod hooks;
+mod mutex;
+mod rwlock;
+
+pub use condvar::Condvar;
+pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};
+
+/// Maps the guard inside a `LockResult`, keeping the poison state.
+pub(crate) fn map_result<G, U>(result: LockResult<G>, f: impl FnOnce(G) -> U) -> LockResult<U> {
+    match result {
+        Ok(guard) => Ok(f(guard)),
+        Err(poisoned) => Err(PoisonError::new(f(poisoned.into_inner()))),
+    }
+}

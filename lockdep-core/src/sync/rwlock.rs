@@ -1,0 +1,237 @@
+use super::hooks::{self, Held, Release};
+use super::map_result;
+use crate::access::Access;
+use crate::class::ClassCell;
+use crate::{LockClass, LockInstance, TrackedLock};
+use std::fmt;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+/// `std::sync::RwLock`, checked by lockdep. `read` is modelled as a fair read (the standard
+/// library's readers may queue behind a waiting writer), so it can deadlock like a write.
+pub struct RwLock<T: ?Sized> {
+    class: ClassCell,
+    inner: std::sync::RwLock<T>,
+}
+
+/// Read guard of [`RwLock`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
+    inner: ManuallyDrop<std::sync::RwLockReadGuard<'a, T>>,
+    held: Held,
+}
+
+/// Write guard of [`RwLock`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
+    inner: ManuallyDrop<std::sync::RwLockWriteGuard<'a, T>>,
+    held: Held,
+}
+
+impl<T> RwLock<T> {
+    /// A new rwlock whose class is its creation site.
+    #[track_caller]
+    pub const fn new(value: T) -> Self {
+        RwLock {
+            class: ClassCell::from_site(Location::caller()),
+            inner: std::sync::RwLock::new(value),
+        }
+    }
+
+    /// A new rwlock of the class `class`.
+    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
+        RwLock {
+            class: ClassCell::from_key(class),
+            inner: std::sync::RwLock::new(value),
+        }
+    }
+
+    /// A new rwlock whose class is `name`.
+    pub fn named(name: &str, value: T) -> Self {
+        RwLock {
+            class: ClassCell::from_name(name),
+            inner: std::sync::RwLock::new(value),
+        }
+    }
+
+    /// Consumes the lock, returning the data (an error if poisoned).
+    pub fn into_inner(self) -> LockResult<T> {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    fn addr(&self) -> usize {
+        self as *const Self as *const () as usize
+    }
+
+    /// Shared read access (a fair read for lockdep).
+    #[track_caller]
+    pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
+        self.read_at(0, Location::caller())
+    }
+
+    /// [`read`](Self::read) at nesting level `subclass`.
+    #[track_caller]
+    pub fn read_nested(&self, subclass: u32) -> LockResult<RwLockReadGuard<'_, T>> {
+        self.read_at(subclass, Location::caller())
+    }
+
+    fn read_at(&self, subclass: u32, at: &'static Location<'static>) -> LockResult<RwLockReadGuard<'_, T>> {
+        let result = hooks::lock(&self.class, self.addr(), subclass, Access::Read, at, || {
+            self.inner.read()
+        });
+        map_result(result, |g| self.read_guard(g))
+    }
+
+    /// Exclusive write access.
+    #[track_caller]
+    pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        self.write_at(0, Location::caller())
+    }
+
+    /// [`write`](Self::write) at nesting level `subclass`.
+    #[track_caller]
+    pub fn write_nested(&self, subclass: u32) -> LockResult<RwLockWriteGuard<'_, T>> {
+        self.write_at(subclass, Location::caller())
+    }
+
+    fn write_at(&self, subclass: u32, at: &'static Location<'static>) -> LockResult<RwLockWriteGuard<'_, T>> {
+        let result = hooks::lock(&self.class, self.addr(), subclass, Access::Write, at, || {
+            self.inner.write()
+        });
+        map_result(result, |g| self.write_guard(g))
+    }
+
+    /// Attempts shared access without blocking.
+    #[track_caller]
+    pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        let at = Location::caller();
+        match self.inner.try_read() {
+            Ok(guard) => {
+                hooks::try_locked(&self.class, self.addr(), Access::Read, at);
+                Ok(self.read_guard(guard))
+            }
+            Err(TryLockError::Poisoned(p)) => {
+                hooks::try_locked(&self.class, self.addr(), Access::Read, at);
+                Err(TryLockError::Poisoned(PoisonError::new(self.read_guard(p.into_inner()))))
+            }
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    /// Attempts exclusive access without blocking.
+    #[track_caller]
+    pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        let at = Location::caller();
+        match self.inner.try_write() {
+            Ok(guard) => {
+                hooks::try_locked(&self.class, self.addr(), Access::Write, at);
+                Ok(self.write_guard(guard))
+            }
+            Err(TryLockError::Poisoned(p)) => {
+                hooks::try_locked(&self.class, self.addr(), Access::Write, at);
+                Err(TryLockError::Poisoned(PoisonError::new(self.write_guard(p.into_inner()))))
+            }
+            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        }
+    }
+
+    fn read_guard<'a>(&'a self, inner: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
+        RwLockReadGuard {
+            inner: ManuallyDrop::new(inner),
+            held: Held::new(self.addr()),
+        }
+    }
+
+    fn write_guard<'a>(&'a self, inner: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
+        RwLockWriteGuard {
+            inner: ManuallyDrop::new(inner),
+            held: Held::new(self.addr()),
+        }
+    }
+
+    /// Whether a writer panicked while holding the lock.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.is_poisoned()
+    }
+
+    /// Clears the poisoned state.
+    pub fn clear_poison(&self) {
+        self.inner.clear_poison()
+    }
+
+    /// A mutable reference to the data (an error if poisoned).
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        self.inner.get_mut()
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        hooks::release(self.held, Release::Shared);
+        // SAFETY: dropped exactly once, here.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        hooks::release(self.held, Release::Exclusive);
+        // SAFETY: dropped exactly once, here.
+        unsafe { ManuallyDrop::drop(&mut self.inner) }
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> TrackedLock for RwLock<T> {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        LockInstance::of_parts(self.addr(), &self.class)
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    #[track_caller]
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}

@@ -1,0 +1,173 @@
+//! Stack traces: captured unresolved (cheap, bounded) when a dependency is first seen, resolved
+//! to symbols only when a report is printed.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// At most this many frames are kept, as the kernel keeps a bounded trace per dependency: a
+/// capture costs a fraction of a microsecond per frame.
+pub const MAX_TRACE_FRAMES: usize = 32;
+
+/// An unresolved stack trace.
+pub(crate) struct Trace {
+    ips: Box<[usize]>,
+    resolved: OnceLock<Vec<Frame>>,
+}
+
+struct Frame {
+    name: String,
+    location: Option<String>,
+}
+
+impl Trace {
+    /// Captures the current stack, at most [`MAX_TRACE_FRAMES`] frames, without resolving it.
+    #[inline(never)]
+    pub(crate) fn capture() -> Arc<Trace> {
+        let mut ips = [0usize; MAX_TRACE_FRAMES];
+        let mut len = 0;
+        backtrace::trace(|frame| {
+            ips[len] = frame.ip() as usize;
+            len += 1;
+            len < MAX_TRACE_FRAMES
+        });
+        Arc::new(Trace {
+            ips: ips[..len].into(),
+            resolved: OnceLock::new(),
+        })
+    }
+
+    /// Number of raw frames captured.
+    pub(crate) fn depth(&self) -> usize {
+        self.ips.len()
+    }
+
+    fn frames(&self) -> &[Frame] {
+        self.resolved.get_or_init(|| {
+            let mut frames = Vec::new();
+            for &ip in self.ips.iter() {
+                let mut found = false;
+                backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
+                    found = true;
+                    frames.push(Frame {
+                        name: symbol
+                            .name()
+                            .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}")),
+                        location: symbol.filename().map(|file| match symbol.lineno() {
+                            Some(line) => format!("{}:{line}", file.display()),
+                            None => file.display().to_string(),
+                        }),
+                    });
+                });
+                if !found {
+                    frames.push(Frame {
+                        name: format!("{ip:#x}"),
+                        location: None,
+                    });
+                }
+            }
+            trim(frames)
+        })
+    }
+
+    /// The resolved function names, outermost last, with the validator's own frames trimmed.
+    pub(crate) fn function_names(&self) -> Vec<&str> {
+        self.frames().iter().map(|f| f.name.as_str()).collect()
+    }
+}
+
+/// Frames of the validator, the lock layers and the standard library glue between them.
+fn is_internal(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "backtrace::",
+        "lockdep_core::",
+        "<lockdep_core::",
+        "lock_api::",
+        "<lock_api::",
+        "std::",
+        "<std::",
+        "core::",
+        "<core::",
+        "alloc::",
+        "<alloc::",
+        "__rust",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Keeps the frames from the first to the last frame of user code: what lies before is the
+/// capture and the lock layers, what lies after is the thread or test-harness entry glue.
+fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
+    let first_user = frames.iter().position(|f| !is_internal(&f.name));
+    let last_user = frames.iter().rposition(|f| !is_internal(&f.name));
+    match (first_user, last_user) {
+        (Some(first), Some(last)) => {
+            frames.truncate(last + 1);
+            frames.drain(..first);
+            frames
+        }
+        // All internal (a unit test of the validator itself): keep everything.
+        _ => frames,
+    }
+}
+
+impl fmt::Display for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let frames = self.frames();
+        if frames.is_empty() {
+            return writeln!(f, "       <no frames captured>");
+        }
+        for frame in frames {
+            writeln!(f, "       {}", frame.name)?;
+            if let Some(location) = &frame.location {
+                writeln!(f, "           at {location}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trace").field("frames", &self.ips.len()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[inline(never)]
+    fn capture_here() -> Arc<Trace> {
+        Trace::capture()
+    }
+
+    #[test]
+    fn capture_is_bounded_and_resolves_lazily() {
+        let trace = capture_here();
+        assert!(trace.depth() > 0 && trace.depth() <= MAX_TRACE_FRAMES);
+        assert!(trace.resolved.get().is_none(), "capturing must not resolve symbols");
+        let text = trace.to_string();
+        assert!(!text.is_empty());
+        assert!(trace.resolved.get().is_some());
+    }
+
+    #[test]
+    fn trimming_starts_at_user_code() {
+        let frame = |name: &str| Frame {
+            name: name.to_string(),
+            location: None,
+        };
+        let frames = vec![
+            frame("backtrace::backtrace::trace"),
+            frame("lockdep_core::trace::Trace::capture"),
+            frame("std::thread::local::LocalKey<T>::with"),
+            frame("<lockdep_core::raw::Checked<R> as lock_api::mutex::RawMutex>::lock"),
+            frame("my_app::worker"),
+            frame("my_app::main"),
+            frame("core::ops::function::FnOnce::call_once"),
+            frame("std::rt::lang_start::{{closure}}"),
+        ];
+        let names: Vec<_> = trim(frames).into_iter().map(|f| f.name).collect();
+        assert_eq!(names, vec!["my_app::worker", "my_app::main"]);
+    }
+}

@@ -1,0 +1,620 @@
+//! The validator: checks each acquisition against the locks this thread holds, records new
+//! dependencies in the class graph, and raises findings.
+//!
+//! The hot path — an acquisition whose lock chain was validated before — reads the thread's own
+//! held-lock stack and a small thread-local cache of validated chain keys, and nothing shared.
+//! A chain this thread has not seen yet is looked up in a process-wide `DashMap` (one shard read
+//! lock); only a chain nobody has seen takes the graph lock, captures a backtrace and searches.
+
+use crate::class::{registry, ClassCell, NodeKey};
+use crate::graph::{dep_kind, Added, DepGraph};
+use crate::held::{chain_step, Access, HeldLock, HeldStack, MAX_LOCK_DEPTH};
+use crate::mode::{self, Mode};
+use crate::report::{ChainLink, LockDesc, Report, ReportData};
+use crate::report::ReportKind;
+use crate::stats;
+use crate::trace::Trace;
+use dashmap::DashSet;
+use once_cell::sync::Lazy;
+use parking_lot::Mutex as InternalMutex;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Most dependencies (edges) the graph holds (the kernel's MAX_LOCKDEP_ENTRIES is 32768).
+pub const MAX_DEPENDENCIES: usize = 1 << 18;
+/// Most validated lock chains remembered (the kernel's MAX_LOCKDEP_CHAINS is 65536).
+pub const MAX_CHAINS: usize = 1 << 20;
+/// Slots of the per-thread validated-chain cache (direct-mapped).
+const CACHE_SLOTS: usize = 256;
+
+/// A lock instance as the validator sees it.
+#[derive(Clone, Copy)]
+pub(crate) struct LockRef<'a> {
+    pub(crate) addr: usize,
+    pub(crate) class: &'a ClassCell,
+}
+
+/// How a release names the entry it ends (a rwlock instance may be held several ways at once).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Release {
+    Exclusive,
+    Shared,
+    Upgradable,
+}
+
+impl Release {
+    fn matches(self, access: Access) -> bool {
+        match self {
+            Release::Exclusive => access == Access::Write,
+            Release::Shared => matches!(access, Access::Read | Access::RecursiveRead),
+            Release::Upgradable => access == Access::Upgradable,
+        }
+    }
+}
+
+struct ThreadState {
+    held: HeldStack,
+    /// Validated chain keys; a slot holds the key that last hashed to it.
+    cache: [u64; CACHE_SLOTS],
+    overflow_reported: bool,
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        let held = self.held.as_slice();
+        if !held.is_empty() {
+            // The kernel's "lock held when returning to user space": a leaked guard.
+            let names: Vec<String> = held.iter().map(|h| describe(h).to_string()).collect();
+            eprintln!(
+                "lockdep: a thread exited while holding {} lock(s) (a guard was leaked with \
+                 mem::forget?):\n  {}",
+                held.len(),
+                names.join("\n  ")
+            );
+        }
+    }
+}
+
+thread_local! {
+    static THREAD: RefCell<ThreadState> = const {
+        RefCell::new(ThreadState {
+            held: HeldStack::new(),
+            cache: [0; CACHE_SLOTS],
+            overflow_reported: false,
+        })
+    };
+}
+
+/// The keys are already hashes: pass them through.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A finding's identity, so each is reported once per process.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum FindingKey {
+    /// The cycle's nodes, rotated to start at the smallest.
+    Cycle(Vec<NodeKey>),
+    Recursive { node: NodeKey, certain: bool },
+}
+
+pub(crate) struct Global {
+    pub(crate) graph: InternalMutex<DepGraph<Arc<Trace>>>,
+    chains: DashSet<u64, BuildHasherDefault<KeyHasher>>,
+    findings: InternalMutex<HashSet<FindingKey>>,
+}
+
+pub(crate) static GLOBAL: Lazy<Global> = Lazy::new(|| Global {
+    graph: InternalMutex::new(DepGraph::default()),
+    chains: DashSet::with_hasher(BuildHasherDefault::default()),
+    findings: InternalMutex::new(HashSet::new()),
+});
+
+static DEPENDENCIES_FULL: AtomicBool = AtomicBool::new(false);
+static CHAINS_FULL: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn chain_count() -> usize {
+    GLOBAL.chains.len()
+}
+
+fn describe(h: &HeldLock) -> LockDesc {
+    LockDesc {
+        class: h.node.name(),
+        access: h.access,
+        trylock: h.trylock,
+        at: h.at,
+    }
+}
+
+fn thread_name() -> String {
+    let thread = std::thread::current();
+    match thread.name() {
+        Some(name) => name.to_string(),
+        None => format!("{:?}", thread.id()),
+    }
+}
+
+/// What holding `held` and then acquiring the same *instance* as `acquired` means.
+fn self_conflict_is_certain(held: Access, acquired: Access) -> bool {
+    use Access::*;
+    match (held, acquired) {
+        // A writer waits for every holder, and every acquirer waits for a writer.
+        (Write, _) | (_, Write) => true,
+        // Upgradable reads exclude each other.
+        (Upgradable, Upgradable) => true,
+        // A reader beside a reader or an upgrader only blocks behind a queued writer: possible,
+        // not certain; the class-level recursion check reports it.
+        _ => false,
+    }
+}
+
+/// A copy of the held stack, taken only on the slow path, so that nothing stays borrowed while
+/// the graph is searched and reports are delivered.
+struct Snapshot {
+    entries: [HeldLock; MAX_LOCK_DEPTH],
+    len: usize,
+}
+
+impl Snapshot {
+    fn of(held: &[HeldLock], skip: Option<usize>) -> Snapshot {
+        let mut snapshot = Snapshot {
+            entries: [held.first().copied().unwrap_or(HeldLock::EMPTY); MAX_LOCK_DEPTH],
+            len: 0,
+        };
+        for (i, h) in held.iter().enumerate() {
+            if Some(i) != skip {
+                snapshot.entries[snapshot.len] = *h;
+                snapshot.len += 1;
+            }
+        }
+        snapshot
+    }
+
+    fn as_slice(&self) -> &[HeldLock] {
+        &self.entries[..self.len]
+    }
+}
+
+/// What the fast check found.
+enum Fast {
+    /// Nothing to do: no locks held, checking off, or the chain was validated before.
+    Clean,
+    /// The same instance is held in a way that makes this acquisition hang.
+    Certain(Snapshot, usize),
+    /// A chain not validated by this thread yet.
+    Check(Snapshot, u64),
+}
+
+/// An acquisition being validated.
+#[derive(Clone, Copy)]
+pub(crate) struct Acquisition {
+    pub(crate) addr: usize,
+    pub(crate) node: NodeKey,
+    pub(crate) access: Access,
+    pub(crate) at: Option<&'static Location<'static>>,
+}
+
+impl Acquisition {
+    /// Resolves the lock's class; `None` when it cannot be tracked (the class table is full).
+    #[inline]
+    pub(crate) fn new(
+        lock: LockRef<'_>,
+        subclass: u32,
+        access: Access,
+        at: Option<&'static Location<'static>>,
+    ) -> Option<Acquisition> {
+        if subclass != 0 {
+            crate::class::check_subclass(subclass, lock.class);
+        }
+        let class = lock.class.resolve()?;
+        Some(Acquisition {
+            addr: lock.addr,
+            node: NodeKey::new(class, subclass),
+            access,
+            at,
+        })
+    }
+
+    fn desc(&self, trylock: bool) -> LockDesc {
+        LockDesc {
+            class: self.node.name(),
+            access: self.access,
+            trylock,
+            at: self.at,
+        }
+    }
+
+    fn entry(&self, trylock: bool) -> HeldLock {
+        HeldLock {
+            instance: self.addr,
+            node: self.node,
+            access: self.access,
+            trylock,
+            at: self.at,
+            chain_key: 0,
+        }
+    }
+}
+
+fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>) -> Fast {
+    let held = t.held.as_slice();
+    for (i, h) in held.iter().enumerate() {
+        if h.instance == acq.addr && Some(i) != skip && self_conflict_is_certain(h.access, acq.access) {
+            return Fast::Certain(Snapshot::of(held, skip), i);
+        }
+    }
+    if held.is_empty() || mode::mode() == Mode::Off {
+        return Fast::Clean;
+    }
+    let prefix = match skip {
+        None => t.held.top_key(),
+        Some(skip) => held
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .fold(crate::held::CHAIN_ROOT, |key, (_, h)| {
+                chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
+            }),
+    };
+    if skip.is_some() && held.len() == 1 {
+        return Fast::Clean;
+    }
+    let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, false));
+    if t.cache[key as usize % CACHE_SLOTS] == key {
+        return Fast::Clean;
+    }
+    Fast::Check(Snapshot::of(held, skip), key)
+}
+
+/// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
+/// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
+/// the report — if the acquisition can only hang.
+fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
+    let fast = match THREAD.try_with(|t| fast_check(&t.borrow(), acq, skip)) {
+        Ok(fast) => fast,
+        // Thread-local storage is being torn down: nothing to check against.
+        Err(_) => return Vec::new(),
+    };
+    match fast {
+        Fast::Clean => Vec::new(),
+        Fast::Certain(held, index) => {
+            let report = recursion_report(acq, &held, index, true);
+            if is_new(FindingKey::Recursive {
+                node: acq.node,
+                certain: true,
+            }) {
+                mode::deliver(&report);
+            }
+            panic!("{}", crate::report::panic_text(&report));
+        }
+        Fast::Check(held, key) => {
+            if GLOBAL.chains.contains(&key) {
+                remember(key);
+                return Vec::new();
+            }
+            slow_check(acq, held.as_slice(), key)
+        }
+    }
+}
+
+fn remember(key: u64) {
+    let _ = THREAD.try_with(|t| t.borrow_mut().cache[key as usize % CACHE_SLOTS] = key);
+}
+
+fn is_new(key: FindingKey) -> bool {
+    GLOBAL.findings.lock().insert(key)
+}
+
+/// The slow path: a lock chain never validated in this process.
+#[cold]
+#[inline(never)]
+fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
+    // Captured before taking the graph lock: it is the expensive part.
+    let trace = Trace::capture();
+    let mut findings = Vec::new();
+    let mut cycles = Vec::new();
+
+    // Recursion: another lock of this class (and subclass) is held. A recursive read beside
+    // readers is fine; anything else can deadlock.
+    if let Some(index) = held
+        .iter()
+        .rposition(|h| h.node == acq.node && !(acq.access.acquire_recursive() && h.access.held_shared()))
+    {
+        if is_new(FindingKey::Recursive {
+            node: acq.node,
+            certain: false,
+        }) {
+            findings.push(recursion_report_with(acq, held, index, false, trace.clone()));
+        }
+    }
+
+    {
+        let mut graph = GLOBAL.graph.lock();
+        // Edges from the topmost non-trylock held lock, and from every trylock above it; the
+        // locks below are connected through it already.
+        for (index, h) in held.iter().enumerate().rev() {
+            if h.node != acq.node {
+                if graph.edge_count() >= MAX_DEPENDENCIES {
+                    if !DEPENDENCIES_FULL.swap(true, Ordering::Relaxed) {
+                        eprintln!(
+                            "lockdep: the dependency table is full ({MAX_DEPENDENCIES} edges); new \
+                             lock orders are not recorded or checked from now on"
+                        );
+                    }
+                    break;
+                }
+                match graph.add_dependency(h.node, h.access, acq.node, acq.access, || trace.clone()) {
+                    Added::Known => {}
+                    Added::New => {
+                        stats::note_dependency();
+                    }
+                    Added::Cycle(path) => {
+                        let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
+                            .windows(2)
+                            .map(|w| {
+                                let edge = graph.edge(w[1].via.expect("path steps after the first have an edge"));
+                                (w[0].node, w[1].node, w[1].kinds, edge.first_seen.clone())
+                            })
+                            .collect();
+                        let nodes: Vec<NodeKey> = path.iter().map(|s| s.node).collect();
+                        cycles.push((index, nodes, links));
+                    }
+                }
+            }
+            if !h.trylock {
+                break;
+            }
+        }
+    }
+
+    for (index, nodes, links) in cycles {
+        let mut canonical = nodes.clone();
+        let min = canonical
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, n)| **n)
+            .map_or(0, |(i, _)| i);
+        canonical.rotate_left(min);
+        if !is_new(FindingKey::Cycle(canonical)) {
+            continue;
+        }
+        let holding = &held[index];
+        findings.push(Report::new(ReportData {
+            kind: ReportKind::CircularDependency,
+            classes: nodes.iter().map(|n| n.name()).collect(),
+            thread: thread_name(),
+            acquiring: acq.desc(false),
+            holding: describe(holding),
+            held: held.iter().map(describe).collect(),
+            chain: links
+                .into_iter()
+                .map(|(from, to, kinds, first_seen)| ChainLink {
+                    from: from.name(),
+                    to: to.name(),
+                    kinds,
+                    first_seen,
+                })
+                .collect(),
+            new_kinds: dep_kind(holding.access, acq.access),
+            certain: false,
+            current: trace.clone(),
+        }));
+    }
+
+    if GLOBAL.chains.len() < MAX_CHAINS {
+        GLOBAL.chains.insert(key);
+    } else if !CHAINS_FULL.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "lockdep: the lock-chain cache is full ({MAX_CHAINS} chains); new chains are \
+             validated again each time they are taken (slower, still correct)"
+        );
+    }
+    remember(key);
+    findings
+}
+
+fn recursion_report(acq: &Acquisition, held: &Snapshot, index: usize, certain: bool) -> Report {
+    recursion_report_with(acq, held.as_slice(), index, certain, Trace::capture())
+}
+
+fn recursion_report_with(
+    acq: &Acquisition,
+    held: &[HeldLock],
+    index: usize,
+    certain: bool,
+    trace: Arc<Trace>,
+) -> Report {
+    Report::new(ReportData {
+        kind: ReportKind::RecursiveLocking,
+        classes: vec![acq.node.name()],
+        thread: thread_name(),
+        acquiring: acq.desc(false),
+        holding: describe(&held[index]),
+        held: held.iter().map(describe).collect(),
+        chain: Vec::new(),
+        new_kinds: 0,
+        certain,
+        current: trace,
+    })
+}
+
+fn deliver_all(reports: Vec<Report>) {
+    for report in &reports {
+        mode::deliver(report);
+    }
+}
+
+// ---- the hooks the lock types call ----
+
+/// Before a blocking acquisition: validate, deliver findings (which may panic in `Panic` mode:
+/// the lock has not been taken yet, so unwinding leaves everything consistent).
+#[inline]
+pub(crate) fn before_lock(acq: &Acquisition) {
+    let reports = check(acq, None);
+    if !reports.is_empty() {
+        deliver_all(reports);
+    }
+}
+
+/// After a lock (blocking or trylock) was taken: it is held now.
+#[inline]
+pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
+    let _ = THREAD.try_with(|t| {
+        let mut t = t.borrow_mut();
+        if t.held.is_full() {
+            t.held.overflowed += 1;
+            if !t.overflow_reported {
+                t.overflow_reported = true;
+                eprintln!(
+                    "lockdep: this thread holds more than {MAX_LOCK_DEPTH} locks \
+                     (MAX_LOCK_DEPTH); `{}` and further locks are not tracked until it \
+                     releases some",
+                    acq.node.name()
+                );
+            }
+            return;
+        }
+        t.held.push(acq.entry(trylock));
+        stats::note_depth(t.held.as_slice().len());
+    });
+}
+
+/// A lock is being released.
+#[inline]
+pub(crate) fn release(addr: usize, how: Release) {
+    let _ = THREAD.try_with(|t| {
+        let mut t = t.borrow_mut();
+        let found = t
+            .held
+            .as_slice()
+            .iter()
+            .rposition(|h| h.instance == addr && how.matches(h.access));
+        match found {
+            Some(index) => {
+                t.held.remove(index);
+            }
+            // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
+            None if t.held.overflowed > 0 => t.held.overflowed -= 1,
+            None => {}
+        }
+    });
+}
+
+/// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
+/// the lock is acquired again as `access` while every other held lock stays held.
+pub(crate) fn before_reacquire(addr: usize, held_as: Release, acq: &Acquisition) {
+    let skip = THREAD
+        .try_with(|t| {
+            t.borrow()
+                .held
+                .as_slice()
+                .iter()
+                .rposition(|h| h.instance == addr && held_as.matches(h.access))
+        })
+        .ok()
+        .flatten();
+    let Some(skip) = skip else { return };
+    let reports = check(acq, Some(skip));
+    if !reports.is_empty() {
+        deliver_all(reports);
+    }
+}
+
+/// An upgrade or downgrade completed: the lock is now held as `access`.
+pub(crate) fn change_access(addr: usize, from: Release, access: Access) {
+    let _ = THREAD.try_with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some(index) = t
+            .held
+            .as_slice()
+            .iter()
+            .rposition(|h| h.instance == addr && from.matches(h.access))
+        {
+            t.held.set_access(index, access);
+        }
+    });
+}
+
+/// A condition-variable wait releases the mutex: returns its entry, to be restored by
+/// [`after_wait`].
+pub(crate) fn before_wait(addr: usize) -> Option<HeldLock> {
+    THREAD
+        .try_with(|t| {
+            let mut t = t.borrow_mut();
+            let index = t
+                .held
+                .as_slice()
+                .iter()
+                .rposition(|h| h.instance == addr && h.access == Access::Write)?;
+            Some(t.held.remove(index))
+        })
+        .ok()
+        .flatten()
+}
+
+/// The mutex was taken again after a wait. It is validated like any acquisition (locks taken
+/// while it was released now come before it), but the report is delivered only once it is held
+/// again, because the caller's guard will release it when unwinding.
+pub(crate) fn after_wait(entry: Option<HeldLock>) {
+    let Some(entry) = entry else { return };
+    let acq = Acquisition {
+        addr: entry.instance,
+        node: entry.node,
+        access: entry.access,
+        at: entry.at,
+    };
+    let reports = check(&acq, None);
+    after_lock(&acq, entry.trylock);
+    if !reports.is_empty() {
+        deliver_all(reports);
+    }
+}
+
+/// Validates `acq` as if the lock were taken here, without taking it (the kernel's
+/// `might_lock`).
+pub(crate) fn might_lock(acq: &Acquisition) {
+    before_lock(acq);
+}
+
+/// Is this lock instance held by the current thread?
+pub(crate) fn is_held(addr: usize) -> bool {
+    THREAD
+        .try_with(|t| t.borrow().held.find(addr).is_some())
+        .unwrap_or(false)
+}
+
+/// Class names of the locks this thread holds, outermost first.
+pub(crate) fn held_classes() -> Vec<String> {
+    THREAD
+        .try_with(|t| t.borrow().held.as_slice().iter().map(|h| h.node.name()).collect())
+        .unwrap_or_default()
+}
+
+/// How many locks the current thread holds (tracked ones).
+pub fn held_count() -> usize {
+    THREAD
+        .try_with(|t| t.borrow().held.as_slice().len())
+        .unwrap_or(0)
+}
+
+/// Registered class names, for statistics.
+pub(crate) fn class_count() -> usize {
+    registry::count()
+}
