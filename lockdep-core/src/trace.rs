@@ -91,7 +91,9 @@ fn is_internal(name: &str) -> bool {
         "<alloc::",
         "__rust",
     ];
-    PREFIXES.iter().any(|p| name.starts_with(p))
+    // The C runtime's entry points below `main` and thread start-up.
+    const ENTRY: &[&str] = &["main", "_start", "start_thread", "clone", "clone3", "thread_start"];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || ENTRY.contains(&name) || name.starts_with("__libc")
 }
 
 /// Keeps the frames from the first to the last frame of user code: what lies before is the
@@ -166,6 +168,8 @@ mod tests {
             frame("my_app::main"),
             frame("core::ops::function::FnOnce::call_once"),
             frame("std::rt::lang_start::{{closure}}"),
+            frame("main"),
+            frame("__libc_start_main"),
         ];
         let names: Vec<_> = trim(frames).into_iter().map(|f| f.name).collect();
         assert_eq!(names, vec!["my_app::worker", "my_app::main"]);

@@ -1,0 +1,1 @@
+//! Placeholder: the benches are being written (issue 4).

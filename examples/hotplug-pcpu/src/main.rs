@@ -1,0 +1,2 @@
+//! Placeholder: the hotplug / pcpu_alloc replay is being written (issue 3).
+fn main() {}
