@@ -63,7 +63,7 @@ mod stats;
 pub mod sync;
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-mod graph;
+mod depgraph;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod held;
 #[cfg(any(debug_assertions, feature = "release-checks"))]

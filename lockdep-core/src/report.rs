@@ -68,7 +68,7 @@ pub(crate) use checked::*;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod checked {
     use super::{Report, ReportKind};
-    use crate::graph::dep_label;
+    use crate::depgraph::dep_label;
     use crate::held::Access;
     use crate::trace::Trace;
     use std::fmt::{self, Write as _};
@@ -222,7 +222,7 @@ mod checked {
     }
 
     fn held_verb(kinds: u8) -> &'static str {
-        use crate::graph::{DEP_EN, DEP_ER};
+        use crate::depgraph::{DEP_EN, DEP_ER};
         if kinds & (DEP_ER | DEP_EN) != 0 {
             "lock"
         } else {
@@ -231,7 +231,7 @@ mod checked {
     }
 
     fn acquire_verb(kinds: u8) -> &'static str {
-        use crate::graph::{DEP_EN, DEP_SN};
+        use crate::depgraph::{DEP_EN, DEP_SN};
         if kinds & (DEP_SN | DEP_EN) != 0 {
             "lock"
         } else {

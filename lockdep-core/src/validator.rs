@@ -7,7 +7,7 @@
 //! lock); only a chain nobody has seen takes the graph lock, captures a backtrace and searches.
 
 use crate::class::{registry, ClassCell, NodeKey};
-use crate::graph::{dep_kind, Added, DepGraph};
+use crate::depgraph::{dep_kind, Added, DepGraph};
 use crate::held::{chain_step, Access, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
 use crate::report::{ChainLink, LockDesc, Report, ReportData};
