@@ -1,0 +1,214 @@
+//! Reader-writer rules: fair reads can wait behind a queued writer, recursive reads only behind
+//! a writer that holds the lock; a cycle is a deadlock only if it is a *strong* path (no lock
+//! entered by a recursive read `-(xR)->` and left as a reader `-(Sx)->`). The cases follow
+//! lockdep-design.rst and lib/locking-selftest.c.
+
+mod common;
+
+use common::{assert_none, assert_one};
+use lockdep_core::{capture, Mutex, ReportKind, RwLock, RwLockUpgradableReadGuard};
+
+fn rw(test: &str, letter: char) -> RwLock<()> {
+    RwLock::named(&format!("{test}-{letter}"), ())
+}
+
+#[test]
+fn recursive_readers_in_both_orders_do_not_deadlock() {
+    // A -(SR)-> B and B -(SR)-> A: recursive readers never wait for readers.
+    let (a, b) = (rw("rr", 'A'), rw("rr", 'B'));
+    let reports = capture(|| {
+        {
+            let _a = a.read_recursive();
+            let _b = b.read_recursive();
+        }
+        let _b = b.read_recursive();
+        let _a = a.read_recursive();
+    });
+    assert_none(&reports);
+}
+
+#[test]
+fn fair_readers_in_both_orders_can_deadlock() {
+    // A -(SN)-> B -(SN)-> A: each reader can queue behind a writer waiting on the other lock.
+    let (a, b) = (rw("fair", 'A'), rw("fair", 'B'));
+    let reports = capture(|| {
+        {
+            let _a = a.read();
+            let _b = b.read();
+        }
+        let _b = b.read();
+        let _a = a.read();
+    });
+    assert_one(&reports, ReportKind::CircularDependency, &["fair-A", "fair-B"]);
+}
+
+#[test]
+fn recursive_reads_under_writers_deadlock() {
+    // A -(ER)-> B -(ER)-> A: a recursive reader does wait for a writer that holds the lock.
+    let (a, b) = (rw("er", 'A'), rw("er", 'B'));
+    let reports = capture(|| {
+        {
+            let _a = a.write();
+            let _b = b.read_recursive();
+        }
+        let _b = b.write();
+        let _a = a.read_recursive();
+    });
+    assert_one(&reports, ReportKind::CircularDependency, &["er-A", "er-B"]);
+}
+
+#[test]
+fn entered_by_recursive_read_left_as_reader_is_not_strong() {
+    // A -(ER)-> B -(SN)-> A: the thread waiting for B as a recursive reader is not blocked by
+    // the other thread, which holds B only as a reader.
+    let (a, b) = (rw("ersn", 'A'), rw("ersn", 'B'));
+    let reports = capture(|| {
+        {
+            let _a = a.write();
+            let _b = b.read_recursive();
+        }
+        let _b = b.read();
+        let _a = a.write();
+    });
+    assert_none(&reports);
+}
+
+#[test]
+fn recursive_read_back_into_a_read_held_lock_is_not_strong() {
+    // A -(SN)-> B, then B -(ER)-> A: A is entered by a recursive read and left as a reader.
+    let (a, b) = (rw("snEr", 'A'), rw("snEr", 'B'));
+    let reports = capture(|| {
+        {
+            let _a = a.read_recursive();
+            let _b = b.write();
+        }
+        let _b = b.write();
+        let _a = a.read_recursive();
+    });
+    assert_none(&reports);
+}
+
+#[test]
+fn fair_read_against_writer_deadlocks() {
+    // A -(SN)-> B, B -(EN)-> A: the fair read of A queues behind a writer of A.
+    let (a, b) = (rw("snen", 'A'), rw("snen", 'B'));
+    let reports = capture(|| {
+        {
+            let _a = a.read();
+            let _b = b.write();
+        }
+        let _b = b.write();
+        let _a = a.read();
+    });
+    assert_one(&reports, ReportKind::CircularDependency, &["snen-A", "snen-B"]);
+}
+
+#[test]
+fn mutex_and_rwlock_read_inversion() {
+    // The hotplug shape: rwlock read -> mutex, mutex -> rwlock read (fair): a waiting writer
+    // makes this a deadlock.
+    let hotplug = rw("shape", 'H');
+    let alloc = Mutex::named("shape-M", ());
+    let reports = capture(|| {
+        {
+            let _h = hotplug.read();
+            let _m = alloc.lock();
+        }
+        let _m = alloc.lock();
+        let _h = hotplug.read();
+    });
+    assert_one(&reports, ReportKind::CircularDependency, &["shape-H", "shape-M"]);
+}
+
+#[test]
+fn mutex_and_recursive_read_is_not_reported() {
+    let hotplug = rw("shape-rec", 'H');
+    let alloc = Mutex::named("shape-rec-M", ());
+    let reports = capture(|| {
+        {
+            let _h = hotplug.read_recursive();
+            let _m = alloc.lock();
+        }
+        let _m = alloc.lock();
+        let _h = hotplug.read_recursive();
+    });
+    assert_none(&reports);
+}
+
+#[test]
+fn recursive_read_of_a_held_read_class_is_legal() {
+    // Same class, read then recursive read: the kernel's read-after-read recursion.
+    let a = rw("rec-same", 'A');
+    let b = RwLock::named("rec-same-A", ());
+    let reports = capture(|| {
+        let _a = a.read();
+        let _a2 = a.read_recursive();
+        let _b = b.read_recursive();
+    });
+    assert_none(&reports);
+}
+
+#[test]
+fn fair_read_of_a_held_read_lock_is_recursive_locking() {
+    let a = rw("fair-again", 'A');
+    let reports = capture(|| {
+        let _r1 = a.read();
+        let _r2 = a.read(); // proceeds: possible, not certain, deadlock
+    });
+    assert_one(&reports, ReportKind::RecursiveLocking, &["fair-again-A"]);
+    assert!(!reports[0].is_certain_deadlock());
+}
+
+#[test]
+fn upgradable_reads_are_readers_for_recursive_readers() {
+    // A held upgradable is shared: B -(ER)-> A then A -(SN)-> B is not strong.
+    let (a, b) = (rw("upg", 'A'), rw("upg", 'B'));
+    let reports = capture(|| {
+        {
+            let _a = a.upgradable_read();
+            let _b = b.write();
+        }
+        let _b = b.write();
+        let _a = a.read_recursive();
+    });
+    assert_none(&reports);
+}
+
+#[test]
+fn upgrade_is_validated_as_a_write() {
+    // Holding A upgradable, then B, then upgrading A waits for A's readers: B -(EN)-> A, and
+    // with A -(SN)-> B that is a deadlock against a thread reading A and waiting for B.
+    let (a, b) = (rw("upgrade", 'A'), rw("upgrade", 'B'));
+    let reports = capture(|| {
+        let up = a.upgradable_read();
+        let _b = b.write();
+        let _w = RwLockUpgradableReadGuard::upgrade(up);
+    });
+    assert_one(&reports, ReportKind::CircularDependency, &["upgrade-A", "upgrade-B"]);
+}
+
+#[test]
+fn downgrade_changes_the_held_mode() {
+    let (a, b) = (rw("down", 'A'), rw("down", 'B'));
+    let reports = capture(|| {
+        {
+            let w = a.write();
+            let _r = lockdep_core::RwLockWriteGuard::downgrade(w);
+            // A is held as a reader now: A -(SR)-> B.
+            let _b = b.read_recursive();
+        }
+        let _b = b.write();
+        let _a = a.read_recursive(); // B -(ER)-> A: A entered recursively, left shared: fine
+    });
+    assert_none(&reports);
+}
+
+#[test]
+fn try_read_never_reports() {
+    let a = rw("try-read", 'A');
+    let reports = capture(|| {
+        let _w = a.read();
+        let _r = a.try_read().expect("readers share");
+    });
+    assert_none(&reports);
+}
