@@ -577,3 +577,24 @@ mod checked {
         }
     }
 }
+
+/// Hooks for the `benches` crate; not part of the API, may change without notice.
+///
+/// The "new edge ≤ 2 µs" target is for the graph work; the backtrace capture that goes
+/// with every new edge is timed apart, so the benches need to switch it off and to call it alone.
+#[doc(hidden)]
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub mod bench {
+    /// Whether new dependencies capture the backtrace where they were first seen (on by
+    /// default). Off, they all share one empty trace: reports lose their first-seen stacks.
+    pub fn set_dependency_backtraces(on: bool) {
+        crate::trace::set_dependency_traces(on);
+    }
+
+    /// Performs the capture a new dependency performs (bounded, unresolved, then dropped) and
+    /// returns how many frames it kept.
+    #[inline(never)]
+    pub fn capture_backtrace() -> usize {
+        crate::trace::Trace::capture().depth()
+    }
+}

@@ -1,7 +1,9 @@
 //! Stack traces: captured unresolved (cheap, bounded) when a dependency is first seen, resolved
 //! to symbols only when a report is printed.
 
+use once_cell::sync::Lazy;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// At most this many frames are kept, as the kernel keeps a bounded trace per dependency: a
@@ -19,7 +21,35 @@ struct Frame {
     location: Option<String>,
 }
 
+/// Whether a new dependency records where it was first seen. Always on, except in the benches,
+/// which turn it off to time the graph work apart from the capture (see
+/// [`crate::raw::bench`]): a report without first-seen stacks would be far less useful.
+static DEPENDENCY_TRACES: AtomicBool = AtomicBool::new(true);
+
+/// What a dependency records when [`DEPENDENCY_TRACES`] is off: one shared, empty trace, so that
+/// nothing is allocated per edge.
+static NO_TRACE: Lazy<Arc<Trace>> = Lazy::new(|| {
+    Arc::new(Trace {
+        ips: Box::new([]),
+        resolved: OnceLock::new(),
+    })
+});
+
+/// Turns the per-dependency capture on or off (a bench hook).
+pub(crate) fn set_dependency_traces(on: bool) {
+    DEPENDENCY_TRACES.store(on, Ordering::Relaxed);
+}
+
 impl Trace {
+    /// The trace a new dependency records: [`Trace::capture`], unless a bench turned that off.
+    pub(crate) fn for_dependency() -> Arc<Trace> {
+        if DEPENDENCY_TRACES.load(Ordering::Relaxed) {
+            Trace::capture()
+        } else {
+            NO_TRACE.clone()
+        }
+    }
+
     /// Captures the current stack, at most [`MAX_TRACE_FRAMES`] frames, without resolving it.
     #[inline(never)]
     pub(crate) fn capture() -> Arc<Trace> {
@@ -90,6 +120,8 @@ fn is_internal(name: &str) -> bool {
         "alloc::",
         "<alloc::",
         "__rust",
+        "test::",
+        "<fn(",
     ];
     // The C runtime's entry points below `main` and thread start-up.
     const ENTRY: &[&str] = &["main", "_start", "start_thread", "clone", "clone3", "thread_start"];
@@ -99,6 +131,13 @@ fn is_internal(name: &str) -> bool {
 /// Keeps the frames from the first to the last frame of user code: what lies before is the
 /// capture and the lock layers, what lies after is the thread or test-harness entry glue.
 fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
+    // std's marker between a thread's (or test's) entry glue and the code it runs.
+    if let Some(entry) = frames
+        .iter()
+        .position(|f| f.name.contains("__rust_begin_short_backtrace"))
+    {
+        frames.truncate(entry);
+    }
     let first_user = frames.iter().position(|f| !is_internal(&f.name));
     let last_user = frames.iter().rposition(|f| !is_internal(&f.name));
     match (first_user, last_user) {

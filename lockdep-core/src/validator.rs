@@ -327,7 +327,7 @@ fn is_new(key: FindingKey) -> bool {
 #[inline(never)]
 fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
     // Captured before taking the graph lock: it is the expensive part.
-    let trace = Trace::capture();
+    let trace = Trace::for_dependency();
     let mut findings = Vec::new();
     let mut cycles = Vec::new();
 
