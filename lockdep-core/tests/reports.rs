@@ -1,0 +1,149 @@
+//! The report itself: the kernel-style text, the backtrace where each edge was first recorded,
+//! the scenario table and the held locks.
+
+use lockdep_core::{capture, Mutex, ReportKind, RwLock};
+
+#[inline(never)]
+fn take_alloc_then_drain(alloc: &Mutex<()>, drain: &Mutex<()>) {
+    let _a = alloc.lock();
+    let _d = drain.lock();
+}
+
+#[inline(never)]
+fn take_drain_then_alloc(alloc: &Mutex<()>, drain: &Mutex<()>) {
+    let _d = drain.lock();
+    let _a = alloc.lock();
+}
+
+#[test]
+fn cycle_report_reads_like_the_kernels() {
+    let alloc = Mutex::named("report-alloc", ());
+    let drain = Mutex::named("report-drain", ());
+    let reports = capture(|| {
+        take_alloc_then_drain(&alloc, &drain);
+        take_drain_then_alloc(&alloc, &drain);
+    });
+    assert_eq!(reports.len(), 1);
+    let report = &reports[0];
+    assert_eq!(report.kind(), ReportKind::CircularDependency);
+    assert_eq!(report.thread_name(), "cycle_report_reads_like_the_kernels");
+    assert_eq!(report.held_classes(), ["report-drain"]);
+
+    let text = report.to_string();
+    let expected_in_order = [
+        "WARNING: possible circular locking dependency detected",
+        "thread 'cycle_report_reads_like_the_kernels' is trying to acquire lock:",
+        " (report-alloc){write}, at: lockdep-core/tests/reports.rs:",
+        "but thread 'cycle_report_reads_like_the_kernels' is already holding lock:",
+        " (report-drain){write}, at: lockdep-core/tests/reports.rs:",
+        "which lock already depends on the new lock.",
+        "the existing dependency chain (in reverse order) is:",
+        "-> #1 (report-drain) -(EN)-> taken while holding (report-alloc), first seen at:",
+        "reports::take_alloc_then_drain",
+        "-> #0 (report-alloc) -(EN)-> taken while holding (report-drain): this acquisition",
+        "Possible unsafe locking scenario:",
+        "       Thread A                Thread B",
+        "  lock(report-drain);",
+        "                               lock(report-alloc);",
+        "                               lock(report-drain);",
+        "  lock(report-alloc);",
+        " *** DEADLOCK ***",
+        "1 lock held by thread 'cycle_report_reads_like_the_kernels':",
+        " #0: (report-drain){write}, at: lockdep-core/tests/reports.rs:",
+        "stack backtrace:",
+        "reports::take_drain_then_alloc",
+    ];
+    let mut from = 0;
+    for line in expected_in_order {
+        match text[from..].find(line) {
+            Some(at) => from += at + line.len(),
+            None => panic!("missing (or out of order) {line:?} in:\n{text}"),
+        }
+    }
+}
+
+#[test]
+fn each_edge_carries_the_backtrace_where_it_was_first_seen() {
+    let alloc = Mutex::named("bt-alloc", ());
+    let drain = Mutex::named("bt-drain", ());
+    let reports = capture(|| {
+        take_alloc_then_drain(&alloc, &drain);
+        take_drain_then_alloc(&alloc, &drain);
+    });
+    let report = &reports[0];
+    let edges = report.edge_backtrace_functions();
+    assert_eq!(edges.len(), 1, "one existing edge: alloc -> drain");
+    assert_eq!(edges[0][0], "reports::take_alloc_then_drain", "{:?}", edges[0]);
+    let current = report.backtrace_functions();
+    assert_eq!(current[0], "reports::take_drain_then_alloc", "{current:?}");
+    // The validator's own frames are trimmed.
+    assert!(current.iter().all(|f| !f.starts_with("lockdep_core::validator")));
+    assert!(current.iter().all(|f| !f.starts_with("backtrace::")));
+}
+
+#[test]
+fn longer_chains_show_every_edge_and_the_chain_summary() {
+    let a = Mutex::named("chain-A", ());
+    let b = Mutex::named("chain-B", ());
+    let c = Mutex::named("chain-C", ());
+    let reports = capture(|| {
+        {
+            let _a = a.lock();
+            let _b = b.lock();
+        }
+        {
+            let _b = b.lock();
+            let _c = c.lock();
+        }
+        let _c = c.lock();
+        let _a = a.lock();
+    });
+    let text = reports[0].to_string();
+    assert_eq!(reports[0].edge_backtrace_functions().len(), 2);
+    for line in [
+        "-> #2 (chain-C) -(EN)-> taken while holding (chain-B)",
+        "-> #1 (chain-B) -(EN)-> taken while holding (chain-A)",
+        "-> #0 (chain-A) -(EN)-> taken while holding (chain-C)",
+        "Chain exists of:\n  chain-A --> chain-B --> chain-C",
+        "                               lock(chain-B);\n                               lock(chain-C);",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn read_acquisitions_are_labelled() {
+    let h = RwLock::named("label-H", ());
+    let m = Mutex::named("label-M", ());
+    let reports = capture(|| {
+        {
+            let _h = h.read();
+            let _m = m.lock();
+        }
+        let _m = m.lock();
+        let _h = h.read();
+    });
+    let text = reports[0].to_string();
+    for line in [
+        " (label-H){read}, at:",
+        "-> #1 (label-M) -(SN)-> taken while holding (label-H)",
+        "-> #0 (label-H) -(EN)-> taken while holding (label-M)",
+        "  rlock(label-H);",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn reports_are_send_sync_clone_and_debug() {
+    fn assert_traits<T: Send + Sync + Clone + std::fmt::Debug + std::fmt::Display>() {}
+    assert_traits::<lockdep_core::Report>();
+    let a = Mutex::named("debug-A", ());
+    let a2 = Mutex::named("debug-A", ());
+    let reports = capture(|| {
+        let _a = a.lock();
+        let _a2 = a2.lock();
+    });
+    let debug = format!("{:?}", reports[0].clone());
+    assert!(debug.contains("RecursiveLocking") && debug.contains("debug-A"), "{debug}");
+}

@@ -1,0 +1,117 @@
+//! The `std::sync` flavour: the same checking, with poisoning and `LockResult`.
+
+mod common;
+
+use common::{assert_none, assert_one};
+use lockdep_core::sync::{Condvar, Mutex, RwLock, TryLockError};
+use lockdep_core::{capture, held_locks, is_held, ReportKind};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[test]
+fn abba_with_std_mutexes() {
+    let a = Mutex::named("std-A", 0);
+    let b = Mutex::named("std-B", 0);
+    let reports = capture(|| {
+        {
+            let _a = a.lock().unwrap();
+            let _b = b.lock().unwrap();
+        }
+        let _b = b.lock().unwrap();
+        let _a = a.lock().unwrap();
+    });
+    assert_one(&reports, ReportKind::CircularDependency, &["std-A", "std-B"]);
+}
+
+#[test]
+fn std_and_parking_lot_flavours_share_one_graph() {
+    let a = Mutex::named("mixed-A", ());
+    let b = lockdep_core::Mutex::named("mixed-B", ());
+    let reports = capture(|| {
+        {
+            let _a = a.lock().unwrap();
+            let _b = b.lock();
+        }
+        let _b = b.lock();
+        let _a = a.lock().unwrap();
+    });
+    assert_one(&reports, ReportKind::CircularDependency, &["mixed-A", "mixed-B"]);
+}
+
+#[test]
+fn poisoning_works_and_leaves_the_stack_clean() {
+    let m = Arc::new(Mutex::named("poison", 1));
+    let m2 = Arc::clone(&m);
+    let result = std::thread::spawn(move || {
+        let _g = m2.lock().unwrap();
+        panic!("poison it");
+    })
+    .join();
+    assert!(result.is_err());
+    assert!(m.is_poisoned());
+    let guard = m.lock().unwrap_err().into_inner();
+    assert_eq!(*guard, 1);
+    assert!(is_held(&*m));
+    drop(guard);
+    assert!(held_locks().is_empty());
+    match m.try_lock() {
+        Err(TryLockError::Poisoned(p)) => assert!(is_held(&*m) && *p.into_inner() == 1),
+        _ => panic!("expected a poisoned try_lock"),
+    }
+    assert!(!is_held(&*m));
+    m.clear_poison();
+    assert!(m.lock().is_ok());
+}
+
+#[test]
+fn rwlock_reads_and_writes() {
+    let l = RwLock::named("std-rw", 5);
+    let reports = capture(|| {
+        {
+            let r1 = l.read().unwrap();
+            let r2 = l.try_read().unwrap();
+            assert_eq!(*r1 + *r2, 10);
+        }
+        *l.write().unwrap() += 1;
+        assert!(matches!(l.try_write(), Ok(_)));
+    });
+    assert_none(&reports);
+    assert_eq!(l.into_inner().unwrap(), 6);
+}
+
+#[test]
+fn condvar_wait_timeout_and_notify() {
+    let pair = Arc::new((Mutex::named("std-cv", false), Condvar::new()));
+    let pair2 = Arc::clone(&pair);
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(10));
+        *pair2.0.lock().unwrap() = true;
+        pair2.1.notify_one();
+    });
+    let guard = pair.0.lock().unwrap();
+    let guard = pair.1.wait_while(guard, |ready| !*ready).unwrap();
+    assert!(*guard);
+    assert_eq!(held_locks(), ["std-cv"]);
+    let (guard, timeout) = pair.1.wait_timeout(guard, Duration::from_millis(1)).unwrap();
+    assert!(timeout.timed_out());
+    drop(guard);
+    t.join().unwrap();
+    assert!(held_locks().is_empty());
+}
+
+#[test]
+fn relocking_a_held_std_mutex_panics_instead_of_hanging() {
+    let m = Mutex::named("std-aa", ());
+    let reports = capture(|| {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _g = m.lock().unwrap();
+            let _again = m.lock();
+        }));
+        assert!(result.is_err());
+    });
+    assert_one(&reports, ReportKind::RecursiveLocking, &["std-aa"]);
+    assert!(reports[0].is_certain_deadlock());
+    // The panic unwound through a held guard: std semantics poison the mutex.
+    assert!(m.is_poisoned());
+    assert!(held_locks().is_empty());
+}
