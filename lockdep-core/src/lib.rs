@@ -53,6 +53,7 @@
 mod access;
 mod class;
 mod condvar;
+pub mod graph;
 mod mode;
 mod mutex;
 pub mod raw;
@@ -61,6 +62,7 @@ mod report;
 mod rwlock;
 mod stats;
 pub mod sync;
+pub mod thread;
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod depgraph;
@@ -299,9 +301,128 @@ pub fn held_locks() -> Vec<String> {
     Vec::new()
 }
 
+/// Declares named static lock classes ([`LockClass`] keys) tersely.
+///
+/// Each declaration is `static NAME;` — the class is named after the identifier — or
+/// `static NAME = "name";`, with any visibility and attributes (doc comments included) in
+/// front. Several may share one invocation, separated by semicolons.
+///
+/// ```
+/// use lockdep_core::{lock_class, Mutex, RwLock};
+///
+/// lock_class!(pub static PCPU_ALLOC = "pcpu_alloc_mutex");
+/// lock_class! {
+///     /// Serialises CPU hotplug against readers of the online mask.
+///     static CPU_HOTPLUG;
+///     pub(crate) static SLAB = "slab_mutex";
+/// }
+///
+/// static ALLOC: Mutex<u32> = Mutex::with_class(&PCPU_ALLOC, 0);
+/// static ONLINE: RwLock<u64> = RwLock::with_class(&CPU_HOTPLUG, 1);
+///
+/// assert_eq!(PCPU_ALLOC.name(), "pcpu_alloc_mutex");
+/// assert_eq!(CPU_HOTPLUG.name(), "CPU_HOTPLUG");
+/// assert_eq!(SLAB.name(), "slab_mutex");
+/// # let _ = (ALLOC.lock(), ONLINE.read());
+/// ```
+#[macro_export]
+macro_rules! lock_class {
+    ($($(#[$meta:meta])* $vis:vis static $name:ident $(= $label:expr)?);+ $(;)?) => {
+        $(
+            $(#[$meta])*
+            $vis static $name: $crate::LockClass =
+                $crate::LockClass::new($crate::__lock_class_name!($name $(, $label)?));
+        )+
+    };
+}
+
+/// The name of a `lock_class!` declaration: the given string, else the identifier.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __lock_class_name {
+    ($name:ident) => {
+        ::core::stringify!($name)
+    };
+    ($name:ident, $label:expr) => {
+        $label
+    };
+}
+
 #[doc(hidden)]
 pub mod __private {
     //! Support for `lockdep-macros`; not a public API.
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     pub use crate::validator::held_count;
+
+    use crate::TrackedLock;
+
+    /// The runtime of `#[lockdep_core::test]`: runs `body` in a report scope of its own and
+    /// fails (panics) with every report in full if any was raised. If the body panics, the
+    /// reports are printed and the panic goes on unchanged, so `#[should_panic]` sees its own
+    /// message.
+    pub fn run_test<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        {
+            // A thread the test started and did not join reports, once the test is over, as if
+            // it had no scope: to the handler or the global mode.
+            let (outcome, reports) = crate::mode::collect(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(body))
+            });
+            match outcome {
+                Ok(value) if reports.is_empty() => value,
+                Ok(_) => panic!("{}", test_failure(name, &reports)),
+                Err(payload) => {
+                    if !reports.is_empty() {
+                        eprintln!("{}", test_failure(name, &reports));
+                    }
+                    std::panic::resume_unwind(payload)
+                }
+            }
+        }
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        {
+            let _ = name;
+            body()
+        }
+    }
+
+    /// The failure message of a test that raised `reports`.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    fn test_failure(name: &str, reports: &[crate::Report]) -> String {
+        use std::fmt::Write;
+        let n = reports.len();
+        let mut text = format!(
+            "lockdep: test `{name}` raised {n} lockdep report{}:\n",
+            if n == 1 { "" } else { "s" }
+        );
+        for (i, report) in reports.iter().enumerate() {
+            let _ = write!(text, "\n--- report {} of {n} ---\n{report}\n", i + 1);
+        }
+        text
+    }
+
+    /// `#[lockdep_core::requires(lock)]` on `function`: `lock` (written `expr`) must be held.
+    #[track_caller]
+    pub fn requires<L: TrackedLock + ?Sized>(lock: &L, function: &str, expr: &str) {
+        if !crate::is_held(lock) && crate::CHECKS_COMPILED_IN {
+            panic!(
+                "lockdep: `{function}` requires `{expr}` (class `{}`) to be held by this \
+                 thread, but it is not",
+                lock.lock_instance().class_name()
+            );
+        }
+    }
+
+    /// `#[lockdep_core::excludes(lock)]` on `function`: `lock` (written `expr`) must not be
+    /// held.
+    #[track_caller]
+    pub fn excludes<L: TrackedLock + ?Sized>(lock: &L, function: &str, expr: &str) {
+        if crate::is_held(lock) {
+            panic!(
+                "lockdep: `{function}` must not be called with `{expr}` (class `{}`) held, but \
+                 this thread holds it",
+                lock.lock_instance().class_name()
+            );
+        }
+    }
 }

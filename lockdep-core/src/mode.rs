@@ -148,10 +148,29 @@ pub fn clear_handler() {
     }
 }
 
-/// Where a [`capture`] scope collects reports. Shared, so that a scope can be carried into
-/// threads it starts.
+/// Where a [`capture`] scope collects reports: `Some` while the scope is open, `None` once it
+/// has ended. Shared, so that a scope can be carried into threads it starts
+/// ([`crate::thread`]); a thread that outlives the scope then reports as if it had none, rather
+/// than into a vector nobody reads.
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-pub(crate) type Sink = Arc<InternalMutex<Vec<Report>>>;
+pub(crate) type Sink = Arc<InternalMutex<Option<Vec<Report>>>>;
+
+/// Runs `f` in a new capture scope and returns what it collected. The scope ends when `f`
+/// returns or unwinds.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) fn collect<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
+    struct Close(Sink);
+    impl Drop for Close {
+        fn drop(&mut self) {
+            self.0.lock().take();
+        }
+    }
+    let sink: Sink = Arc::new(InternalMutex::new(Some(Vec::new())));
+    let close = Close(sink.clone());
+    let value = with_sink(sink, f);
+    let reports = close.0.lock().take().unwrap_or_default();
+    (value, reports)
+}
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 thread_local! {
@@ -212,10 +231,7 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> Vec<Report> {
 pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     {
-        let sink = Sink::default();
-        let value = with_sink(sink.clone(), f);
-        let reports = std::mem::take(&mut *sink.lock());
-        (value, reports)
+        collect(f)
     }
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
     (f(), Vec::new())
@@ -228,8 +244,10 @@ pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
 pub(crate) fn deliver(report: &Report) {
     crate::stats::REPORTS.fetch_add(1, Ordering::Relaxed);
     if let Some(sink) = current_sink() {
-        sink.lock().push(report.clone());
-        return;
+        if let Some(reports) = sink.lock().as_mut() {
+            reports.push(report.clone());
+            return;
+        }
     }
     let handler = HANDLER.read().clone();
     if let Some(handler) = handler {

@@ -121,10 +121,14 @@ pub(crate) struct Global {
     findings: InternalMutex<HashSet<FindingKey>>,
 }
 
-pub(crate) static GLOBAL: Lazy<Global> = Lazy::new(|| Global {
-    graph: InternalMutex::new(DepGraph::default()),
-    chains: DashSet::with_hasher(BuildHasherDefault::default()),
-    findings: InternalMutex::new(HashSet::new()),
+pub(crate) static GLOBAL: Lazy<Global> = Lazy::new(|| {
+    // The graph is about to exist: arrange for LOCKDEP_DOT to write it at exit.
+    crate::graph::install_exit_hook();
+    Global {
+        graph: InternalMutex::new(DepGraph::default()),
+        chains: DashSet::with_hasher(BuildHasherDefault::default()),
+        findings: InternalMutex::new(HashSet::new()),
+    }
 });
 
 static DEPENDENCIES_FULL: AtomicBool = AtomicBool::new(false);
@@ -396,6 +400,8 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
             continue;
         }
         let holding = &held[index];
+        // For `graph::to_dot`, which draws reported cycles (closing edge included) in red.
+        crate::graph::note_cycle(&nodes, dep_kind(holding.access, acq.access));
         findings.push(Report::new(ReportData {
             kind: ReportKind::CircularDependency,
             classes: nodes.iter().map(|n| n.name()).collect(),
