@@ -20,7 +20,9 @@ pub static PCPU_DRAIN_MUTEX_CLASS: LockClass = LockClass::new("pcpu_drain_mutex"
 /// A kernel `struct mutex`: the lockdep-checked lock plus its class, so the watchdog can name
 /// what a stuck thread waits for without asking the validator.
 pub struct KernelMutex {
+    /// The lock's class, for naming it.
     class: &'static LockClass,
+    /// The lock itself; it guards no data, as the kernel's locks here guard state left out.
     inner: Mutex<()>,
 }
 
@@ -34,9 +36,11 @@ impl KernelMutex {
     }
 }
 
-/// A `struct percpu_rw_semaphore`, which `cpu_hotplug_lock` became in 4.13 (fc8dffd379ca).
+/// A `struct percpu_rw_semaphore`, which `cpu_hotplug_lock` became in fc8dffd379ca.
 pub struct KernelRwSem {
+    /// The lock's class, for naming it.
     class: &'static LockClass,
+    /// The lock itself (no data, as for [`KernelMutex`]).
     inner: RwLock<()>,
 }
 
@@ -84,7 +88,9 @@ impl Kernel {
 // Globals rather than a parameter threaded through every call: in the kernel these are
 // properties of the build, and keeping them out of the signatures keeps the functions (and so
 // the backtraces) shaped like the kernel's.
+/// [`Kernel::recursive_reads`] of the booted kernel.
 static RECURSIVE_READS: AtomicBool = AtomicBool::new(false);
+/// [`Kernel::drain_takes_hotplug_lock`] of the booted kernel.
 static DRAIN_TAKES_HOTPLUG_LOCK: AtomicBool = AtomicBool::new(true);
 
 /// Selects the kernel the code paths behave like. Called before any path runs.
@@ -138,7 +144,7 @@ fn percpu_down_read(sem: &'static KernelRwSem) -> RwLockReadGuard<'static, ()> {
     sem.inner.read()
 }
 
-/// A recursive read, as the pre-4.13 `get_online_cpus` was annotated: it waits only for a
+/// A recursive read, as `get_online_cpus` was annotated before fc8dffd379ca: it waits only for a
 /// writer that holds the lock.
 #[track_caller]
 #[inline(never)]

@@ -32,6 +32,7 @@ static WAITING: StdMutex<Vec<(ThreadId, Stuck)>> = StdMutex::new(Vec::new());
 /// Removes its thread's entry from the table when dropped: once the lock is taken, or when the
 /// acquisition unwinds (a lockdep handler that stops the thread).
 pub struct Waiting {
+    /// The waiting thread (the one that made this value).
     id: ThreadId,
 }
 
@@ -72,6 +73,10 @@ pub fn stuck_threads() -> Vec<Stuck> {
         .collect()
 }
 
+/// Says what the watchdog found: called with `true` and the stuck threads when they are all
+/// stuck, with `false` and whatever is waiting when the watchdog gives up.
+pub type Verdict = Box<dyn FnOnce(bool, &[Stuck]) + Send>;
+
 /// What the watchdog does when it fires.
 pub struct Alarm {
     /// Declare a deadlock once this many threads have all been waiting for `stuck_after`.
@@ -81,17 +86,18 @@ pub struct Alarm {
     pub stuck_after: Duration,
     /// Give up regardless after this long, so that no run can hang (CI included).
     pub give_up_after: Duration,
-    /// Called (on the watchdog thread) with the stuck threads, or with whatever is waiting
-    /// when it gives up; it decides the message. The watchdog then exits the process with
+    /// Prints the message, on the watchdog thread. The watchdog then exits the process with
     /// `exit_code`, since deadlocked threads can be neither woken nor joined.
-    pub report: Box<dyn FnOnce(bool, &[Stuck]) + Send>,
+    pub report: Verdict,
     /// The process's exit status when the alarm goes off.
     pub exit_code: i32,
 }
 
 /// A running watchdog; [`Watchdog::disarm`] it when the watched work has finished.
 pub struct Watchdog {
+    /// Tells the watchdog thread the work finished.
     done: mpsc::Sender<()>,
+    /// The watchdog thread, joined on disarming so that it cannot fire afterwards.
     handle: JoinHandle<()>,
 }
 
