@@ -46,6 +46,18 @@
 //! enabled. Otherwise every type is the plain lock underneath, with the same size and speed, and
 //! the query functions answer as if nothing were tracked.
 //!
+//! ## Tooling
+//! - [`#[lockdep_core::test]`](macro@test): a `#[test]` that fails when lockdep reports anything
+//!   on its thread, or on threads it starts through [`thread::spawn`] / [`thread::scope`].
+//! - [`#[requires(lock)]`](macro@requires), [`#[excludes(lock)]`](macro@excludes),
+//!   [`#[might_lock(lock)]`](macro@might_lock): held-lock assertions and `might_lock` at a
+//!   function's entry, compiled out with the checks; [`lock_class!`] declares static classes.
+//! - [`graph::to_dot`] (and `LOCKDEP_DOT=path` at exit) draws the class graph, reported cycles in
+//!   red; [`stats()`] gives the figures of the kernel's `/proc/lockdep_stats`.
+//!
+//! With `use lockdep_core::*`, a bare `#[test]` is ambiguous (the glob brings in this crate's
+//! `test` attribute, as `use tokio::*` does): import the names you use instead.
+//!
 //! The rules the validator enforces, each with the test that proves it, are in `DESIGN.md`.
 
 #![warn(missing_docs)]
@@ -184,6 +196,12 @@ impl<'a> LockInstance<'a> {
 }
 
 /// A lock the validator tracks: every lock type of this crate.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a lock that lockdep tracks",
+    label = "not a lockdep lock",
+    note = "lockdep's queries and lock annotations take its lock types (`lockdep_core::Mutex`, \
+            `RwLock`, `ReentrantMutex`, `sync::Mutex`, ...), references to them, or `Arc`s of them"
+)]
 pub trait TrackedLock {
     /// The instance the query functions ask about.
     fn lock_instance(&self) -> LockInstance<'_>;
@@ -271,7 +289,8 @@ pub fn might_lock<L: TrackedLock + ?Sized>(lock: &L) {
     let _ = lock;
 }
 
-/// Like [`might_lock`], for a fair read of a rwlock (`might_lock_read` in the kernel).
+/// Like [`might_lock`](fn@might_lock), for a fair read of a rwlock (the kernel's
+/// `might_lock_read`).
 #[track_caller]
 pub fn might_lock_read<L: TrackedLock + ?Sized>(lock: &L) {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -333,6 +352,12 @@ macro_rules! lock_class {
             $vis static $name: $crate::LockClass =
                 $crate::LockClass::new($crate::__lock_class_name!($name $(, $label)?));
         )+
+    };
+    ($($anything:tt)*) => {
+        ::core::compile_error!(
+            "lock_class! declares `static NAME;` or `static NAME = \"name\";` (with any \
+             visibility and attributes), e.g. `lock_class!(pub static PCPU_ALLOC = \"pcpu_alloc_mutex\");`"
+        );
     };
 }
 

@@ -97,31 +97,51 @@ pub fn stats() -> Stats {
     Stats::default()
 }
 
+/// The layout of the kernel's `/proc/lockdep_stats`: a label padded to a column, the figure
+/// right-aligned in 11 characters, then the table's limit where there is one.
+///
+/// ```text
+///  lock-classes:                            5 [max: 65536]
+///  graph nodes (class, subclass):           5
+///  direct dependencies:                     3 [max: 262144]
+///  dependency chains:                       4 [max: 1048576]
+///  max locking depth:                       2 [max: 48]
+///  reports raised:                          1
+///  memory used (bytes):                  1400
+///  checking:                      compiled in, mode Panic
+/// ```
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: [(&str, String); 8] = [
-            ("lock-classes", format!("{} [max: {}]", self.classes, self.max_classes)),
-            ("graph nodes (class, subclass)", self.nodes.to_string()),
+        let rows: [(&str, usize, Option<usize>); 7] = [
+            ("lock-classes", self.classes, Some(self.max_classes)),
+            ("graph nodes (class, subclass)", self.nodes, None),
             (
                 "direct dependencies",
-                format!("{} [max: {}]", self.dependencies, self.max_dependencies),
+                self.dependencies,
+                Some(self.max_dependencies),
             ),
-            ("lock chains", format!("{} [max: {}]", self.chains, self.max_chains)),
+            ("dependency chains", self.chains, Some(self.max_chains)),
             (
                 "max locking depth",
-                format!("{} [max: {}]", self.max_depth, self.max_lock_depth),
+                self.max_depth,
+                Some(self.max_lock_depth),
             ),
-            ("reports raised", self.reports.to_string()),
-            ("memory used (approx.)", format!("{} bytes", self.memory_bytes)),
-            ("checking", if cfg!(any(debug_assertions, feature = "release-checks")) {
-                format!("compiled in, mode {:?}", crate::mode())
-            } else {
-                "compiled out".to_string()
-            }),
+            ("reports raised", self.reports, None),
+            ("memory used (bytes)", self.memory_bytes, None),
         ];
-        for (name, value) in rows {
-            writeln!(f, " {name:<32}: {value}")?;
+        for (name, value, max) in rows {
+            let label = format!("{name}:");
+            write!(f, " {label:<30} {value:>11}")?;
+            match max {
+                Some(max) => writeln!(f, " [max: {max}]")?,
+                None => writeln!(f)?,
+            }
         }
-        Ok(())
+        let checking = if cfg!(any(debug_assertions, feature = "release-checks")) {
+            format!("compiled in, mode {:?}", crate::mode())
+        } else {
+            "compiled out".to_string()
+        };
+        writeln!(f, " {:<30} {checking}", "checking:")
     }
 }

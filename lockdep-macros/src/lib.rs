@@ -73,7 +73,7 @@ pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
 /// [`macro@requires`]; compiled out with the checks.
 ///
 /// ```
-/// static CONFIG: lockdep_core::Mutex<u32> = lockdep_core::Mutex::named("doc-config", 0);
+/// static CONFIG: lockdep_core::Mutex<u32> = lockdep_core::Mutex::new(0);
 ///
 /// #[lockdep_core::excludes(CONFIG)]
 /// fn reload() {
@@ -90,29 +90,38 @@ pub fn excludes(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Validates at entry to a function or method, for each listed lock, the dependency of taking
-/// it here (exclusively) on the locks this thread holds, without taking it: the kernel's
-/// `might_lock`, so a lock that the function only takes on a rare path is checked on every
-/// call. Arguments as for [`macro@requires`]; compiled out with the checks.
+/// it (exclusively) on the locks this thread holds at that point — the caller's — without
+/// taking it: the kernel's `might_lock`. So a lock that the function takes only on a rare path
+/// has its order checked on every call. Arguments as for [`macro@requires`]; compiled out with
+/// the checks.
 ///
 /// ```
+/// use lockdep_core::Mutex;
+///
 /// struct Cache {
-///     entries: lockdep_core::Mutex<Vec<u32>>,
-///     refill: lockdep_core::Mutex<()>,
+///     hot: Mutex<Vec<u32>>,
+///     backing: Mutex<Vec<u32>>,
 /// }
 ///
 /// impl Cache {
-///     #[lockdep_core::might_lock(self.refill)]
+///     /// Takes `backing` only on a miss; every call checks that order against the caller's
+///     /// locks, hits included.
+///     #[lockdep_core::might_lock(self.backing)]
 ///     fn get(&self, i: usize) -> Option<u32> {
-///         let entries = self.entries.lock();
-///         entries.get(i).copied() // a miss would take `refill` (not shown)
+///         if let Some(v) = self.hot.lock().get(i) {
+///             return Some(*v);
+///         }
+///         self.backing.lock().get(i).copied()
 ///     }
 /// }
 ///
 /// let cache = Cache {
-///     entries: lockdep_core::Mutex::new(vec![1]),
-///     refill: lockdep_core::Mutex::new(()),
+///     hot: Mutex::named("doc-might-hot", vec![1]),
+///     backing: Mutex::named("doc-might-backing", vec![1, 2]),
 /// };
-/// assert_eq!(cache.get(0), Some(1));
+/// let session = Mutex::named("doc-might-session", ());
+/// let _s = session.lock();
+/// assert_eq!(cache.get(0), Some(1)); // a hit, yet session -> backing is now recorded
 /// ```
 #[proc_macro_attribute]
 pub fn might_lock(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -128,7 +137,7 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
             "`#[lockdep_core::test]` takes no arguments",
         ));
     }
-    let func = parse_fn(item, "#[lockdep_core::test]")?;
+    let func = parse_fn(item, "`#[lockdep_core::test]`")?;
     let ItemFn {
         attrs,
         vis,
@@ -151,7 +160,7 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     if !sig.inputs.is_empty() {
         return Err(syn::Error::new_spanned(
             &sig.inputs,
-            "a `#[lockdep_core::test]` function takes no arguments",
+            "a `#[lockdep_core::test]` function takes no parameters",
         ));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
@@ -198,9 +207,9 @@ enum Check {
 impl Check {
     fn attr(self) -> &'static str {
         match self {
-            Check::Requires => "#[lockdep_core::requires]",
-            Check::Excludes => "#[lockdep_core::excludes]",
-            Check::MightLock => "#[lockdep_core::might_lock]",
+            Check::Requires => "`#[lockdep_core::requires]`",
+            Check::Excludes => "`#[lockdep_core::excludes]`",
+            Check::MightLock => "`#[lockdep_core::might_lock]`",
         }
     }
 

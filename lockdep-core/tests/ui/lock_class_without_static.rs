@@ -1,0 +1,3 @@
+lockdep_core::lock_class!(PCPU_ALLOC);
+
+fn main() {}

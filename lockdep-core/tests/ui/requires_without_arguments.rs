@@ -1,0 +1,4 @@
+#[lockdep_core::requires]
+fn needs_something() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[lockdep_core::test]
+async fn asynchronous() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[lockdep_core::test]
+struct NotATest;
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[lockdep_core::test]
+#[test]
+fn marked_twice() {}
+
+fn main() {}

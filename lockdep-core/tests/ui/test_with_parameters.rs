@@ -1,0 +1,6 @@
+#[lockdep_core::test]
+fn with_parameters(n: u32) {
+    assert!(n > 0);
+}
+
+fn main() {}
