@@ -267,7 +267,8 @@ pub(crate) mod registry {
         if id != 0 {
             return Some(ClassId(id));
         }
-        if classes.len() >= MAX_CLASSES {
+        // Slot 0 is reserved, so the table is full at MAX_CLASSES + 1 entries.
+        if classes.len() > MAX_CLASSES {
             drop(classes);
             if !FULL_REPORTED.swap(true, Ordering::Relaxed) {
                 eprintln!(
@@ -294,7 +295,10 @@ pub(crate) mod registry {
     }
 
     pub(crate) fn name(id: ClassId) -> &'static str {
-        CLASSES.read().get(id.0 as usize).map_or("<unknown>", |c| c.name)
+        CLASSES
+            .read()
+            .get(id.0 as usize)
+            .map_or("<unknown>", |c| c.name)
     }
 
     pub(crate) fn instances(id: ClassId) -> usize {
@@ -331,7 +335,10 @@ mod tests {
         let b = ClassCell::from_site(here);
         assert_eq!(a.resolve(), b.resolve());
         let name = registry::name(a.resolve().unwrap());
-        assert!(name.ends_with(&format!(":{}:{}", here.line(), here.column())), "{name}");
+        assert!(
+            name.ends_with(&format!(":{}:{}", here.line(), here.column())),
+            "{name}"
+        );
 
         let x = ClassCell::from_name("class-test-name");
         let y = ClassCell::from_name(&String::from("class-test-name"));

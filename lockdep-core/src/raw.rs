@@ -189,13 +189,15 @@ mod checked {
 
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.
         #[inline]
-        fn acquire(&self, subclass: u32, access: Access, at: &'static Location<'static>, take: impl FnOnce(&R)) {
+        fn acquire(
+            &self,
+            subclass: u32,
+            access: Access,
+            at: &'static Location<'static>,
+            take: impl FnOnce(&R),
+        ) {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
-                Some(acq) => {
-                    validator::before_lock(&acq);
-                    take(&self.raw);
-                    validator::after_lock(&acq, false);
-                }
+                Some(acq) => validator::acquire(&acq, || take(&self.raw)),
                 None => take(&self.raw),
             }
         }
@@ -225,7 +227,9 @@ mod checked {
         /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
         /// or a bump that may let other threads in), then performs `op`.
         fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
-            if let Some(acq) = Acquisition::new(self.lock_ref(), 0, access, Some(Location::caller())) {
+            if let Some(acq) =
+                Acquisition::new(self.lock_ref(), 0, access, Some(Location::caller()))
+            {
                 validator::before_reacquire(self.addr(), held_as, &acq);
             }
             op(&self.raw);
@@ -297,8 +301,10 @@ mod checked {
 
         #[track_caller]
         unsafe fn bump(&self) {
-            // SAFETY (of the closure's call): forwarded contract: the caller holds the lock.
-            self.reacquire(Release::Exclusive, Access::Write, |raw| unsafe { raw.bump() })
+            self.reacquire(Release::Exclusive, Access::Write, |raw| {
+                // SAFETY: forwarded contract: the caller holds the lock.
+                unsafe { raw.bump() }
+            })
         }
     }
 
@@ -309,12 +315,16 @@ mod checked {
 
         #[track_caller]
         fn try_lock_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_for(timeout))
+            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+                r.try_lock_for(timeout)
+            })
         }
 
         #[track_caller]
         fn try_lock_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_until(timeout))
+            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+                r.try_lock_until(timeout)
+            })
         }
     }
 
@@ -340,11 +350,25 @@ mod checked {
     impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
         #[inline]
         fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::RecursiveRead, at, R::lock_shared_recursive)
+            self.acquire(
+                subclass,
+                Access::RecursiveRead,
+                at,
+                R::lock_shared_recursive,
+            )
         }
         #[inline]
-        fn try_lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
-            self.try_acquire(subclass, Access::RecursiveRead, at, R::try_lock_shared_recursive)
+        fn try_lock_shared_recursive_at(
+            &self,
+            subclass: u32,
+            at: &'static Location<'static>,
+        ) -> bool {
+            self.try_acquire(
+                subclass,
+                Access::RecursiveRead,
+                at,
+                R::try_lock_shared_recursive,
+            )
         }
     }
 
@@ -412,13 +436,17 @@ mod checked {
         }
         #[track_caller]
         unsafe fn bump_shared(&self) {
-            // SAFETY (closure): forwarded contract: the caller holds a shared lock.
-            self.reacquire(Release::Shared, Access::Read, |raw| unsafe { raw.bump_shared() })
+            self.reacquire(Release::Shared, Access::Read, |raw| {
+                // SAFETY: forwarded contract: the caller holds a shared lock.
+                unsafe { raw.bump_shared() }
+            })
         }
         #[track_caller]
         unsafe fn bump_exclusive(&self) {
-            // SAFETY (closure): forwarded contract: the caller holds the exclusive lock.
-            self.reacquire(Release::Exclusive, Access::Write, |raw| unsafe { raw.bump_exclusive() })
+            self.reacquire(Release::Exclusive, Access::Write, |raw| {
+                // SAFETY: forwarded contract: the caller holds the exclusive lock.
+                unsafe { raw.bump_exclusive() }
+            })
         }
     }
 
@@ -438,19 +466,27 @@ mod checked {
 
         #[track_caller]
         fn try_lock_shared_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Read, Location::caller(), |r| r.try_lock_shared_for(timeout))
+            self.try_acquire(0, Access::Read, Location::caller(), |r| {
+                r.try_lock_shared_for(timeout)
+            })
         }
         #[track_caller]
         fn try_lock_shared_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Read, Location::caller(), |r| r.try_lock_shared_until(timeout))
+            self.try_acquire(0, Access::Read, Location::caller(), |r| {
+                r.try_lock_shared_until(timeout)
+            })
         }
         #[track_caller]
         fn try_lock_exclusive_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_exclusive_for(timeout))
+            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+                r.try_lock_exclusive_for(timeout)
+            })
         }
         #[track_caller]
         fn try_lock_exclusive_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| r.try_lock_exclusive_until(timeout))
+            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+                r.try_lock_exclusive_until(timeout)
+            })
         }
     }
 
@@ -501,8 +537,10 @@ mod checked {
         unsafe fn upgrade(&self) {
             // Waits for every reader to leave: an acquisition of the write side while every
             // other held lock stays held.
-            // SAFETY (closure): forwarded contract: the caller holds an upgradable lock.
-            self.reacquire(Release::Upgradable, Access::Write, |raw| unsafe { raw.upgrade() });
+            self.reacquire(Release::Upgradable, Access::Write, |raw| {
+                // SAFETY: forwarded contract: the caller holds an upgradable lock.
+                unsafe { raw.upgrade() }
+            });
             validator::change_access(self.addr(), Release::Upgradable, Access::Write);
         }
         unsafe fn try_upgrade(&self) -> bool {
@@ -524,9 +562,9 @@ mod checked {
         }
         #[track_caller]
         unsafe fn bump_upgradable(&self) {
-            // SAFETY (closure): forwarded contract.
-            self.reacquire(Release::Upgradable, Access::Upgradable, |raw| unsafe {
-                raw.bump_upgradable()
+            self.reacquire(Release::Upgradable, Access::Upgradable, |raw| {
+                // SAFETY: forwarded contract.
+                unsafe { raw.bump_upgradable() }
             })
         }
     }

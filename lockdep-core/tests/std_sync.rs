@@ -20,7 +20,11 @@ fn abba_with_std_mutexes() {
         let _b = b.lock().unwrap();
         let _a = a.lock().unwrap();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["std-A", "std-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["std-A", "std-B"],
+    );
 }
 
 #[test]
@@ -35,7 +39,11 @@ fn std_and_parking_lot_flavours_share_one_graph() {
         let _b = b.lock();
         let _a = a.lock().unwrap();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["mixed-A", "mixed-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["mixed-A", "mixed-B"],
+    );
 }
 
 #[test]
@@ -73,7 +81,7 @@ fn rwlock_reads_and_writes() {
             assert_eq!(*r1 + *r2, 10);
         }
         *l.write().unwrap() += 1;
-        assert!(matches!(l.try_write(), Ok(_)));
+        assert!(l.try_write().is_ok());
     });
     assert_none(&reports);
     assert_eq!(l.into_inner().unwrap(), 6);
@@ -92,7 +100,10 @@ fn condvar_wait_timeout_and_notify() {
     let guard = pair.1.wait_while(guard, |ready| !*ready).unwrap();
     assert!(*guard);
     assert_eq!(held_locks(), ["std-cv"]);
-    let (guard, timeout) = pair.1.wait_timeout(guard, Duration::from_millis(1)).unwrap();
+    let (guard, timeout) = pair
+        .1
+        .wait_timeout(guard, Duration::from_millis(1))
+        .unwrap();
     assert!(timeout.timed_out());
     drop(guard);
     t.join().unwrap();
