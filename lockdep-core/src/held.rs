@@ -52,7 +52,8 @@ pub(crate) const CHAIN_ROOT: u64 = 0x6c6f_636b_6465_7021;
 /// only skips a re-validation.
 #[inline]
 pub(crate) fn chain_step(prev: u64, descriptor: u64) -> u64 {
-    let mut h = (prev ^ descriptor.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let mut h =
+        (prev ^ descriptor.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 31;
     h.wrapping_mul(0x94d0_49bb_1331_11eb) ^ (h >> 29)
 }
@@ -98,15 +99,43 @@ impl HeldStack {
 
     /// Pushes an entry; the caller has checked `is_full`.
     #[inline]
-    pub(crate) fn push(&mut self, mut entry: HeldLock) {
-        debug_assert!(!self.is_full());
-        entry.chain_key = chain_step(
+    pub(crate) fn push(&mut self, entry: HeldLock) {
+        let key = chain_step(
             self.top_key(),
             HeldLock::descriptor(entry.node, entry.access, entry.trylock),
         );
+        self.push_keyed(entry, key);
+    }
+
+    /// Pushes an entry whose chain key the caller computed already (the hot path computes it to
+    /// look the chain up); the caller has checked `is_full`.
+    #[inline]
+    pub(crate) fn push_keyed(&mut self, mut entry: HeldLock, key: u64) {
+        debug_assert!(!self.is_full());
+        debug_assert_eq!(
+            key,
+            chain_step(
+                self.top_key(),
+                HeldLock::descriptor(entry.node, entry.access, entry.trylock)
+            )
+        );
+        entry.chain_key = key;
         self.entries[self.depth] = entry;
         self.depth += 1;
-        self.max_depth = self.max_depth.max(self.depth);
+        if self.depth > self.max_depth {
+            // The process-wide maximum is a shared line: touch it only when this thread's own
+            // maximum grows, not on every push.
+            self.max_depth = self.depth;
+            crate::stats::note_depth(self.depth);
+        }
+    }
+
+    /// Removes the top entry (the common release: guards dropped innermost first). The entries
+    /// below keep their chain keys, so nothing is rekeyed.
+    #[inline]
+    pub(crate) fn pop(&mut self) {
+        debug_assert!(self.depth > 0);
+        self.depth -= 1;
     }
 
     /// Index of the topmost entry for `instance`.
@@ -137,7 +166,10 @@ impl HeldStack {
             i => self.entries[i - 1].chain_key,
         };
         for entry in &mut self.entries[index..self.depth] {
-            key = chain_step(key, HeldLock::descriptor(entry.node, entry.access, entry.trylock));
+            key = chain_step(
+                key,
+                HeldLock::descriptor(entry.node, entry.access, entry.trylock),
+            );
             entry.chain_key = key;
         }
     }

@@ -10,8 +10,8 @@ use crate::class::{registry, ClassCell, NodeKey};
 use crate::depgraph::{dep_kind, Added, DepGraph};
 use crate::held::{chain_step, Access, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
-use crate::report::{ChainLink, LockDesc, Report, ReportData};
 use crate::report::ReportKind;
+use crate::report::{ChainLink, LockDesc, Report, ReportData};
 use crate::stats;
 use crate::trace::Trace;
 use dashmap::DashSet;
@@ -112,7 +112,10 @@ impl Hasher for KeyHasher {
 enum FindingKey {
     /// The cycle's nodes, rotated to start at the smallest.
     Cycle(Vec<NodeKey>),
-    Recursive { node: NodeKey, certain: bool },
+    Recursive {
+        node: NodeKey,
+        certain: bool,
+    },
 }
 
 pub(crate) struct Global {
@@ -260,7 +263,10 @@ impl Acquisition {
 fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>) -> Fast {
     let held = t.held.as_slice();
     for (i, h) in held.iter().enumerate() {
-        if h.instance == acq.addr && Some(i) != skip && self_conflict_is_certain(h.access, acq.access) {
+        if h.instance == acq.addr
+            && Some(i) != skip
+            && self_conflict_is_certain(h.access, acq.access)
+        {
             return Fast::Certain(Snapshot::of(held, skip), i);
         }
     }
@@ -285,6 +291,94 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>) -> Fast {
         return Fast::Clean;
     }
     Fast::Check(Snapshot::of(held, skip), key)
+}
+
+/// What the hot-path check found.
+enum Hot {
+    /// Validated before (or nothing to validate): take the lock and push an entry with this
+    /// chain key.
+    Clean(u64),
+    /// Anything else (a chain not in this thread's cache, the same instance held, the
+    /// thread-local state gone): go the general way, [`before_lock`] and [`after_lock`].
+    Slow,
+}
+
+/// The check of the hot path: the same decisions as [`fast_check`] without a `skip`, but it
+/// returns only a key, so that nothing large (no [`Snapshot`]) is built or moved when the chain
+/// is known, and the key it computes is the one the pushed entry needs.
+#[inline]
+fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
+    let held = t.held.as_slice();
+    // Compare addresses first: the access check is only needed for the same instance.
+    if held
+        .iter()
+        .any(|h| h.instance == acq.addr && self_conflict_is_certain(h.access, acq.access))
+    {
+        return Hot::Slow;
+    }
+    let key = chain_step(
+        t.held.top_key(),
+        HeldLock::descriptor(acq.node, acq.access, false),
+    );
+    // The mode is read only when the chain is not cached: a cached chain is clean whatever it is.
+    if held.is_empty() || t.cache[key as usize % CACHE_SLOTS] == key || mode::mode() == Mode::Off {
+        return Hot::Clean(key);
+    }
+    Hot::Slow
+}
+
+/// A blocking acquisition: validates it, takes the lock with `take`, records it as held.
+///
+/// The hot path (a chain this thread validated before) touches only this thread's state, in one
+/// thread-local access: check, compute the new entry's chain key, push the entry. The entry goes
+/// on before the lock is taken; nothing else reads this thread's stack meanwhile, and if `take`
+/// unwinds (a raw lock that panics) [`Unpush`] takes the entry off again.
+#[inline]
+pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
+    let pushed = THREAD
+        .try_with(|t| hot_push(&mut t.borrow_mut(), acq))
+        .unwrap_or(false);
+    if pushed {
+        let unpush = Unpush(acq.addr);
+        take();
+        std::mem::forget(unpush);
+    } else {
+        acquire_slow(acq, take);
+    }
+}
+
+/// Checks and, when the chain is known, pushes the entry; `false` sends the caller the slow way.
+#[inline]
+fn hot_push(t: &mut ThreadState, acq: &Acquisition) -> bool {
+    match hot_check(t, acq) {
+        Hot::Clean(key) if !t.held.is_full() => {
+            t.held.push_keyed(acq.entry(false), key);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Removes the entry [`acquire`] pushed if taking the lock unwinds; forgotten otherwise.
+struct Unpush(usize);
+
+impl Drop for Unpush {
+    fn drop(&mut self) {
+        let _ = THREAD.try_with(|t| {
+            let mut t = t.borrow_mut();
+            if let Some(index) = t.held.find(self.0) {
+                t.held.remove(index);
+            }
+        });
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) {
+    before_lock(acq);
+    take();
+    after_lock(acq, false);
 }
 
 /// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
@@ -337,15 +431,20 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
 
     // Recursion: another lock of this class (and subclass) is held. A recursive read beside
     // readers is fine; anything else can deadlock.
-    if let Some(index) = held
-        .iter()
-        .rposition(|h| h.node == acq.node && !(acq.access.acquire_recursive() && h.access.held_shared()))
-    {
+    if let Some(index) = held.iter().rposition(|h| {
+        h.node == acq.node && !(acq.access.acquire_recursive() && h.access.held_shared())
+    }) {
         if is_new(FindingKey::Recursive {
             node: acq.node,
             certain: false,
         }) {
-            findings.push(recursion_report_with(acq, held, index, false, trace.clone()));
+            findings.push(recursion_report_with(
+                acq,
+                held,
+                index,
+                false,
+                trace.clone(),
+            ));
         }
     }
 
@@ -364,7 +463,8 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                     }
                     break;
                 }
-                match graph.add_dependency(h.node, h.access, acq.node, acq.access, || trace.clone()) {
+                match graph.add_dependency(h.node, h.access, acq.node, acq.access, || trace.clone())
+                {
                     Added::Known => {}
                     Added::New => {
                         stats::note_dependency();
@@ -373,7 +473,9 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                         let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
                             .windows(2)
                             .map(|w| {
-                                let edge = graph.edge(w[1].via.expect("path steps after the first have an edge"));
+                                let edge = graph.edge(
+                                    w[1].via.expect("path steps after the first have an edge"),
+                                );
                                 (w[0].node, w[1].node, w[1].kinds, edge.first_seen.clone())
                             })
                             .collect();
@@ -498,7 +600,6 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
             return;
         }
         t.held.push(acq.entry(trylock));
-        stats::note_depth(t.held.as_slice().len());
     });
 }
 
@@ -507,6 +608,13 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
 pub(crate) fn release(addr: usize, how: Release) {
     let _ = THREAD.try_with(|t| {
         let mut t = t.borrow_mut();
+        // Guards are mostly dropped innermost first: popping the top needs no search or rekey.
+        if let Some(top) = t.held.as_slice().last() {
+            if top.instance == addr && how.matches(top.access) {
+                t.held.pop();
+                return;
+            }
+        }
         let found = t
             .held
             .as_slice()
@@ -609,7 +717,14 @@ pub(crate) fn is_held(addr: usize) -> bool {
 /// Class names of the locks this thread holds, outermost first.
 pub(crate) fn held_classes() -> Vec<String> {
     THREAD
-        .try_with(|t| t.borrow().held.as_slice().iter().map(|h| h.node.name()).collect())
+        .try_with(|t| {
+            t.borrow()
+                .held
+                .as_slice()
+                .iter()
+                .map(|h| h.node.name())
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -1,0 +1,71 @@
+//! A driver for instruction counting under callgrind (the machine is too noisy for timings to
+//! steer optimisation): `hotpath CASE ITERS` runs one case `ITERS` times after one untimed
+//! round. Run it at two `ITERS` and divide the difference in instructions by the difference in
+//! iterations to get instructions per iteration, start-up excluded:
+//!
+//! ```sh
+//! CARGO_TARGET_DIR=target-bench cargo build --release -p benches --example hotpath
+//! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p target-bench/release/examples/hotpath nested2 100000
+//! ```
+//!
+//! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, each for lockdep,
+//! and `raw_single`, `raw_nested2` for parking_lot.
+
+use lockdep_core::LockClass;
+use std::hint::black_box;
+
+static OUTER: LockClass = LockClass::new("hotpath-outer");
+static INNER: LockClass = LockClass::new("hotpath-inner");
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let case = args.next().expect("usage: hotpath CASE ITERS");
+    let iters: u64 = args
+        .next()
+        .expect("usage: hotpath CASE ITERS")
+        .parse()
+        .expect("ITERS");
+
+    let a = lockdep_core::Mutex::with_class(&OUTER, 0u64);
+    let b = lockdep_core::Mutex::with_class(&INNER, 0u64);
+    let chain: Vec<lockdep_core::Mutex<u64>> = (0..8)
+        .map(|i| lockdep_core::Mutex::named(&format!("hotpath-chain-{i}"), 0))
+        .collect();
+    let rw = lockdep_core::RwLock::new(0u64);
+    let (ra, rb) = (parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64));
+
+    let run = |n: u64| {
+        for _ in 0..n {
+            match case.as_str() {
+                "single" => *black_box(&a).lock() += 1,
+                "nested2" => {
+                    let _a = black_box(&a).lock();
+                    *black_box(&b).lock() += 1;
+                }
+                "nested8" => {
+                    // Locals drop in reverse order: innermost first.
+                    let c = black_box(&chain);
+                    let _g0 = c[0].lock();
+                    let _g1 = c[1].lock();
+                    let _g2 = c[2].lock();
+                    let _g3 = c[3].lock();
+                    let _g4 = c[4].lock();
+                    let _g5 = c[5].lock();
+                    let _g6 = c[6].lock();
+                    let _g7 = c[7].lock();
+                }
+                "read" => drop(*black_box(&rw).read()),
+                "read_recursive" => drop(*black_box(&rw).read_recursive()),
+                "write" => *black_box(&rw).write() += 1,
+                "raw_single" => *black_box(&ra).lock() += 1,
+                "raw_nested2" => {
+                    let _a = black_box(&ra).lock();
+                    *black_box(&rb).lock() += 1;
+                }
+                other => panic!("unknown case {other}"),
+            }
+        }
+    };
+    run(1);
+    run(iters);
+}
