@@ -63,6 +63,9 @@ fn new_edges(
     fresh_made: &mut usize,
     iters: u64,
 ) -> Duration {
+    if iters == 0 {
+        return Duration::ZERO;
+    }
     let real = iters.min(REAL_PER_CALL);
     let before = stats();
     assert!(
@@ -96,16 +99,25 @@ fn new_edges(
         added, real as usize,
         "every timed iteration must record one new dependency"
     );
+    if iters > real {
+        // Untimed, and only to keep criterion's wall-clock logic sane: `--quick` doubles the
+        // iteration count until enough *wall* time has passed, and with the scaling above that
+        // would take so many calls that the count overflows. A short sleep per scaled call ends
+        // `--quick` after a few dozen calls.
+        std::thread::sleep(Duration::from_millis(2));
+    }
     Duration::from_nanos((elapsed.as_nanos() * u128::from(iters) / u128::from(real)) as u64)
 }
 
 fn new_edge(c: &mut Criterion) {
     let mut group = c.benchmark_group("new_edge");
-    // Each call spends fresh classes: keep the number of calls modest.
+    // Each call spends fresh classes: keep the number of calls modest. The measurement time is
+    // short on purpose: `--quick` doubles the iteration count until it has spent that long in
+    // wall-clock time (see the sleep in `new_edges`).
     group
         .sample_size(10)
-        .warm_up_time(Duration::from_millis(200))
-        .measurement_time(Duration::from_secs(1));
+        .warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_millis(60));
     let mut base = Base { locks: Vec::new() };
     let (mut cursor, mut fresh_made) = (0, 0);
 

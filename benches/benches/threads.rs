@@ -17,6 +17,12 @@ use benches::{bench_threads, run_parallel};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::time::Duration;
 
+/// One pair per thread, each on cache lines of its own: adjacent pairs in a `Vec` would share a
+/// line, and the false sharing would be charged to the locks (128 bytes: the adjacent-line
+/// prefetcher pairs lines).
+#[repr(align(128))]
+struct Padded<T>(T);
+
 /// Runs the three cases for one lock implementation. `make(i)` builds the locks of pair `i`
 /// (pair `usize::MAX` is the shared one); `pair(a, b)` takes and releases them.
 fn cases<L: Sync>(
@@ -26,8 +32,8 @@ fn cases<L: Sync>(
     make: impl Fn(usize) -> (L, L),
     pair: impl Fn(&L, &L) + Sync,
 ) {
-    let own: Vec<(L, L)> = (0..threads).map(&make).collect();
-    let shared = make(usize::MAX);
+    let own: Vec<Padded<(L, L)>> = (0..threads).map(|i| Padded(make(i))).collect();
+    let shared = Padded(make(usize::MAX));
     let pair = &pair;
     let run = |pairs: &[&(L, L)], iters: u64| -> Duration {
         run_parallel(pairs.len(), iters, |t, iters| {
@@ -37,8 +43,8 @@ fn cases<L: Sync>(
             }
         })
     };
-    let own: Vec<&(L, L)> = own.iter().collect();
-    let shared: Vec<&(L, L)> = vec![&shared; threads];
+    let own: Vec<&(L, L)> = own.iter().map(|p| &p.0).collect();
+    let shared: Vec<&(L, L)> = vec![&shared.0; threads];
     c.bench_function(BenchmarkId::new(name, "unrelated_1"), |b| {
         b.iter_custom(|iters| run(&own[..1], iters))
     });

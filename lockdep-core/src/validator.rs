@@ -31,6 +31,20 @@ pub const MAX_CHAINS: usize = 1 << 20;
 /// Slots of the per-thread validated-chain cache (direct-mapped).
 const CACHE_SLOTS: usize = 256;
 
+/// The cache slot of a chain key.
+#[inline(always)]
+fn cache_slot(key: u64) -> usize {
+    (key >> 1) as usize % CACHE_SLOTS
+}
+
+/// What a cache slot holds for a validated chain: the key with its low bit replaced by "the
+/// acquired lock's class is already held". When it is not, the same *instance* cannot be held
+/// either, so a hit skips the scan for a self-deadlock (the low bit is not in the slot index).
+#[inline(always)]
+fn cache_tag(key: u64, class_held: bool) -> u64 {
+    (key & !1) | class_held as u64
+}
+
 /// A lock instance as the validator sees it.
 #[derive(Clone, Copy)]
 pub(crate) struct LockRef<'a> {
@@ -287,7 +301,7 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>) -> Fast {
         return Fast::Clean;
     }
     let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, false));
-    if t.cache[key as usize % CACHE_SLOTS] == key {
+    if t.cache[cache_slot(key)] | 1 == key | 1 {
         return Fast::Clean;
     }
     Fast::Check(Snapshot::of(held, skip), key)
@@ -306,25 +320,34 @@ enum Hot {
 /// The check of the hot path: the same decisions as [`fast_check`] without a `skip`, but it
 /// returns only a key, so that nothing large (no [`Snapshot`]) is built or moved when the chain
 /// is known, and the key it computes is the one the pushed entry needs.
-#[inline]
+#[inline(always)]
 fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
     let held = t.held.as_slice();
-    // Compare addresses first: the access check is only needed for the same instance.
+    let key = chain_step(
+        t.held.top_key(),
+        HeldLock::descriptor(acq.node, acq.access, false),
+    );
+    if held.is_empty() {
+        return Hot::Clean(key);
+    }
+    let cached = t.cache[cache_slot(key)];
+    if cached == cache_tag(key, false) {
+        // Validated, and no lock of this class is held: no self-deadlock to look for.
+        return Hot::Clean(key);
+    }
+    // Otherwise a clean answer needs the instance scan: a validated chain whose class is held
+    // already, or checking switched off (which still stops a certain self-deadlock). The mode
+    // is read only here: a cached chain is clean whatever it is.
+    if cached != cache_tag(key, true) && mode::mode() != Mode::Off {
+        return Hot::Slow;
+    }
     if held
         .iter()
         .any(|h| h.instance == acq.addr && self_conflict_is_certain(h.access, acq.access))
     {
         return Hot::Slow;
     }
-    let key = chain_step(
-        t.held.top_key(),
-        HeldLock::descriptor(acq.node, acq.access, false),
-    );
-    // The mode is read only when the chain is not cached: a cached chain is clean whatever it is.
-    if held.is_empty() || t.cache[key as usize % CACHE_SLOTS] == key || mode::mode() == Mode::Off {
-        return Hot::Clean(key);
-    }
-    Hot::Slow
+    Hot::Clean(key)
 }
 
 /// A blocking acquisition: validates it, takes the lock with `take`, records it as held.
@@ -348,7 +371,7 @@ pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
 }
 
 /// Checks and, when the chain is known, pushes the entry; `false` sends the caller the slow way.
-#[inline]
+#[inline(always)]
 fn hot_push(t: &mut ThreadState, acq: &Acquisition) -> bool {
     match hot_check(t, acq) {
         Hot::Clean(key) if !t.held.is_full() => {
@@ -404,7 +427,7 @@ fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
         }
         Fast::Check(held, key) => {
             if GLOBAL.chains.contains(&key) {
-                remember(key);
+                remember(key, acq, held.as_slice());
                 return Vec::new();
             }
             slow_check(acq, held.as_slice(), key)
@@ -412,8 +435,11 @@ fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
     }
 }
 
-fn remember(key: u64) {
-    let _ = THREAD.try_with(|t| t.borrow_mut().cache[key as usize % CACHE_SLOTS] = key);
+/// Caches a validated chain for this thread (see [`cache_tag`]); `held` is the stack `acq` was
+/// validated against.
+fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
+    let class_held = held.iter().any(|h| h.node.class() == acq.node.class());
+    let _ = THREAD.try_with(|t| t.borrow_mut().cache[cache_slot(key)] = cache_tag(key, class_held));
 }
 
 fn is_new(key: FindingKey) -> bool {
@@ -534,7 +560,7 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
              validated again each time they are taken (slower, still correct)"
         );
     }
-    remember(key);
+    remember(key, acq, held);
     findings
 }
 
