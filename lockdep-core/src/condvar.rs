@@ -79,13 +79,21 @@ impl Condvar {
 
     /// Like [`wait`](Self::wait), giving up after `timeout`.
     #[track_caller]
-    pub fn wait_for<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, timeout: Duration) -> WaitTimeoutResult {
+    pub fn wait_for<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        timeout: Duration,
+    ) -> WaitTimeoutResult {
         self.wait_inner(guard, Instant::now().checked_add(timeout))
     }
 
     /// Like [`wait`](Self::wait), giving up at `deadline`.
     #[track_caller]
-    pub fn wait_until<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Instant) -> WaitTimeoutResult {
+    pub fn wait_until<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Instant,
+    ) -> WaitTimeoutResult {
         self.wait_inner(guard, Some(deadline))
     }
 
@@ -141,7 +149,11 @@ impl Condvar {
     }
 
     #[cfg(any(debug_assertions, feature = "release-checks"))]
-    fn wait_inner<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Option<Instant>) -> WaitTimeoutResult {
+    fn wait_inner<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Option<Instant>,
+    ) -> WaitTimeoutResult {
         // SAFETY: the guard proves this thread holds the mutex; we release it and take it again
         // before returning, so the guard is valid again when the caller gets it back.
         let raw = unsafe { lock_api::MutexGuard::mutex(guard).raw() };
@@ -161,7 +173,11 @@ impl Condvar {
 
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
     #[inline]
-    fn wait_inner<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Option<Instant>) -> WaitTimeoutResult {
+    fn wait_inner<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Option<Instant>,
+    ) -> WaitTimeoutResult {
         match deadline {
             Some(deadline) => WaitTimeoutResult(self.cv.wait_until(guard, deadline).timed_out()),
             None => {

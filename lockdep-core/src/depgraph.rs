@@ -41,12 +41,17 @@ pub(crate) fn dep_kind(held: Access, acquired: Access) -> u8 {
 
 /// The kernel's notation for a set of dependency kinds, e.g. `EN` or `SR/EN`.
 pub(crate) fn dep_label(dep: u8) -> String {
-    [(DEP_ER, "ER"), (DEP_EN, "EN"), (DEP_SR, "SR"), (DEP_SN, "SN")]
-        .iter()
-        .filter(|(bit, _)| dep & bit != 0)
-        .map(|(_, name)| *name)
-        .collect::<Vec<_>>()
-        .join("/")
+    [
+        (DEP_ER, "ER"),
+        (DEP_EN, "EN"),
+        (DEP_SR, "SR"),
+        (DEP_SN, "SN"),
+    ]
+    .iter()
+    .filter(|(bit, _)| dep & bit != 0)
+    .map(|(_, name)| *name)
+    .collect::<Vec<_>>()
+    .join("/")
 }
 
 /// One edge of the graph.
@@ -155,16 +160,22 @@ impl<P> DepGraph<P> {
         next_access: Access,
         first_seen: impl FnOnce() -> P,
     ) -> Added {
-        debug_assert_ne!(prev, next, "self-dependencies are the recursion check's business");
+        debug_assert_ne!(
+            prev, next,
+            "self-dependencies are the recursion check's business"
+        );
         let kind = dep_kind(prev_access, next_access);
         if let Some(dep) = self.dependency(prev, next) {
             if dep.kinds & kind != 0 {
                 return Added::Known;
             }
         }
-        if let Some(path) =
-            self.find_strong_path(next, next_access.acquire_recursive(), prev, prev_access.held_shared())
-        {
+        if let Some(path) = self.find_strong_path(
+            next,
+            next_access.acquire_recursive(),
+            prev,
+            prev_access.held_shared(),
+        ) {
             return Added::Cycle(path);
         }
         let (a, b) = (self.node(prev), self.node(next));
@@ -214,7 +225,10 @@ impl<P> DepGraph<P> {
             } else {
                 u8::MAX
             };
-            let mut edges = self.graph.neighbors_directed(node, Direction::Outgoing).detach();
+            let mut edges = self
+                .graph
+                .neighbors_directed(node, Direction::Outgoing)
+                .detach();
             while let Some((edge, next)) = edges.next(&self.graph) {
                 let usable = self.graph[edge].kinds & allowed;
                 if usable == 0 {
@@ -237,7 +251,12 @@ impl<P> DepGraph<P> {
         None
     }
 
-    fn visit(&mut self, node: NodeIndex<u32>, recursive: bool, parent: Option<(NodeIndex<u32>, bool, EdgeIndex)>) {
+    fn visit(
+        &mut self,
+        node: NodeIndex<u32>,
+        recursive: bool,
+        parent: Option<(NodeIndex<u32>, bool, EdgeIndex)>,
+    ) {
         let mark = &mut self.marks[node.index()];
         if mark.0 != self.generation {
             *mark = (self.generation, false, false);
@@ -317,7 +336,10 @@ mod tests {
         assert_eq!(add(&mut g, 1, Write, 2, Write), Added::New);
         assert_eq!(add(&mut g, 1, Write, 2, Write), Added::Known);
         // Holding 2, acquiring 1: the path runs 1 -> 2.
-        assert_eq!(cycle_nodes(add(&mut g, 2, Write, 1, Write)), vec![n(1), n(2)]);
+        assert_eq!(
+            cycle_nodes(add(&mut g, 2, Write, 1, Write)),
+            vec![n(1), n(2)]
+        );
         assert_eq!(g.edge_count(), 1, "a cycle-closing edge is not inserted");
     }
 
@@ -346,7 +368,10 @@ mod tests {
         // Held A as writer, recursive-read B; held B as writer, recursive-read A: deadlock.
         let mut g = DepGraph::default();
         add(&mut g, 1, Write, 2, RecursiveRead);
-        assert!(matches!(add(&mut g, 2, Write, 1, RecursiveRead), Added::Cycle(_)));
+        assert!(matches!(
+            add(&mut g, 2, Write, 1, RecursiveRead),
+            Added::Cycle(_)
+        ));
     }
 
     #[test]

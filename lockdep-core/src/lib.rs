@@ -133,7 +133,8 @@ pub type RwLockWriteGuard<'a, T> = generic::RwLockWriteGuard<'a, parking_lot::Ra
 pub type RwLockUpgradableReadGuard<'a, T> =
     generic::RwLockUpgradableReadGuard<'a, parking_lot::RawRwLock, T>;
 /// Mapped read guard of [`RwLock`].
-pub type MappedRwLockReadGuard<'a, T> = generic::MappedRwLockReadGuard<'a, parking_lot::RawRwLock, T>;
+pub type MappedRwLockReadGuard<'a, T> =
+    generic::MappedRwLockReadGuard<'a, parking_lot::RawRwLock, T>;
 /// Mapped write guard of [`RwLock`].
 pub type MappedRwLockWriteGuard<'a, T> =
     generic::MappedRwLockWriteGuard<'a, parking_lot::RawRwLock, T>;
@@ -167,7 +168,10 @@ impl<'a> LockInstance<'a> {
         }
     }
 
-    #[cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
     pub(crate) fn of_parts(addr: usize, class: &'a class::ClassCell) -> Self {
         LockInstance {
             #[cfg(any(debug_assertions, feature = "release-checks"))]

@@ -194,7 +194,10 @@ pub(crate) fn with_sink<R>(sink: Sink, f: impl FnOnce() -> R) -> R {
 /// The innermost capture scope of this thread.
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) fn current_sink() -> Option<Sink> {
-    SINKS.try_with(|s| s.borrow().last().cloned()).ok().flatten()
+    SINKS
+        .try_with(|s| s.borrow().last().cloned())
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` and returns the reports raised *on this thread* while it ran, instead of acting on
@@ -295,6 +298,9 @@ mod tests {
             })
         });
         assert!(result.is_err());
-        assert!(current_sink().is_none(), "a panicking closure must not leak its scope");
+        assert!(
+            current_sink().is_none(),
+            "a panicking closure must not leak its scope"
+        );
     }
 }

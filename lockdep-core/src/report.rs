@@ -306,7 +306,11 @@ mod checked {
             let kinds_into_target = last.map_or(0, |l| l.kinds);
             scenario_row(f, 0, &format!("{}({target})", self.holding.access.verb()))?;
             scenario_row(f, 1, &format!("{}({parent})", held_verb(kinds_into_target)))?;
-            scenario_row(f, 1, &format!("{}({target})", acquire_verb(kinds_into_target)))?;
+            scenario_row(
+                f,
+                1,
+                &format!("{}({target})", acquire_verb(kinds_into_target)),
+            )?;
             scenario_row(f, 0, &format!("{}({source})", self.acquiring.access.verb()))?;
             writeln!(f)?;
             writeln!(f, " *** DEADLOCK ***")?;
@@ -316,7 +320,10 @@ mod checked {
 
         fn fmt_recursive(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             if self.certain {
-                rule(f, "WARNING: self-deadlock detected: the lock is already held by this thread")?;
+                rule(
+                    f,
+                    "WARNING: self-deadlock detected: the lock is already held by this thread",
+                )?;
             } else {
                 rule(f, "WARNING: possible recursive locking detected")?;
             }
@@ -324,7 +331,11 @@ mod checked {
             writeln!(f, " {}", self.acquiring)?;
             writeln!(f)?;
             if self.certain {
-                writeln!(f, "but thread '{}' already holds this very lock:", self.thread)?;
+                writeln!(
+                    f,
+                    "but thread '{}' already holds this very lock:",
+                    self.thread
+                )?;
             } else {
                 writeln!(f, "but thread '{}' is already holding lock:", self.thread)?;
             }
@@ -347,7 +358,10 @@ mod checked {
                     " This acquisition can only block for ever: lockdep panics instead of hanging."
                 )?;
             } else {
-                writeln!(f, " May be due to missing lock nesting notation (lock_nested)")?;
+                writeln!(
+                    f,
+                    " May be due to missing lock nesting notation (lock_nested)"
+                )?;
             }
             writeln!(f)?;
             self.fmt_held(f)

@@ -93,42 +93,66 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     #[track_caller]
     #[inline]
     pub fn read(&self) -> RwLockReadGuard<'_, R, T> {
-        guarded!(self, self.raw().lock_shared_at(0, Location::caller()), make_read_guard_unchecked)
+        guarded!(
+            self,
+            self.raw().lock_shared_at(0, Location::caller()),
+            make_read_guard_unchecked
+        )
     }
 
     /// [`read`](Self::read) at nesting level `subclass`.
     #[track_caller]
     #[inline]
     pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
-        guarded!(self, self.raw().lock_shared_at(subclass, Location::caller()), make_read_guard_unchecked)
+        guarded!(
+            self,
+            self.raw().lock_shared_at(subclass, Location::caller()),
+            make_read_guard_unchecked
+        )
     }
 
     /// Attempts a shared read without blocking (never reported; adds no dependency to itself).
     #[track_caller]
     #[inline]
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, R, T>> {
-        try_guarded!(self, self.raw().try_lock_shared_at(0, Location::caller()), make_read_guard_unchecked)
+        try_guarded!(
+            self,
+            self.raw().try_lock_shared_at(0, Location::caller()),
+            make_read_guard_unchecked
+        )
     }
 
     /// Exclusive write access.
     #[track_caller]
     #[inline]
     pub fn write(&self) -> RwLockWriteGuard<'_, R, T> {
-        guarded!(self, self.raw().lock_exclusive_at(0, Location::caller()), make_write_guard_unchecked)
+        guarded!(
+            self,
+            self.raw().lock_exclusive_at(0, Location::caller()),
+            make_write_guard_unchecked
+        )
     }
 
     /// [`write`](Self::write) at nesting level `subclass`.
     #[track_caller]
     #[inline]
     pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, R, T> {
-        guarded!(self, self.raw().lock_exclusive_at(subclass, Location::caller()), make_write_guard_unchecked)
+        guarded!(
+            self,
+            self.raw().lock_exclusive_at(subclass, Location::caller()),
+            make_write_guard_unchecked
+        )
     }
 
     /// Attempts exclusive access without blocking.
     #[track_caller]
     #[inline]
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, R, T>> {
-        try_guarded!(self, self.raw().try_lock_exclusive_at(0, Location::caller()), make_write_guard_unchecked)
+        try_guarded!(
+            self,
+            self.raw().try_lock_exclusive_at(0, Location::caller()),
+            make_write_guard_unchecked
+        )
     }
 
     /// Whether any thread holds the lock in any mode.
@@ -189,7 +213,11 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     #[track_caller]
     #[inline]
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, R, T> {
-        guarded!(self, self.raw().lock_shared_recursive_at(0, Location::caller()), make_read_guard_unchecked)
+        guarded!(
+            self,
+            self.raw().lock_shared_recursive_at(0, Location::caller()),
+            make_read_guard_unchecked
+        )
     }
 
     /// [`read_recursive`](Self::read_recursive) at nesting level `subclass`.
@@ -198,7 +226,8 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn read_recursive_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_shared_recursive_at(subclass, Location::caller()),
+            self.raw()
+                .lock_shared_recursive_at(subclass, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -209,7 +238,8 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn try_read_recursive(&self) -> Option<RwLockReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw().try_lock_shared_recursive_at(0, Location::caller()),
+            self.raw()
+                .try_lock_shared_recursive_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -221,7 +251,11 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     #[track_caller]
     #[inline]
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
-        guarded!(self, self.raw().lock_upgradable_at(0, Location::caller()), make_upgradable_guard_unchecked)
+        guarded!(
+            self,
+            self.raw().lock_upgradable_at(0, Location::caller()),
+            make_upgradable_guard_unchecked
+        )
     }
 
     /// [`upgradable_read`](Self::upgradable_read) at nesting level `subclass`.

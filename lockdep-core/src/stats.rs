@@ -75,7 +75,8 @@ pub fn stats() -> Stats {
         // petgraph stores a node in 12 bytes plus ours, an edge in 16 plus ours; the node index
         // map and the search marks add about 40 bytes a node; a cached chain about 16 bytes.
         let memory_bytes = nodes * (16 + 40)
-            + dependencies * (16 + std::mem::size_of::<crate::depgraph::Dependency<std::sync::Arc<()>>>())
+            + dependencies
+                * (16 + std::mem::size_of::<crate::depgraph::Dependency<std::sync::Arc<()>>>())
             + trace_bytes
             + chains * 16
             + classes * 48;

@@ -124,8 +124,17 @@ fn is_internal(name: &str) -> bool {
         "<fn(",
     ];
     // The C runtime's entry points below `main` and thread start-up.
-    const ENTRY: &[&str] = &["main", "_start", "start_thread", "clone", "clone3", "thread_start"];
-    PREFIXES.iter().any(|p| name.starts_with(p)) || ENTRY.contains(&name) || name.starts_with("__libc")
+    const ENTRY: &[&str] = &[
+        "main",
+        "_start",
+        "start_thread",
+        "clone",
+        "clone3",
+        "thread_start",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+        || ENTRY.contains(&name)
+        || name.starts_with("__libc")
 }
 
 /// Keeps the frames from the first to the last frame of user code: what lies before is the
@@ -169,7 +178,9 @@ impl fmt::Display for Trace {
 
 impl fmt::Debug for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Trace").field("frames", &self.ips.len()).finish()
+        f.debug_struct("Trace")
+            .field("frames", &self.ips.len())
+            .finish()
     }
 }
 
@@ -186,7 +197,10 @@ mod tests {
     fn capture_is_bounded_and_resolves_lazily() {
         let trace = capture_here();
         assert!(trace.depth() > 0 && trace.depth() <= MAX_TRACE_FRAMES);
-        assert!(trace.resolved.get().is_none(), "capturing must not resolve symbols");
+        assert!(
+            trace.resolved.get().is_none(),
+            "capturing must not resolve symbols"
+        );
         let text = trace.to_string();
         assert!(!text.is_empty());
         assert!(trace.resolved.get().is_some());

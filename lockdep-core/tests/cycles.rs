@@ -24,7 +24,11 @@ fn abba_is_reported_with_the_acquired_class_first() {
         pair(&a, &b);
         pair(&b, &a);
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["abba-A", "abba-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["abba-A", "abba-B"],
+    );
 }
 
 #[test]
@@ -137,7 +141,10 @@ fn inversion_between_other_instances_of_the_same_classes() {
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
     let classes = reports[0].classes();
-    assert!(classes[0].contains("cycles.rs") && classes[1].contains("cycles.rs"), "{classes:?}");
+    assert!(
+        classes[0].contains("cycles.rs") && classes[1].contains("cycles.rs"),
+        "{classes:?}"
+    );
     assert_ne!(classes[0], classes[1]);
 }
 
@@ -148,7 +155,11 @@ fn orders_taken_on_different_threads_are_combined() {
         s.spawn(|| pair(&a, &b)).join().unwrap();
     });
     let reports = capture(|| pair(&b, &a));
-    assert_one(&reports, ReportKind::CircularDependency, &["threads-A", "threads-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["threads-A", "threads-B"],
+    );
 }
 
 #[test]
@@ -166,7 +177,11 @@ fn the_same_cycle_is_reported_once() {
         pair(&a, &c);
         pair(&c, &a);
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["once-A", "once-more-A"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["once-A", "once-more-A"],
+    );
 }
 
 #[test]
@@ -182,7 +197,11 @@ fn edges_come_from_the_top_held_lock_only() {
         }
         pair(&c, &a);
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["top-A", "top-B", "top-C"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["top-A", "top-B", "top-C"],
+    );
 }
 
 #[test]
@@ -210,9 +229,17 @@ fn held_trylock_adds_dependencies_from_itself() {
         }
         pair(&c, &b);
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["try-from-B", "try-from-C"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["try-from-B", "try-from-C"],
+    );
     let reports = capture(|| pair(&c, &a));
-    assert_one(&reports, ReportKind::CircularDependency, &["try-from-A", "try-from-C"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["try-from-A", "try-from-C"],
+    );
 }
 
 #[test]
@@ -224,7 +251,11 @@ fn might_lock_checks_without_taking() {
         lockdep_core::might_lock(&a);
         assert!(!a.is_locked(), "might_lock must not take the lock");
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["might-A", "might-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["might-A", "might-B"],
+    );
 }
 
 #[test]

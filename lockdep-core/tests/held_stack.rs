@@ -66,7 +66,11 @@ fn condvar_wait_releases_the_mutex_for_lockdep_too() {
         let mut ready = pair.0.lock();
         pair.1.wait_while(&mut ready, |ready| !*ready);
         assert!(*ready);
-        assert_eq!(held_locks(), ["cv-mutex"], "held again, once, after the wait");
+        assert_eq!(
+            held_locks(),
+            ["cv-mutex"],
+            "held again, once, after the wait"
+        );
         drop(ready);
         // Taking another lock and then the mutex is fine.
         let _o = other.lock();
@@ -115,11 +119,17 @@ fn assertions_name_the_class() {
     assert_held(&m);
     let err = catch_unwind(AssertUnwindSafe(|| assert_not_held(&m))).unwrap_err();
     let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert!(message.contains("`assert-M` is held by this thread"), "{message}");
+    assert!(
+        message.contains("`assert-M` is held by this thread"),
+        "{message}"
+    );
     drop(g);
     let err = catch_unwind(AssertUnwindSafe(|| assert_held(&m))).unwrap_err();
     let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert!(message.contains("`assert-M` is not held by this thread"), "{message}");
+    assert!(
+        message.contains("`assert-M` is not held by this thread"),
+        "{message}"
+    );
 }
 
 #[test]

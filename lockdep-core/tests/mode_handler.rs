@@ -51,5 +51,9 @@ fn handler_capture_and_panicking_handler() {
     clear_handler();
     let (g, h) = (Mutex::named("handler-G", ()), Mutex::named("handler-H", ()));
     let captured = capture(|| invert(&g, &h));
-    assert_eq!(captured.len(), 1, "still checking after a panicking handler");
+    assert_eq!(
+        captured.len(),
+        1,
+        "still checking after a panicking handler"
+    );
 }

@@ -5,7 +5,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 #[test]
 fn default_mode_panics_with_the_report_and_stays_usable() {
-    assert_eq!(lockdep_core::mode(), Mode::Panic, "LOCKDEP unset: panic is the default");
+    assert_eq!(
+        lockdep_core::mode(),
+        Mode::Panic,
+        "LOCKDEP unset: panic is the default"
+    );
     let a = Mutex::named("panic-A", ());
     let b = Mutex::named("panic-B", ());
     {
@@ -18,8 +22,14 @@ fn default_mode_panics_with_the_report_and_stays_usable() {
     }))
     .expect_err("the inversion panics");
     let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert!(message.contains("possible circular locking dependency detected"), "{message}");
-    assert!(message.contains("(panic-A)") && message.contains("(panic-B)"), "{message}");
+    assert!(
+        message.contains("possible circular locking dependency detected"),
+        "{message}"
+    );
+    assert!(
+        message.contains("(panic-A)") && message.contains("(panic-B)"),
+        "{message}"
+    );
     // The acquisition did not happen, and unwinding released B.
     assert!(!a.is_locked() && !b.is_locked());
     assert!(lockdep_core::held_locks().is_empty());

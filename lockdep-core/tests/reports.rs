@@ -73,11 +73,17 @@ fn each_edge_carries_the_backtrace_where_it_was_first_seen() {
     let report = &reports[0];
     let edges = report.edge_backtrace_functions();
     assert_eq!(edges.len(), 1, "one existing edge: alloc -> drain");
-    assert_eq!(edges[0][0], "reports::take_alloc_then_drain", "{:?}", edges[0]);
+    assert_eq!(
+        edges[0][0], "reports::take_alloc_then_drain",
+        "{:?}",
+        edges[0]
+    );
     let current = report.backtrace_functions();
     assert_eq!(current[0], "reports::take_drain_then_alloc", "{current:?}");
     // The validator's own frames are trimmed.
-    assert!(current.iter().all(|f| !f.starts_with("lockdep_core::validator")));
+    assert!(current
+        .iter()
+        .all(|f| !f.starts_with("lockdep_core::validator")));
     assert!(current.iter().all(|f| !f.starts_with("backtrace::")));
 }
 
@@ -145,5 +151,8 @@ fn reports_are_send_sync_clone_and_debug() {
         let _a2 = a2.lock();
     });
     let debug = format!("{:?}", reports[0].clone());
-    assert!(debug.contains("RecursiveLocking") && debug.contains("debug-A"), "{debug}");
+    assert!(
+        debug.contains("RecursiveLocking") && debug.contains("debug-A"),
+        "{debug}"
+    );
 }

@@ -39,7 +39,11 @@ fn fair_readers_in_both_orders_can_deadlock() {
         let _b = b.read();
         let _a = a.read();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["fair-A", "fair-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["fair-A", "fair-B"],
+    );
 }
 
 #[test]
@@ -100,7 +104,11 @@ fn fair_read_against_writer_deadlocks() {
         let _b = b.write();
         let _a = a.read();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["snen-A", "snen-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["snen-A", "snen-B"],
+    );
 }
 
 #[test]
@@ -117,7 +125,11 @@ fn mutex_and_rwlock_read_inversion() {
         let _m = alloc.lock();
         let _h = hotplug.read();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["shape-H", "shape-M"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["shape-H", "shape-M"],
+    );
 }
 
 #[test]
@@ -184,7 +196,11 @@ fn upgrade_is_validated_as_a_write() {
         let _b = b.write();
         let _w = RwLockUpgradableReadGuard::upgrade(up);
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["upgrade-A", "upgrade-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["upgrade-A", "upgrade-B"],
+    );
 }
 
 #[test]

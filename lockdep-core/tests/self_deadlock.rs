@@ -79,10 +79,16 @@ fn upgrade_while_also_reading_panics() {
     });
     // The upgradable read beside a read may queue behind a writer (possible); the upgrade
     // waits for this thread's own read to end (certain).
-    let kinds: Vec<_> = reports.iter().map(|r| (r.kind(), r.is_certain_deadlock())).collect();
+    let kinds: Vec<_> = reports
+        .iter()
+        .map(|r| (r.kind(), r.is_certain_deadlock()))
+        .collect();
     assert_eq!(
         kinds,
-        [(ReportKind::RecursiveLocking, false), (ReportKind::RecursiveLocking, true)]
+        [
+            (ReportKind::RecursiveLocking, false),
+            (ReportKind::RecursiveLocking, true)
+        ]
     );
     assert_eq!(reports[1].classes(), ["upg-read"]);
 }
@@ -112,8 +118,14 @@ fn second_instance_of_a_held_class_is_reported_and_proceeds() {
     assert!(!reports[0].is_certain_deadlock());
     assert!(reports[0].classes()[0].contains("self_deadlock.rs"));
     let text = reports[0].to_string();
-    assert!(text.contains("possible recursive locking detected"), "{text}");
-    assert!(text.contains("May be due to missing lock nesting notation"), "{text}");
+    assert!(
+        text.contains("possible recursive locking detected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("May be due to missing lock nesting notation"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -168,6 +180,9 @@ fn subclass_beyond_the_limit_panics_clearly() {
     }))
     .expect_err("subclass 8 is out of range");
     let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
-    assert!(message.contains("subclass 8 of lock class `too-deep` is out of range"), "{message}");
+    assert!(
+        message.contains("subclass 8 of lock class `too-deep` is out of range"),
+        "{message}"
+    );
     assert!(!m.is_locked());
 }

@@ -8,7 +8,11 @@ const THREADS: usize = 8;
 const ROUNDS: usize = 2_000;
 
 fn locks(prefix: &str) -> Arc<Vec<Mutex<u64>>> {
-    Arc::new((0..4).map(|i| Mutex::named(&format!("{prefix}-{i}"), 0)).collect())
+    Arc::new(
+        (0..4)
+            .map(|i| Mutex::named(&format!("{prefix}-{i}"), 0))
+            .collect(),
+    )
 }
 
 /// Runs `work(thread, locks)` on THREADS threads, each in its own capture scope, and returns
@@ -23,7 +27,10 @@ fn run(locks: &Arc<Vec<Mutex<u64>>>, work: fn(usize, &[Mutex<u64>])) -> Vec<lock
                 .unwrap()
         })
         .collect();
-    handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect()
 }
 
 fn consistent(t: usize, locks: &[Mutex<u64>]) {

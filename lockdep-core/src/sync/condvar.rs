@@ -24,7 +24,11 @@ impl Condvar {
     }
 
     /// Waits while `condition` holds.
-    pub fn wait_while<'a, T, F>(&self, guard: MutexGuard<'a, T>, condition: F) -> LockResult<MutexGuard<'a, T>>
+    pub fn wait_while<'a, T, F>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        condition: F,
+    ) -> LockResult<MutexGuard<'a, T>>
     where
         F: FnMut(&mut T) -> bool,
     {
@@ -66,11 +70,16 @@ impl Condvar {
     fn around<'a, T>(
         &self,
         guard: MutexGuard<'a, T>,
-        wait: impl FnOnce(&std::sync::Condvar, std::sync::MutexGuard<'a, T>) -> LockResult<std::sync::MutexGuard<'a, T>>,
+        wait: impl FnOnce(
+            &std::sync::Condvar,
+            std::sync::MutexGuard<'a, T>,
+        ) -> LockResult<std::sync::MutexGuard<'a, T>>,
     ) -> LockResult<MutexGuard<'a, T>> {
         let (inner, held) = guard.into_parts();
         let waiting = hooks::before_wait(held);
-        let result = map_result(wait(&self.inner, inner), |g| MutexGuard::from_parts(g, held));
+        let result = map_result(wait(&self.inner, inner), |g| {
+            MutexGuard::from_parts(g, held)
+        });
         // Validated now that the guard owns the lock again, so a panicking report unwinds
         // through a guard that releases it.
         hooks::after_wait(waiting);

@@ -67,7 +67,12 @@ pub(crate) fn lock<G>(
 
 /// A trylock succeeded: the lock is held (and adds no dependency to itself).
 #[inline]
-pub(crate) fn try_locked(class: &ClassCell, addr: usize, access: Access, at: &'static Location<'static>) {
+pub(crate) fn try_locked(
+    class: &ClassCell,
+    addr: usize,
+    access: Access,
+    at: &'static Location<'static>,
+) {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     {
         use crate::validator::{self, Acquisition, LockRef};

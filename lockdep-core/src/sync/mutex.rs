@@ -79,10 +79,19 @@ impl<T: ?Sized> Mutex<T> {
         self.lock_at(subclass, Location::caller())
     }
 
-    fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> LockResult<MutexGuard<'_, T>> {
-        let result = hooks::lock(&self.class, self.addr(), subclass, Access::Write, at, || {
-            self.inner.lock()
-        });
+    fn lock_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+    ) -> LockResult<MutexGuard<'_, T>> {
+        let result = hooks::lock(
+            &self.class,
+            self.addr(),
+            subclass,
+            Access::Write,
+            at,
+            || self.inner.lock(),
+        );
         map_result(result, |g| self.guard(g))
     }
 
@@ -97,7 +106,9 @@ impl<T: ?Sized> Mutex<T> {
             }
             Err(TryLockError::Poisoned(poisoned)) => {
                 hooks::try_locked(&self.class, self.addr(), Access::Write, at);
-                Err(TryLockError::Poisoned(PoisonError::new(self.guard(poisoned.into_inner()))))
+                Err(TryLockError::Poisoned(PoisonError::new(
+                    self.guard(poisoned.into_inner()),
+                )))
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }

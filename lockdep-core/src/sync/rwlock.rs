@@ -79,7 +79,11 @@ impl<T: ?Sized> RwLock<T> {
         self.read_at(subclass, Location::caller())
     }
 
-    fn read_at(&self, subclass: u32, at: &'static Location<'static>) -> LockResult<RwLockReadGuard<'_, T>> {
+    fn read_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+    ) -> LockResult<RwLockReadGuard<'_, T>> {
         let result = hooks::lock(&self.class, self.addr(), subclass, Access::Read, at, || {
             self.inner.read()
         });
@@ -98,10 +102,19 @@ impl<T: ?Sized> RwLock<T> {
         self.write_at(subclass, Location::caller())
     }
 
-    fn write_at(&self, subclass: u32, at: &'static Location<'static>) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let result = hooks::lock(&self.class, self.addr(), subclass, Access::Write, at, || {
-            self.inner.write()
-        });
+    fn write_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+    ) -> LockResult<RwLockWriteGuard<'_, T>> {
+        let result = hooks::lock(
+            &self.class,
+            self.addr(),
+            subclass,
+            Access::Write,
+            at,
+            || self.inner.write(),
+        );
         map_result(result, |g| self.write_guard(g))
     }
 
@@ -116,7 +129,9 @@ impl<T: ?Sized> RwLock<T> {
             }
             Err(TryLockError::Poisoned(p)) => {
                 hooks::try_locked(&self.class, self.addr(), Access::Read, at);
-                Err(TryLockError::Poisoned(PoisonError::new(self.read_guard(p.into_inner()))))
+                Err(TryLockError::Poisoned(PoisonError::new(
+                    self.read_guard(p.into_inner()),
+                )))
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
@@ -133,20 +148,28 @@ impl<T: ?Sized> RwLock<T> {
             }
             Err(TryLockError::Poisoned(p)) => {
                 hooks::try_locked(&self.class, self.addr(), Access::Write, at);
-                Err(TryLockError::Poisoned(PoisonError::new(self.write_guard(p.into_inner()))))
+                Err(TryLockError::Poisoned(PoisonError::new(
+                    self.write_guard(p.into_inner()),
+                )))
             }
             Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
         }
     }
 
-    fn read_guard<'a>(&'a self, inner: std::sync::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
+    fn read_guard<'a>(
+        &'a self,
+        inner: std::sync::RwLockReadGuard<'a, T>,
+    ) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             inner: ManuallyDrop::new(inner),
             held: Held::new(self.addr()),
         }
     }
 
-    fn write_guard<'a>(&'a self, inner: std::sync::RwLockWriteGuard<'a, T>) -> RwLockWriteGuard<'a, T> {
+    fn write_guard<'a>(
+        &'a self,
+        inner: std::sync::RwLockWriteGuard<'a, T>,
+    ) -> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard {
             inner: ManuallyDrop::new(inner),
             held: Held::new(self.addr()),

@@ -11,7 +11,11 @@ pub fn assert_one(reports: &[Report], kind: ReportKind, classes: &[&str]) {
         1,
         "expected exactly one report, got {}:\n{}",
         reports.len(),
-        reports.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n")
+        reports
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     assert_eq!(reports[0].kind(), kind, "{}", reports[0]);
     assert_eq!(reports[0].classes(), classes, "{}", reports[0]);
@@ -24,6 +28,10 @@ pub fn assert_none(reports: &[Report]) {
         reports.is_empty(),
         "expected no report, got {}:\n{}",
         reports.len(),
-        reports.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n")
+        reports
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
