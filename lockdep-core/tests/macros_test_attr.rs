@@ -40,12 +40,14 @@ fn a_test_that_keeps_one_order_passes() {
 }
 
 #[lockdep_core::test]
+#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "raised 1 lockdep report:")]
 fn an_inversion_fails_the_test() {
     invert("macros-test-fail-a", "macros-test-fail-b");
 }
 
 #[lockdep_core::test]
+#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "raised 1 lockdep report:")]
 fn an_inversion_on_a_thread_it_spawned_fails_the_test() {
     thread::spawn(|| invert("macros-test-spawn-a", "macros-test-spawn-b"))
@@ -54,6 +56,7 @@ fn an_inversion_on_a_thread_it_spawned_fails_the_test() {
 }
 
 #[lockdep_core::test]
+#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "raised 1 lockdep report:")]
 fn an_inversion_on_a_scoped_thread_fails_the_test() {
     let a = Mutex::named("macros-test-scope-a", ());
@@ -76,6 +79,7 @@ fn an_inversion_on_a_scoped_thread_fails_the_test() {
 }
 
 #[lockdep_core::test]
+#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "self-deadlock detected")]
 fn a_certain_self_deadlock_still_panics_at_once() {
     let m = Mutex::named("macros-test-self", ());
@@ -111,6 +115,9 @@ fn ignored_tests_stay_ignored() {
 
 #[test]
 fn the_failure_message_holds_every_report_in_full() {
+    if !lockdep_core::CHECKS_COMPILED_IN {
+        return;
+    }
     let payload = catch_unwind(|| {
         lockdep_core::__private::run_test("demo::two_findings", || {
             invert("macros-test-full-a", "macros-test-full-b");
@@ -119,9 +126,6 @@ fn the_failure_message_holds_every_report_in_full() {
     })
     .expect_err("a test with reports fails");
     let text = panic_text(&*payload);
-    if !lockdep_core::CHECKS_COMPILED_IN {
-        return;
-    }
     assert!(
         text.starts_with("lockdep: test `demo::two_findings` raised 2 lockdep reports:"),
         "{text}"
