@@ -228,3 +228,63 @@ fn try_read_never_reports() {
     });
     assert_none(&reports);
 }
+
+#[test]
+fn rlock_abba1_read_then_write_inversion_deadlocks() {
+    // locking-selftest rlock_ABBA1: RL(X) L(Y) / L(Y) WL(X): X -(SN)-> Y -(EN)-> X.
+    let x = rw("rlock-abba1", 'X');
+    let y = Mutex::named("rlock-abba1-Y", ());
+    let reports = capture(|| {
+        {
+            let _x = x.read_recursive();
+            let _y = y.lock();
+        }
+        let _y = y.lock();
+        let _x = x.write();
+    });
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["rlock-abba1-X", "rlock-abba1-Y"],
+    );
+}
+
+#[test]
+fn w1r2_w2r3_w3r1_three_writers_with_recursive_reads_deadlock() {
+    // lockdep-design.rst: X1 -(ER)-> X2 -(ER)-> X3 -(ER)-> X1 is strong: each recursive reader
+    // waits for the writer holding its lock.
+    let l: Vec<_> = (1..=3).map(|i| rw("w1r2", char::from(b'0' + i))).collect();
+    let reports = capture(|| {
+        for (w, r) in [(0, 1), (1, 2)] {
+            let _w = l[w].write();
+            let _r = l[r].read_recursive();
+        }
+        let _w = l[2].write();
+        let _r = l[0].read_recursive();
+    });
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["w1r2-1", "w1r2-2", "w1r2-3"],
+    );
+}
+
+#[test]
+fn w1w2_r2r3_r3w1_is_not_a_deadlock() {
+    // lockdep-design.rst: X1 -(EN)-> X2 -(SR)-> X3 -(SN)-> X1. X3 is entered by a recursive read
+    // and left as a reader, so the cycle is not strong.
+    let l: Vec<_> = (1..=3).map(|i| rw("w1w2", char::from(b'0' + i))).collect();
+    let reports = capture(|| {
+        {
+            let _a = l[0].write();
+            let _b = l[1].write();
+        }
+        {
+            let _b = l[1].read_recursive();
+            let _c = l[2].read_recursive();
+        }
+        let _c = l[2].read_recursive();
+        let _a = l[0].write();
+    });
+    assert_none(&reports);
+}
