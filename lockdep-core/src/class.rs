@@ -75,10 +75,11 @@ impl ClassCell {
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
 ///
-/// One pointer wide. Its low bits say what it points at: `SITE` marks a creation site that is
-/// not yet interned to a class (a `const fn` cannot intern), `SEEN` marks a class pointer whose
-/// instance has already been counted and whose class is registered, which is the state the hot
-/// path wants to find.
+/// One pointer wide. Its low bits say what it holds: `SITE` marks a creation site that is not
+/// yet interned to a class (a `const fn` cannot intern), no tag a `&'static LockClass` not yet
+/// registered or counted for this instance, and `SEEN` the class's registered id (shifted left
+/// by 3, not a pointer) once the instance has been counted: the state the hot path wants to
+/// find, where resolving is one load and no second one through the class.
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) struct ClassCell(AtomicPtr<()>);
 
@@ -107,9 +108,7 @@ impl ClassCell {
     pub(crate) fn resolve(&self) -> Option<ClassId> {
         let ptr = self.0.load(Ordering::Acquire);
         if ptr.addr() & (SITE | SEEN) == SEEN {
-            // SAFETY: a SEEN-tagged pointer is always a `&'static LockClass` with the tag added.
-            let class = unsafe { &*(ptr.wrapping_byte_sub(SEEN) as *const LockClass) };
-            return Some(ClassId(class.id.load(Ordering::Relaxed)));
+            return Some(ClassId((ptr.addr() >> 3) as u32));
         }
         self.resolve_slow(ptr)
     }
@@ -126,9 +125,9 @@ impl ClassCell {
         };
         let id = registry::register(class)?;
         registry::count_instance(id);
-        let tagged = (class as *const LockClass as *mut ()).wrapping_byte_add(SEEN);
+        let seen = std::ptr::without_provenance_mut(((id.0 as usize) << 3) | SEEN);
         // Losing this race to another thread only counts the instance twice.
-        self.0.store(tagged, Ordering::Release);
+        self.0.store(seen, Ordering::Release);
         Some(id)
     }
 
@@ -141,9 +140,11 @@ impl ClassCell {
             let site = unsafe { &*(ptr.wrapping_byte_sub(SITE) as *const Location<'static>) };
             return site_name(site);
         }
-        let untagged = ptr.wrapping_byte_sub(ptr.addr() & SEEN);
-        // SAFETY: an untagged (or SEEN-tagged, tag removed) pointer is a `&'static LockClass`.
-        unsafe { &*(untagged as *const LockClass) }.name.to_string()
+        if ptr.addr() & SEEN != 0 {
+            return registry::name(ClassId((ptr.addr() >> 3) as u32)).to_string();
+        }
+        // SAFETY: an untagged pointer is a `&'static LockClass` (see `resolve_slow`).
+        unsafe { &*(ptr as *const LockClass) }.name.to_string()
     }
 }
 
@@ -344,6 +345,19 @@ mod tests {
         let y = ClassCell::from_name(&String::from("class-test-name"));
         assert_eq!(x.resolve(), y.resolve());
         assert_ne!(x.resolve(), a.resolve());
+    }
+
+    #[test]
+    fn a_resolved_cell_keeps_its_id_and_name() {
+        let here = Location::caller();
+        for cell in [ClassCell::from_key(&KEY), ClassCell::from_site(here)] {
+            let before = cell.describe();
+            let id = cell.resolve().unwrap();
+            // Now in the resolved state: the id comes from the cell itself.
+            assert_eq!(cell.resolve(), Some(id));
+            assert_eq!(cell.describe(), before);
+            assert_eq!(registry::name(id), before);
+        }
     }
 
     #[test]

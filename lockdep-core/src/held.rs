@@ -48,12 +48,17 @@ impl HeldLock {
 pub(crate) const CHAIN_ROOT: u64 = 0x6c6f_636b_6465_7021;
 
 /// One step of the chain hash: the key of `prev` followed by one more entry. The same role as
-/// the kernel's `iterate_chain_key`; a 64-bit multiply-xorshift mix is plenty, since a collision
-/// only skips a re-validation.
+/// the kernel's `iterate_chain_key`: a multiply-xorshift mix (splitmix64's constants) of
+/// `prev ^ descriptor`. The mix is a bijection, so two stacks with the same prefix and different
+/// top entries never collide; stacks with different prefixes collide only if their (well mixed,
+/// 64-bit) prefix keys differ by exactly the xor of two descriptors, as likely as any other
+/// 64-bit coincidence. Descriptors differ in their low bits only, which the first multiply
+/// carries upward; so neither spreading the descriptor with a multiply first (as an earlier
+/// version did) nor a leading xorshift adds anything. A collision would make a never-validated
+/// chain look validated.
 #[inline]
 pub(crate) fn chain_step(prev: u64, descriptor: u64) -> u64 {
-    let mut h =
-        (prev ^ descriptor.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let mut h = (prev ^ descriptor).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 31;
     h.wrapping_mul(0x94d0_49bb_1331_11eb) ^ (h >> 29)
 }
@@ -85,7 +90,9 @@ impl HeldStack {
 
     #[inline]
     pub(crate) fn is_full(&self) -> bool {
-        self.depth == MAX_LOCK_DEPTH
+        // `>=`, though the depth never exceeds the maximum: it tells the compiler that past a
+        // `!is_full()` the top and the next slot are in bounds.
+        self.depth >= MAX_LOCK_DEPTH
     }
 
     /// Chain key of the current stack.
@@ -97,20 +104,23 @@ impl HeldStack {
         }
     }
 
-    /// Pushes an entry; the caller has checked `is_full`.
+    /// Pushes an entry; the caller has checked `is_full`. Returns what [`Self::push_keyed`]
+    /// returns.
     #[inline]
-    pub(crate) fn push(&mut self, entry: HeldLock) {
+    pub(crate) fn push(&mut self, entry: HeldLock) -> bool {
         let key = chain_step(
             self.top_key(),
             HeldLock::descriptor(entry.node, entry.access, entry.trylock),
         );
-        self.push_keyed(entry, key);
+        self.push_keyed(entry, key)
     }
 
     /// Pushes an entry whose chain key the caller computed already (the hot path computes it to
-    /// look the chain up); the caller has checked `is_full`.
+    /// look the chain up); the caller has checked `is_full`. Returns whether this thread's
+    /// maximum depth grew: the caller then updates the process-wide maximum, a shared line that
+    /// is therefore not touched on every push.
     #[inline]
-    pub(crate) fn push_keyed(&mut self, mut entry: HeldLock, key: u64) {
+    pub(crate) fn push_keyed(&mut self, mut entry: HeldLock, key: u64) -> bool {
         debug_assert!(!self.is_full());
         debug_assert_eq!(
             key,
@@ -120,14 +130,14 @@ impl HeldStack {
             )
         );
         entry.chain_key = key;
-        self.entries[self.depth] = entry;
-        self.depth += 1;
-        if self.depth > self.max_depth {
-            // The process-wide maximum is a shared line: touch it only when this thread's own
-            // maximum grows, not on every push.
-            self.max_depth = self.depth;
-            crate::stats::note_depth(self.depth);
+        let depth = self.depth;
+        self.entries[depth] = entry;
+        self.depth = depth + 1;
+        if depth + 1 > self.max_depth {
+            self.max_depth = depth + 1;
+            return true;
         }
+        false
     }
 
     /// Removes the top entry (the common release: guards dropped innermost first). The entries

@@ -17,7 +17,9 @@ use crate::trace::Trace;
 use dashmap::DashSet;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex as InternalMutex;
-use std::cell::RefCell;
+#[cfg(debug_assertions)]
+use std::cell::Cell;
+use std::cell::UnsafeCell;
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
@@ -77,11 +79,92 @@ struct ThreadState {
     overflow_reported: bool,
 }
 
-impl Drop for ThreadState {
+/// This thread's [`ThreadState`], reached only through [`with_thread`].
+///
+/// It has no destructor, on purpose: a `thread_local!` whose type needs dropping checks on every
+/// access whether its destructor is registered yet or has run already, and becomes unusable
+/// while the thread's locals are torn down. Without one, an access is a plain address
+/// computation, and locks taken in other thread-locals' destructors are still tracked. The
+/// leaked-guard warning a destructor used to give lives in [`ExitCheck`], registered once per
+/// thread.
+struct ThreadCell {
+    state: UnsafeCell<ThreadState>,
+    /// Debug builds check the no-re-entry rule [`with_thread`] relies on.
+    #[cfg(debug_assertions)]
+    busy: Cell<bool>,
+}
+
+thread_local! {
+    static THREAD: ThreadCell = const {
+        ThreadCell {
+            state: UnsafeCell::new(ThreadState {
+                held: HeldStack::new(),
+                cache: [0; CACHE_SLOTS],
+                overflow_reported: false,
+            }),
+            #[cfg(debug_assertions)]
+            busy: Cell::new(false),
+        }
+    };
+    static EXIT_CHECK: ExitCheck = const { ExitCheck };
+}
+
+/// Runs `f` on this thread's validator state.
+///
+/// Every `f` given here only reads and writes the state (and plain data): it never calls user
+/// code, takes a lock of this crate, allocates, prints or delivers a report, so nothing can
+/// reach `with_thread` again while the `&mut` is live; anything of that kind happens after `f`
+/// returns, on copies. (A signal handler that takes a lock could interrupt `f`, but taking a
+/// lock in a signal handler is not async-signal-safe to begin with: the lock itself could be
+/// held by the code it interrupted.)
+#[inline(always)]
+fn with_thread<T>(f: impl FnOnce(&mut ThreadState) -> T) -> T {
+    // Only the address comes out of `with`: a closure this small lets `with` and the key's
+    // accessor inline to one thread-pointer-relative address, where wrapping all of `f` made
+    // the compiler call them out of line.
+    let cell = THREAD.with(|cell| cell as *const ThreadCell);
+    // SAFETY: `THREAD` has no destructor, so its storage is valid for as long as this thread
+    // runs, and the reference does not leave this call.
+    let cell = unsafe { &*cell };
+    #[cfg(debug_assertions)]
+    let _busy = Busy::enter(&cell.busy);
+    // SAFETY: the state is thread-local, so only this thread reaches it, and only through this
+    // function; by the rule above no other `&mut` to it is live while `f` runs.
+    f(unsafe { &mut *cell.state.get() })
+}
+
+/// The re-entry check of debug builds: would a second `&mut` to the state be made?
+#[cfg(debug_assertions)]
+struct Busy<'a>(&'a Cell<bool>);
+
+#[cfg(debug_assertions)]
+impl<'a> Busy<'a> {
+    fn enter(flag: &'a Cell<bool>) -> Self {
+        assert!(
+            !flag.replace(true),
+            "lockdep: the validator's thread state was re-entered"
+        );
+        Busy(flag)
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        let held = self.held.as_slice();
+        self.0.set(false);
+    }
+}
+
+/// Warns, when the thread exits, about locks it still holds (the kernel's "lock held when
+/// returning to user space": a leaked guard). Registered by the thread's first acquisition, so
+/// its destructor runs after those of thread-locals created later.
+struct ExitCheck;
+
+impl Drop for ExitCheck {
+    fn drop(&mut self) {
+        let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
+        let held = held.as_slice();
         if !held.is_empty() {
-            // The kernel's "lock held when returning to user space": a leaked guard.
             let names: Vec<String> = held.iter().map(|h| describe(h).to_string()).collect();
             eprintln!(
                 "lockdep: a thread exited while holding {} lock(s) (a guard was leaked with \
@@ -93,14 +176,20 @@ impl Drop for ThreadState {
     }
 }
 
-thread_local! {
-    static THREAD: RefCell<ThreadState> = const {
-        RefCell::new(ThreadState {
-            held: HeldStack::new(),
-            cache: [0; CACHE_SLOTS],
-            overflow_reported: false,
-        })
-    };
+/// A push made this thread's maximum depth grow (rare): update the process-wide maximum, and on
+/// the thread's first acquisition register the exit check. Called after the state is released.
+#[cold]
+#[inline(never)]
+fn new_max_depth() {
+    let depth = with_thread(|t| t.held.max_depth);
+    stats::note_depth(depth);
+    if depth == 1 {
+        // Fails only while the thread's locals are being torn down: nothing left to warn about.
+        let _ = EXIT_CHECK.try_with(|_| {});
+        // Makes the mode known before the hot path reads it with the state borrowed (see
+        // `hot_check`): its first read looks at the environment.
+        let _ = mode::mode();
+    }
 }
 
 /// The keys are already hashes: pass them through.
@@ -274,7 +363,7 @@ impl Acquisition {
     }
 }
 
-fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>) -> Fast {
+fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool) -> Fast {
     let held = t.held.as_slice();
     for (i, h) in held.iter().enumerate() {
         if h.instance == acq.addr
@@ -284,7 +373,7 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>) -> Fast {
             return Fast::Certain(Snapshot::of(held, skip), i);
         }
     }
-    if held.is_empty() || mode::mode() == Mode::Off {
+    if held.is_empty() || off {
         return Fast::Clean;
     }
     let prefix = match skip {
@@ -337,7 +426,9 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
     }
     // Otherwise a clean answer needs the instance scan: a validated chain whose class is held
     // already, or checking switched off (which still stops a certain self-deadlock). The mode
-    // is read only here: a cached chain is clean whatever it is.
+    // is read only here: a cached chain is clean whatever it is. It is known by now (this
+    // thread's first push read it, in `new_max_depth`), so this is one atomic load and never
+    // the first read, which looks at the environment.
     if cached != cache_tag(key, true) && mode::mode() != Mode::Off {
         return Hot::Slow;
     }
@@ -358,27 +449,44 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
 /// unwinds (a raw lock that panics) [`Unpush`] takes the entry off again.
 #[inline]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
-    let pushed = THREAD
-        .try_with(|t| hot_push(&mut t.borrow_mut(), acq))
-        .unwrap_or(false);
-    if pushed {
-        let unpush = Unpush(acq.addr);
-        take();
-        std::mem::forget(unpush);
-    } else {
-        acquire_slow(acq, take);
+    let pushed = with_thread(|t| hot_push(t, acq));
+    if pushed == Pushed::No {
+        return acquire_slow(acq, take);
     }
+    if pushed == Pushed::NewMax {
+        new_max_depth();
+    }
+    let unpush = Unpush(acq.addr);
+    take();
+    std::mem::forget(unpush);
 }
 
-/// Checks and, when the chain is known, pushes the entry; `false` sends the caller the slow way.
+/// What [`hot_push`] did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pushed {
+    /// Nothing: go the slow way.
+    No,
+    Yes,
+    /// Pushed, and this thread never held so many locks before.
+    NewMax,
+}
+
+/// Checks and, when the chain is known, pushes the entry.
 #[inline(always)]
-fn hot_push(t: &mut ThreadState, acq: &Acquisition) -> bool {
+fn hot_push(t: &mut ThreadState, acq: &Acquisition) -> Pushed {
+    // First: past it the depth is known to be in bounds, so the accesses below need no checks.
+    if t.held.is_full() {
+        return Pushed::No;
+    }
     match hot_check(t, acq) {
-        Hot::Clean(key) if !t.held.is_full() => {
-            t.held.push_keyed(acq.entry(false), key);
-            true
+        Hot::Clean(key) => {
+            if t.held.push_keyed(acq.entry(false), key) {
+                Pushed::NewMax
+            } else {
+                Pushed::Yes
+            }
         }
-        _ => false,
+        _ => Pushed::No,
     }
 }
 
@@ -387,8 +495,7 @@ struct Unpush(usize);
 
 impl Drop for Unpush {
     fn drop(&mut self) {
-        let _ = THREAD.try_with(|t| {
-            let mut t = t.borrow_mut();
+        with_thread(|t| {
             if let Some(index) = t.held.find(self.0) {
                 t.held.remove(index);
             }
@@ -408,12 +515,9 @@ fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) {
 /// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
 /// the report — if the acquisition can only hang.
 fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
-    let fast = match THREAD.try_with(|t| fast_check(&t.borrow(), acq, skip)) {
-        Ok(fast) => fast,
-        // Thread-local storage is being torn down: nothing to check against.
-        Err(_) => return Vec::new(),
-    };
-    match fast {
+    // Read before the state is borrowed: the first read looks at the environment.
+    let off = mode::mode() == Mode::Off;
+    match with_thread(|t| fast_check(t, acq, skip, off)) {
         Fast::Clean => Vec::new(),
         Fast::Certain(held, index) => {
             let report = recursion_report(acq, &held, index, true);
@@ -439,7 +543,7 @@ fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
 /// validated against.
 fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
     let class_held = held.iter().any(|h| h.node.class() == acq.node.class());
-    let _ = THREAD.try_with(|t| t.borrow_mut().cache[cache_slot(key)] = cache_tag(key, class_held));
+    with_thread(|t| t.cache[cache_slot(key)] = cache_tag(key, class_held));
 }
 
 fn is_new(key: FindingKey) -> bool {
@@ -610,37 +714,55 @@ pub(crate) fn before_lock(acq: &Acquisition) {
 /// After a lock (blocking or trylock) was taken: it is held now.
 #[inline]
 pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
-    let _ = THREAD.try_with(|t| {
-        let mut t = t.borrow_mut();
+    /// What happened, acted on once the state is released.
+    enum After {
+        Pushed { new_max: bool },
+        Overflowed { first: bool },
+    }
+    let after = with_thread(|t| {
         if t.held.is_full() {
             t.held.overflowed += 1;
-            if !t.overflow_reported {
-                t.overflow_reported = true;
-                eprintln!(
-                    "lockdep: this thread holds more than {MAX_LOCK_DEPTH} locks \
-                     (MAX_LOCK_DEPTH); `{}` and further locks are not tracked until it \
-                     releases some",
-                    acq.node.name()
-                );
-            }
-            return;
+            let first = !t.overflow_reported;
+            t.overflow_reported = true;
+            return After::Overflowed { first };
         }
-        t.held.push(acq.entry(trylock));
+        After::Pushed {
+            new_max: t.held.push(acq.entry(trylock)),
+        }
     });
+    match after {
+        After::Pushed { new_max: true } => new_max_depth(),
+        After::Pushed { new_max: false } | After::Overflowed { first: false } => {}
+        After::Overflowed { first: true } => eprintln!(
+            "lockdep: this thread holds more than {MAX_LOCK_DEPTH} locks (MAX_LOCK_DEPTH); `{}` \
+             and further locks are not tracked until it releases some",
+            acq.node.name()
+        ),
+    }
 }
 
 /// A lock is being released.
 #[inline]
 pub(crate) fn release(addr: usize, how: Release) {
-    let _ = THREAD.try_with(|t| {
-        let mut t = t.borrow_mut();
-        // Guards are mostly dropped innermost first: popping the top needs no search or rekey.
-        if let Some(top) = t.held.as_slice().last() {
-            if top.instance == addr && how.matches(top.access) {
-                t.held.pop();
-                return;
-            }
+    // Guards are mostly dropped innermost first: popping the top needs no search or rekey, and
+    // is small enough to inline into the guard's drop.
+    let popped = with_thread(|t| match t.held.as_slice().last() {
+        Some(top) if top.instance == addr && how.matches(top.access) => {
+            t.held.pop();
+            true
         }
+        _ => false,
+    });
+    if !popped {
+        release_slow(addr, how);
+    }
+}
+
+/// A release of a lock that is not on top of the stack (or not tracked).
+#[cold]
+#[inline(never)]
+fn release_slow(addr: usize, how: Release) {
+    with_thread(|t| {
         let found = t
             .held
             .as_slice()
@@ -660,16 +782,12 @@ pub(crate) fn release(addr: usize, how: Release) {
 /// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
 /// the lock is acquired again as `access` while every other held lock stays held.
 pub(crate) fn before_reacquire(addr: usize, held_as: Release, acq: &Acquisition) {
-    let skip = THREAD
-        .try_with(|t| {
-            t.borrow()
-                .held
-                .as_slice()
-                .iter()
-                .rposition(|h| h.instance == addr && held_as.matches(h.access))
-        })
-        .ok()
-        .flatten();
+    let skip = with_thread(|t| {
+        t.held
+            .as_slice()
+            .iter()
+            .rposition(|h| h.instance == addr && held_as.matches(h.access))
+    });
     let Some(skip) = skip else { return };
     let reports = check(acq, Some(skip));
     if !reports.is_empty() {
@@ -679,8 +797,7 @@ pub(crate) fn before_reacquire(addr: usize, held_as: Release, acq: &Acquisition)
 
 /// An upgrade or downgrade completed: the lock is now held as `access`.
 pub(crate) fn change_access(addr: usize, from: Release, access: Access) {
-    let _ = THREAD.try_with(|t| {
-        let mut t = t.borrow_mut();
+    with_thread(|t| {
         if let Some(index) = t
             .held
             .as_slice()
@@ -695,18 +812,14 @@ pub(crate) fn change_access(addr: usize, from: Release, access: Access) {
 /// A condition-variable wait releases the mutex: returns its entry, to be restored by
 /// [`after_wait`].
 pub(crate) fn before_wait(addr: usize) -> Option<HeldLock> {
-    THREAD
-        .try_with(|t| {
-            let mut t = t.borrow_mut();
-            let index = t
-                .held
-                .as_slice()
-                .iter()
-                .rposition(|h| h.instance == addr && h.access == Access::Write)?;
-            Some(t.held.remove(index))
-        })
-        .ok()
-        .flatten()
+    with_thread(|t| {
+        let index = t
+            .held
+            .as_slice()
+            .iter()
+            .rposition(|h| h.instance == addr && h.access == Access::Write)?;
+        Some(t.held.remove(index))
+    })
 }
 
 /// The mutex was taken again after a wait. It is validated like any acquisition (locks taken
@@ -735,30 +848,19 @@ pub(crate) fn might_lock(acq: &Acquisition) {
 
 /// Is this lock instance held by the current thread?
 pub(crate) fn is_held(addr: usize) -> bool {
-    THREAD
-        .try_with(|t| t.borrow().held.find(addr).is_some())
-        .unwrap_or(false)
+    with_thread(|t| t.held.find(addr).is_some())
 }
 
 /// Class names of the locks this thread holds, outermost first.
 pub(crate) fn held_classes() -> Vec<String> {
-    THREAD
-        .try_with(|t| {
-            t.borrow()
-                .held
-                .as_slice()
-                .iter()
-                .map(|h| h.node.name())
-                .collect()
-        })
-        .unwrap_or_default()
+    // Copied out first: naming a class reads the class table and allocates.
+    let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
+    held.as_slice().iter().map(|h| h.node.name()).collect()
 }
 
 /// How many locks the current thread holds (tracked ones).
 pub fn held_count() -> usize {
-    THREAD
-        .try_with(|t| t.borrow().held.as_slice().len())
-        .unwrap_or(0)
+    with_thread(|t| t.held.as_slice().len())
 }
 
 /// Registered class names, for statistics.
