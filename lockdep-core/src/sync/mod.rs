@@ -21,6 +21,28 @@ pub use mutex::{Mutex, MutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};
 
+/// Maps the guard inside a `TryLockResult`, keeping the poison state; `locked` runs when the
+/// lock was taken (poisoned or not), so the trylock is recorded as held.
+pub(crate) fn map_try_result<G, U>(
+    result: TryLockResult<G>,
+    locked: impl FnOnce(),
+    f: impl FnOnce(G) -> U,
+) -> TryLockResult<U> {
+    match result {
+        Ok(guard) => {
+            locked();
+            Ok(f(guard))
+        }
+        Err(TryLockError::Poisoned(poisoned)) => {
+            locked();
+            Err(TryLockError::Poisoned(PoisonError::new(f(
+                poisoned.into_inner()
+            ))))
+        }
+        Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+    }
+}
+
 /// Maps the guard inside a `LockResult`, keeping the poison state.
 pub(crate) fn map_result<G, U>(result: LockResult<G>, f: impl FnOnce(G) -> U) -> LockResult<U> {
     match result {

@@ -1,5 +1,5 @@
 use super::hooks::{self, Held, Release};
-use super::map_result;
+use super::{map_result, map_try_result};
 use crate::access::Access;
 use crate::class::ClassCell;
 use crate::{LockClass, LockInstance, TrackedLock};
@@ -7,7 +7,7 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockResult};
 
 /// `std::sync::Mutex`, checked by lockdep. Same API: `lock` returns a `LockResult`, a panic while
 /// the guard is held poisons the mutex.
@@ -99,19 +99,11 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let at = Location::caller();
-        match self.inner.try_lock() {
-            Ok(guard) => {
-                hooks::try_locked(&self.class, self.addr(), Access::Write, at);
-                Ok(self.guard(guard))
-            }
-            Err(TryLockError::Poisoned(poisoned)) => {
-                hooks::try_locked(&self.class, self.addr(), Access::Write, at);
-                Err(TryLockError::Poisoned(PoisonError::new(
-                    self.guard(poisoned.into_inner()),
-                )))
-            }
-            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        }
+        map_try_result(
+            self.inner.try_lock(),
+            || hooks::try_locked(&self.class, self.addr(), Access::Write, at),
+            |g| self.guard(g),
+        )
     }
 
     /// Whether a thread panicked while holding the mutex.

@@ -1,5 +1,5 @@
 use super::hooks::{self, Held, Release};
-use super::map_result;
+use super::{map_result, map_try_result};
 use crate::access::Access;
 use crate::class::ClassCell;
 use crate::{LockClass, LockInstance, TrackedLock};
@@ -7,7 +7,7 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockResult};
 
 /// `std::sync::RwLock`, checked by lockdep. `read` is modelled as a fair read (the standard
 /// library's readers may queue behind a waiting writer), so it can deadlock like a write.
@@ -122,38 +122,22 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let at = Location::caller();
-        match self.inner.try_read() {
-            Ok(guard) => {
-                hooks::try_locked(&self.class, self.addr(), Access::Read, at);
-                Ok(self.read_guard(guard))
-            }
-            Err(TryLockError::Poisoned(p)) => {
-                hooks::try_locked(&self.class, self.addr(), Access::Read, at);
-                Err(TryLockError::Poisoned(PoisonError::new(
-                    self.read_guard(p.into_inner()),
-                )))
-            }
-            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        }
+        map_try_result(
+            self.inner.try_read(),
+            || hooks::try_locked(&self.class, self.addr(), Access::Read, at),
+            |g| self.read_guard(g),
+        )
     }
 
     /// Attempts exclusive access without blocking.
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let at = Location::caller();
-        match self.inner.try_write() {
-            Ok(guard) => {
-                hooks::try_locked(&self.class, self.addr(), Access::Write, at);
-                Ok(self.write_guard(guard))
-            }
-            Err(TryLockError::Poisoned(p)) => {
-                hooks::try_locked(&self.class, self.addr(), Access::Write, at);
-                Err(TryLockError::Poisoned(PoisonError::new(
-                    self.write_guard(p.into_inner()),
-                )))
-            }
-            Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        }
+        map_try_result(
+            self.inner.try_write(),
+            || hooks::try_locked(&self.class, self.addr(), Access::Write, at),
+            |g| self.write_guard(g),
+        )
     }
 
     fn read_guard<'a>(
