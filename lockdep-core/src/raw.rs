@@ -227,9 +227,9 @@ mod checked {
         /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
         /// or a bump that may let other threads in), then performs `op`.
         fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
-            if let Some(acq) =
-                Acquisition::new(self.lock_ref(), 0, access, Some(Location::caller()))
-            {
+            // `lock_api`'s upgrade and bump cannot pass the caller's location down, and a
+            // location inside `lock_api` would mislead: the report's backtrace shows the caller.
+            if let Some(acq) = Acquisition::new(self.lock_ref(), 0, access, None) {
                 validator::before_reacquire(self.addr(), held_as, &acq);
             }
             op(&self.raw);

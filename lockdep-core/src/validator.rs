@@ -614,7 +614,11 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                     }
                 }
             }
-            if !h.trylock {
+            // Stop at the first lock below which every dependency is implied through this one.
+            // A trylock implies nothing (nothing depends on it), and neither does a lock taken
+            // as a recursive read: a path into it is `-(xR)->` and out of it `-(Sx)->`, which is
+            // not a strong path, so the locks beneath must get their own edges.
+            if !h.trylock && h.access != Access::RecursiveRead {
                 break;
             }
         }
@@ -693,9 +697,24 @@ fn recursion_report_with(
     })
 }
 
+/// Delivers every report, even when delivering one panics (the `Panic` mode, a panicking
+/// handler): each was marked as reported, so one left undelivered would be lost for good. The
+/// first panic is raised again once all have been delivered.
 fn deliver_all(reports: Vec<Report>) {
-    for report in &reports {
+    if let [report] = reports.as_slice() {
         mode::deliver(report);
+        return;
+    }
+    let mut first_panic = None;
+    for report in &reports {
+        let delivered =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mode::deliver(report)));
+        if let Err(payload) = delivered {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        std::panic::resume_unwind(payload);
     }
 }
 
@@ -838,6 +857,27 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
     if !reports.is_empty() {
         deliver_all(reports);
     }
+}
+
+/// Runs `f` with a waiting mutex's `entry` back on the stack (a wait's condition runs with the
+/// mutex held), removing it again afterwards, also when `f` unwinds.
+pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> R {
+    let Some(entry) = entry else { return f() };
+    let acq = Acquisition {
+        addr: entry.instance,
+        node: entry.node,
+        access: entry.access,
+        at: entry.at,
+    };
+    after_lock(&acq, entry.trylock);
+    struct Remove(usize);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            release(self.0, Release::Exclusive);
+        }
+    }
+    let _remove = Remove(entry.instance);
+    f()
 }
 
 /// Validates `acq` as if the lock were taken here, without taking it (the kernel's

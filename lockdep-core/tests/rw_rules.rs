@@ -288,3 +288,27 @@ fn w1w2_r2r3_r3w1_is_not_a_deadlock() {
     });
     assert_none(&reports);
 }
+
+#[test]
+fn a_recursive_reader_on_top_does_not_hide_the_locks_below() {
+    // Holding A, then B as a recursive reader, acquiring C: A -> B is `-(xR)->` and B -> C is
+    // `-(Sx)->`, not a strong path, so A -> C needs an edge of its own. Without it the real
+    // ABBA on A and C below goes unseen.
+    let a = Mutex::named("rr-top-A", ());
+    let b = rw("rr-top", 'B');
+    let c = Mutex::named("rr-top-C", ());
+    let reports = capture(|| {
+        {
+            let _a = a.lock();
+            let _b = b.read_recursive();
+            let _c = c.lock();
+        }
+        let _c = c.lock();
+        let _a = a.lock();
+    });
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["rr-top-A", "rr-top-C"],
+    );
+}

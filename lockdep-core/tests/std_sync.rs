@@ -126,3 +126,35 @@ fn relocking_a_held_std_mutex_panics_instead_of_hanging() {
     assert!(m.is_poisoned());
     assert!(held_locks().is_empty());
 }
+
+#[test]
+fn wait_while_condition_runs_with_the_mutex_held() {
+    let m = Mutex::named("std-cv-cond-M", 0);
+    let x = Mutex::named("std-cv-cond-X", ());
+    let cv = Condvar::new();
+    let reports = capture(|| {
+        let guard = m.lock().unwrap();
+        let (guard, _) = cv
+            .wait_timeout_while(guard, Duration::from_millis(1), |_| {
+                assert!(is_held(&m), "the condition runs with the mutex held");
+                let _x = x.lock().unwrap(); // M -> X
+                false
+            })
+            .unwrap();
+        let guard = cv
+            .wait_while(guard, |_| {
+                assert_eq!(held_locks(), ["std-cv-cond-M"]);
+                false
+            })
+            .unwrap();
+        drop(guard);
+        assert!(held_locks().is_empty());
+        let _x = x.lock().unwrap();
+        let _m = m.lock().unwrap(); // X -> M: the inversion is seen
+    });
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["std-cv-cond-M", "std-cv-cond-X"],
+    );
+}

@@ -4,7 +4,8 @@ use std::sync::{LockResult, WaitTimeoutResult};
 use std::time::Duration;
 
 /// `std::sync::Condvar` for [`Mutex`](super::Mutex). While waiting, the mutex is not on the
-/// thread's held-lock stack; taking it again afterwards is validated like any acquisition.
+/// thread's held-lock stack; taking it again afterwards is validated like any acquisition. The
+/// condition of `wait_while` runs with the mutex held, and on the stack.
 #[derive(Debug, Default)]
 pub struct Condvar {
     inner: std::sync::Condvar,
@@ -20,7 +21,7 @@ impl Condvar {
 
     /// Releases the guard's mutex, waits, and takes the mutex again.
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        self.around(guard, |cv, g| cv.wait(g))
+        self.around(guard, |cv, g, _| cv.wait(g))
     }
 
     /// Waits while `condition` holds.
@@ -32,7 +33,10 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        self.around(guard, |cv, g| cv.wait_while(g, condition))
+        let mut condition = condition;
+        self.around(guard, |cv, g, waiting| {
+            cv.wait_while(g, |v| hooks::held_during(waiting, || condition(v)))
+        })
     }
 
     /// Waits at most `timeout`.
@@ -41,7 +45,7 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        self.around_pair(guard, |cv, g| cv.wait_timeout(g, timeout))
+        self.around_pair(guard, |cv, g, _| cv.wait_timeout(g, timeout))
     }
 
     /// Waits while `condition` holds, at most `timeout`.
@@ -54,7 +58,10 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        self.around_pair(guard, |cv, g| cv.wait_timeout_while(g, timeout, condition))
+        let mut condition = condition;
+        self.around_pair(guard, |cv, g, waiting| {
+            cv.wait_timeout_while(g, timeout, |v| hooks::held_during(waiting, || condition(v)))
+        })
     }
 
     /// Wakes one waiter.
@@ -73,11 +80,12 @@ impl Condvar {
         wait: impl FnOnce(
             &std::sync::Condvar,
             std::sync::MutexGuard<'a, T>,
+            &hooks::Waiting,
         ) -> LockResult<std::sync::MutexGuard<'a, T>>,
     ) -> LockResult<MutexGuard<'a, T>> {
         let (inner, held) = guard.into_parts();
         let waiting = hooks::before_wait(held);
-        let result = map_result(wait(&self.inner, inner), |g| {
+        let result = map_result(wait(&self.inner, inner, &waiting), |g| {
             MutexGuard::from_parts(g, held)
         });
         // Validated now that the guard owns the lock again, so a panicking report unwinds
@@ -92,11 +100,12 @@ impl Condvar {
         wait: impl FnOnce(
             &std::sync::Condvar,
             std::sync::MutexGuard<'a, T>,
+            &hooks::Waiting,
         ) -> LockResult<(std::sync::MutexGuard<'a, T>, WaitTimeoutResult)>,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         let (inner, held) = guard.into_parts();
         let waiting = hooks::before_wait(held);
-        let result = map_result(wait(&self.inner, inner), |(g, timeout)| {
+        let result = map_result(wait(&self.inner, inner, &waiting), |(g, timeout)| {
             (MutexGuard::from_parts(g, held), timeout)
         });
         hooks::after_wait(waiting);

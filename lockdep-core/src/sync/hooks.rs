@@ -118,3 +118,16 @@ pub(crate) fn after_wait(waiting: Waiting) {
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
     let _ = waiting;
 }
+
+/// Runs `f` — a wait's condition, which std calls with the mutex held — with the mutex back on
+/// the held-lock stack, so `is_held` answers true and locks taken inside depend on it.
+#[inline]
+pub(crate) fn held_during<R>(waiting: &Waiting, f: impl FnOnce() -> R) -> R {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    return crate::validator::held_during(waiting.entry, f);
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    {
+        let _ = waiting;
+        f()
+    }
+}
