@@ -122,7 +122,6 @@ mod render {
     use crate::depgraph::dep_label;
     use petgraph::dot::{Config, Dot};
     use petgraph::graph::{DiGraph, NodeIndex};
-    use petgraph::visit::EdgeRef;
     use std::collections::{HashMap, HashSet};
     use std::fmt;
 
@@ -205,11 +204,11 @@ mod render {
         // from the class registry, which has its own lock.
         let (keys, deps): (Vec<NodeKey>, Vec<(NodeKey, NodeKey, u8)>) = {
             let graph = crate::validator::GLOBAL.graph.lock();
-            let g = graph.petgraph();
             (
-                g.node_weights().copied().collect(),
-                g.edge_references()
-                    .map(|e| (g[e.source()], g[e.target()], e.weight().kinds))
+                graph.petgraph().node_weights().copied().collect(),
+                graph
+                    .edges()
+                    .map(|(from, to, dep)| (from, to, dep.kinds))
                     .collect(),
             )
         };

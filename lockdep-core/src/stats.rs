@@ -10,9 +10,6 @@ pub(crate) static REPORTS: AtomicUsize = AtomicUsize::new(0);
 static MAX_DEPTH: AtomicUsize = AtomicUsize::new(0);
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-pub(crate) fn note_dependency() {}
-
-#[cfg(any(debug_assertions, feature = "release-checks"))]
 #[inline]
 pub(crate) fn note_depth(depth: usize) {
     // A relaxed load first: the shared line is only written when a new maximum is seen.

@@ -363,17 +363,22 @@ impl Acquisition {
     }
 }
 
+/// Index of a held entry of this very instance (other than `skip`) that makes `acq` certain to
+/// hang.
+#[inline(always)]
+fn certain_conflict(held: &[HeldLock], acq: &Acquisition, skip: Option<usize>) -> Option<usize> {
+    held.iter().enumerate().position(|(i, h)| {
+        h.instance == acq.addr && Some(i) != skip && self_conflict_is_certain(h.access, acq.access)
+    })
+}
+
 fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool) -> Fast {
     let held = t.held.as_slice();
-    for (i, h) in held.iter().enumerate() {
-        if h.instance == acq.addr
-            && Some(i) != skip
-            && self_conflict_is_certain(h.access, acq.access)
-        {
-            return Fast::Certain(Snapshot::of(held, skip), i);
-        }
+    if let Some(i) = certain_conflict(held, acq, skip) {
+        return Fast::Certain(Snapshot::of(held, skip), i);
     }
-    if held.is_empty() || off {
+    // Nothing else held (the skipped entry aside): no dependency to check.
+    if held.len() == usize::from(skip.is_some()) || off {
         return Fast::Clean;
     }
     let prefix = match skip {
@@ -386,9 +391,6 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool
                 chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
             }),
     };
-    if skip.is_some() && held.len() == 1 {
-        return Fast::Clean;
-    }
     let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, false));
     if t.cache[cache_slot(key)] | 1 == key | 1 {
         return Fast::Clean;
@@ -432,10 +434,7 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
     if cached != cache_tag(key, true) && mode::mode() != Mode::Off {
         return Hot::Slow;
     }
-    if held
-        .iter()
-        .any(|h| h.instance == acq.addr && self_conflict_is_certain(h.access, acq.access))
-    {
+    if certain_conflict(held, acq, None).is_some() {
         return Hot::Slow;
     }
     Hot::Clean(key)
@@ -580,8 +579,7 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
 
     {
         let mut graph = GLOBAL.graph.lock();
-        // Edges from the topmost non-trylock held lock, and from every trylock above it; the
-        // locks below are connected through it already.
+        // Edges from the held locks, topmost first, down to the first one that implies the rest.
         for (index, h) in held.iter().enumerate().rev() {
             if h.node != acq.node {
                 if graph.edge_count() >= MAX_DEPENDENCIES {
@@ -595,10 +593,7 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                 }
                 match graph.add_dependency(h.node, h.access, acq.node, acq.access, || trace.clone())
                 {
-                    Added::Known => {}
-                    Added::New => {
-                        stats::note_dependency();
-                    }
+                    Added::Known | Added::New => {}
                     Added::Cycle(path) => {
                         let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
                             .windows(2)
@@ -636,8 +631,9 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
             continue;
         }
         let holding = &held[index];
+        let new_kinds = dep_kind(holding.access, acq.access);
         // For `graph::to_dot`, which draws reported cycles (closing edge included) in red.
-        crate::graph::note_cycle(&nodes, dep_kind(holding.access, acq.access));
+        crate::graph::note_cycle(&nodes, new_kinds);
         findings.push(Report::new(ReportData {
             kind: ReportKind::CircularDependency,
             classes: nodes.iter().map(|n| n.name()).collect(),
@@ -654,7 +650,7 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                     first_seen,
                 })
                 .collect(),
-            new_kinds: dep_kind(holding.access, acq.access),
+            new_kinds,
             certain: false,
             current: trace.clone(),
         }));
@@ -701,6 +697,9 @@ fn recursion_report_with(
 /// handler): each was marked as reported, so one left undelivered would be lost for good. The
 /// first panic is raised again once all have been delivered.
 fn deliver_all(reports: Vec<Report>) {
+    if reports.is_empty() {
+        return;
+    }
     if let [report] = reports.as_slice() {
         mode::deliver(report);
         return;
@@ -724,10 +723,7 @@ fn deliver_all(reports: Vec<Report>) {
 /// the lock has not been taken yet, so unwinding leaves everything consistent).
 #[inline]
 pub(crate) fn before_lock(acq: &Acquisition) {
-    let reports = check(acq, None);
-    if !reports.is_empty() {
-        deliver_all(reports);
-    }
+    deliver_all(check(acq, None));
 }
 
 /// After a lock (blocking or trylock) was taken: it is held now.
@@ -808,10 +804,7 @@ pub(crate) fn before_reacquire(addr: usize, held_as: Release, acq: &Acquisition)
             .rposition(|h| h.instance == addr && held_as.matches(h.access))
     });
     let Some(skip) = skip else { return };
-    let reports = check(acq, Some(skip));
-    if !reports.is_empty() {
-        deliver_all(reports);
-    }
+    deliver_all(check(acq, Some(skip)));
 }
 
 /// An upgrade or downgrade completed: the lock is now held as `access`.
@@ -854,9 +847,7 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
     };
     let reports = check(&acq, None);
     after_lock(&acq, entry.trylock);
-    if !reports.is_empty() {
-        deliver_all(reports);
-    }
+    deliver_all(reports);
 }
 
 /// Runs `f` with a waiting mutex's `entry` back on the stack (a wait's condition runs with the
