@@ -5,10 +5,11 @@
 //! **S**hared, acquirer side **R**ecursive-read or **N**ot) and a payload recorded when the edge
 //! was first seen (the validator stores a backtrace there).
 //!
-//! A new dependency is a deadlock when it closes a *strong* cycle: a cycle in which no lock is
-//! entered by a `-(xR)->` edge and left by a `-(Sx)->` edge (a recursive reader never waits for
-//! a reader). [`DepGraph::find_strong_path`] is the breadth-first search that decides this, the
-//! counterpart of the kernel's `check_noncircular`.
+//! A new dependency is a deadlock when it closes a cycle with at least one dependency that is
+//! not `-(SR)->` (the rule for `lock_api`'s recursive reads, which only skip the queue while the
+//! lock is read-held at the moment of the call; see [`DepGraph::find_deadlock_path`]).
+//! That breadth-first search is the counterpart of the kernel's `check_noncircular`. Timed
+//! acquisitions record their dependencies in a layer of their own ([`Layer`]), searched apart.
 
 use crate::class::NodeKey;
 use crate::held::Access;
@@ -26,8 +27,37 @@ pub(crate) const DEP_SN: u8 = 4;
 /// `-(EN)->`: held exclusively, acquired as a write or fair read.
 pub(crate) const DEP_EN: u8 = 8;
 
-const DEP_EXCLUSIVE_HOLDER: u8 = DEP_ER | DEP_EN;
-const DEP_NON_RECURSIVE: u8 = DEP_SN | DEP_EN;
+
+/// Which kind of wait a dependency stands for. One edge keeps both layers' kinds in one byte:
+/// the blocking kinds in the low four bits, the timed ones in the high four.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layer {
+    /// The acquirer blocks until it gets the lock: a cycle of these is a deadlock.
+    Blocking,
+    /// The acquirer gives up after a timeout (`try_lock_for`, `try_read_until`, ...): a cycle
+    /// made only of these cannot hang for ever, but can stall every thread in it for its whole
+    /// timeout, on every attempt.
+    Timed,
+}
+
+impl Layer {
+    fn shift(self) -> u32 {
+        match self {
+            Layer::Blocking => 0,
+            Layer::Timed => 4,
+        }
+    }
+
+    /// A kind (`DEP_*`) as stored in this layer.
+    pub(crate) fn bits(self, kind: u8) -> u8 {
+        kind << self.shift()
+    }
+
+    /// This layer's kinds of a stored edge, as `DEP_*` bits.
+    pub(crate) fn kinds(self, bits: u8) -> u8 {
+        (bits >> self.shift()) & 0xF
+    }
+}
 
 /// The dependency kind of "`next` acquired as `acquired` while `prev` is held as `held`".
 pub(crate) fn dep_kind(held: Access, acquired: Access) -> u8 {
@@ -39,25 +69,31 @@ pub(crate) fn dep_kind(held: Access, acquired: Access) -> u8 {
     }
 }
 
-/// The kernel's notation for a set of dependency kinds, e.g. `EN` or `SR/EN`.
+/// The kernel's notation for a set of dependency kinds, e.g. `EN` or `SR/EN`; timed kinds (the
+/// high four bits of a stored edge) are written with a `~`, e.g. `EN~`.
 pub(crate) fn dep_label(dep: u8) -> String {
-    [
+    let names = [
         (DEP_ER, "ER"),
         (DEP_EN, "EN"),
         (DEP_SR, "SR"),
         (DEP_SN, "SN"),
-    ]
-    .iter()
-    .filter(|(bit, _)| dep & bit != 0)
-    .map(|(_, name)| *name)
-    .collect::<Vec<_>>()
-    .join("/")
+    ];
+    let blocking = names
+        .iter()
+        .filter(|(bit, _)| Layer::Blocking.kinds(dep) & bit != 0)
+        .map(|(_, name)| name.to_string());
+    let timed = names
+        .iter()
+        .filter(|(bit, _)| Layer::Timed.kinds(dep) & bit != 0)
+        .map(|(_, name)| format!("{name}~"));
+    blocking.chain(timed).collect::<Vec<_>>().join("/")
 }
 
 /// One edge of the graph.
 #[derive(Debug)]
 pub(crate) struct Dependency<P> {
-    /// Which of the four kinds have been seen (`DEP_*` bits).
+    /// Which kinds have been seen: `DEP_*` bits for blocking acquisitions, the same shifted into
+    /// the high four bits for timed ones ([`Layer`]).
     pub(crate) kinds: u8,
     /// What was recorded when the edge was first seen.
     pub(crate) first_seen: P,
@@ -91,7 +127,7 @@ pub(crate) struct DepGraph<P> {
     // Breadth-first search scratch space, kept between searches so that a search allocates
     // nothing once the graph has stopped growing.
     generation: u32,
-    /// Per node: (generation, visited-via-N, visited-via-R-only).
+    /// Per node: (generation, visited with a non-SR dependency on the path, visited without).
     marks: Vec<(u32, bool, bool)>,
     /// Per (node, state): the (node, state) and edge it was reached from.
     parents: Vec<(u32, Option<EdgeIndex>)>,
@@ -151,9 +187,23 @@ impl<P> DepGraph<P> {
     }
 
     /// Records "`next` acquired as `next_access` while `prev` is held as `prev_access`", unless
-    /// that closes a strong cycle. `first_seen` is called only when a new edge is created.
+    /// that closes a deadlock cycle. `first_seen` is called only when a new edge is created.
     pub(crate) fn add_dependency(
         &mut self,
+        prev: NodeKey,
+        prev_access: Access,
+        next: NodeKey,
+        next_access: Access,
+        first_seen: impl FnOnce() -> P,
+    ) -> Added {
+        self.add_dependency_in(Layer::Blocking, prev, prev_access, next, next_access, first_seen)
+    }
+
+    /// [`Self::add_dependency`] in the given layer: a blocking dependency is checked against
+    /// the blocking ones, a timed one against the timed ones.
+    pub(crate) fn add_dependency_in(
+        &mut self,
+        layer: Layer,
         prev: NodeKey,
         prev_access: Access,
         next: NodeKey,
@@ -165,28 +215,24 @@ impl<P> DepGraph<P> {
             "self-dependencies are the recursion check's business"
         );
         let kind = dep_kind(prev_access, next_access);
+        let bits = layer.bits(kind);
         if let Some(dep) = self.dependency(prev, next) {
-            if dep.kinds & kind != 0 {
+            if dep.kinds & bits != 0 {
                 return Added::Known;
             }
         }
-        if let Some(path) = self.find_strong_path(
-            next,
-            next_access.acquire_recursive(),
-            prev,
-            prev_access.held_shared(),
-        ) {
+        if let Some(path) = self.find_deadlock_path(layer, next, prev, kind) {
             return Added::Cycle(path);
         }
         let (a, b) = (self.node(prev), self.node(next));
         match self.graph.find_edge(a, b) {
-            Some(e) => self.graph[e].kinds |= kind,
+            Some(e) => self.graph[e].kinds |= bits,
             None => {
                 self.graph.add_edge(
                     a,
                     b,
                     Dependency {
-                        kinds: kind,
+                        kinds: bits,
                         first_seen: first_seen(),
                     },
                 );
@@ -195,15 +241,29 @@ impl<P> DepGraph<P> {
         Added::New
     }
 
-    /// Is there a strong path from `start` to `target` such that, closed by a dependency out of
-    /// `target` (held shared if `target_held_shared`) into `start` (entered as a recursive read
-    /// if `start_entered_recursive`), it makes a strong cycle? Returns the path, `start` first.
-    pub(crate) fn find_strong_path(
+    /// Is there a path from `start` to `target`, over the dependencies of `layer`, such that
+    /// closed by a dependency of kind `closing` (`DEP_*`) out of `target` into `start` it makes a
+    /// deadlock cycle? Returns the path, `start` first; each step's `kinds` are the edge's kinds
+    /// in that layer, as `DEP_*` bits.
+    ///
+    /// The rule (see DESIGN.md, rule 10): every reader-writer lock here is a `lock_api` raw lock,
+    /// whose recursive read is only promised not to block while the lock is read-held *at the
+    /// moment of the call*; once parked it can stay behind a writer that queued meanwhile. Call
+    /// a lock of a cycle a *breaking junction* when it is entered by `-(xR)->` and left by
+    /// `-(Sx)->`. A thread can wait for ever at a breaking junction only if it called before the
+    /// reader there acquired it, and that reader called its own next lock later still; were every
+    /// junction breaking, those "called before" relations would run round the whole cycle and
+    /// contradict each other. So a cycle is a deadlock iff **at least one** junction is not
+    /// breaking, that is (every edge being the way into one junction and the way out of the
+    /// previous one) iff at least one of its dependencies is not `-(SR)->`. The search is a BFS
+    /// over (node, "a dependency other than SR is on the path") states, preferring the set state,
+    /// which subsumes the other.
+    pub(crate) fn find_deadlock_path(
         &mut self,
+        layer: Layer,
         start: NodeKey,
-        start_entered_recursive: bool,
         target: NodeKey,
-        target_held_shared: bool,
+        closing: u8,
     ) -> Option<Vec<Step>> {
         let (&start_ix, &target_ix) = (self.index.get(&start)?, self.index.get(&target)?);
         self.generation = self.generation.wrapping_add(1);
@@ -214,38 +274,31 @@ impl<P> DepGraph<P> {
         }
         let generation = self.generation;
         self.queue.clear();
-        self.visit(start_ix, start_entered_recursive, None);
-        self.queue.push_back((start_ix, start_entered_recursive));
+        let start_flag = closing & !DEP_SR != 0;
+        self.visit(start_ix, start_flag, None);
+        self.queue.push_back((start_ix, start_flag));
 
-        while let Some((node, only_recursive)) = self.queue.pop_front() {
-            // Entered by a recursive read, a lock may only be left through an edge whose holder
-            // side is exclusive: a recursive reader does not wait for readers.
-            let allowed = if only_recursive {
-                DEP_EXCLUSIVE_HOLDER
-            } else {
-                u8::MAX
-            };
+        while let Some((node, flag)) = self.queue.pop_front() {
             let mut edges = self
                 .graph
                 .neighbors_directed(node, Direction::Outgoing)
                 .detach();
             while let Some((edge, next)) = edges.next(&self.graph) {
-                let usable = self.graph[edge].kinds & allowed;
+                let usable = layer.kinds(self.graph[edge].kinds);
                 if usable == 0 {
                     continue;
                 }
-                // Prefer the N state: it allows every edge out, so it subsumes the R state.
-                let next_recursive = usable & DEP_NON_RECURSIVE == 0;
-                let (mark_gen, seen_n, seen_r) = self.marks[next.index()];
-                let seen = mark_gen == generation && (seen_n || (next_recursive && seen_r));
+                let next_flag = flag || usable & !DEP_SR != 0;
+                let (mark_gen, seen_set, seen_clear) = self.marks[next.index()];
+                let seen = mark_gen == generation && (seen_set || (!next_flag && seen_clear));
                 if seen {
                     continue;
                 }
-                self.visit(next, next_recursive, Some((node, only_recursive, edge)));
-                if next == target_ix && (!target_held_shared || !next_recursive) {
-                    return Some(self.path_to(target_ix, next_recursive));
+                self.visit(next, next_flag, Some((node, flag, edge)));
+                if next == target_ix && next_flag {
+                    return Some(self.path_to(layer, target_ix, next_flag));
                 }
-                self.queue.push_back((next, next_recursive));
+                self.queue.push_back((next, next_flag));
             }
         }
         None
@@ -254,44 +307,35 @@ impl<P> DepGraph<P> {
     fn visit(
         &mut self,
         node: NodeIndex<u32>,
-        recursive: bool,
+        flag: bool,
         parent: Option<(NodeIndex<u32>, bool, EdgeIndex)>,
     ) {
         let mark = &mut self.marks[node.index()];
         if mark.0 != self.generation {
             *mark = (self.generation, false, false);
         }
-        if recursive {
-            mark.2 = true;
-        } else {
+        if flag {
             mark.1 = true;
+        } else {
+            mark.2 = true;
         }
-        let slot = node.index() * 2 + recursive as usize;
+        let slot = node.index() * 2 + flag as usize;
         self.parents[slot] = match parent {
-            Some((p, p_rec, edge)) => ((p.index() * 2 + p_rec as usize) as u32, Some(edge)),
+            Some((p, p_flag, edge)) => ((p.index() * 2 + p_flag as usize) as u32, Some(edge)),
             None => (u32::MAX, None),
         };
     }
 
-    fn path_to(&self, target: NodeIndex<u32>, recursive: bool) -> Vec<Step> {
+    fn path_to(&self, layer: Layer, target: NodeIndex<u32>, flag: bool) -> Vec<Step> {
         let mut path = Vec::new();
-        let mut slot = target.index() * 2 + recursive as usize;
+        let mut slot = target.index() * 2 + flag as usize;
         loop {
             let node = NodeIndex::<u32>::new(slot / 2);
             let (parent, via) = self.parents[slot];
-            let only_recursive_parent = parent != u32::MAX && parent % 2 == 1;
-            let kinds = via.map_or(0, |e| {
-                self.graph[e].kinds
-                    & if only_recursive_parent {
-                        DEP_EXCLUSIVE_HOLDER
-                    } else {
-                        u8::MAX
-                    }
-            });
             path.push(Step {
                 node: self.graph[node],
                 via,
-                kinds,
+                kinds: via.map_or(0, |e| layer.kinds(self.graph[e].kinds)),
             });
             if parent == u32::MAX {
                 break;
@@ -375,36 +419,89 @@ mod tests {
     }
 
     #[test]
-    fn entered_recursive_left_shared_breaks_the_path() {
-        // A -(ER)-> B -(SN)-> A: B is entered by a recursive read and left as a reader.
+    fn entered_recursive_left_shared_is_a_deadlock_for_lock_api_recursive_reads() {
+        // A -(ER)-> B -(SN)-> A: B is a breaking junction, but A (entered by SN, left by ER) is
+        // not: the recursive reader of B may have parked while B was write-held and stay behind
+        // a writer queued since (the kernel, for truly recursive reads, would call this safe).
         let mut g = DepGraph::default();
         add(&mut g, 1, Write, 2, RecursiveRead);
-        assert_eq!(add(&mut g, 2, Read, 1, Write), Added::New);
-        // ...but A -(EN)-> B -(SN)-> A is a deadlock (B's reader waits behind a writer).
+        assert!(matches!(add(&mut g, 2, Read, 1, Write), Added::Cycle(_)));
+        // ...and A -(EN)-> B -(SN)-> A is a deadlock under any rule.
         let mut g = DepGraph::default();
         add(&mut g, 1, Write, 2, Read);
         assert!(matches!(add(&mut g, 2, Read, 1, Write), Added::Cycle(_)));
     }
 
     #[test]
-    fn the_strong_state_wins_when_a_node_is_reachable_both_ways() {
-        // 1 -> 2 both as recursive read (from a writer) and as a write; 2 -(SN)-> 3.
-        // Through the N entry, 2 may be left as a reader, so 3 -> 1 closes a strong cycle.
+    fn recursive_read_into_a_lock_held_as_reader_elsewhere_is_a_deadlock() {
+        // 1 -(ER)-> 2 exists; now holding 2 as a reader, acquire 1: 2 -(SN)-> 1 closes a cycle
+        // whose junction 1 is not breaking.
         let mut g = DepGraph::default();
         add(&mut g, 1, Write, 2, RecursiveRead);
-        add(&mut g, 1, Write, 2, Write);
-        add(&mut g, 2, Read, 3, Write);
-        let nodes = cycle_nodes(add(&mut g, 3, Write, 1, Write));
-        assert_eq!(nodes, vec![n(1), n(2), n(3)]);
+        assert!(matches!(
+            add(&mut g, 2, RecursiveRead, 1, Write),
+            Added::Cycle(_)
+        ));
     }
 
     #[test]
-    fn target_held_shared_needs_a_non_recursive_entry() {
-        // 1 -(ER)-> 2 exists; now holding 2 as reader, acquire 1: 2 is entered recursively by the
-        // old edge and left shared by the new one, so no deadlock.
+    fn a_cycle_of_recursive_reads_under_readers_only_is_safe() {
+        // Every junction breaking: 1 -(SR)-> 2 -(SR)-> 3 -(SR)-> 1.
         let mut g = DepGraph::default();
-        add(&mut g, 1, Write, 2, RecursiveRead);
-        assert_eq!(add(&mut g, 2, RecursiveRead, 1, Write), Added::New);
+        assert_eq!(add(&mut g, 1, Read, 2, RecursiveRead), Added::New);
+        assert_eq!(add(&mut g, 2, Read, 3, RecursiveRead), Added::New);
+        assert_eq!(add(&mut g, 3, Upgradable, 1, RecursiveRead), Added::New);
+        // One more kind on one edge of it: 2 -(SN)-> 3 makes junction 3 non-breaking.
+        assert_eq!(
+            cycle_nodes(add(&mut g, 2, Read, 3, Write)),
+            vec![n(3), n(1), n(2)]
+        );
+    }
+
+    #[test]
+    fn the_search_prefers_a_path_with_a_non_sr_dependency() {
+        // 1 -(SR)-> 2 -(SR)-> 4 and 1 -(SR)-> 3 -(SN)-> 4: closing 4 -(SR)-> 1 is a deadlock
+        // only through 3.
+        let mut g = DepGraph::default();
+        add(&mut g, 1, Read, 2, RecursiveRead);
+        add(&mut g, 2, Read, 4, RecursiveRead);
+        add(&mut g, 1, Read, 3, RecursiveRead);
+        add(&mut g, 3, Read, 4, Write);
+        assert_eq!(
+            cycle_nodes(add(&mut g, 4, Read, 1, RecursiveRead)),
+            vec![n(1), n(3), n(4)]
+        );
+    }
+
+    #[test]
+    fn the_set_state_wins_when_a_node_is_reachable_both_ways() {
+        // 1 -> 2 both as SR and as EN; 2 -(SR)-> 3; closing 3 -(SR)-> 1 needs the EN.
+        let mut g = DepGraph::default();
+        add(&mut g, 1, Read, 2, RecursiveRead);
+        add(&mut g, 1, Write, 2, Write);
+        add(&mut g, 2, Read, 3, RecursiveRead);
+        match add(&mut g, 3, Read, 1, RecursiveRead) {
+            Added::Cycle(path) => {
+                let nodes: Vec<_> = path.iter().map(|s| s.node).collect();
+                assert_eq!(nodes, [n(1), n(2), n(3)]);
+                assert_eq!(dep_label(path[1].kinds), "EN/SR");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timed_dependencies_are_a_layer_of_their_own() {
+        let mut g = DepGraph::default();
+        let timed = |g: &mut DepGraph<()>, a, b| {
+            g.add_dependency_in(Layer::Timed, n(a), Write, n(b), Write, || ())
+        };
+        assert_eq!(timed(&mut g, 1, 2), Added::New);
+        // A blocking 2 -> 1 against a timed 1 -> 2: the timed side gives up; no cycle.
+        assert_eq!(add(&mut g, 2, Write, 1, Write), Added::New);
+        // A timed 2 -> 1 against the timed 1 -> 2: a timed cycle.
+        assert_eq!(cycle_nodes(timed(&mut g, 2, 1)), vec![n(1), n(2)]);
+        assert_eq!(dep_label(g.dependency(n(1), n(2)).unwrap().kinds), "EN~");
     }
 
     #[test]

@@ -81,6 +81,8 @@ mod depgraph;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod held;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
+mod relock;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
 mod trace;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod validator;

@@ -225,14 +225,26 @@ mod checked {
         }
 
         /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
-        /// or a bump that may let other threads in), then performs `op`.
+        /// or a bump that may let other threads in), at the subclass its guard holds, then
+        /// performs `op`.
         fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
-            // `lock_api`'s upgrade and bump cannot pass the caller's location down, and a
-            // location inside `lock_api` would mislead: the report's backtrace shows the caller.
-            if let Some(acq) = Acquisition::new(self.lock_ref(), 0, access, None) {
-                validator::before_reacquire(self.addr(), held_as, &acq);
-            }
+            validator::before_reacquire(self.addr(), held_as, access);
             op(&self.raw);
+        }
+
+        /// The subclass and location of a plain raw acquisition made as `how`: those of the
+        /// nested guard this thread last released that way, when `lock_api` relocks after
+        /// `unlocked`; subclass 0 and the caller otherwise.
+        #[track_caller]
+        #[inline]
+        fn relock_site(&self, how: Release) -> (u32, &'static Location<'static>) {
+            match crate::relock::take(self.addr(), how) {
+                Some(entry) => (
+                    entry.node.subclass(),
+                    entry.at.unwrap_or(Location::caller()),
+                ),
+                None => (0, Location::caller()),
+            }
         }
     }
 
@@ -272,7 +284,8 @@ mod checked {
 
         #[track_caller]
         fn lock(&self) {
-            self.lock_at(0, Location::caller())
+            let (subclass, at) = self.relock_site(Release::Exclusive);
+            self.lock_at(subclass, at)
         }
 
         #[track_caller]
@@ -390,7 +403,8 @@ mod checked {
 
         #[track_caller]
         fn lock_shared(&self) {
-            self.lock_shared_at(0, Location::caller())
+            let (subclass, at) = self.relock_site(Release::Shared);
+            self.lock_shared_at(subclass, at)
         }
         #[track_caller]
         fn try_lock_shared(&self) -> bool {
@@ -403,7 +417,8 @@ mod checked {
         }
         #[track_caller]
         fn lock_exclusive(&self) {
-            self.lock_exclusive_at(0, Location::caller())
+            let (subclass, at) = self.relock_site(Release::Exclusive);
+            self.lock_exclusive_at(subclass, at)
         }
         #[track_caller]
         fn try_lock_exclusive(&self) -> bool {
@@ -494,7 +509,8 @@ mod checked {
     unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
         #[track_caller]
         fn lock_shared_recursive(&self) {
-            self.lock_shared_recursive_at(0, Location::caller())
+            let (subclass, at) = self.relock_site(Release::Shared);
+            self.lock_shared_recursive_at(subclass, at)
         }
         #[track_caller]
         fn try_lock_shared_recursive(&self) -> bool {
@@ -522,7 +538,8 @@ mod checked {
     unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
         #[track_caller]
         fn lock_upgradable(&self) {
-            self.lock_upgradable_at(0, Location::caller())
+            let (subclass, at) = self.relock_site(Release::Upgradable);
+            self.lock_upgradable_at(subclass, at)
         }
         #[track_caller]
         fn try_lock_upgradable(&self) -> bool {

@@ -91,11 +91,19 @@ mod checked {
                 f.write_str(", trylock")?;
             }
             f.write_str("}")?;
-            if let Some(at) = self.at {
+            if let Some(at) = self.at.filter(|at| !inside_lock_api(at)) {
                 write!(f, ", at: {at}")?;
             }
             Ok(())
         }
+    }
+
+    /// Whether a location is in `lock_api`'s own source: its typed layer relocking after
+    /// `unlocked`, or used directly over `Checked`, cannot pass its caller's location down, and
+    /// a line of `lock_api` would mislead (the report's backtrace shows the real caller).
+    fn inside_lock_api(at: &Location<'_>) -> bool {
+        let file = at.file();
+        file.contains("/lock_api-") || file.contains("\\lock_api-")
     }
 
     /// One existing edge of a reported cycle.

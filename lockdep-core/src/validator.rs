@@ -63,7 +63,7 @@ pub(crate) enum Release {
 }
 
 impl Release {
-    fn matches(self, access: Access) -> bool {
+    pub(crate) fn matches(self, access: Access) -> bool {
         match self {
             Release::Exclusive => access == Access::Write,
             Release::Shared => matches!(access, Access::Read | Access::RecursiveRead),
@@ -610,10 +610,10 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                 }
             }
             // Stop at the first lock below which every dependency is implied through this one.
-            // A trylock implies nothing (nothing depends on it), and neither does a lock taken
-            // as a recursive read: a path into it is `-(xR)->` and out of it `-(Sx)->`, which is
-            // not a strong path, so the locks beneath must get their own edges.
-            if !h.trylock && h.access != Access::RecursiveRead {
+            // A trylock implies nothing (nothing depends on it). A lock taken as a recursive
+            // read does: the path below -(xR)-> it -(Sx)-> here has a dependency other than SR
+            // exactly when the direct edge would (DESIGN.md, rules 4 and 10).
+            if !h.trylock {
                 break;
             }
         }
@@ -763,13 +763,15 @@ pub(crate) fn release(addr: usize, how: Release) {
     // is small enough to inline into the guard's drop.
     let popped = with_thread(|t| match t.held.as_slice().last() {
         Some(top) if top.instance == addr && how.matches(top.access) => {
+            let top = *top;
             t.held.pop();
-            true
+            Some(top)
         }
-        _ => false,
+        _ => None,
     });
-    if !popped {
-        release_slow(addr, how);
+    match popped {
+        Some(entry) => crate::relock::released(&entry),
+        None => release_slow(addr, how),
     }
 }
 
@@ -777,34 +779,44 @@ pub(crate) fn release(addr: usize, how: Release) {
 #[cold]
 #[inline(never)]
 fn release_slow(addr: usize, how: Release) {
-    with_thread(|t| {
+    let removed = with_thread(|t| {
         let found = t
             .held
             .as_slice()
             .iter()
             .rposition(|h| h.instance == addr && how.matches(h.access));
         match found {
-            Some(index) => {
-                t.held.remove(index);
-            }
+            Some(index) => return Some(t.held.remove(index)),
             // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
             None if t.held.overflowed > 0 => t.held.overflowed -= 1,
             None => {}
         }
+        None
     });
+    if let Some(entry) = removed {
+        crate::relock::released(&entry);
+    }
 }
 
 /// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
-/// the lock is acquired again as `access` while every other held lock stays held.
-pub(crate) fn before_reacquire(addr: usize, held_as: Release, acq: &Acquisition) {
-    let skip = with_thread(|t| {
-        t.held
-            .as_slice()
-            .iter()
+/// the lock is acquired again as `access` while every other held lock stays held. It is
+/// acquired at the node (class and subclass) its guard holds, and reported at the location
+/// where the guard was taken: `lock_api` cannot pass the caller's location down.
+pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) {
+    let found = with_thread(|t| {
+        let held = t.held.as_slice();
+        held.iter()
             .rposition(|h| h.instance == addr && held_as.matches(h.access))
+            .map(|i| (i, held[i]))
     });
-    let Some(skip) = skip else { return };
-    deliver_all(check(acq, Some(skip)));
+    let Some((skip, entry)) = found else { return };
+    let acq = Acquisition {
+        addr,
+        node: entry.node,
+        access,
+        at: entry.at,
+    };
+    deliver_all(check(&acq, Some(skip)));
 }
 
 /// An upgrade or downgrade completed: the lock is now held as `access`.
@@ -846,7 +858,9 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
         at: entry.at,
     };
     let reports = check(&acq, None);
-    after_lock(&acq, entry.trylock);
+    // Taken back by a blocking lock, whatever took it first: a trylock flag kept from the
+    // original acquisition would let later acquisitions add edges from the locks below it.
+    after_lock(&acq, false);
     deliver_all(reports);
 }
 
