@@ -27,7 +27,6 @@ pub(crate) const DEP_SN: u8 = 4;
 /// `-(EN)->`: held exclusively, acquired as a write or fair read.
 pub(crate) const DEP_EN: u8 = 8;
 
-
 /// Which kind of wait a dependency stands for. One edge keeps both layers' kinds in one byte:
 /// the blocking kinds in the low four bits, the timed ones in the high four.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,7 +195,14 @@ impl<P> DepGraph<P> {
         next_access: Access,
         first_seen: impl FnOnce() -> P,
     ) -> Added {
-        self.add_dependency_in(Layer::Blocking, prev, prev_access, next, next_access, first_seen)
+        self.add_dependency_in(
+            Layer::Blocking,
+            prev,
+            prev_access,
+            next,
+            next_access,
+            first_seen,
+        )
     }
 
     /// [`Self::add_dependency`] in the given layer: a blocking dependency is checked against

@@ -61,7 +61,8 @@ fn released_slow(entry: &HeldLock) {
             entries[slot] = *entry;
             r.next.set(((slot + 1) % SLOTS) as u8);
         }
-        r.live.set(entries.iter().filter(|e| e.instance != 0).count() as u8);
+        r.live
+            .set(entries.iter().filter(|e| e.instance != 0).count() as u8);
         r.entries.set(entries);
     });
 }
@@ -92,7 +93,8 @@ fn take_slow(instance: usize, how: Release) -> Option<HeldLock> {
             .copied()
             .find(|e| e.instance == instance && how.matches(e.access))?;
         forget(&mut entries, instance);
-        r.live.set(entries.iter().filter(|e| e.instance != 0).count() as u8);
+        r.live
+            .set(entries.iter().filter(|e| e.instance != 0).count() as u8);
         r.entries.set(entries);
         Some(found)
     })

@@ -77,7 +77,11 @@ fn entered_by_recursive_read_left_as_reader_deadlocks() {
         let _b = b.read();
         let _a = a.write();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["ersn-A", "ersn-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["ersn-A", "ersn-B"],
+    );
 }
 
 #[test]
@@ -92,7 +96,11 @@ fn recursive_read_back_into_a_read_held_lock_deadlocks() {
         let _b = b.write();
         let _a = a.read_recursive();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["snEr-A", "snEr-B"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["snEr-A", "snEr-B"],
+    );
 }
 
 #[test]

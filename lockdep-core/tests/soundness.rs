@@ -118,7 +118,10 @@ fn bump_of_a_nested_guard_under_its_parent_is_not_recursive_locking() {
 #[test]
 fn bump_of_a_nested_guard_still_sees_a_real_inversion() {
     // X/1 -> Y is known; holding Y under a bumped X/1 relocks X/1 after Y: Y -> X/1.
-    let (x, y) = (Mutex::named("bump-inv-X", ()), Mutex::named("bump-inv-Y", ()));
+    let (x, y) = (
+        Mutex::named("bump-inv-X", ()),
+        Mutex::named("bump-inv-Y", ()),
+    );
     let reports = capture(|| {
         {
             let _x = x.lock_nested(1);
