@@ -13,7 +13,9 @@ pub(crate) enum Access {
     Write,
     /// A fair read: waits behind a queued writer, so it can deadlock like a write.
     Read,
-    /// A recursive read: waits only for a writer that holds the lock.
+    /// A recursive read (`lock_api`'s): skips the queue while the lock is read-held at the
+    /// moment of the call; otherwise parks like a reader, and can then wait behind a queued
+    /// writer.
     RecursiveRead,
     /// An upgradable read: excludes writers and other upgraders, not readers.
     Upgradable,

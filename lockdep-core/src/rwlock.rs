@@ -11,8 +11,9 @@ use std::panic::Location;
 ///
 /// [`crate::RwLock<T>`] is this type over `parking_lot::RawRwLock`. Reads follow lockdep's
 /// rules: [`read`](Self::read) is a *fair* read — it queues behind a waiting writer, so it can
-/// deadlock like a write — while [`read_recursive`](Self::read_recursive) waits only for a
-/// writer that holds the lock, and so never deadlocks against other readers.
+/// deadlock like a write — while [`read_recursive`](Self::read_recursive) skips the queue only
+/// while the lock is read-held at the moment of the call (all `lock_api` promises), so only a
+/// cycle made entirely of recursive reads under readers (`-(SR)->`) is safe with it.
 pub struct RwLock<R, T: ?Sized> {
     inner: lock_api::RwLock<Raw<R>, T>,
 }
@@ -207,9 +208,12 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
 }
 
 impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
-    /// A recursive shared read: waits only for a writer that *holds* the lock, never for a
-    /// queued one, so a reader inside another read section cannot deadlock against readers.
-    /// lockdep's `-(xR)->` dependencies.
+    /// A recursive shared read: succeeds at once if the lock is read-held at the moment of the
+    /// call, even with a writer queued, so a reader inside another read section of this lock
+    /// cannot deadlock against it. Otherwise it parks like any reader and, once parked, can stay
+    /// behind a writer that queued meanwhile; so for lockdep (`-(xR)->` dependencies) a cycle
+    /// through it is a deadlock unless every dependency of the cycle is `-(SR)->` (DESIGN.md,
+    /// rule 10).
     #[track_caller]
     #[inline]
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, R, T> {

@@ -144,8 +144,9 @@ fn percpu_down_read(sem: &'static KernelRwSem) -> RwLockReadGuard<'static, ()> {
     sem.inner.read()
 }
 
-/// A recursive read, as `get_online_cpus` was annotated before fc8dffd379ca: it waits only for a
-/// writer that holds the lock.
+/// A recursive read: how `get_online_cpus` was annotated before fc8dffd379ca, spelt with
+/// `parking_lot`'s `read_recursive`, which promises less than the kernel's recursive read did
+/// (it can wait behind a queued writer once it has parked; see `--scenario readers`).
 #[track_caller]
 #[inline(never)]
 fn down_read_recursive(sem: &'static KernelRwSem) -> RwLockReadGuard<'static, ()> {

@@ -36,14 +36,16 @@ Options:
       splat           the two paths one after the other on two threads: no hang, but lockdep
                       reports the circular dependency, with the backtrace of each edge
       readers         reader -> mutex, mutex -> reader, and a writer, on three threads:
-                      reported with fair reads, not with --recursive-reads
+                      reported with fair reads and with --recursive-reads (which the
+                      kernel's old annotation hid: the program says why)
       fixed           the allocator path without get_online_cpus (the fix, a459eeb7b852):
                       no report
       deadlock        both paths at the same moment: with lockdep on the inversion is reported
                       and the race stopped before anything blocks; then with lockdep off the
                       threads really deadlock and a watchdog exits with status 3
-  --recursive-reads   get_online_cpus() as a recursive read (read_recursive), the annotation
-                      the hotplug lock had before it became a percpu rwsem (splat, readers)
+  --recursive-reads   get_online_cpus() as parking_lot's recursive read (read_recursive), the
+                      spelling of the annotation the hotplug lock had before it became a
+                      percpu rwsem (splat, readers)
   --dot FILE          write the lock class graph to FILE (Graphviz DOT, reported cycles in
                       red), when the scenario has run (deadlock: after its checked part)
   -h, --help          print this help
