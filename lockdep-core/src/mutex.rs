@@ -148,8 +148,9 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
 }
 
 impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
-    /// Attempts to acquire the mutex until `timeout` has passed. Like a trylock it cannot hang
-    /// for ever, so it adds no dependency to itself.
+    /// Attempts to acquire the mutex until `timeout` has passed. It cannot hang for ever, so it
+    /// adds no blocking dependency to itself; an inversion taken with timed locks on every side
+    /// is reported as a [`TimedInversion`](crate::ReportKind::TimedInversion) warning.
     #[track_caller]
     #[inline]
     pub fn try_lock_for(&self, timeout: R::Duration) -> Option<MutexGuard<'_, R, T>> {

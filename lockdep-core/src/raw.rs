@@ -202,8 +202,7 @@ mod checked {
             }
         }
 
-        /// A trylock (or a timed lock, which cannot hang for ever): never validated, recorded as
-        /// held if it succeeded.
+        /// A trylock: never validated, recorded as held if it succeeded.
         #[inline]
         fn try_acquire(
             &self,
@@ -222,6 +221,39 @@ mod checked {
                 validator::after_lock(&acq, true);
             }
             true
+        }
+
+        /// A timed lock (`try_lock_for`, ...): it cannot hang for ever, so it is validated in the
+        /// timed layer of the graph (a cycle of timed acquisitions only is a warning), and held
+        /// like a trylock if it succeeded: nothing blocking depends on it.
+        #[inline]
+        fn timed_acquire(
+            &self,
+            access: Access,
+            at: &'static Location<'static>,
+            take: impl FnOnce(&R) -> bool,
+        ) -> bool {
+            let acq = Acquisition::new(self.lock_ref(), 0, access, Some(at));
+            if let Some(acq) = &acq {
+                validator::before_timed_lock(acq);
+            }
+            if !take(&self.raw) {
+                return false;
+            }
+            if let Some(acq) = &acq {
+                validator::after_lock(acq, true);
+            }
+            true
+        }
+
+        /// A timed upgrade: validated as a timed write at the guard's node; `op` upgrades.
+        fn timed_upgrade(&self, op: impl FnOnce(&R) -> bool) -> bool {
+            validator::before_timed_reacquire(self.addr(), Release::Upgradable, Access::Write);
+            let upgraded = op(&self.raw);
+            if upgraded {
+                validator::change_access(self.addr(), Release::Upgradable, Access::Write);
+            }
+            upgraded
         }
 
         /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
@@ -328,14 +360,14 @@ mod checked {
 
         #[track_caller]
         fn try_lock_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, Location::caller(), |r| {
                 r.try_lock_for(timeout)
             })
         }
 
         #[track_caller]
         fn try_lock_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, Location::caller(), |r| {
                 r.try_lock_until(timeout)
             })
         }
@@ -481,25 +513,25 @@ mod checked {
 
         #[track_caller]
         fn try_lock_shared_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Read, Location::caller(), |r| {
+            self.timed_acquire(Access::Read, Location::caller(), |r| {
                 r.try_lock_shared_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_shared_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Read, Location::caller(), |r| {
+            self.timed_acquire(Access::Read, Location::caller(), |r| {
                 r.try_lock_shared_until(timeout)
             })
         }
         #[track_caller]
         fn try_lock_exclusive_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, Location::caller(), |r| {
                 r.try_lock_exclusive_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_exclusive_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, Location::caller(), |r| {
                 r.try_lock_exclusive_until(timeout)
             })
         }
@@ -522,13 +554,13 @@ mod checked {
     unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
         #[track_caller]
         fn try_lock_shared_recursive_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::RecursiveRead, Location::caller(), |r| {
+            self.timed_acquire(Access::RecursiveRead, Location::caller(), |r| {
                 r.try_lock_shared_recursive_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_shared_recursive_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::RecursiveRead, Location::caller(), |r| {
+            self.timed_acquire(Access::RecursiveRead, Location::caller(), |r| {
                 r.try_lock_shared_recursive_until(timeout)
             })
         }
@@ -604,31 +636,23 @@ mod checked {
     unsafe impl<R: RawRwLockUpgradeTimed> RawRwLockUpgradeTimed for Checked<R> {
         #[track_caller]
         fn try_lock_upgradable_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Upgradable, Location::caller(), |r| {
+            self.timed_acquire(Access::Upgradable, Location::caller(), |r| {
                 r.try_lock_upgradable_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_upgradable_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Upgradable, Location::caller(), |r| {
+            self.timed_acquire(Access::Upgradable, Location::caller(), |r| {
                 r.try_lock_upgradable_until(timeout)
             })
         }
         unsafe fn try_upgrade_for(&self, timeout: Self::Duration) -> bool {
-            // SAFETY: forwarded contract.
-            let upgraded = unsafe { self.raw.try_upgrade_for(timeout) };
-            if upgraded {
-                validator::change_access(self.addr(), Release::Upgradable, Access::Write);
-            }
-            upgraded
+            // SAFETY: forwarded contract: the caller holds an upgradable lock.
+            self.timed_upgrade(|raw| unsafe { raw.try_upgrade_for(timeout) })
         }
         unsafe fn try_upgrade_until(&self, timeout: Self::Instant) -> bool {
-            // SAFETY: forwarded contract.
-            let upgraded = unsafe { self.raw.try_upgrade_until(timeout) };
-            if upgraded {
-                validator::change_access(self.addr(), Release::Upgradable, Access::Write);
-            }
-            upgraded
+            // SAFETY: forwarded contract: the caller holds an upgradable lock.
+            self.timed_upgrade(|raw| unsafe { raw.try_upgrade_until(timeout) })
         }
     }
 }

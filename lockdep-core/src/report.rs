@@ -15,6 +15,21 @@ pub enum ReportKind {
     /// Acquiring a lock of a class this thread already holds (without a distinct nesting
     /// subclass), or a lock instance this thread already holds.
     RecursiveLocking,
+    /// A cycle made only of *timed* acquisitions (`try_lock_for`, `try_read_until`, ...): no
+    /// thread can hang for ever, but each can stall for its whole timeout, and again on every
+    /// retry. A warning-level finding: the `Panic` mode prints it instead of panicking
+    /// ([`capture`](crate::capture) and handlers receive it like any report). A cycle mixing
+    /// blocking and timed acquisitions is not reported: the timed side gives up and lets the
+    /// blocking side on (the back-off pattern).
+    TimedInversion,
+}
+
+impl ReportKind {
+    /// Whether this kind of finding is a warning rather than a possible deadlock (the `Panic`
+    /// mode prints warnings and goes on).
+    pub fn is_warning(self) -> bool {
+        matches!(self, ReportKind::TimedInversion)
+    }
 }
 
 /// One finding of the validator.
@@ -263,7 +278,15 @@ mod checked {
         }
 
         fn fmt_cycle(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            rule(f, "WARNING: possible circular locking dependency detected")?;
+            let timed = self.kind == ReportKind::TimedInversion;
+            if timed {
+                rule(
+                    f,
+                    "WARNING: possible lock inversion between timed acquisitions detected",
+                )?;
+            } else {
+                rule(f, "WARNING: possible circular locking dependency detected")?;
+            }
             writeln!(f, "thread '{}' is trying to acquire lock:", self.thread)?;
             writeln!(f, " {}", self.acquiring)?;
             writeln!(f)?;
@@ -321,7 +344,18 @@ mod checked {
             )?;
             scenario_row(f, 0, &format!("{}({source})", self.acquiring.access.verb()))?;
             writeln!(f)?;
-            writeln!(f, " *** DEADLOCK ***")?;
+            if timed {
+                writeln!(f, " *** STALL ***")?;
+                writeln!(f)?;
+                writeln!(
+                    f,
+                    " Every acquisition of this cycle is timed: none hangs for ever, but each can \
+                     wait for its whole"
+                )?;
+                writeln!(f, " timeout, and again on every retry.")?;
+            } else {
+                writeln!(f, " *** DEADLOCK ***")?;
+            }
             writeln!(f)?;
             self.fmt_held(f)
         }
@@ -379,7 +413,9 @@ mod checked {
     impl fmt::Display for Report {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             match self.data.kind {
-                ReportKind::CircularDependency => self.data.fmt_cycle(f),
+                ReportKind::CircularDependency | ReportKind::TimedInversion => {
+                    self.data.fmt_cycle(f)
+                }
                 ReportKind::RecursiveLocking => self.data.fmt_recursive(f),
             }
         }

@@ -286,14 +286,15 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
 }
 
 impl<R: RawRwLockTimed, T: ?Sized> RwLock<R, T> {
-    /// Attempts a fair read until `timeout` has passed (a trylock for lockdep).
+    /// Attempts a fair read until `timeout` has passed (a timed lock for lockdep: DESIGN.md
+    /// rule 26).
     #[track_caller]
     #[inline]
     pub fn try_read_for(&self, timeout: R::Duration) -> Option<RwLockReadGuard<'_, R, T>> {
         self.inner.try_read_for(timeout)
     }
 
-    /// Attempts exclusive access until `timeout` has passed (a trylock for lockdep).
+    /// Attempts exclusive access until `timeout` has passed (a timed lock for lockdep).
     #[track_caller]
     #[inline]
     pub fn try_write_for(&self, timeout: R::Duration) -> Option<RwLockWriteGuard<'_, R, T>> {

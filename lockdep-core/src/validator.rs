@@ -7,7 +7,7 @@
 //! lock); only a chain nobody has seen takes the graph lock, captures a backtrace and searches.
 
 use crate::class::{registry, ClassCell, NodeKey};
-use crate::depgraph::{dep_kind, Added, DepGraph};
+use crate::depgraph::{dep_kind, Added, DepGraph, Layer};
 use crate::held::{chain_step, Access, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
 use crate::report::ReportKind;
@@ -215,6 +215,8 @@ impl Hasher for KeyHasher {
 enum FindingKey {
     /// The cycle's nodes, rotated to start at the smallest.
     Cycle(Vec<NodeKey>),
+    /// The same, for a cycle of timed acquisitions.
+    TimedCycle(Vec<NodeKey>),
     Recursive {
         node: NodeKey,
         certain: bool,
@@ -533,7 +535,7 @@ fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
                 remember(key, acq, held.as_slice());
                 return Vec::new();
             }
-            slow_check(acq, held.as_slice(), key)
+            slow_check(acq, held.as_slice(), key, Layer::Blocking)
         }
     }
 }
@@ -549,19 +551,58 @@ fn is_new(key: FindingKey) -> bool {
     GLOBAL.findings.lock().insert(key)
 }
 
-/// The slow path: a lock chain never validated in this process.
+/// Validates a timed acquisition (`try_lock_for`, ...; leaving out entry `skip`, a lock being
+/// upgraded) in the timed layer of the graph. It never panics for a self-deadlock: a timed lock
+/// gives up. Chain keys are those of the acquisition taken as a trylock, which is never
+/// validated otherwise, so they cannot be mistaken for a validated blocking chain.
+fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
+    if mode::mode() == Mode::Off {
+        return Vec::new();
+    }
+    let found = with_thread(|t| {
+        let held = t.held.as_slice();
+        if held.len() == usize::from(skip.is_some()) {
+            return None;
+        }
+        let prefix = held
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .fold(crate::held::CHAIN_ROOT, |key, (_, h)| {
+                chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
+            });
+        let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, true));
+        if t.cache[cache_slot(key)] | 1 == key | 1 {
+            return None;
+        }
+        Some((Snapshot::of(held, skip), key))
+    });
+    let Some((held, key)) = found else {
+        return Vec::new();
+    };
+    if GLOBAL.chains.contains(&key) {
+        remember(key, acq, held.as_slice());
+        return Vec::new();
+    }
+    slow_check(acq, held.as_slice(), key, Layer::Timed)
+}
+
+/// The slow path: a lock chain never validated in this process. `layer` says whether the
+/// acquisition blocks or gives up after a timeout.
 #[cold]
 #[inline(never)]
-fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
+fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> Vec<Report> {
     // Captured before taking the graph lock: it is the expensive part.
     let trace = Trace::for_dependency();
     let mut findings = Vec::new();
     let mut cycles = Vec::new();
 
     // Recursion: another lock of this class (and subclass) is held. A recursive read beside
-    // readers is fine; anything else can deadlock.
+    // readers is fine; anything else can deadlock (a timed lock only stalls: not checked).
     if let Some(index) = held.iter().rposition(|h| {
-        h.node == acq.node && !(acq.access.acquire_recursive() && h.access.held_shared())
+        layer == Layer::Blocking
+            && h.node == acq.node
+            && !(acq.access.acquire_recursive() && h.access.held_shared())
     }) {
         if is_new(FindingKey::Recursive {
             node: acq.node,
@@ -591,8 +632,9 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                     }
                     break;
                 }
-                match graph.add_dependency(h.node, h.access, acq.node, acq.access, || trace.clone())
-                {
+                match graph.add_dependency_in(layer, h.node, h.access, acq.node, acq.access, || {
+                    trace.clone()
+                }) {
                     Added::Known | Added::New => {}
                     Added::Cycle(path) => {
                         let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
@@ -627,15 +669,22 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
             .min_by_key(|(_, n)| **n)
             .map_or(0, |(i, _)| i);
         canonical.rotate_left(min);
-        if !is_new(FindingKey::Cycle(canonical)) {
+        let (finding, kind) = match layer {
+            Layer::Blocking => (FindingKey::Cycle(canonical), ReportKind::CircularDependency),
+            Layer::Timed => (
+                FindingKey::TimedCycle(canonical),
+                ReportKind::TimedInversion,
+            ),
+        };
+        if !is_new(finding) {
             continue;
         }
         let holding = &held[index];
         let new_kinds = dep_kind(holding.access, acq.access);
         // For `graph::to_dot`, which draws reported cycles (closing edge included) in red.
-        crate::graph::note_cycle(&nodes, new_kinds);
+        crate::graph::note_cycle(&nodes, layer.bits(new_kinds));
         findings.push(Report::new(ReportData {
-            kind: ReportKind::CircularDependency,
+            kind,
             classes: nodes.iter().map(|n| n.name()).collect(),
             thread: thread_name(),
             acquiring: acq.desc(false),
@@ -883,6 +932,31 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
     }
     let _remove = Remove(entry.instance);
     f()
+}
+
+/// Before a timed acquisition (`try_lock_for`, `try_read_until`, ...): validate it in the timed
+/// layer and deliver any finding, before the lock is tried.
+pub(crate) fn before_timed_lock(acq: &Acquisition) {
+    deliver_all(check_timed(acq, None));
+}
+
+/// Validates a timed upgrade (`try_upgrade_for`, ...) as a timed write acquisition of the lock
+/// at the node its guard holds, every other held lock staying held.
+pub(crate) fn before_timed_reacquire(addr: usize, held_as: Release, access: Access) {
+    let found = with_thread(|t| {
+        let held = t.held.as_slice();
+        held.iter()
+            .rposition(|h| h.instance == addr && held_as.matches(h.access))
+            .map(|i| (i, held[i]))
+    });
+    let Some((skip, entry)) = found else { return };
+    let acq = Acquisition {
+        addr,
+        node: entry.node,
+        access,
+        at: entry.at,
+    };
+    deliver_all(check_timed(&acq, Some(skip)));
 }
 
 /// Validates `acq` as if the lock were taken here, without taking it (the kernel's
