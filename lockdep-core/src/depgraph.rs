@@ -526,6 +526,96 @@ mod tests {
         }
     }
 
+    /// Every simple path from `from` to `to` over `edges` (pair -> kinds), as the kinds of its
+    /// edges: the exhaustive reference the BFS is checked against.
+    fn simple_paths(
+        edges: &HashMap<(u32, u32), u8>,
+        from: u32,
+        to: u32,
+        seen: &mut Vec<u32>,
+        kinds: &mut Vec<u8>,
+        out: &mut Vec<Vec<u8>>,
+    ) {
+        if from == to {
+            out.push(kinds.clone());
+            return;
+        }
+        seen.push(from);
+        for (&(a, b), &k) in edges {
+            if a == from && !seen.contains(&b) {
+                kinds.push(k);
+                simple_paths(edges, b, to, seen, kinds, out);
+                kinds.pop();
+            }
+        }
+        seen.pop();
+    }
+
+    #[test]
+    fn agrees_with_an_exhaustive_search_on_random_graphs() {
+        // A small xorshift generator: reproducible, no dependency.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let accesses = [Write, Read, RecursiveRead, Upgradable];
+        // The generator must reach both verdicts that matter: cycles, and cycles of SR only.
+        let (mut cycles, mut sr_only) = (0, 0);
+        for _ in 0..300 {
+            let mut g = DepGraph::default();
+            let mut edges: HashMap<(u32, u32), u8> = HashMap::new();
+            for _ in 0..14 {
+                let (a, b) = (next(6) as u32 + 1, next(6) as u32 + 1);
+                if a == b {
+                    continue;
+                }
+                let (aa, ba) = (accesses[next(4) as usize], accesses[next(4) as usize]);
+                let kind = dep_kind(aa, ba);
+                let known = edges.get(&(a, b)).is_some_and(|k| k & kind != 0);
+                let mut paths = Vec::new();
+                simple_paths(&edges, b, a, &mut Vec::new(), &mut Vec::new(), &mut paths);
+                // A deadlock: some cycle through the new dependency has a kind other than SR.
+                let deadlock = paths
+                    .iter()
+                    .any(|p| kind != DEP_SR || p.iter().any(|k| k & !DEP_SR != 0));
+                match add(&mut g, a, aa, b, ba) {
+                    Added::Known => assert!(known),
+                    Added::New => {
+                        assert!(!known && !deadlock, "missed a cycle {a} -> {b}: {paths:?}");
+                        sr_only += usize::from(!paths.is_empty());
+                        *edges.entry((a, b)).or_default() |= kind;
+                    }
+                    Added::Cycle(path) => {
+                        assert!(!known && deadlock, "false cycle {a} -> {b}");
+                        cycles += 1;
+                        // A real, simple path from b back to a with a non-SR kind on it.
+                        let nodes: Vec<_> = path.iter().map(|s| s.node).collect();
+                        assert_eq!((nodes[0], *nodes.last().unwrap()), (n(b), n(a)));
+                        let mut sorted = nodes.clone();
+                        sorted.sort();
+                        sorted.dedup();
+                        assert_eq!(sorted.len(), nodes.len(), "not simple: {nodes:?}");
+                        let mut non_sr = kind != DEP_SR;
+                        for w in path.windows(2) {
+                            let pair = (w[0].node.0 >> 3, w[1].node.0 >> 3);
+                            let stored = edges[&pair];
+                            assert_eq!(w[1].kinds, stored);
+                            non_sr |= stored & !DEP_SR != 0;
+                        }
+                        assert!(non_sr);
+                    }
+                }
+            }
+        }
+        assert!(
+            cycles > 100 && sr_only > 10,
+            "{cycles} cycles, {sr_only} SR-only"
+        );
+    }
+
     #[test]
     fn labels_use_kernel_notation() {
         assert_eq!(dep_label(dep_kind(Write, Write)), "EN");
