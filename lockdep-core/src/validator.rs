@@ -852,20 +852,27 @@ fn release_slow(addr: usize, how: Release) {
 /// acquired at the node (class and subclass) its guard holds, and reported at the location
 /// where the guard was taken: `lock_api` cannot pass the caller's location down.
 pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) {
-    let found = with_thread(|t| {
+    if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
+        deliver_all(check(&acq, Some(skip)));
+    }
+}
+
+/// The held entry of `addr` held as `held_as`, and its acquisition again as `access` at the
+/// same node and with the same location.
+fn reacquisition(addr: usize, held_as: Release, access: Access) -> Option<(usize, Acquisition)> {
+    let (index, entry) = with_thread(|t| {
         let held = t.held.as_slice();
         held.iter()
             .rposition(|h| h.instance == addr && held_as.matches(h.access))
             .map(|i| (i, held[i]))
-    });
-    let Some((skip, entry)) = found else { return };
+    })?;
     let acq = Acquisition {
         addr,
         node: entry.node,
         access,
         at: entry.at,
     };
-    deliver_all(check(&acq, Some(skip)));
+    Some((index, acq))
 }
 
 /// An upgrade or downgrade completed: the lock is now held as `access`.
@@ -943,20 +950,9 @@ pub(crate) fn before_timed_lock(acq: &Acquisition) {
 /// Validates a timed upgrade (`try_upgrade_for`, ...) as a timed write acquisition of the lock
 /// at the node its guard holds, every other held lock staying held.
 pub(crate) fn before_timed_reacquire(addr: usize, held_as: Release, access: Access) {
-    let found = with_thread(|t| {
-        let held = t.held.as_slice();
-        held.iter()
-            .rposition(|h| h.instance == addr && held_as.matches(h.access))
-            .map(|i| (i, held[i]))
-    });
-    let Some((skip, entry)) = found else { return };
-    let acq = Acquisition {
-        addr,
-        node: entry.node,
-        access,
-        at: entry.at,
-    };
-    deliver_all(check_timed(&acq, Some(skip)));
+    if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
+        deliver_all(check_timed(&acq, Some(skip)));
+    }
 }
 
 /// Validates `acq` as if the lock were taken here, without taking it (the kernel's

@@ -348,3 +348,27 @@ fn a_recursive_reader_on_top_implies_the_locks_below() {
         &["rr-top-A", "rr-top-B", "rr-top-C"],
     );
 }
+
+#[test]
+fn std_rwlock_reads_are_fair_reads() {
+    // std's read is not recursive at all (its futex rwlock queues readers behind a waiting
+    // writer): two reads in opposite orders are A -(SN)-> B -(SN)-> A, a deadlock.
+    use lockdep_core::sync;
+    let (a, b) = (
+        sync::RwLock::named("std-reads-A", ()),
+        sync::RwLock::named("std-reads-B", ()),
+    );
+    let reports = capture(|| {
+        {
+            let _a = a.read().unwrap();
+            let _b = b.read().unwrap();
+        }
+        let _b = b.read().unwrap();
+        let _a = a.read().unwrap();
+    });
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["std-reads-A", "std-reads-B"],
+    );
+}
