@@ -270,7 +270,7 @@ mod checked {
         #[track_caller]
         #[inline]
         fn relock_site(&self, how: Release) -> (u32, &'static Location<'static>) {
-            match crate::relock::take(self.addr(), how) {
+            match validator::relock_entry(self.addr(), how) {
                 Some(entry) => (
                     entry.node.subclass(),
                     entry.at.unwrap_or(Location::caller()),

@@ -4,9 +4,10 @@
 //! not) releases the lock through the raw `unlock`, runs the closure, and takes the lock again
 //! through the plain raw `lock()` — which cannot say at which nesting subclass, nor from where.
 //! A nested guard relocked at subclass 0 would be a false `RecursiveLocking` in hand-over-hand
-//! code. So every release of an entry with a nonzero subclass is remembered here, per thread,
-//! by instance; a plain raw acquisition of that instance (see `raw.rs`) takes the record and
-//! relocks at its subclass, and reports name the location where the guard was taken.
+//! code. So every release of an entry with a nonzero subclass is remembered, per thread (in the
+//! validator's thread state), by instance; a plain raw acquisition of that instance (see
+//! `raw.rs`) takes the record and relocks at its subclass, and reports name the location where
+//! the guard was taken.
 //!
 //! A record always describes the *last* release of its instance by this thread (a release at
 //! subclass 0 clears it), which for `unlocked` is the release it just did. The closure taking
@@ -15,87 +16,80 @@
 
 use crate::held::HeldLock;
 use crate::validator::Release;
-use std::cell::Cell;
 
 /// Records kept per thread: enough for `unlocked` closures that themselves take and release
 /// several nested locks (a record is left by every nested release, used or not); the oldest
 /// record is overwritten when they are all in use.
 const SLOTS: usize = 8;
 
-struct Relocks {
-    entries: Cell<[HeldLock; SLOTS]>,
-    /// Live records (instance != 0); checked first, so threads that never nest pay one load.
-    live: Cell<u8>,
-    next: Cell<u8>,
+/// One thread's records. Plain data: the validator calls these with its thread state borrowed.
+pub(crate) struct Relocks {
+    entries: [HeldLock; SLOTS],
+    /// Live records (instance != 0): the release hot path looks only at this while it is 0.
+    live: u8,
+    next: u8,
 }
 
-thread_local! {
-    // No destructor, so it stays usable while the thread's other locals are torn down.
-    static RELOCKS: Relocks = const {
+impl Relocks {
+    pub(crate) const fn new() -> Self {
         Relocks {
-            entries: Cell::new([HeldLock::EMPTY; SLOTS]),
-            live: Cell::new(0),
-            next: Cell::new(0),
+            entries: [HeldLock::EMPTY; SLOTS],
+            live: 0,
+            next: 0,
         }
-    };
-}
-
-/// An entry left the held-lock stack: remember it if it was nested, forget older records of
-/// its instance either way.
-#[inline]
-pub(crate) fn released(entry: &HeldLock) {
-    if entry.node.subclass() == 0 && RELOCKS.with(|r| r.live.get()) == 0 {
-        return;
     }
-    released_slow(entry);
-}
 
-#[cold]
-#[inline(never)]
-fn released_slow(entry: &HeldLock) {
-    RELOCKS.with(|r| {
-        let mut entries = r.entries.get();
-        forget(&mut entries, entry.instance);
+    /// Whether the release of `entry` concerns the records: it is nested, or records exist
+    /// (one of its instance must then be forgotten).
+    #[inline(always)]
+    pub(crate) fn concerns(&self, entry: &HeldLock) -> bool {
+        entry.node.subclass() != 0 || self.live != 0
+    }
+
+    /// An entry left the held-lock stack: remember it if it was nested, forget older records
+    /// of its instance either way.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn released(&mut self, entry: &HeldLock) {
+        self.forget(entry.instance);
         if entry.node.subclass() != 0 {
-            let slot = r.next.get() as usize % SLOTS;
-            entries[slot] = *entry;
-            r.next.set(((slot + 1) % SLOTS) as u8);
+            let slot = self.next as usize % SLOTS;
+            self.entries[slot] = *entry;
+            self.next = ((slot + 1) % SLOTS) as u8;
         }
-        r.live
-            .set(entries.iter().filter(|e| e.instance != 0).count() as u8);
-        r.entries.set(entries);
-    });
-}
-
-fn forget(entries: &mut [HeldLock; SLOTS], instance: usize) {
-    for e in entries.iter_mut().filter(|e| e.instance == instance) {
-        *e = HeldLock::EMPTY;
+        self.recount();
     }
-}
 
-/// A plain raw acquisition (`lock_api` relocking after `unlocked`) of `instance` as `how`: the
-/// entry it last released that way, if it was nested. The record is used up.
-#[inline]
-pub(crate) fn take(instance: usize, how: Release) -> Option<HeldLock> {
-    if RELOCKS.with(|r| r.live.get()) == 0 {
-        return None;
+    /// A plain raw acquisition (`lock_api` relocking after `unlocked`) of `instance` as `how`:
+    /// the entry it last released that way, if it was nested. The record is used up.
+    #[inline]
+    pub(crate) fn take(&mut self, instance: usize, how: Release) -> Option<HeldLock> {
+        if self.live == 0 {
+            return None;
+        }
+        self.take_slow(instance, how)
     }
-    take_slow(instance, how)
-}
 
-#[cold]
-#[inline(never)]
-fn take_slow(instance: usize, how: Release) -> Option<HeldLock> {
-    RELOCKS.with(|r| {
-        let mut entries = r.entries.get();
-        let found = entries
+    #[cold]
+    #[inline(never)]
+    fn take_slow(&mut self, instance: usize, how: Release) -> Option<HeldLock> {
+        let found = self
+            .entries
             .iter()
             .copied()
             .find(|e| e.instance == instance && how.matches(e.access))?;
-        forget(&mut entries, instance);
-        r.live
-            .set(entries.iter().filter(|e| e.instance != 0).count() as u8);
-        r.entries.set(entries);
+        self.forget(instance);
+        self.recount();
         Some(found)
-    })
+    }
+
+    fn forget(&mut self, instance: usize) {
+        for e in self.entries.iter_mut().filter(|e| e.instance == instance) {
+            *e = HeldLock::EMPTY;
+        }
+    }
+
+    fn recount(&mut self) {
+        self.live = self.entries.iter().filter(|e| e.instance != 0).count() as u8;
+    }
 }

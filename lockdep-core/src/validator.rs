@@ -10,6 +10,7 @@ use crate::class::{registry, ClassCell, NodeKey};
 use crate::depgraph::{dep_kind, Added, DepGraph, Layer};
 use crate::held::{chain_step, Access, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
+use crate::relock::Relocks;
 use crate::report::ReportKind;
 use crate::report::{ChainLink, LockDesc, Report, ReportData};
 use crate::stats;
@@ -77,6 +78,8 @@ struct ThreadState {
     /// Validated chain keys; a slot holds the key that last hashed to it.
     cache: [u64; CACHE_SLOTS],
     overflow_reported: bool,
+    /// Nested entries released lately, for `unlocked` relocks (`relock.rs`).
+    relocks: Relocks,
 }
 
 /// This thread's [`ThreadState`], reached only through [`with_thread`].
@@ -101,6 +104,7 @@ thread_local! {
                 held: HeldStack::new(),
                 cache: [0; CACHE_SLOTS],
                 overflow_reported: false,
+                relocks: Relocks::new(),
             }),
             #[cfg(debug_assertions)]
             busy: Cell::new(false),
@@ -810,41 +814,51 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
 pub(crate) fn release(addr: usize, how: Release) {
     // Guards are mostly dropped innermost first: popping the top needs no search or rekey, and
     // is small enough to inline into the guard's drop.
+    // A nested entry (or any, while `unlocked` records exist) goes the general way too.
     let popped = with_thread(|t| match t.held.as_slice().last() {
-        Some(top) if top.instance == addr && how.matches(top.access) => {
-            let top = *top;
+        Some(top)
+            if top.instance == addr && how.matches(top.access) && !t.relocks.concerns(top) =>
+        {
             t.held.pop();
-            Some(top)
+            true
         }
-        _ => None,
+        _ => false,
     });
-    match popped {
-        Some(entry) => crate::relock::released(&entry),
-        None => release_slow(addr, how),
+    if !popped {
+        release_slow(addr, how);
     }
 }
 
-/// A release of a lock that is not on top of the stack (or not tracked).
+/// A release of a lock that is not on top of the stack (or not tracked, or of interest to the
+/// `unlocked` records).
 #[cold]
 #[inline(never)]
 fn release_slow(addr: usize, how: Release) {
-    let removed = with_thread(|t| {
+    with_thread(|t| {
         let found = t
             .held
             .as_slice()
             .iter()
             .rposition(|h| h.instance == addr && how.matches(h.access));
         match found {
-            Some(index) => return Some(t.held.remove(index)),
+            Some(index) => {
+                let removed = t.held.remove(index);
+                if t.relocks.concerns(&removed) {
+                    t.relocks.released(&removed);
+                }
+            }
             // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
             None if t.held.overflowed > 0 => t.held.overflowed -= 1,
             None => {}
         }
-        None
     });
-    if let Some(entry) = removed {
-        crate::relock::released(&entry);
-    }
+}
+
+/// A plain raw acquisition of `addr` as `how` (`lock_api` relocking after a guard's
+/// `unlocked`): the nested entry this thread last released that way, if any (`relock.rs`).
+#[inline]
+pub(crate) fn relock_entry(addr: usize, how: Release) -> Option<HeldLock> {
+    with_thread(|t| t.relocks.take(addr, how))
 }
 
 /// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
