@@ -12,7 +12,9 @@
 //! A record always describes the *last* release of its instance by this thread (a release at
 //! subclass 0 clears it), which for `unlocked` is the release it just did. The closure taking
 //! and releasing the very lock its guard unlocked, at another subclass, would leave that other
-//! subclass behind; nothing sensible does that.
+//! subclass behind; nothing sensible does that. Likewise a plain raw lock through
+//! `as_lock_api()` right after a nested guard of the same lock was dropped is taken at that
+//! subclass; this crate's typed layers never lock that way (they pass their subclass).
 
 use crate::held::HeldLock;
 use crate::validator::Release;
