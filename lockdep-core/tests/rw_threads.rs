@@ -21,16 +21,21 @@ fn tid() -> i32 {
     unsafe { libc::syscall(libc::SYS_gettid) as i32 }
 }
 
-/// Waits until thread `tid` sleeps in a futex wait: parked on a lock.
+/// Waits until thread `tid` sleeps in a futex wait: parked on a lock. The file shows a syscall
+/// number only while the thread sleeps in it; a brief futex wait on the way (an allocator's
+/// lock) would not stay, so the state must be seen on a few polls in a row.
 fn wait_until_parked(tid: i32) {
     let path = format!("/proc/self/task/{tid}/syscall");
     let futex = libc::SYS_futex.to_string();
-    loop {
+    let mut seen = 0;
+    while seen < 3 {
         let now = std::fs::read_to_string(&path).expect("the thread is alive");
         if now.split_whitespace().next() == Some(futex.as_str()) {
-            return;
+            seen += 1;
+        } else {
+            seen = 0;
         }
-        thread::sleep(Duration::from_millis(1));
+        thread::sleep(Duration::from_millis(2));
     }
 }
 
