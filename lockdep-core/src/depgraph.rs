@@ -195,6 +195,19 @@ impl<P> DepGraph<P> {
         Added::New
     }
 
+    /// Inserts (or widens) the edge `prev -> next` with `kinds` without any check: for
+    /// dependencies another process recorded, and for the offline search, which must see the
+    /// closing edges that were refused online. `first_seen` is kept only for a new edge.
+    pub(crate) fn insert_dependency(&mut self, prev: NodeKey, next: NodeKey, kinds: u8, first_seen: P) {
+        let (a, b) = (self.node(prev), self.node(next));
+        match self.graph.find_edge(a, b) {
+            Some(e) => self.graph[e].kinds |= kinds,
+            None => {
+                self.graph.add_edge(a, b, Dependency { kinds, first_seen });
+            }
+        }
+    }
+
     /// Is there a strong path from `start` to `target` such that, closed by a dependency out of
     /// `target` (held shared if `target_held_shared`) into `start` (entered as a recursive read
     /// if `start_entered_recursive`), it makes a strong cycle? Returns the path, `start` first.
