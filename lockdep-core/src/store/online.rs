@@ -310,6 +310,19 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
         program: store.program.clone(),
         test: test_name(),
     };
+    // Resolving the stack (symbolising) is the expensive part: do it before taking the file
+    // lock, which other processes wait on, and only when some edge will need it — one that
+    // this process's view of the shared graph does not know yet, or a refused one.
+    let needs_stack = edges.iter().any(|e| {
+        let (prev, next) = (store.node(&stored_class(e.prev)), store.node(&stored_class(e.next)));
+        let kind = dep_kind(e.prev_access, e.next_access);
+        e.refused
+            || store
+                .graph
+                .dependency(prev, next)
+                .is_none_or(|d| d.kinds & kind == 0)
+    });
+    let stack = if needs_stack { frames(trace) } else { Vec::new() };
     let result = store.locked(|store| {
         let mut cycles = Vec::new();
         for edge in edges {
@@ -338,7 +351,7 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
                 );
                 match added {
                     Added::Known => {}
-                    Added::New => record.stack = frames(trace),
+                    Added::New => record.stack = stack.clone(),
                     Added::Cycle(path) => {
                         record.refused = true;
                         cycles.push(StoreCycle {
@@ -363,7 +376,7 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
                 }
             }
             if record.refused {
-                record.stack = frames(trace);
+                record.stack = stack.clone();
             }
             store.append(&Record::Dependency(record))?;
         }
