@@ -62,7 +62,10 @@ fn cli() -> Command {
                                 .num_args(0..)
                                 .trailing_var_arg(true)
                                 .allow_hyphen_values(true)
-                                .help("Arguments for cargo test / cargo nextest run"),
+                                .help(
+                                    "Arguments for cargo test / cargo nextest run, passed on \
+                                     verbatim (after this command's own options)",
+                                ),
                         ),
                 )
                 .subcommand(
@@ -87,12 +90,13 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) != Some("lockdep") {
         args.insert(1, "lockdep".into());
     }
+    let passthrough = split_test_args(&mut args);
     let matches = cli().get_matches_from(args);
     let Some(("lockdep", matches)) = matches.subcommand() else {
         unreachable!("clap requires the subcommand");
     };
     let result = match matches.subcommand() {
-        Some(("test", m)) => test(m),
+        Some(("test", m)) => test(m, &passthrough),
         Some(("report", m)) => dir_of(m).and_then(|dir| report(&dir)),
         Some(("check", m)) => dir_of(m).and_then(|dir| check(&dir)),
         _ => unreachable!("clap requires the subcommand"),
@@ -144,7 +148,25 @@ fn load(dir: &Path) -> Result<Option<StoredGraph>, String> {
         .map_err(|e| format!("cannot read {}: {e}", store::file_in(dir).display()))
 }
 
-fn test(m: &ArgMatches) -> Result<ExitCode, String> {
+/// Splits `cargo lockdep test`'s own options (first) from the arguments for cargo, which are
+/// passed on verbatim — a `--` included, which clap would swallow.
+fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
+    if args.get(2).map(String::as_str) != Some("test") {
+        return Vec::new();
+    }
+    let mut i = 3;
+    while let Some(arg) = args.get(i) {
+        match arg.as_str() {
+            "--nextest" | "-h" | "--help" => i += 1,
+            "--dir" => i += 2,
+            a if a.starts_with("--dir=") => i += 1,
+            _ => break,
+        }
+    }
+    args.split_off(i.min(args.len()))
+}
+
+fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     let dir = dir_of(m)?;
     let dir = std::path::absolute(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     // A fresh store: the summary is about this run only.
@@ -155,19 +177,21 @@ fn test(m: &ArgMatches) -> Result<ExitCode, String> {
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 
-    let extra: Vec<&String> = m.get_many::<String>("args").into_iter().flatten().collect();
     let mut cmd = cargo();
     if m.get_flag("nextest") {
         cmd.args(["nextest", "run"]);
     } else {
         cmd.arg("test");
     }
-    cmd.args(extra).env("LOCKDEP_GRAPH", &dir);
+    cmd.args(passthrough).env("LOCKDEP_GRAPH", &dir);
     // One finding should not stop the rest of the suite: the summary decides the exit status.
     if std::env::var_os("LOCKDEP").is_none() {
         cmd.env("LOCKDEP", "warn");
     }
-    eprintln!("cargo-lockdep: the suite's class graph goes to {}", dir.display());
+    eprintln!(
+        "cargo-lockdep: the suite's class graph goes to {}",
+        dir.display()
+    );
 
     let done = Arc::new(AtomicBool::new(false));
     let progress = std::thread::spawn({
@@ -210,8 +234,10 @@ fn progress(done: &AtomicBool, dir: &Path) {
         let (classes, deps, tests) = match store::load(dir) {
             Ok(graph) => {
                 let edges = graph.edges();
-                let tests: std::collections::BTreeSet<_> =
-                    edges.iter().flat_map(|e| e.origins.iter().cloned()).collect();
+                let tests: std::collections::BTreeSet<_> = edges
+                    .iter()
+                    .flat_map(|e| e.origins.iter().cloned())
+                    .collect();
                 (graph.classes().len(), edges.len(), tests.len())
             }
             Err(_) => (0, 0, 0),
@@ -309,4 +335,36 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
     } else {
         ExitCode::from(FOUND)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(line: &str) -> (Vec<String>, Vec<String>) {
+        let mut args: Vec<String> = line.split_whitespace().map(String::from).collect();
+        let rest = split_test_args(&mut args);
+        (args, rest)
+    }
+
+    #[test]
+    fn cargo_arguments_pass_on_verbatim_after_our_own() {
+        let (ours, cargo) = split("cargo-lockdep lockdep test -- --nocapture");
+        assert_eq!(ours, ["cargo-lockdep", "lockdep", "test"]);
+        assert_eq!(cargo, ["--", "--nocapture"]);
+        let (ours, cargo) = split("cargo-lockdep lockdep test --nextest --dir d -p foo --dir x");
+        assert_eq!(ours.len(), 6);
+        assert_eq!(cargo, ["-p", "foo", "--dir", "x"]);
+        let (_, cargo) = split("cargo-lockdep lockdep test --dir=d");
+        assert!(cargo.is_empty());
+        let (ours, cargo) = split("cargo-lockdep lockdep check d");
+        assert_eq!((ours.len(), cargo.len()), (4, 0));
+        let matches =
+            cli().get_matches_from(["cargo", "lockdep", "test", "--nextest", "--dir", "d"]);
+        let (_, m) = matches.subcommand().unwrap();
+        let (name, m) = m.subcommand().unwrap();
+        assert_eq!(name, "test");
+        assert!(m.get_flag("nextest"));
+        assert_eq!(dir_of(m).unwrap(), PathBuf::from("d"));
+    }
 }

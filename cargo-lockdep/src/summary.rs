@@ -99,11 +99,7 @@ pub fn summarize(graph: &StoredGraph, file: &Path, out: &mut String) -> Findings
         } else {
             "possible recursive locking"
         };
-        let _ = writeln!(
-            out,
-            "  [{n}] {what}: {}",
-            chain(&finding.classes, cycle)
-        );
+        let _ = writeln!(out, "  [{n}] {what}: {}", chain(&finding.classes, cycle));
         if cycle {
             cycle_edges(graph, &finding.classes, out);
             reported.push(finding.classes.clone());
@@ -177,8 +173,14 @@ mod tests {
         let findings = summarize(&graph, Path::new("graph.lockdep"), &mut out);
         assert_eq!(findings.total, 1, "{out}");
         assert!(findings.reported.is_empty());
-        assert!(out.contains("3 classes, 3 dependencies, taken by 3 tests in 1 programs"), "{out}");
+        assert!(
+            out.contains("3 classes, 3 dependencies, taken by 3 tests in 1 programs"),
+            "{out}"
+        );
         assert!(out.contains("a -> b -> c -> a"), "{out}");
-        assert!(out.contains("c -> a (EN)  taken by suite (test t_ca)  [refused"), "{out}");
+        assert!(
+            out.contains("c -> a (EN)  taken by suite (test t_ca)  [refused"),
+            "{out}"
+        );
     }
 }

@@ -114,7 +114,10 @@ fn the_second_test_process_reports_the_cycle_with_the_first_ones_stack() {
     // The dependency the first process recorded, with its stack and its test.
     assert!(all.contains("first seen in first_half (test "), "{all}");
     assert!(all.contains("lockdep_fixture::Bank::deposit"), "{all}");
-    assert!(all.contains("lockdep_fixture::Bank::audit_balances"), "{all}");
+    assert!(
+        all.contains("lockdep_fixture::Bank::audit_balances"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -128,7 +131,10 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 finding(s) reported while the suite ran"), "{all}");
+    assert!(
+        stdout.contains("1 finding(s) reported while the suite ran"),
+        "{all}"
+    );
     // Both halves, by test: the one that took accounts -> audit, and the one that reported.
     assert!(stdout.contains("taken by first_half (test "), "{all}");
     assert!(
@@ -185,7 +191,16 @@ fn cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     // Whatever order nextest ran them in, the inversion is found and both sides are named.
-    assert!(all.contains("possible circular locking dependency"), "{all}");
-    assert!(all.contains("(test deposit_takes_accounts_then_audit)"), "{all}");
-    assert!(all.contains("(test audit_takes_audit_then_accounts)"), "{all}");
+    assert!(
+        all.contains("possible circular locking dependency"),
+        "{all}"
+    );
+    assert!(
+        all.contains("(test deposit_takes_accounts_then_audit)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("(test audit_takes_audit_then_accounts)"),
+        "{all}"
+    );
 }

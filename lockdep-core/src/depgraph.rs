@@ -198,7 +198,13 @@ impl<P> DepGraph<P> {
     /// Inserts (or widens) the edge `prev -> next` with `kinds` without any check: for
     /// dependencies another process recorded, and for the offline search, which must see the
     /// closing edges that were refused online. `first_seen` is kept only for a new edge.
-    pub(crate) fn insert_dependency(&mut self, prev: NodeKey, next: NodeKey, kinds: u8, first_seen: P) {
+    pub(crate) fn insert_dependency(
+        &mut self,
+        prev: NodeKey,
+        next: NodeKey,
+        kinds: u8,
+        first_seen: P,
+    ) {
         let (a, b) = (self.node(prev), self.node(next));
         match self.graph.find_edge(a, b) {
             Some(e) => self.graph[e].kinds |= kinds,

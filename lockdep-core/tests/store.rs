@@ -172,7 +172,11 @@ fn the_offline_check_finds_the_cycles_a_refused_edge_hid() {
     let dir = fresh_dir("offline");
     run("child_alpha_then_beta", Some(&dir), &[]);
     let refused = run("child_beta_then_alpha", Some(&dir), &[("LOCKDEP", "warn")]);
-    assert!(stderr(&refused).contains("circular"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("circular"),
+        "{}",
+        stderr(&refused)
+    );
     // alpha -> gamma -> beta closes no cycle online: beta -> alpha was refused.
     let quiet = run("child_alpha_gamma_beta", Some(&dir), &[("LOCKDEP", "warn")]);
     assert!(!stderr(&quiet).contains("circular"), "{}", stderr(&quiet));
@@ -192,7 +196,10 @@ fn the_offline_check_finds_the_cycles_a_refused_edge_hid() {
         "offline: both cycles"
     );
     let dot = graph.to_dot(&graph.check());
-    assert!(dot.contains("\"store-beta\" -> \"store-alpha\" [label = \"EN\""), "{dot}");
+    assert!(
+        dot.contains("\"store-beta\" -> \"store-alpha\" [label = \"EN\""),
+        "{dot}"
+    );
     assert!(dot.contains("color = red"), "{dot}");
 }
 
@@ -243,11 +250,16 @@ fn damaged_store_is_ignored(name: &str, contents: &[u8]) {
     let out = run("child_alpha_then_beta", Some(&dir), &[]);
     let text = stderr(&out);
     assert_eq!(
-        text.matches("lockdep: ignoring the shared class graph").count(),
+        text.matches("lockdep: ignoring the shared class graph")
+            .count(),
         1,
         "{text}"
     );
-    assert_eq!(std::fs::read(&file).unwrap(), contents, "the store was written");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        contents,
+        "the store was written"
+    );
     assert!(store::load(&dir).is_err());
 }
 
@@ -268,7 +280,10 @@ fn a_truncated_store_warns_once_and_is_ignored() {
 #[test]
 fn a_corrupt_store_warns_once_and_is_ignored() {
     let whole = one_record("corrupt");
-    damaged_store_is_ignored("flipped", whole.replacen("store-beta", "store-bets", 1).as_bytes());
+    damaged_store_is_ignored(
+        "flipped",
+        whole.replacen("store-beta", "store-bets", 1).as_bytes(),
+    );
     damaged_store_is_ignored("garbage", b"\x7fELF\x02\x01\x01\0\0\0\0");
 }
 

@@ -285,18 +285,20 @@ impl Record {
                     stack: parse_stack(stack),
                 }))
             }
-            [tag, kind, classes, program, test] if tag == "F" => Some(Record::Finding(StoredFinding {
-                kind: match kind.as_str() {
-                    "cycle" => FindingKind::Cycle,
-                    "recursive" => FindingKind::Recursive,
-                    _ => return None,
-                },
-                classes: classes
-                    .split(CLASS_SEP)
-                    .map(parse_class)
-                    .collect::<Option<_>>()?,
-                origin: origin(program, test),
-            })),
+            [tag, kind, classes, program, test] if tag == "F" => {
+                Some(Record::Finding(StoredFinding {
+                    kind: match kind.as_str() {
+                        "cycle" => FindingKind::Cycle,
+                        "recursive" => FindingKind::Recursive,
+                        _ => return None,
+                    },
+                    classes: classes
+                        .split(CLASS_SEP)
+                        .map(parse_class)
+                        .collect::<Option<_>>()?,
+                    origin: origin(program, test),
+                }))
+            }
             _ => None,
         }
     }
@@ -439,7 +441,10 @@ mod tests {
         assert!(parse(&good).is_ok());
         // Truncated in the middle of the last record.
         let cut = &good[..good.len() - 5];
-        assert!(matches!(parse(cut), Err(FormatError::Corrupt { line: 2, .. })));
+        assert!(matches!(
+            parse(cut),
+            Err(FormatError::Corrupt { line: 2, .. })
+        ));
         // One byte changed.
         let flipped = good.replacen("first_half", "first_hals", 1);
         assert!(matches!(parse(&flipped), Err(FormatError::Corrupt { .. })));
@@ -448,8 +453,14 @@ mod tests {
             parse("lockdep-graph 2\n"),
             Err(FormatError::Version(_))
         ));
-        assert!(matches!(parse("\u{0}\u{1}garbage\n"), Err(FormatError::Corrupt { .. })));
-        assert!(matches!(parse("lockdep-gr"), Err(FormatError::Corrupt { line: 1, .. })));
+        assert!(matches!(
+            parse("\u{0}\u{1}garbage\n"),
+            Err(FormatError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            parse("lockdep-gr"),
+            Err(FormatError::Corrupt { line: 1, .. })
+        ));
         assert_eq!(parse(&format!("{HEADER}\n")), Ok(Vec::new()));
     }
 }

@@ -32,7 +32,9 @@ pub mod format;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) mod online;
 
-use format::{FindingKind, FormatError, Origin, Record, StoredClass, StoredDependency, StoredFrame};
+use format::{
+    FindingKind, FormatError, Origin, Record, StoredClass, StoredDependency, StoredFrame,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;

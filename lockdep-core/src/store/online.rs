@@ -133,10 +133,10 @@ fn warn(path: &Path, why: &str) {
 /// The executable's name without cargo's `-<16 hex digits>` suffix.
 fn program() -> String {
     let exe = std::env::current_exe().ok();
-    let stem = exe
-        .as_deref()
-        .and_then(Path::file_stem)
-        .map_or_else(|| "<unknown>".to_string(), |s| s.to_string_lossy().into_owned());
+    let stem = exe.as_deref().and_then(Path::file_stem).map_or_else(
+        || "<unknown>".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     match stem.rsplit_once('-') {
         Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
             name.to_string()
@@ -150,7 +150,9 @@ fn program() -> String {
 fn test_name() -> Option<String> {
     match std::thread::current().name() {
         Some(name) if name != "main" => Some(name.to_string()),
-        _ => std::env::var("NEXTEST_TEST_NAME").ok().filter(|n| !n.is_empty()),
+        _ => std::env::var("NEXTEST_TEST_NAME")
+            .ok()
+            .filter(|n| !n.is_empty()),
     }
 }
 
@@ -200,7 +202,9 @@ impl Store {
         };
         store.locked(|store| {
             if store.file.metadata()?.len() == 0 {
-                store.file.write_all(format!("{}\n", format::HEADER).as_bytes())?;
+                store
+                    .file
+                    .write_all(format!("{}\n", format::HEADER).as_bytes())?;
             }
             Ok(())
         })?;
@@ -209,14 +213,13 @@ impl Store {
 
     /// Runs `f` holding the file's exclusive lock, after merging what other processes appended
     /// since the last call.
-    fn locked<T>(
-        &mut self,
-        f: impl FnOnce(&mut Store) -> std::io::Result<T>,
-    ) -> Result<T, String> {
+    fn locked<T>(&mut self, f: impl FnOnce(&mut Store) -> std::io::Result<T>) -> Result<T, String> {
         self.file
             .lock()
             .map_err(|e| format!("cannot lock it: {e}"))?;
-        let result = self.catch_up().and_then(|()| f(self).map_err(|e| e.to_string()));
+        let result = self
+            .catch_up()
+            .and_then(|()| f(self).map_err(|e| e.to_string()));
         // Closing the file would release the lock too; an error here changes nothing.
         let _ = self.file.unlock();
         result
@@ -314,7 +317,10 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
     // lock, which other processes wait on, and only when some edge will need it — one that
     // this process's view of the shared graph does not know yet, or a refused one.
     let needs_stack = edges.iter().any(|e| {
-        let (prev, next) = (store.node(&stored_class(e.prev)), store.node(&stored_class(e.next)));
+        let (prev, next) = (
+            store.node(&stored_class(e.prev)),
+            store.node(&stored_class(e.next)),
+        );
         let kind = dep_kind(e.prev_access, e.next_access);
         e.refused
             || store
@@ -322,7 +328,11 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
                 .dependency(prev, next)
                 .is_none_or(|d| d.kinds & kind == 0)
     });
-    let stack = if needs_stack { frames(trace) } else { Vec::new() };
+    let stack = if needs_stack {
+        frames(trace)
+    } else {
+        Vec::new()
+    };
     let result = store.locked(|store| {
         let mut cycles = Vec::new();
         for edge in edges {
