@@ -296,3 +296,23 @@ fn a_store_of_another_version_warns_once_and_is_ignored() {
         whole.replacen(HEADER, "lockdep-graph 99", 1).as_bytes(),
     );
 }
+
+#[test]
+fn a_known_dependency_is_recorded_for_at_most_sixteen_takers() {
+    // Every process of a big suite reads the whole file: a dependency each test takes must not
+    // make it grow with the number of tests.
+    let dir = fresh_dir("takers");
+    for _ in 0..20 {
+        run("child_alpha_then_beta", Some(&dir), &[]);
+    }
+    let graph = store::load(&dir).unwrap();
+    let records = graph
+        .records()
+        .iter()
+        .filter(
+            |r| matches!(r, store::format::Record::Dependency(d) if d.from.name == "store-alpha"),
+        )
+        .count();
+    assert_eq!(records, 16);
+    assert_eq!(graph.edges().len(), 1);
+}

@@ -91,8 +91,13 @@ struct Store {
     /// Findings every process reported, by identity; and those this one did.
     findings: HashSet<(FindingKind, Vec<StoredClass>)>,
     mine: HashSet<(FindingKind, Vec<StoredClass>)>,
+    /// How many records each dependency has (see [`MAX_TAKERS`]).
+    takers: HashMap<(NodeKey, NodeKey), usize>,
     program: String,
 }
+
+/// Most records naming the tests that took an already-known dependency.
+const MAX_TAKERS: usize = 16;
 
 /// `None`: `LOCKDEP_GRAPH` is unset, or the store could not be used (said once).
 static STORE: OnceLock<Option<InternalMutex<Store>>> = OnceLock::new();
@@ -198,6 +203,7 @@ impl Store {
             names: Vec::new(),
             findings: HashSet::new(),
             mine: HashSet::new(),
+            takers: HashMap::new(),
             program: program(),
         };
         store.locked(|store| {
@@ -263,6 +269,7 @@ impl Store {
                 let trace = Trace::stored(frames, dep.origin.to_string());
                 // A refused edge closed a cycle: it is in the offline check, not in the graph
                 // that decides online, which stays as acyclic as each process keeps its own.
+                *self.takers.entry((from, to)).or_insert(0) += 1;
                 if !dep.refused {
                     self.graph.insert_dependency(from, to, dep.kinds, trace);
                 }
@@ -388,7 +395,14 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
             if record.refused {
                 record.stack = stack.clone();
             }
-            store.append(&Record::Dependency(record))?;
+            // A known dependency is recorded again only to name the test that took it, and only
+            // for the first few: the file, which every process reads, stays bounded by the
+            // number of distinct dependencies rather than of tests.
+            let takers = store.takers.entry((prev, next)).or_insert(0);
+            *takers += 1;
+            if record.refused || !record.stack.is_empty() || *takers <= MAX_TAKERS {
+                store.append(&Record::Dependency(record))?;
+            }
         }
         Ok(cycles)
     });
