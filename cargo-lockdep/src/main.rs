@@ -22,6 +22,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Writes to stdout, ignoring a closed pipe (`cargo lockdep check | head`): what is left
+/// unread was not wanted.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// The exit status for "lockdep found something" (cargo's own failures keep their status).
 const FOUND: u8 = 2;
 
@@ -254,7 +268,7 @@ fn progress(done: &AtomicBool, dir: &Path) {
 /// Prints the summary; returns how many findings it lists.
 fn summarize(dir: &Path) -> Result<usize, String> {
     let Some(graph) = load(dir)? else {
-        println!(
+        outln!(
             "lockdep: no process recorded a dependency in {} (no test held two locks at once, \
              or the suite does not use lockdep_core's locks in a checked build)",
             dir.display()
@@ -263,7 +277,7 @@ fn summarize(dir: &Path) -> Result<usize, String> {
     };
     let mut out = String::new();
     let findings = summary::summarize(&graph, &store::file_in(dir), &mut out);
-    print!("{out}");
+    emit(&out);
     Ok(findings.total)
 }
 
@@ -273,13 +287,13 @@ fn report(dir: &Path) -> Result<ExitCode, String> {
     };
     let mut out = String::new();
     let findings = summary::summarize(&graph, &store::file_in(dir), &mut out);
-    print!("{out}");
+    emit(&out);
     let mut cycles = findings.reported;
     cycles.extend(findings.offline_only);
     let dot_file = dir.join("graph.dot");
     std::fs::write(&dot_file, graph.to_dot(&cycles))
         .map_err(|e| format!("cannot write {}: {e}", dot_file.display()))?;
-    println!("lockdep: class graph written to {}", dot_file.display());
+    outln!("lockdep: class graph written to {}", dot_file.display());
     let svg_file = dir.join("graph.svg");
     match ProcessCommand::new("dot")
         .arg("-Tsvg")
@@ -289,10 +303,10 @@ fn report(dir: &Path) -> Result<ExitCode, String> {
         .status()
     {
         Ok(status) if status.success() => {
-            println!("lockdep: rendered to {}", svg_file.display());
+            outln!("lockdep: rendered to {}", svg_file.display());
         }
         Ok(status) => eprintln!("cargo-lockdep: Graphviz `dot` failed ({status})"),
-        Err(_) => println!("lockdep: install Graphviz (`dot`) to get an SVG as well"),
+        Err(_) => outln!("lockdep: install Graphviz (`dot`) to get an SVG as well"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -303,7 +317,7 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
     };
     let reported: Vec<_> = graph.findings().into_iter().map(|f| f.classes).collect();
     let cycles = graph.check();
-    println!(
+    outln!(
         "lockdep: offline check of {}: {} strong cycle(s) ({} reported while the suite ran)",
         store::file_in(dir).display(),
         cycles.len(),
@@ -317,12 +331,12 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
         } else {
             "found offline only"
         };
-        println!("  [{}] {} ({when})", i + 1, names.join(" -> "));
+        outln!("  [{}] {} ({when})", i + 1, names.join(" -> "));
         for (j, edge) in graph.cycle_edges(cycle).into_iter().enumerate() {
             let (from, to) = (&cycle[j], &cycle[(j + 1) % cycle.len()]);
             if let Some(edge) = edge {
                 let tests: Vec<String> = edge.origins.iter().map(ToString::to_string).collect();
-                println!(
+                outln!(
                     "        {from} -> {to} ({})  taken by {}",
                     store::kinds_label(edge.kinds),
                     tests.join(", ")

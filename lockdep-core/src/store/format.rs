@@ -188,7 +188,11 @@ fn parse_class(text: &str) -> Option<StoredClass> {
     let (name, subclass) = text.rsplit_once(FRAME_SEP)?;
     Some(StoredClass {
         name: name.to_string(),
-        subclass: subclass.parse().ok()?,
+        // As in the validator: at most MAX_SUBCLASSES nesting levels.
+        subclass: subclass
+            .parse()
+            .ok()
+            .filter(|&s| s < crate::MAX_SUBCLASSES)?,
     })
 }
 
