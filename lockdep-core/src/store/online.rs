@@ -93,6 +93,8 @@ struct Store {
     mine: HashSet<(FindingKind, Vec<StoredClass>)>,
     /// How many records each dependency has (see [`MAX_TAKERS`]).
     takers: HashMap<(NodeKey, NodeKey), usize>,
+    /// Dependencies some process refused (and recorded with a stack).
+    refused: HashSet<(NodeKey, NodeKey)>,
     program: String,
 }
 
@@ -204,6 +206,7 @@ impl Store {
             findings: HashSet::new(),
             mine: HashSet::new(),
             takers: HashMap::new(),
+            refused: HashSet::new(),
             program: program(),
         };
         store.locked(|store| {
@@ -270,7 +273,9 @@ impl Store {
                 // A refused edge closed a cycle: it is in the offline check, not in the graph
                 // that decides online, which stays as acyclic as each process keeps its own.
                 *self.takers.entry((from, to)).or_insert(0) += 1;
-                if !dep.refused {
+                if dep.refused {
+                    self.refused.insert((from, to));
+                } else {
                     self.graph.insert_dependency(from, to, dep.kinds, trace);
                 }
             }
@@ -329,8 +334,10 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
             store.node(&stored_class(e.next)),
         );
         let kind = dep_kind(e.prev_access, e.next_access);
-        e.refused
-            || store
+        if e.refused {
+            return !store.refused.contains(&(prev, next));
+        }
+        store
                 .graph
                 .dependency(prev, next)
                 .is_none_or(|d| d.kinds & kind == 0)
@@ -392,7 +399,7 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
                     }
                 }
             }
-            if record.refused {
+            if record.refused && store.refused.insert((prev, next)) {
                 record.stack = stack.clone();
             }
             // A known dependency is recorded again only to name the test that took it, and only
@@ -400,7 +407,7 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
             // number of distinct dependencies rather than of tests.
             let takers = store.takers.entry((prev, next)).or_insert(0);
             *takers += 1;
-            if record.refused || !record.stack.is_empty() || *takers <= MAX_TAKERS {
+            if !record.stack.is_empty() || *takers <= MAX_TAKERS {
                 store.append(&Record::Dependency(record))?;
             }
         }
