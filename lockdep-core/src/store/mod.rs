@@ -10,8 +10,10 @@
 //! - checks each new dependency against the whole shared graph, re-reading what other processes
 //!   appended meanwhile: a cycle through another process's dependency is reported like a local
 //!   one, that edge's stack headed "first seen in `<program>` (test `<name>`)";
-//! - reports a finding that another process reported already only to [`capture`](crate::capture)
-//!   (so tests that expect a report still get it), not to the handler or the mode's action.
+//! - records each finding, and in `Warn` mode prints a finding another process of the suite
+//!   reported already as one line naming that process. Every other delivery is unchanged —
+//!   [`capture`](crate::capture), the handler, `Panic` — so a test passes or fails the same
+//!   whichever process met a finding first.
 //!
 //! The file (`<dir>/graph.lockdep`, format in [`format`]) is appended under the operating
 //! system's exclusive file lock, one whole record at a time. A damaged, truncated or

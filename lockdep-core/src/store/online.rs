@@ -70,7 +70,7 @@ pub(crate) struct StoreCycle {
 
 /// What the store knows about a finding this process is about to report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Seen {
+enum Seen {
     /// Nobody reported it yet (or there is no store).
     New,
     /// Another process reported it.
@@ -88,8 +88,12 @@ struct Store {
     /// Store-local class ids by name (a node is `id << 3 | subclass`, as in the validator).
     ids: HashMap<String, u32>,
     names: Vec<String>,
-    /// Findings every process reported, by identity; and those this one did.
-    findings: HashSet<(FindingKind, Vec<StoredClass>)>,
+    /// Findings every process reported, by identity, with the first to report each; and those
+    /// this one did.
+    findings: HashMap<(FindingKind, Vec<StoredClass>), Origin>,
+    /// Findings this process met that another reported first, by their names as reports
+    /// show them (see [`reported_elsewhere`]).
+    elsewhere: HashMap<(FindingKind, Vec<String>), Origin>,
     mine: HashSet<(FindingKind, Vec<StoredClass>)>,
     /// How many records each dependency has (see [`MAX_TAKERS`]).
     takers: HashMap<(NodeKey, NodeKey), usize>,
@@ -179,7 +183,7 @@ fn frames(trace: &Trace) -> Vec<StoredFrame> {
 }
 
 /// A finding's identity: its classes rotated to start at the smallest.
-fn canonical(mut classes: Vec<StoredClass>) -> Vec<StoredClass> {
+fn canonical<T: Ord>(mut classes: Vec<T>) -> Vec<T> {
     if let Some(min) = (0..classes.len()).min_by_key(|&i| &classes[i]) {
         classes.rotate_left(min);
     }
@@ -203,7 +207,8 @@ impl Store {
             graph: DepGraph::default(),
             ids: HashMap::new(),
             names: Vec::new(),
-            findings: HashSet::new(),
+            findings: HashMap::new(),
+            elsewhere: HashMap::new(),
             mine: HashSet::new(),
             takers: HashMap::new(),
             refused: HashSet::new(),
@@ -281,7 +286,8 @@ impl Store {
             }
             Record::Finding(finding) => {
                 self.findings
-                    .insert((finding.kind, canonical(finding.classes)));
+                    .entry((finding.kind, canonical(finding.classes)))
+                    .or_insert(finding.origin);
             }
         }
     }
@@ -338,9 +344,9 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
             return !store.refused.contains(&(prev, next));
         }
         store
-                .graph
-                .dependency(prev, next)
-                .is_none_or(|d| d.kinds & kind == 0)
+            .graph
+            .dependency(prev, next)
+            .is_none_or(|d| d.kinds & kind == 0)
     });
     let stack = if needs_stack {
         frames(trace)
@@ -421,12 +427,13 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
     })
 }
 
-/// The dedup hook: records a finding this process is about to report (`classes` in dependency
-/// order) and says whether another process reported it already.
+/// Records a finding this process is about to report (`classes` in dependency order) and says
+/// whether this or another process reported it already.
 fn note_finding(kind: FindingKind, classes: Vec<StoredClass>) -> Seen {
     let Some(store) = store() else {
         return Seen::New;
     };
+    let display: Vec<String> = classes.iter().map(StoredClass::to_string).collect();
     let key = (kind, canonical(classes));
     let mut store = store.lock();
     if store.mine.contains(&key) {
@@ -438,9 +445,11 @@ fn note_finding(kind: FindingKind, classes: Vec<StoredClass>) -> Seen {
     };
     let result = store.locked(|store| {
         store.mine.insert(key.clone());
-        if !store.findings.insert(key.clone()) {
+        if let Some(first) = store.findings.get(&key).cloned() {
+            store.elsewhere.insert((kind, canonical(display)), first);
             return Ok(Seen::Elsewhere);
         }
+        store.findings.insert(key.clone(), origin.clone());
         let (kind, classes) = key;
         store.append(&Record::Finding(StoredFinding {
             kind,
@@ -468,9 +477,12 @@ fn disable(path: &Path, why: &str) {
     }
 }
 
-/// Whether the validator should deliver a finding new to this process (`nodes` in dependency
-/// order): not when another process reported it already, except to a `capture` scope, whose
-/// caller asked for every finding of its own code. Records it in the store.
+/// The validator's hook for a finding new to this process (`nodes` in dependency order):
+/// records it in the store. Every such finding is delivered as without a store — to
+/// `capture`, the handler, the mode — so a test behaves the same whichever process of the
+/// suite met the finding first; only `Warn`'s printing is shortened for a finding another
+/// process reported ([`reported_elsewhere`]). Returns `false` when this process reported it
+/// already through the shared graph.
 pub(crate) fn report_finding(kind: FindingKind, nodes: &[NodeKey]) -> bool {
     if store().is_none() {
         return true;
@@ -480,9 +492,18 @@ pub(crate) fn report_finding(kind: FindingKind, nodes: &[NodeKey]) -> bool {
 
 /// [`report_finding`] for a finding already in the store's terms (a [`StoreCycle`]).
 pub(crate) fn report_stored(kind: FindingKind, classes: Vec<StoredClass>) -> bool {
-    match note_finding(kind, classes) {
-        Seen::New => true,
-        Seen::Elsewhere => crate::mode::current_sink().is_some(),
-        Seen::Here => false,
-    }
+    note_finding(kind, classes) != Seen::Here
+}
+
+/// For `Warn` mode, which prints each finding of a suite once: who reported `report` first,
+/// when that was another process of the suite.
+pub(crate) fn reported_elsewhere(report: &crate::Report) -> Option<Origin> {
+    let store = store()?;
+    let kind = match report.kind() {
+        crate::ReportKind::CircularDependency => FindingKind::Cycle,
+        _ if report.is_certain_deadlock() => return None,
+        _ => FindingKind::Recursive,
+    };
+    let classes = canonical(report.classes().into_iter().map(String::from).collect());
+    store.lock().elsewhere.get(&(kind, classes)).cloned()
 }
