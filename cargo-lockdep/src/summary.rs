@@ -28,6 +28,17 @@ fn chain(classes: &[StoredClass], cycle: bool) -> String {
     names.join(" -> ")
 }
 
+/// A source location, relative to the current directory (the workspace) when inside it.
+fn relative(location: &str) -> &str {
+    let dir = std::env::current_dir().ok();
+    let dir = dir
+        .as_ref()
+        .and_then(|d| d.to_str())
+        .map(|d| format!("{d}/"));
+    dir.and_then(|dir| location.strip_prefix(dir.as_str()))
+        .unwrap_or(location)
+}
+
 fn origins(origins: &BTreeSet<Origin>) -> String {
     let list: Vec<String> = origins.iter().map(Origin::to_string).collect();
     list.join(", ")
@@ -51,7 +62,7 @@ fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut String) {
                     origins(&e.origins)
                 );
                 if let Some(frame) = e.stack.first() {
-                    let at = frame.location.as_deref().unwrap_or("?");
+                    let at = frame.location.as_deref().map_or("?", relative);
                     let _ = writeln!(out, "            first seen at {} ({at})", frame.function);
                 }
             }

@@ -157,6 +157,11 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
     let dot = std::fs::read_to_string(dir.join("graph.dot")).unwrap();
     assert_eq!(dot.matches(", color = red").count(), 4, "{dot}");
     assert!(dot.contains("style = dashed"), "{dot}");
+    // With Graphviz installed (CI installs it), the SVG as well.
+    if Command::new("dot").arg("-V").output().is_ok() {
+        let svg = std::fs::read_to_string(dir.join("graph.svg")).unwrap();
+        assert!(svg.contains("<svg"), "{svg}");
+    }
 }
 
 #[test]

@@ -73,6 +73,14 @@ fn child_alpha_then_beta() {
 
 #[test]
 #[ignore = "a child process of the LOCKDEP_GRAPH tests"]
+fn child_alpha_then_beta_then_abort() {
+    alpha_then_beta_here();
+    // No exit handler, no unwinding: what was recorded must already be in the file.
+    std::process::abort();
+}
+
+#[test]
+#[ignore = "a child process of the LOCKDEP_GRAPH tests"]
 fn child_beta_then_alpha() {
     // Run with LOCKDEP=warn: a finding is printed, and the process goes on.
     let (a, b) = (Mutex::with_class(&ALPHA, ()), Mutex::with_class(&BETA, ()));
@@ -223,6 +231,48 @@ fn the_offline_check_finds_the_cycles_a_refused_edge_hid() {
         "{dot}"
     );
     assert!(dot.contains("color = red"), "{dot}");
+}
+
+#[test]
+fn an_aborted_process_still_contributes_what_it_recorded() {
+    let dir = fresh_dir("abort");
+    let out = spawn("child_alpha_then_beta_then_abort", Some(&dir), &[])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the child aborts");
+    let second = run("child_beta_then_alpha", Some(&dir), &[("LOCKDEP", "warn")]);
+    let text = stderr(&second);
+    assert!(
+        text.contains("first seen in store (test child_alpha_then_beta_then_abort)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn halves_taken_at_the_same_time_are_always_combined() {
+    // Two processes started together, each taking one half: whichever records second must
+    // see the other's record (it re-reads the file under the lock before checking), so the
+    // suite always has exactly one finding — never zero.
+    for round in 0..4 {
+        let dir = fresh_dir(&format!("simultaneous-{round}"));
+        let children: Vec<_> = ["child_alpha_then_beta", "child_beta_then_alpha"]
+            .into_iter()
+            .map(|child| {
+                spawn(child, Some(&dir), &[("LOCKDEP", "warn")])
+                    .stderr(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let reported = children
+            .into_iter()
+            .map(|child| child.wait_with_output().unwrap())
+            .filter(|out| stderr(out).contains("possible circular locking dependency detected"))
+            .count();
+        assert_eq!(reported, 1, "round {round}");
+        assert_eq!(store::load(&dir).unwrap().findings().len(), 1);
+    }
 }
 
 #[test]
