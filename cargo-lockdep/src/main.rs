@@ -236,12 +236,15 @@ fn progress(done: &AtomicBool, dir: &Path) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(15u64);
+    if every == 0 {
+        return;
+    }
     let start = Instant::now();
     let mut next = Duration::from_secs(every);
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
         let elapsed = start.elapsed();
-        if every == 0 || elapsed < next {
+        if elapsed < next {
             continue;
         }
         next += Duration::from_secs(every);

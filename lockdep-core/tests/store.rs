@@ -388,3 +388,19 @@ fn a_known_dependency_is_recorded_for_at_most_sixteen_takers() {
     assert_eq!(records, 16);
     assert_eq!(graph.edges().len(), 1);
 }
+
+#[test]
+fn an_unusable_directory_warns_once_and_is_ignored() {
+    // A directory that cannot be created: below a regular file.
+    let dir = fresh_dir("unusable");
+    std::fs::write(dir.join("file"), "").unwrap();
+    let out = run("child_alpha_then_beta", Some(&dir.join("file/graph")), &[]);
+    let text = stderr(&out);
+    assert_eq!(
+        text.matches("lockdep: ignoring the shared class graph")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("cannot create the directory"), "{text}");
+}
