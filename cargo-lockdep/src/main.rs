@@ -326,27 +326,17 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
         cycles.len(),
         cycles.iter().filter(|c| reported.contains(c)).count()
     );
+    let mut out = String::new();
     for (i, cycle) in cycles.iter().enumerate() {
-        let mut names: Vec<String> = cycle.iter().map(ToString::to_string).collect();
-        names.push(names[0].clone());
         let when = if reported.contains(cycle) {
             "reported online"
         } else {
             "found offline only"
         };
-        outln!("  [{}] {} ({when})", i + 1, names.join(" -> "));
-        for (j, edge) in graph.cycle_edges(cycle).into_iter().enumerate() {
-            let (from, to) = (&cycle[j], &cycle[(j + 1) % cycle.len()]);
-            if let Some(edge) = edge {
-                let tests: Vec<String> = edge.origins.iter().map(ToString::to_string).collect();
-                outln!(
-                    "        {from} -> {to} ({})  taken by {}",
-                    store::kinds_label(edge.kinds),
-                    tests.join(", ")
-                );
-            }
-        }
+        out += &format!("  [{}] {} ({when})\n", i + 1, summary::chain(cycle, true));
+        summary::cycle_edges(&graph, cycle, &mut out);
     }
+    emit(&out);
     Ok(if cycles.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -18,7 +18,7 @@ pub struct Findings {
 }
 
 /// "classes a -> b -> a" for a cycle, "a" for a recursion.
-fn chain(classes: &[StoredClass], cycle: bool) -> String {
+pub fn chain(classes: &[StoredClass], cycle: bool) -> String {
     let mut names: Vec<String> = classes.iter().map(StoredClass::to_string).collect();
     if cycle {
         if let Some(first) = names.first().cloned() {
@@ -45,7 +45,7 @@ fn origins(origins: &BTreeSet<Origin>) -> String {
 }
 
 /// The lines for each dependency of a cycle: kinds, the tests that took it, refused or not.
-fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut String) {
+pub fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut String) {
     for (i, edge) in graph.cycle_edges(classes).into_iter().enumerate() {
         let (from, to) = (&classes[i], &classes[(i + 1) % classes.len()]);
         match edge {

@@ -41,17 +41,9 @@ pub(crate) fn dep_kind(held: Access, acquired: Access) -> u8 {
 
 /// The kernel's notation for a set of dependency kinds, e.g. `EN` or `SR/EN`.
 pub(crate) fn dep_label(dep: u8) -> String {
-    [
-        (DEP_ER, "ER"),
-        (DEP_EN, "EN"),
-        (DEP_SR, "SR"),
-        (DEP_SN, "SN"),
-    ]
-    .iter()
-    .filter(|(bit, _)| dep & bit != 0)
-    .map(|(_, name)| *name)
-    .collect::<Vec<_>>()
-    .join("/")
+    // One spelling for the validator's reports and the store's tools (which also build
+    // without the checks, where this module does not exist).
+    crate::store::kinds_label(dep)
 }
 
 /// One edge of the graph.

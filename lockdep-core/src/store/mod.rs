@@ -232,14 +232,11 @@ impl StoredGraph {
                 if let Some(path) =
                     graph.find_strong_path(key(&e.to), recursive, key(&e.from), held_shared)
                 {
-                    let cycle: Vec<StoredClass> = path
+                    let cycle = path
                         .iter()
                         .map(|s| classes[(s.node.0 >> 3) as usize].clone())
                         .collect();
-                    let min = (0..cycle.len()).min_by_key(|&i| &cycle[i]).unwrap_or(0);
-                    let mut cycle = cycle;
-                    cycle.rotate_left(min);
-                    cycles.insert(cycle);
+                    cycles.insert(canonical(cycle));
                 }
             }
         }
@@ -283,7 +280,16 @@ impl StoredGraph {
     }
 }
 
-/// The kernel's notation for a set of dependency kinds (`EN`, `SR/EN`, ...).
+/// A finding's identity: its classes (in dependency order) rotated to start at the smallest.
+pub(crate) fn canonical<T: Ord>(mut classes: Vec<T>) -> Vec<T> {
+    if let Some(min) = (0..classes.len()).min_by_key(|&i| &classes[i]) {
+        classes.rotate_left(min);
+    }
+    classes
+}
+
+/// The kernel's notation for a set of dependency kinds (`EN`, `SR/EN`, ...): bits 1 `SR`,
+/// 2 `ER`, 4 `SN`, 8 `EN`, as stored.
 pub fn kinds_label(kinds: u8) -> String {
     [(2u8, "ER"), (8, "EN"), (1, "SR"), (4, "SN")]
         .iter()

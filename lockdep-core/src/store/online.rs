@@ -10,7 +10,7 @@
 use super::format::{
     self, FindingKind, Origin, Record, StoredClass, StoredDependency, StoredFinding, StoredFrame,
 };
-use super::FILE_NAME;
+use super::{canonical, FILE_NAME};
 use crate::class::{registry, NodeKey};
 use crate::depgraph::{dep_kind, Added, DepGraph};
 use crate::held::Access;
@@ -180,14 +180,6 @@ fn frames(trace: &Trace) -> Vec<StoredFrame> {
         .into_iter()
         .map(|(function, location)| StoredFrame { function, location })
         .collect()
-}
-
-/// A finding's identity: its classes rotated to start at the smallest.
-fn canonical<T: Ord>(mut classes: Vec<T>) -> Vec<T> {
-    if let Some(min) = (0..classes.len()).min_by_key(|&i| &classes[i]) {
-        classes.rotate_left(min);
-    }
-    classes
 }
 
 impl Store {
