@@ -15,7 +15,7 @@
 //!   [`capture`](crate::capture), the handler, `Panic` — so a test passes or fails the same
 //!   whichever process met a finding first.
 //!
-//! The file (`<dir>/graph.lockdep`, format in [`format`]) is appended under the operating
+//! The file (`<dir>/graph.lockdep`, format in [`format`](mod@format)) is appended under the operating
 //! system's exclusive file lock, one whole record at a time. A damaged, truncated or
 //! other-version file gives one warning and is ignored: the process checks on its own.
 //!
