@@ -71,21 +71,9 @@ pub(crate) fn dep_kind(held: Access, acquired: Access) -> u8 {
 /// The kernel's notation for a set of dependency kinds, e.g. `EN` or `SR/EN`; timed kinds (the
 /// high four bits of a stored edge) are written with a `~`, e.g. `EN~`.
 pub(crate) fn dep_label(dep: u8) -> String {
-    let names = [
-        (DEP_ER, "ER"),
-        (DEP_EN, "EN"),
-        (DEP_SR, "SR"),
-        (DEP_SN, "SN"),
-    ];
-    let blocking = names
-        .iter()
-        .filter(|(bit, _)| Layer::Blocking.kinds(dep) & bit != 0)
-        .map(|(_, name)| name.to_string());
-    let timed = names
-        .iter()
-        .filter(|(bit, _)| Layer::Timed.kinds(dep) & bit != 0)
-        .map(|(_, name)| format!("{name}~"));
-    blocking.chain(timed).collect::<Vec<_>>().join("/")
+    // One spelling for the validator's reports and the store's tools (which also build
+    // without the checks, where this module does not exist).
+    crate::store::kinds_label(dep)
 }
 
 /// One edge of the graph.
@@ -247,6 +235,25 @@ impl<P> DepGraph<P> {
             }
         }
         Added::New
+    }
+
+    /// Inserts (or widens) the edge `prev -> next` with `kinds` without any check: for
+    /// dependencies another process recorded, and for the offline search, which must see the
+    /// closing edges that were refused online. `first_seen` is kept only for a new edge.
+    pub(crate) fn insert_dependency(
+        &mut self,
+        prev: NodeKey,
+        next: NodeKey,
+        kinds: u8,
+        first_seen: P,
+    ) {
+        let (a, b) = (self.node(prev), self.node(next));
+        match self.graph.find_edge(a, b) {
+            Some(e) => self.graph[e].kinds |= kinds,
+            None => {
+                self.graph.add_edge(a, b, Dependency { kinds, first_seen });
+            }
+        }
     }
 
     /// Is there a path from `start` to `target`, over the dependencies of `layer`, such that

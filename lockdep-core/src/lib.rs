@@ -73,6 +73,7 @@ mod remutex;
 mod report;
 mod rwlock;
 mod stats;
+pub mod store;
 pub mod sync;
 pub mod thread;
 

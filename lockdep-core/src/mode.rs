@@ -2,6 +2,8 @@
 
 use crate::report::Report;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
+use crate::report::ReportKind;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
 use once_cell::sync::Lazy;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 use parking_lot::{Mutex as InternalMutex, RwLock as InternalRwLock};
@@ -268,6 +270,18 @@ pub(crate) fn deliver(report: &Report) {
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 fn warn(report: &Report) {
+    // LOCKDEP_GRAPH: a finding another process of the suite reported is printed once there.
+    if let Some(first) = crate::store::online::reported_elsewhere(report) {
+        eprintln!(
+            "lockdep: {} ({}) was reported by {first} already; not repeated here",
+            match report.kind() {
+                ReportKind::CircularDependency => "possible circular locking dependency",
+                _ => "possible recursive locking",
+            },
+            report.classes().join(" -> ")
+        );
+        return;
+    }
     #[cfg(feature = "log")]
     {
         if log::log_enabled!(target: "lockdep", log::Level::Warn) {

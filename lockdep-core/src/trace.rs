@@ -14,6 +14,8 @@ pub const MAX_TRACE_FRAMES: usize = 32;
 pub(crate) struct Trace {
     ips: Box<[usize]>,
     resolved: OnceLock<Vec<Frame>>,
+    /// For a stack another process recorded (`LOCKDEP_GRAPH`): which one, shown above it.
+    origin: Option<String>,
 }
 
 struct Frame {
@@ -32,6 +34,7 @@ static NO_TRACE: Lazy<Arc<Trace>> = Lazy::new(|| {
     Arc::new(Trace {
         ips: Box::new([]),
         resolved: OnceLock::new(),
+        origin: None,
     })
 });
 
@@ -63,7 +66,30 @@ impl Trace {
         Arc::new(Trace {
             ips: ips[..len].into(),
             resolved: OnceLock::new(),
+            origin: None,
         })
+    }
+
+    /// A stack recorded by another process, already resolved to text: `frames` are (function,
+    /// location) pairs, `origin` says where it was seen ("first_half (test takes_a_then_b)").
+    pub(crate) fn stored(frames: Vec<(String, Option<String>)>, origin: String) -> Arc<Trace> {
+        let frames: Vec<Frame> = frames
+            .into_iter()
+            .map(|(name, location)| Frame { name, location })
+            .collect();
+        Arc::new(Trace {
+            ips: Box::new([]),
+            resolved: OnceLock::from(frames),
+            origin: Some(origin),
+        })
+    }
+
+    /// The trimmed, resolved frames as (function, location) pairs, for the store to write.
+    pub(crate) fn resolved_frames(&self) -> Vec<(String, Option<String>)> {
+        self.frames()
+            .iter()
+            .map(|f| (f.name.clone(), f.location.clone()))
+            .collect()
     }
 
     /// Number of raw frames captured.
@@ -162,6 +188,9 @@ fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
 
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(origin) = &self.origin {
+            writeln!(f, "       first seen in {origin}")?;
+        }
         let frames = self.frames();
         if frames.is_empty() {
             return writeln!(f, "       <no frames captured>");

@@ -14,6 +14,8 @@ use crate::relock::Relocks;
 use crate::report::ReportKind;
 use crate::report::{ChainLink, LockDesc, Report, ReportData};
 use crate::stats;
+use crate::store::format::FindingKind;
+use crate::store::online as store;
 use crate::trace::Trace;
 use dashmap::DashSet;
 use once_cell::sync::Lazy;
@@ -236,6 +238,8 @@ pub(crate) struct Global {
 pub(crate) static GLOBAL: Lazy<Global> = Lazy::new(|| {
     // The graph is about to exist: arrange for LOCKDEP_DOT to write it at exit.
     crate::graph::install_exit_hook();
+    // LOCKDEP_GRAPH: load the suite's shared graph before the first dependency is checked.
+    crate::store::online::init();
     Global {
         graph: InternalMutex::new(DepGraph::default()),
         chains: DashSet::with_hasher(BuildHasherDefault::default()),
@@ -600,6 +604,8 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
     let trace = Trace::for_dependency();
     let mut findings = Vec::new();
     let mut cycles = Vec::new();
+    // For the LOCKDEP_GRAPH store: the dependencies added or refused here.
+    let mut new_edges = Vec::new();
 
     // Recursion: another lock of this class (and subclass) is held. A recursive read beside
     // readers is fine; anything else can deadlock (a timed lock only stalls: not checked).
@@ -611,7 +617,8 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
         if is_new(FindingKey::Recursive {
             node: acq.node,
             certain: false,
-        }) {
+        }) && store::report_finding(FindingKind::Recursive, &[acq.node])
+        {
             findings.push(recursion_report_with(
                 acq,
                 held,
@@ -639,8 +646,18 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
                 match graph.add_dependency_in(layer, h.node, h.access, acq.node, acq.access, || {
                     trace.clone()
                 }) {
-                    Added::Known | Added::New => {}
+                    Added::Known => {}
+                    // The shared store holds blocking dependencies only: a timed one is a local
+                    // warning-level matter (DESIGN.md rule 26).
+                    Added::New => {
+                        if layer == Layer::Blocking {
+                            new_edges.push(store::NewEdge::new(h, acq, index, false));
+                        }
+                    }
                     Added::Cycle(path) => {
+                        if layer == Layer::Blocking {
+                            new_edges.push(store::NewEdge::new(h, acq, index, true));
+                        }
                         let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
                             .windows(2)
                             .map(|w| {
@@ -665,6 +682,9 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
         }
     }
 
+    // Cycles through dependencies other processes recorded (an empty list without a store).
+    let store_cycles = store::on_new_edges(&new_edges, &trace);
+
     for (index, nodes, links) in cycles {
         let mut canonical = nodes.clone();
         let min = canonical
@@ -680,7 +700,9 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
                 ReportKind::TimedInversion,
             ),
         };
-        if !is_new(finding) {
+        if !is_new(finding)
+            || (layer == Layer::Blocking && !store::report_finding(FindingKind::Cycle, &nodes))
+        {
             continue;
         }
         let holding = &held[index];
@@ -704,6 +726,25 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
                 })
                 .collect(),
             new_kinds,
+            certain: false,
+            current: trace.clone(),
+        }));
+    }
+
+    for cycle in store_cycles {
+        if !store::report_stored(FindingKind::Cycle, cycle.nodes) {
+            continue;
+        }
+        let holding = &held[cycle.held_index];
+        findings.push(Report::new(ReportData {
+            kind: ReportKind::CircularDependency,
+            classes: cycle.classes,
+            thread: thread_name(),
+            acquiring: acq.desc(false),
+            holding: describe(holding),
+            held: held.iter().map(describe).collect(),
+            chain: cycle.links,
+            new_kinds: dep_kind(holding.access, acq.access),
             certain: false,
             current: trace.clone(),
         }));

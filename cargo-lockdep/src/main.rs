@@ -1,0 +1,377 @@
+//! `cargo lockdep`: run a whole test suite with one shared lockdep class graph.
+//!
+//! - `cargo lockdep test [--nextest] [--dir DIR] [ARGS...]` runs `cargo test ARGS` (or
+//!   `cargo nextest run ARGS`) with `LOCKDEP_GRAPH` pointing at a fresh store (by default
+//!   `<target dir>/lockdep`), streams its output, and prints the summary: classes,
+//!   dependencies, every finding with the tests that took each of its dependencies, and the
+//!   cycles only the offline search sees. Exit status: cargo's own when the suite failed,
+//!   otherwise 2 when lockdep found anything, 0 when not.
+//! - `cargo lockdep report [DIR]` prints the summary again and writes the class graph as
+//!   `DIR/graph.dot` (and `DIR/graph.svg` when Graphviz's `dot` is installed), cycles in red.
+//! - `cargo lockdep check [DIR]` searches the stored graph offline for every strong cycle,
+//!   including those no process could see because it refused the closing dependency; exit
+//!   status 2 when it finds one.
+
+mod summary;
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use lockdep_core::store::{self, StoredGraph};
+use std::path::{Path, PathBuf};
+use std::process::{Command as ProcessCommand, ExitCode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Writes to stdout, ignoring a closed pipe (`cargo lockdep check | head`): what is left
+/// unread was not wanted.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// The exit status for "lockdep found something" (cargo's own failures keep their status).
+const FOUND: u8 = 2;
+
+fn cli() -> Command {
+    let dir = || {
+        Arg::new("dir")
+            .value_name("DIR")
+            .help("The store's directory [default: <target dir>/lockdep]")
+    };
+    Command::new("cargo-lockdep")
+        .bin_name("cargo")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("lockdep")
+                .about("Check a whole test suite's lock orders with one shared lockdep graph")
+                .subcommand_required(true)
+                .subcommand(
+                    Command::new("test")
+                        .about(
+                            "Run the suite with a fresh shared graph, then summarise it \
+                             (exit 2 on a finding)",
+                        )
+                        .arg(
+                            Arg::new("nextest")
+                                .long("nextest")
+                                .action(ArgAction::SetTrue)
+                                .help("Run `cargo nextest run` instead of `cargo test`"),
+                        )
+                        .arg(
+                            Arg::new("dir")
+                                .long("dir")
+                                .value_name("DIR")
+                                .help("The store's directory [default: <target dir>/lockdep]"),
+                        )
+                        .arg(
+                            Arg::new("args")
+                                .value_name("ARGS")
+                                .num_args(0..)
+                                .trailing_var_arg(true)
+                                .allow_hyphen_values(true)
+                                .help(
+                                    "Arguments for cargo test / cargo nextest run, passed on \
+                                     verbatim (after this command's own options)",
+                                ),
+                        ),
+                )
+                .subcommand(
+                    Command::new("report")
+                        .about("Summarise a stored graph and draw it (DOT, and SVG with Graphviz)")
+                        .arg(dir()),
+                )
+                .subcommand(
+                    Command::new("check")
+                        .about(
+                            "Search a stored graph offline for every strong cycle (exit 2 if \
+                             any)",
+                        )
+                        .arg(dir()),
+                ),
+        )
+}
+
+fn main() -> ExitCode {
+    // `cargo lockdep ...` runs `cargo-lockdep lockdep ...`; accept a direct call too.
+    let mut args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) != Some("lockdep") {
+        args.insert(1, "lockdep".into());
+    }
+    let passthrough = split_test_args(&mut args);
+    let matches = cli().get_matches_from(args);
+    let Some(("lockdep", matches)) = matches.subcommand() else {
+        unreachable!("clap requires the subcommand");
+    };
+    let result = match matches.subcommand() {
+        Some(("test", m)) => test(m, &passthrough),
+        Some(("report", m)) => dir_of(m).and_then(|dir| report(&dir)),
+        Some(("check", m)) => dir_of(m).and_then(|dir| check(&dir)),
+        _ => unreachable!("clap requires the subcommand"),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("cargo-lockdep: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+/// The cargo that ran us (cargo sets `CARGO` for its subcommands).
+fn cargo() -> ProcessCommand {
+    ProcessCommand::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// The directory given, or `<target dir>/lockdep`.
+fn dir_of(m: &ArgMatches) -> Result<PathBuf, String> {
+    match m.get_one::<String>("dir") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(target_dir()?.join("lockdep")),
+    }
+}
+
+/// `CARGO_TARGET_DIR`, or `target/` beside the workspace's root manifest.
+fn target_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let out = cargo()
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cannot find the workspace: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let manifest = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    Ok(manifest.parent().unwrap_or(Path::new(".")).join("target"))
+}
+
+fn load(dir: &Path) -> Result<Option<StoredGraph>, String> {
+    if !store::file_in(dir).exists() {
+        return Ok(None);
+    }
+    store::load(dir)
+        .map(Some)
+        .map_err(|e| format!("cannot read {}: {e}", store::file_in(dir).display()))
+}
+
+/// Splits `cargo lockdep test`'s own options (first) from the arguments for cargo, which are
+/// passed on verbatim — a `--` included, which clap would swallow.
+fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
+    if args.get(2).map(String::as_str) != Some("test") {
+        return Vec::new();
+    }
+    let mut i = 3;
+    while let Some(arg) = args.get(i) {
+        match arg.as_str() {
+            "--nextest" | "-h" | "--help" => i += 1,
+            "--dir" => i += 2,
+            a if a.starts_with("--dir=") => i += 1,
+            _ => break,
+        }
+    }
+    args.split_off(i.min(args.len()))
+}
+
+fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
+    let dir = dir_of(m)?;
+    let dir = std::path::absolute(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // A fresh store: the summary is about this run only.
+    match std::fs::remove_file(store::file_in(&dir)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot remove the old store: {e}")),
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+
+    let mut cmd = cargo();
+    if m.get_flag("nextest") {
+        cmd.args(["nextest", "run"]);
+    } else {
+        cmd.arg("test");
+    }
+    cmd.args(passthrough).env("LOCKDEP_GRAPH", &dir);
+    // One finding should not stop the rest of the suite: the summary decides the exit status.
+    if std::env::var_os("LOCKDEP").is_none() {
+        cmd.env("LOCKDEP", "warn");
+    }
+    eprintln!(
+        "cargo-lockdep: the suite's class graph goes to {}",
+        dir.display()
+    );
+
+    let done = Arc::new(AtomicBool::new(false));
+    let progress = std::thread::spawn({
+        let (done, dir) = (done.clone(), dir.clone());
+        move || progress(&done, &dir)
+    });
+    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"));
+    done.store(true, Ordering::Relaxed);
+    let _ = progress.join();
+    let status = status?;
+
+    let findings = summarize(&dir)?;
+    if !status.success() {
+        let code = status.code().unwrap_or(1).clamp(1, 255) as u8;
+        return Ok(ExitCode::from(code));
+    }
+    Ok(if findings > 0 {
+        ExitCode::from(FOUND)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Every `LOCKDEP_PROGRESS_SECS` (default 15) while the suite runs, one line on stderr with
+/// what the shared graph holds so far.
+fn progress(done: &AtomicBool, dir: &Path) {
+    let every = std::env::var("LOCKDEP_PROGRESS_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15u64);
+    if every == 0 {
+        return;
+    }
+    let start = Instant::now();
+    let mut next = Duration::from_secs(every);
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        let elapsed = start.elapsed();
+        if elapsed < next {
+            continue;
+        }
+        next += Duration::from_secs(every);
+        let (classes, deps, tests) = match store::load(dir) {
+            Ok(graph) => {
+                let edges = graph.edges();
+                let tests: std::collections::BTreeSet<_> = edges
+                    .iter()
+                    .flat_map(|e| e.origins.iter().cloned())
+                    .collect();
+                (graph.classes().len(), edges.len(), tests.len())
+            }
+            Err(_) => (0, 0, 0),
+        };
+        eprintln!(
+            "cargo-lockdep: {}:{:02} running; so far {deps} dependencies between {classes} \
+             classes, from {tests} tests",
+            elapsed.as_secs() / 60,
+            elapsed.as_secs() % 60
+        );
+    }
+}
+
+/// Prints the summary; returns how many findings it lists.
+fn summarize(dir: &Path) -> Result<usize, String> {
+    let Some(graph) = load(dir)? else {
+        outln!(
+            "lockdep: no process recorded a dependency in {} (no test held two locks at once, \
+             or the suite does not use lockdep_core's locks in a checked build)",
+            dir.display()
+        );
+        return Ok(0);
+    };
+    let mut out = String::new();
+    let findings = summary::summarize(&graph, &store::file_in(dir), &mut out);
+    emit(&out);
+    Ok(findings.total)
+}
+
+fn report(dir: &Path) -> Result<ExitCode, String> {
+    let Some(graph) = load(dir)? else {
+        return Err(format!("no store in {}", dir.display()));
+    };
+    let mut out = String::new();
+    let findings = summary::summarize(&graph, &store::file_in(dir), &mut out);
+    emit(&out);
+    let mut cycles = findings.reported;
+    cycles.extend(findings.offline_only);
+    let dot_file = dir.join("graph.dot");
+    std::fs::write(&dot_file, graph.to_dot(&cycles))
+        .map_err(|e| format!("cannot write {}: {e}", dot_file.display()))?;
+    outln!("lockdep: class graph written to {}", dot_file.display());
+    let svg_file = dir.join("graph.svg");
+    match ProcessCommand::new("dot")
+        .arg("-Tsvg")
+        .arg(&dot_file)
+        .arg("-o")
+        .arg(&svg_file)
+        .status()
+    {
+        Ok(status) if status.success() => {
+            outln!("lockdep: rendered to {}", svg_file.display());
+        }
+        Ok(status) => eprintln!("cargo-lockdep: Graphviz `dot` failed ({status})"),
+        Err(_) => outln!("lockdep: install Graphviz (`dot`) to get an SVG as well"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(dir: &Path) -> Result<ExitCode, String> {
+    let Some(graph) = load(dir)? else {
+        return Err(format!("no store in {}", dir.display()));
+    };
+    let reported: Vec<_> = graph.findings().into_iter().map(|f| f.classes).collect();
+    let cycles = graph.check();
+    outln!(
+        "lockdep: offline check of {}: {} strong cycle(s) ({} reported while the suite ran)",
+        store::file_in(dir).display(),
+        cycles.len(),
+        cycles.iter().filter(|c| reported.contains(c)).count()
+    );
+    let mut out = String::new();
+    for (i, cycle) in cycles.iter().enumerate() {
+        let when = if reported.contains(cycle) {
+            "reported online"
+        } else {
+            "found offline only"
+        };
+        out += &format!("  [{}] {} ({when})\n", i + 1, summary::chain(cycle, true));
+        summary::cycle_edges(&graph, cycle, &mut out);
+    }
+    emit(&out);
+    Ok(if cycles.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FOUND)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(line: &str) -> (Vec<String>, Vec<String>) {
+        let mut args: Vec<String> = line.split_whitespace().map(String::from).collect();
+        let rest = split_test_args(&mut args);
+        (args, rest)
+    }
+
+    #[test]
+    fn cargo_arguments_pass_on_verbatim_after_our_own() {
+        let (ours, cargo) = split("cargo-lockdep lockdep test -- --nocapture");
+        assert_eq!(ours, ["cargo-lockdep", "lockdep", "test"]);
+        assert_eq!(cargo, ["--", "--nocapture"]);
+        let (ours, cargo) = split("cargo-lockdep lockdep test --nextest --dir d -p foo --dir x");
+        assert_eq!(ours.len(), 6);
+        assert_eq!(cargo, ["-p", "foo", "--dir", "x"]);
+        let (_, cargo) = split("cargo-lockdep lockdep test --dir=d");
+        assert!(cargo.is_empty());
+        let (ours, cargo) = split("cargo-lockdep lockdep check d");
+        assert_eq!((ours.len(), cargo.len()), (4, 0));
+        let matches =
+            cli().get_matches_from(["cargo", "lockdep", "test", "--nextest", "--dir", "d"]);
+        let (_, m) = matches.subcommand().unwrap();
+        let (name, m) = m.subcommand().unwrap();
+        assert_eq!(name, "test");
+        assert!(m.get_flag("nextest"));
+        assert_eq!(dir_of(m).unwrap(), PathBuf::from("d"));
+    }
+}

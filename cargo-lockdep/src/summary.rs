@@ -1,0 +1,197 @@
+//! The suite's summary: what the stored graph holds, every finding with the tests that took
+//! each of its dependencies, and the cycles only the offline search sees.
+
+use lockdep_core::store::format::{FindingKind, Origin, StoredClass};
+use lockdep_core::store::{kinds_label, StoredGraph};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// What a summary found.
+pub struct Findings {
+    /// Findings the processes reported while the suite ran.
+    pub reported: Vec<Vec<StoredClass>>,
+    /// Cycles only the offline search found (through dependencies a process refused).
+    pub offline_only: Vec<Vec<StoredClass>>,
+    /// Findings of any kind, reported or found offline.
+    pub total: usize,
+}
+
+/// "classes a -> b -> a" for a cycle, "a" for a recursion.
+pub fn chain(classes: &[StoredClass], cycle: bool) -> String {
+    let mut names: Vec<String> = classes.iter().map(StoredClass::to_string).collect();
+    if cycle {
+        if let Some(first) = names.first().cloned() {
+            names.push(first);
+        }
+    }
+    names.join(" -> ")
+}
+
+/// A source location, relative to the current directory (the workspace) when inside it.
+fn relative(location: &str) -> &str {
+    let dir = std::env::current_dir().ok();
+    let dir = dir
+        .as_ref()
+        .and_then(|d| d.to_str())
+        .map(|d| format!("{d}/"));
+    dir.and_then(|dir| location.strip_prefix(dir.as_str()))
+        .unwrap_or(location)
+}
+
+fn origins(origins: &BTreeSet<Origin>) -> String {
+    let list: Vec<String> = origins.iter().map(Origin::to_string).collect();
+    list.join(", ")
+}
+
+/// The lines for each dependency of a cycle: kinds, the tests that took it, refused or not.
+pub fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut String) {
+    for (i, edge) in graph.cycle_edges(classes).into_iter().enumerate() {
+        let (from, to) = (&classes[i], &classes[(i + 1) % classes.len()]);
+        match edge {
+            Some(e) => {
+                let note = if e.accepted {
+                    ""
+                } else {
+                    "  [refused: it closed the cycle]"
+                };
+                let _ = writeln!(
+                    out,
+                    "        {from} -> {to} ({})  taken by {}{note}",
+                    kinds_label(e.kinds),
+                    origins(&e.origins)
+                );
+                if let Some(frame) = e.stack.first() {
+                    let at = frame.location.as_deref().map_or("?", relative);
+                    let _ = writeln!(out, "            first seen at {} ({at})", frame.function);
+                }
+            }
+            None => {
+                let _ = writeln!(out, "        {from} -> {to}  (not recorded)");
+            }
+        }
+    }
+}
+
+/// Writes the summary of `graph` (read from `file`) to `out`.
+pub fn summarize(graph: &StoredGraph, file: &Path, out: &mut String) -> Findings {
+    let classes = graph.classes();
+    let edges = graph.edges();
+    let tests: BTreeSet<&Origin> = edges.iter().flat_map(|e| e.origins.iter()).collect();
+    let programs: BTreeSet<&str> = tests.iter().map(|o| o.program.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "lockdep: the suite's class graph ({}): {} classes, {} dependencies, taken by {} tests \
+         in {} programs",
+        file.display(),
+        classes.len(),
+        edges.len(),
+        tests.len(),
+        programs.len()
+    );
+
+    let findings = graph.findings();
+    let mut reported = Vec::new();
+    let mut n = 0;
+    if findings.is_empty() {
+        let _ = writeln!(out, "lockdep: no finding was reported while the suite ran");
+    } else {
+        let _ = writeln!(
+            out,
+            "lockdep: {} finding(s) reported while the suite ran:",
+            findings.len()
+        );
+    }
+    for finding in &findings {
+        n += 1;
+        let cycle = finding.kind == FindingKind::Cycle;
+        let what = if cycle {
+            "possible circular locking dependency"
+        } else {
+            "possible recursive locking"
+        };
+        let _ = writeln!(out, "  [{n}] {what}: {}", chain(&finding.classes, cycle));
+        if cycle {
+            cycle_edges(graph, &finding.classes, out);
+            reported.push(finding.classes.clone());
+        }
+        let _ = writeln!(out, "      reported by {}", origins(&finding.origins));
+    }
+
+    let offline_only: Vec<Vec<StoredClass>> = graph
+        .check()
+        .into_iter()
+        .filter(|c| !reported.contains(c))
+        .collect();
+    if !offline_only.is_empty() {
+        let _ = writeln!(
+            out,
+            "lockdep: {} more cycle(s) found by the offline check (they run through a \
+             dependency some process refused, so no process could see them):",
+            offline_only.len()
+        );
+        for cycle in &offline_only {
+            n += 1;
+            let _ = writeln!(
+                out,
+                "  [{n}] possible circular locking dependency: {}",
+                chain(cycle, true)
+            );
+            cycle_edges(graph, cycle, out);
+        }
+    }
+    Findings {
+        reported,
+        offline_only,
+        total: n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lockdep_core::store::format::{Record, StoredDependency};
+
+    fn class(name: &str) -> StoredClass {
+        StoredClass {
+            name: name.into(),
+            subclass: 0,
+        }
+    }
+
+    fn dep(from: &str, to: &str, refused: bool, test: &str) -> Record {
+        Record::Dependency(StoredDependency {
+            from: class(from),
+            to: class(to),
+            kinds: 8,
+            refused,
+            origin: Origin {
+                program: "suite".into(),
+                test: Some(test.into()),
+            },
+            stack: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_cycle_only_the_offline_check_sees_is_summarised_with_its_tests() {
+        let graph = StoredGraph::from_records(vec![
+            dep("a", "b", false, "t_ab"),
+            dep("b", "c", false, "t_bc"),
+            dep("c", "a", true, "t_ca"),
+        ]);
+        let mut out = String::new();
+        let findings = summarize(&graph, Path::new("graph.lockdep"), &mut out);
+        assert_eq!(findings.total, 1, "{out}");
+        assert!(findings.reported.is_empty());
+        assert!(
+            out.contains("3 classes, 3 dependencies, taken by 3 tests in 1 programs"),
+            "{out}"
+        );
+        assert!(out.contains("a -> b -> c -> a"), "{out}");
+        assert!(
+            out.contains("c -> a (EN)  taken by suite (test t_ca)  [refused"),
+            "{out}"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! `cargo lockdep` and `LOCKDEP_GRAPH` on a real suite: the fixture workspace in
+//! `tests/fixture/`, whose two integration-test files each take one half of an ABBA.
+//!
+//! The fixture is copied under `CARGO_TARGET_TMPDIR` with the outer workspace's `Cargo.lock`
+//! (so it builds offline, with the versions this workspace uses) and builds into a target
+//! directory kept there between runs, so lockdep-core is compiled for it once, not per test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The fixture's copy, made once per run of this binary.
+fn fixture() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture");
+        for sub in ["src", "tests"] {
+            let _ = std::fs::remove_dir_all(dir.join(sub));
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            for file in std::fs::read_dir(source.join(sub)).unwrap() {
+                let file = file.unwrap().path();
+                std::fs::copy(&file, dir.join(sub).join(file.file_name().unwrap())).unwrap();
+            }
+        }
+        let manifest = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
+        let core = workspace.join("lockdep-core");
+        let manifest = manifest.replace(
+            "path = \"../../../lockdep-core\"",
+            &format!("path = {:?}", core.display().to_string()),
+        );
+        assert!(manifest.contains(&core.display().to_string()));
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        dir
+    })
+}
+
+/// A command run in the fixture, building into the shared fixture target directory, with
+/// none of the outer run's lockdep settings.
+fn in_fixture(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(fixture())
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
+        )
+        .env_remove("LOCKDEP_GRAPH")
+        .env_remove("LOCKDEP")
+        .env("LOCKDEP_PROGRESS_SECS", "0");
+    cmd
+}
+
+fn cargo() -> Command {
+    in_fixture(env!("CARGO"))
+}
+
+fn cargo_lockdep() -> Command {
+    let mut cmd = in_fixture(env!("CARGO_BIN_EXE_cargo-lockdep"));
+    cmd.arg("lockdep").env("CARGO", env!("CARGO"));
+    cmd
+}
+
+/// A fresh store directory.
+fn store_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn without_the_store_the_suite_reports_nothing() {
+    let out = cargo()
+        .args(["test", "--", "--nocapture"])
+        .env("LOCKDEP", "warn")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains("circular"), "{all}");
+}
+
+#[test]
+fn the_second_test_process_reports_the_cycle_with_the_first_ones_stack() {
+    let dir = store_dir("two-processes");
+    let first = cargo()
+        .args(["test", "--test", "first_half"])
+        .env("LOCKDEP_GRAPH", &dir)
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{}", text(&first));
+    let second = cargo()
+        .args(["test", "--test", "second_half", "--", "--nocapture"])
+        .env("LOCKDEP_GRAPH", &dir)
+        .env("LOCKDEP", "warn")
+        .output()
+        .unwrap();
+    let all = text(&second);
+    assert!(second.status.success(), "{all}");
+    assert!(
+        all.contains("possible circular locking dependency detected"),
+        "{all}"
+    );
+    // The dependency the first process recorded, with its stack and its test.
+    assert!(all.contains("first seen in first_half (test "), "{all}");
+    assert!(all.contains("lockdep_fixture::Bank::deposit"), "{all}");
+    assert!(
+        all.contains("lockdep_fixture::Bank::audit_balances"),
+        "{all}"
+    );
+}
+
+#[test]
+fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
+    let dir = store_dir("suite");
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 finding(s) reported while the suite ran"),
+        "{all}"
+    );
+    // Both halves, by test: the one that took accounts -> audit, and the one that reported.
+    assert!(stdout.contains("taken by first_half (test "), "{all}");
+    assert!(
+        stdout.contains("second_half (test audit_takes_audit_then_accounts)"),
+        "{all}"
+    );
+
+    // Offline: the cycle through the refused dependency as well.
+    let check = cargo_lockdep().arg("check").arg(&dir).output().unwrap();
+    let all = text(&check);
+    assert_eq!(check.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("2 strong cycle(s) (1 reported while the suite ran)"),
+        "{all}"
+    );
+    assert!(all.contains("found offline only"), "{all}");
+
+    let report = cargo_lockdep().arg("report").arg(&dir).output().unwrap();
+    assert!(report.status.success(), "{}", text(&report));
+    let dot = std::fs::read_to_string(dir.join("graph.dot")).unwrap();
+    assert_eq!(dot.matches(", color = red").count(), 4, "{dot}");
+    assert!(dot.contains("style = dashed"), "{dot}");
+    // With Graphviz installed (CI installs it), the SVG as well.
+    if Command::new("dot").arg("-V").output().is_ok() {
+        let svg = std::fs::read_to_string(dir.join("graph.svg")).unwrap();
+        assert!(svg.contains("<svg"), "{svg}");
+    }
+}
+
+#[test]
+fn cargo_lockdep_test_passes_a_clean_suite() {
+    let dir = store_dir("clean");
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .args(["--test", "first_half"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("no finding was reported"), "{all}");
+}
+
+#[test]
+fn cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process() {
+    let nextest = Command::new(env!("CARGO"))
+        .args(["nextest", "--version"])
+        .output();
+    if !nextest.is_ok_and(|o| o.status.success()) {
+        eprintln!("cargo-nextest is not installed: nothing to check here");
+        return;
+    }
+    let dir = store_dir("nextest");
+    let out = cargo_lockdep()
+        .args(["test", "--nextest", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    // Whatever order nextest ran them in, the inversion is found and both sides are named.
+    assert!(
+        all.contains("possible circular locking dependency"),
+        "{all}"
+    );
+    assert!(
+        all.contains("(test deposit_takes_accounts_then_audit)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("(test audit_takes_audit_then_accounts)"),
+        "{all}"
+    );
+}

@@ -1,0 +1,303 @@
+//! One class graph for a whole test suite: `LOCKDEP_GRAPH=<dir>`.
+//!
+//! `cargo test` runs each test file as its own process and `cargo nextest` each test: without
+//! help, an inversion whose two halves are taken by two different tests is never seen. With
+//! `LOCKDEP_GRAPH` naming a directory, every process
+//! - loads the dependencies earlier processes recorded there, when its validator starts;
+//! - appends each dependency it adds (class names, subclass, the kernel's edge labels, the
+//!   first-seen stack resolved to text, the program and the test), and each finding, as it is
+//!   made — a process that aborts still contributes what it saw;
+//! - checks each new dependency against the whole shared graph, re-reading what other processes
+//!   appended meanwhile: a cycle through another process's dependency is reported like a local
+//!   one, that edge's stack headed "first seen in `<program>` (test `<name>`)";
+//! - records each finding, and in `Warn` mode prints a finding another process of the suite
+//!   reported already as one line naming that process. Every other delivery is unchanged —
+//!   [`capture`](crate::capture), the handler, `Panic` — so a test passes or fails the same
+//!   whichever process met a finding first.
+//!
+//! The file (`<dir>/graph.lockdep`, format in [`format`](mod@format)) is appended under the operating
+//! system's exclusive file lock, one whole record at a time. A damaged, truncated or
+//! other-version file gives one warning and is ignored: the process checks on its own.
+//!
+//! Nothing of this runs when `LOCKDEP_GRAPH` is unset, and an acquisition whose lock chain was
+//! validated before never touches the store: only the slow path that adds a new dependency
+//! does.
+//!
+//! **Class identity across processes** is the class *name* (and subclass): a creation site's
+//! `file:line:col` (rustc gives workspace members' files relative to the workspace root, so the
+//! same lock in two test binaries of one workspace has one name), a static key's name, a
+//! `named` name. Two different classes that share a name are one node of the shared graph.
+//!
+//! The rest of this module reads a store back whole, for tools such as `cargo lockdep`.
+
+pub mod format;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) mod online;
+
+use format::{
+    FindingKind, FormatError, Origin, Record, StoredClass, StoredDependency, StoredFrame,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The store's file inside the `LOCKDEP_GRAPH` directory.
+pub const FILE_NAME: &str = "graph.lockdep";
+
+/// The store file of a `LOCKDEP_GRAPH` directory.
+pub fn file_in(dir: impl AsRef<Path>) -> PathBuf {
+    dir.as_ref().join(FILE_NAME)
+}
+
+/// Why a store could not be read.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be opened, locked or read.
+    Io(std::io::Error),
+    /// It is damaged or of another format version.
+    Format(FormatError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io(e) => write!(f, "{e}"),
+            LoadError::Format(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A dependency as the whole suite saw it: every record of one `from -> to` merged.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    /// The held class.
+    pub from: StoredClass,
+    /// The class acquired while `from` was held.
+    pub to: StoredClass,
+    /// The dependency kinds seen (bits: 1 `SR`, 2 `ER`, 4 `SN`, 8 `EN`).
+    pub kinds: u8,
+    /// Some process added it to its graph.
+    pub accepted: bool,
+    /// Some process refused it because it closed a cycle there.
+    pub refused: bool,
+    /// The programs and tests that took this order.
+    pub origins: BTreeSet<Origin>,
+    /// Where it was first seen (the first recorded stack).
+    pub stack: Vec<StoredFrame>,
+}
+
+/// A finding as the whole suite saw it.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// Cycle or recursion.
+    pub kind: FindingKind,
+    /// Its classes in dependency order, starting at the smallest.
+    pub classes: Vec<StoredClass>,
+    /// Who reported it (normally one process: findings are deduplicated across processes).
+    pub origins: BTreeSet<Origin>,
+}
+
+/// A store read back whole.
+#[derive(Clone, Debug, Default)]
+pub struct StoredGraph {
+    records: Vec<Record>,
+}
+
+/// Reads the store in `dir` (under a shared file lock, so no record is read half-written).
+pub fn load(dir: impl AsRef<Path>) -> Result<StoredGraph, LoadError> {
+    let file = std::fs::File::open(file_in(dir)).map_err(LoadError::Io)?;
+    file.lock_shared().map_err(LoadError::Io)?;
+    let mut text = String::new();
+    let read = (&file).read_to_string(&mut text);
+    let _ = file.unlock();
+    read.map_err(LoadError::Io)?;
+    let records = format::parse(&text).map_err(LoadError::Format)?;
+    Ok(StoredGraph { records })
+}
+
+impl StoredGraph {
+    /// A graph from records (for tests and tools that build a store in memory).
+    pub fn from_records(records: Vec<Record>) -> StoredGraph {
+        StoredGraph { records }
+    }
+
+    /// Every record, in file order.
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    fn dependencies(&self) -> impl Iterator<Item = &StoredDependency> {
+        self.records.iter().filter_map(|r| match r {
+            Record::Dependency(d) => Some(d),
+            Record::Finding(_) => None,
+        })
+    }
+
+    /// Every class that took part in a dependency, sorted.
+    pub fn classes(&self) -> BTreeSet<StoredClass> {
+        self.dependencies()
+            .flat_map(|d| [d.from.clone(), d.to.clone()])
+            .collect()
+    }
+
+    /// The dependencies, merged per `from -> to` and sorted.
+    pub fn edges(&self) -> Vec<Edge> {
+        let mut edges: BTreeMap<(StoredClass, StoredClass), Edge> = BTreeMap::new();
+        for d in self.dependencies() {
+            let edge = edges
+                .entry((d.from.clone(), d.to.clone()))
+                .or_insert_with(|| Edge {
+                    from: d.from.clone(),
+                    to: d.to.clone(),
+                    kinds: 0,
+                    accepted: false,
+                    refused: false,
+                    origins: BTreeSet::new(),
+                    stack: Vec::new(),
+                });
+            edge.kinds |= d.kinds;
+            edge.accepted |= !d.refused;
+            edge.refused |= d.refused;
+            edge.origins.insert(d.origin.clone());
+            if edge.stack.is_empty() {
+                edge.stack = d.stack.clone();
+            }
+        }
+        edges.into_values().collect()
+    }
+
+    /// The findings processes reported, merged by identity, in the order first reported.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = Vec::new();
+        for record in &self.records {
+            let Record::Finding(f) = record else { continue };
+            match findings
+                .iter_mut()
+                .find(|g| g.kind == f.kind && g.classes == f.classes)
+            {
+                Some(g) => {
+                    g.origins.insert(f.origin.clone());
+                }
+                None => findings.push(Finding {
+                    kind: f.kind,
+                    classes: f.classes.clone(),
+                    origins: [f.origin.clone()].into(),
+                }),
+            }
+        }
+        findings
+    }
+
+    /// The edges of a cycle (`classes` in dependency order, closing edge last) as stored.
+    pub fn cycle_edges(&self, classes: &[StoredClass]) -> Vec<Option<Edge>> {
+        let edges = self.edges();
+        (0..classes.len())
+            .map(|i| {
+                let (from, to) = (&classes[i], &classes[(i + 1) % classes.len()]);
+                edges
+                    .iter()
+                    .find(|e| &e.from == from && &e.to == to)
+                    .cloned()
+            })
+            .collect()
+    }
+
+    /// Searches the whole stored graph — refused dependencies included, which no process could
+    /// check against — for strong cycles, with the validator's own search
+    /// (`find_deadlock_path`, blocking layer). Every dependency that lies on a strong cycle is in at least one
+    /// cycle returned (the first the search finds through it); each cycle is in dependency
+    /// order, rotated to start at its smallest class, and the list is sorted.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    pub fn check(&self) -> Vec<Vec<StoredClass>> {
+        use crate::class::NodeKey;
+        use crate::depgraph::{DepGraph, Layer};
+
+        let classes: Vec<StoredClass> = self.classes().into_iter().collect();
+        let key = |c: &StoredClass| NodeKey((classes.binary_search(c).unwrap_or(0) as u32) << 3);
+        let mut graph: DepGraph<()> = DepGraph::default();
+        let edges = self.edges();
+        for e in &edges {
+            if e.from != e.to {
+                graph.insert_dependency(key(&e.from), key(&e.to), e.kinds, ());
+            }
+        }
+        let mut cycles = BTreeSet::new();
+        for e in edges.iter().filter(|e| e.from != e.to) {
+            for bit in [1u8, 2, 4, 8].into_iter().filter(|b| e.kinds & b != 0) {
+                if let Some(path) =
+                    graph.find_deadlock_path(Layer::Blocking, key(&e.to), key(&e.from), bit)
+                {
+                    let cycle = path
+                        .iter()
+                        .map(|s| classes[(s.node.0 >> 3) as usize].clone())
+                        .collect();
+                    cycles.insert(canonical(cycle));
+                }
+            }
+        }
+        cycles.into_iter().collect()
+    }
+
+    /// The class graph in Graphviz DOT: every edge labelled with its kinds and the tests that
+    /// took it, the edges of `cycles` in red, dependencies that were only ever refused dashed.
+    pub fn to_dot(&self, cycles: &[Vec<StoredClass>]) -> String {
+        let on_cycle: BTreeSet<(&StoredClass, &StoredClass)> = cycles
+            .iter()
+            .flat_map(|c| (0..c.len()).map(move |i| (&c[i], &c[(i + 1) % c.len()])))
+            .collect();
+        let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let mut dot = String::from("digraph lockdep {\n  node [shape = box];\n");
+        for class in self.classes() {
+            dot.push_str(&format!("  {};\n", quote(&class.to_string())));
+        }
+        for e in self.edges() {
+            let tests: Vec<String> = e.origins.iter().map(Origin::to_string).collect();
+            let mut attrs = vec![
+                format!("label = {}", quote(&kinds_label(e.kinds))),
+                format!("tooltip = {}", quote(&tests.join(", "))),
+            ];
+            if on_cycle.contains(&(&e.from, &e.to)) {
+                attrs.push("color = red".into());
+                attrs.push("fontcolor = red".into());
+            }
+            if !e.accepted {
+                attrs.push("style = dashed".into());
+            }
+            dot.push_str(&format!(
+                "  {} -> {} [{}];\n",
+                quote(&e.from.to_string()),
+                quote(&e.to.to_string()),
+                attrs.join(", ")
+            ));
+        }
+        dot.push_str("}\n");
+        dot
+    }
+}
+
+/// A finding's identity: its classes (in dependency order) rotated to start at the smallest.
+pub(crate) fn canonical<T: Ord>(mut classes: Vec<T>) -> Vec<T> {
+    if let Some(min) = (0..classes.len()).min_by_key(|&i| &classes[i]) {
+        classes.rotate_left(min);
+    }
+    classes
+}
+
+/// The kernel's notation for a set of dependency kinds (`EN`, `SR/EN`, ...): bits 1 `SR`,
+/// 2 `ER`, 4 `SN`, 8 `EN`, as stored.
+pub fn kinds_label(kinds: u8) -> String {
+    // The low four bits are blocking kinds, the high four timed ones (written with a `~`).
+    let names = [(2u8, "ER"), (8, "EN"), (1, "SR"), (4, "SN")];
+    let blocking = names
+        .iter()
+        .filter(|(bit, _)| kinds & bit != 0)
+        .map(|(_, name)| name.to_string());
+    let timed = names
+        .iter()
+        .filter(|(bit, _)| (kinds >> 4) & bit != 0)
+        .map(|(_, name)| format!("{name}~"));
+    blocking.chain(timed).collect::<Vec<_>>().join("/")
+}

@@ -1,0 +1,501 @@
+//! The validator's side of a `LOCKDEP_GRAPH` store: load it when the validator starts, append
+//! every new dependency and finding, and check new dependencies against what other processes
+//! recorded.
+//!
+//! Only the slow path (a lock chain this process never validated) reaches this module, and
+//! only when `LOCKDEP_GRAPH` is set; a validated acquisition never does. Its lock (a plain
+//! `parking_lot` mutex, not instrumented) is taken after the validator's graph lock has been
+//! released, and the file lock only inside it: one order, so neither can deadlock.
+
+use super::format::{
+    self, FindingKind, Origin, Record, StoredClass, StoredDependency, StoredFinding, StoredFrame,
+};
+use super::{canonical, FILE_NAME};
+use crate::class::{registry, NodeKey};
+use crate::depgraph::{dep_kind, Added, DepGraph};
+use crate::held::Access;
+use crate::report::ChainLink;
+use crate::trace::Trace;
+use parking_lot::Mutex as InternalMutex;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// A dependency the validator just added (or refused) in its own graph.
+pub(crate) struct NewEdge {
+    pub(crate) prev: NodeKey,
+    pub(crate) prev_access: Access,
+    pub(crate) next: NodeKey,
+    pub(crate) next_access: Access,
+    /// It closed a cycle in this process's graph and was reported there.
+    pub(crate) refused: bool,
+    /// Index of `prev` in the held-lock snapshot (the caller's, handed back in a cycle).
+    pub(crate) held_index: usize,
+}
+
+impl NewEdge {
+    /// The dependency "`acq` taken while `held` (at `held_index`) is held".
+    pub(crate) fn new(
+        held: &crate::held::HeldLock,
+        acq: &crate::validator::Acquisition,
+        held_index: usize,
+        refused: bool,
+    ) -> NewEdge {
+        NewEdge {
+            prev: held.node,
+            prev_access: held.access,
+            next: acq.node,
+            next_access: acq.access,
+            refused,
+            held_index,
+        }
+    }
+}
+
+/// A cycle that only the shared graph shows: it runs through dependencies other processes
+/// recorded.
+pub(crate) struct StoreCycle {
+    /// The [`NewEdge::held_index`] of the edge that closes it.
+    pub(crate) held_index: usize,
+    /// Class names from the acquired class along the stored chain back to the held one.
+    pub(crate) classes: Vec<String>,
+    /// The same classes, as the store names them (the finding's identity).
+    pub(crate) nodes: Vec<StoredClass>,
+    /// The existing edges, with their first-seen stacks (another process's as stored text).
+    pub(crate) links: Vec<ChainLink>,
+}
+
+/// What the store knows about a finding this process is about to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    /// Nobody reported it yet (or there is no store).
+    New,
+    /// Another process reported it.
+    Elsewhere,
+    /// This process reported it already (through the shared graph).
+    Here,
+}
+
+struct Store {
+    path: PathBuf,
+    file: File,
+    /// How much of the file has been read (and merged) so far.
+    offset: u64,
+    graph: DepGraph<Arc<Trace>>,
+    /// Store-local class ids by name (a node is `id << 3 | subclass`, as in the validator).
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+    /// Findings every process reported, by identity, with the first to report each; and those
+    /// this one did.
+    findings: HashMap<(FindingKind, Vec<StoredClass>), Origin>,
+    /// Findings this process met that another reported first, by their names as reports
+    /// show them (see [`reported_elsewhere`]).
+    elsewhere: HashMap<(FindingKind, Vec<String>), Origin>,
+    mine: HashSet<(FindingKind, Vec<StoredClass>)>,
+    /// How many records each dependency has (see [`MAX_TAKERS`]).
+    takers: HashMap<(NodeKey, NodeKey), usize>,
+    /// Dependencies some process refused (and recorded with a stack).
+    refused: HashSet<(NodeKey, NodeKey)>,
+    program: String,
+}
+
+/// Most records naming the tests that took an already-known dependency.
+const MAX_TAKERS: usize = 16;
+
+/// `None`: `LOCKDEP_GRAPH` is unset, or the store could not be used (said once).
+static STORE: OnceLock<Option<InternalMutex<Store>>> = OnceLock::new();
+
+/// Loads the store named by `LOCKDEP_GRAPH`, once; called when the validator's global state is
+/// created. Reads the environment and nothing else when the variable is unset.
+pub(crate) fn init() {
+    STORE.get_or_init(|| {
+        let dir = std::env::var_os("LOCKDEP_GRAPH").filter(|d| !d.is_empty())?;
+        let dir = PathBuf::from(dir);
+        match Store::open(&dir) {
+            Ok(store) => Some(InternalMutex::new(store)),
+            Err(why) => {
+                warn(&dir.join(FILE_NAME), &why);
+                None
+            }
+        }
+    });
+}
+
+fn store() -> Option<&'static InternalMutex<Store>> {
+    if DISABLED.load(Ordering::Relaxed) {
+        return None;
+    }
+    STORE.get()?.as_ref()
+}
+
+/// The one warning about an unusable store; the process then checks on its own.
+fn warn(path: &Path, why: &str) {
+    eprintln!(
+        "lockdep: ignoring the shared class graph {}: {why}; this process checks only its own \
+         lock orders (delete the file, or point LOCKDEP_GRAPH at a fresh directory, to start a \
+         new one)",
+        path.display()
+    );
+}
+
+/// The executable's name without cargo's `-<16 hex digits>` suffix.
+fn program() -> String {
+    let exe = std::env::current_exe().ok();
+    let stem = exe.as_deref().and_then(Path::file_stem).map_or_else(
+        || "<unknown>".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name.to_string()
+        }
+        _ => stem,
+    }
+}
+
+/// The test running on this thread: libtest names each test's thread after the test; nextest
+/// runs one test per process and says which in `NEXTEST_TEST_NAME`.
+fn test_name() -> Option<String> {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => Some(name.to_string()),
+        _ => std::env::var("NEXTEST_TEST_NAME")
+            .ok()
+            .filter(|n| !n.is_empty()),
+    }
+}
+
+fn stored_class(node: NodeKey) -> StoredClass {
+    StoredClass {
+        name: registry::name(node.class()).to_string(),
+        subclass: node.subclass(),
+    }
+}
+
+fn frames(trace: &Trace) -> Vec<StoredFrame> {
+    trace
+        .resolved_frames()
+        .into_iter()
+        .map(|(function, location)| StoredFrame { function, location })
+        .collect()
+}
+
+impl Store {
+    fn open(dir: &Path) -> Result<Store, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the directory: {e}"))?;
+        let path = dir.join(FILE_NAME);
+        let file = File::options()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open it: {e}"))?;
+        let mut store = Store {
+            path,
+            file,
+            offset: 0,
+            graph: DepGraph::default(),
+            ids: HashMap::new(),
+            names: Vec::new(),
+            findings: HashMap::new(),
+            elsewhere: HashMap::new(),
+            mine: HashSet::new(),
+            takers: HashMap::new(),
+            refused: HashSet::new(),
+            program: program(),
+        };
+        store.locked(|store| {
+            if store.file.metadata()?.len() == 0 {
+                store
+                    .file
+                    .write_all(format!("{}\n", format::HEADER).as_bytes())?;
+            }
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Runs `f` holding the file's exclusive lock, after merging what other processes appended
+    /// since the last call.
+    fn locked<T>(&mut self, f: impl FnOnce(&mut Store) -> std::io::Result<T>) -> Result<T, String> {
+        self.file
+            .lock()
+            .map_err(|e| format!("cannot lock it: {e}"))?;
+        let result = self
+            .catch_up()
+            .and_then(|()| f(self).map_err(|e| e.to_string()));
+        // Closing the file would release the lock too; an error here changes nothing.
+        let _ = self.file.unlock();
+        result
+    }
+
+    /// Reads and merges the records appended since `offset`.
+    fn catch_up(&mut self) -> Result<(), String> {
+        let mut text = String::new();
+        self.file
+            .seek(SeekFrom::Start(self.offset))
+            .and_then(|_| self.file.read_to_string(&mut text))
+            .map_err(|e| format!("cannot read it: {e} (is it a text file?)"))?;
+        let records = if self.offset == 0 {
+            if text.is_empty() {
+                return Ok(());
+            }
+            format::parse(&text)
+        } else {
+            format::parse_records(&text, 0)
+        }
+        .map_err(|e| e.to_string())?;
+        self.offset += text.len() as u64;
+        for record in records {
+            self.merge(record);
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, record: Record) {
+        match record {
+            Record::Dependency(dep) => {
+                let (from, to) = (self.node(&dep.from), self.node(&dep.to));
+                if from == to {
+                    return;
+                }
+                let frames = dep
+                    .stack
+                    .into_iter()
+                    .map(|f| (f.function, f.location))
+                    .collect();
+                let trace = Trace::stored(frames, dep.origin.to_string());
+                // A refused edge closed a cycle: it is in the offline check, not in the graph
+                // that decides online, which stays as acyclic as each process keeps its own.
+                *self.takers.entry((from, to)).or_insert(0) += 1;
+                if dep.refused {
+                    self.refused.insert((from, to));
+                } else {
+                    self.graph.insert_dependency(from, to, dep.kinds, trace);
+                }
+            }
+            Record::Finding(finding) => {
+                self.findings
+                    .entry((finding.kind, canonical(finding.classes)))
+                    .or_insert(finding.origin);
+            }
+        }
+    }
+
+    fn node(&mut self, class: &StoredClass) -> NodeKey {
+        let next = self.names.len() as u32 + 1;
+        let id = *self.ids.entry(class.name.clone()).or_insert(next);
+        if id == next {
+            self.names.push(class.name.clone());
+        }
+        NodeKey((id << 3) | class.subclass)
+    }
+
+    fn class(&self, node: NodeKey) -> StoredClass {
+        StoredClass {
+            name: self.names[(node.0 >> 3) as usize - 1].clone(),
+            subclass: node.subclass(),
+        }
+    }
+
+    fn name(&self, node: NodeKey) -> String {
+        self.class(node).to_string()
+    }
+
+    fn append(&mut self, record: &Record) -> std::io::Result<()> {
+        let line = record.encode();
+        self.file.write_all(line.as_bytes())?;
+        self.offset += line.len() as u64;
+        Ok(())
+    }
+}
+
+/// Records the dependencies the validator just added or refused, and checks the added ones
+/// against the shared graph. Returns the cycles only the shared graph shows.
+pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCycle> {
+    let Some(store) = store() else {
+        return Vec::new();
+    };
+    let mut store = store.lock();
+    let origin = Origin {
+        program: store.program.clone(),
+        test: test_name(),
+    };
+    // Resolving the stack (symbolising) is the expensive part: do it before taking the file
+    // lock, which other processes wait on, and only when some edge will need it — one that
+    // this process's view of the shared graph does not know yet, or a refused one.
+    let needs_stack = edges.iter().any(|e| {
+        let (prev, next) = (
+            store.node(&stored_class(e.prev)),
+            store.node(&stored_class(e.next)),
+        );
+        let kind = dep_kind(e.prev_access, e.next_access);
+        if e.refused {
+            return !store.refused.contains(&(prev, next));
+        }
+        store
+            .graph
+            .dependency(prev, next)
+            .is_none_or(|d| d.kinds & kind == 0)
+    });
+    let stack = if needs_stack {
+        frames(trace)
+    } else {
+        Vec::new()
+    };
+    let result = store.locked(|store| {
+        let mut cycles = Vec::new();
+        for edge in edges {
+            let (from, to) = (stored_class(edge.prev), stored_class(edge.next));
+            let (prev, next) = (store.node(&from), store.node(&to));
+            if prev == next {
+                // Two classes of one name: one node in the shared graph (see DESIGN.md).
+                continue;
+            }
+            let kinds = dep_kind(edge.prev_access, edge.next_access);
+            let mut record = StoredDependency {
+                from,
+                to,
+                kinds,
+                refused: edge.refused,
+                origin: origin.clone(),
+                stack: Vec::new(),
+            };
+            if !edge.refused {
+                let added = store.graph.add_dependency(
+                    prev,
+                    edge.prev_access,
+                    next,
+                    edge.next_access,
+                    || trace.clone(),
+                );
+                match added {
+                    Added::Known => {}
+                    Added::New => record.stack = stack.clone(),
+                    Added::Cycle(path) => {
+                        record.refused = true;
+                        cycles.push(StoreCycle {
+                            held_index: edge.held_index,
+                            classes: path.iter().map(|s| store.name(s.node)).collect(),
+                            nodes: path.iter().map(|s| store.class(s.node)).collect(),
+                            links: path
+                                .windows(2)
+                                .map(|w| ChainLink {
+                                    from: store.name(w[0].node),
+                                    to: store.name(w[1].node),
+                                    kinds: w[1].kinds,
+                                    first_seen: store
+                                        .graph
+                                        .edge(w[1].via.expect("steps after the first have edges"))
+                                        .first_seen
+                                        .clone(),
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+            }
+            if record.refused && store.refused.insert((prev, next)) {
+                record.stack = stack.clone();
+            }
+            // A known dependency is recorded again only to name the test that took it, and only
+            // for the first few: the file, which every process reads, stays bounded by the
+            // number of distinct dependencies rather than of tests.
+            let takers = store.takers.entry((prev, next)).or_insert(0);
+            *takers += 1;
+            if !record.stack.is_empty() || *takers <= MAX_TAKERS {
+                store.append(&Record::Dependency(record))?;
+            }
+        }
+        Ok(cycles)
+    });
+    result.unwrap_or_else(|why| {
+        let path = store.path.clone();
+        drop(store);
+        disable(&path, &why);
+        Vec::new()
+    })
+}
+
+/// Records a finding this process is about to report (`classes` in dependency order) and says
+/// whether this or another process reported it already.
+fn note_finding(kind: FindingKind, classes: Vec<StoredClass>) -> Seen {
+    let Some(store) = store() else {
+        return Seen::New;
+    };
+    let display: Vec<String> = classes.iter().map(StoredClass::to_string).collect();
+    let key = (kind, canonical(classes));
+    let mut store = store.lock();
+    if store.mine.contains(&key) {
+        return Seen::Here;
+    }
+    let origin = Origin {
+        program: store.program.clone(),
+        test: test_name(),
+    };
+    let result = store.locked(|store| {
+        store.mine.insert(key.clone());
+        if let Some(first) = store.findings.get(&key).cloned() {
+            store.elsewhere.insert((kind, canonical(display)), first);
+            return Ok(Seen::Elsewhere);
+        }
+        store.findings.insert(key.clone(), origin.clone());
+        let (kind, classes) = key;
+        store.append(&Record::Finding(StoredFinding {
+            kind,
+            classes,
+            origin,
+        }))?;
+        Ok(Seen::New)
+    });
+    result.unwrap_or_else(|why| {
+        let path = store.path.clone();
+        drop(store);
+        disable(&path, &why);
+        Seen::New
+    })
+}
+
+/// Set once the store became unusable after it was opened (damaged by something else, a full
+/// disk): it is then left alone.
+static DISABLED: AtomicBool = AtomicBool::new(false);
+
+/// Warns (once) and stops using the store.
+fn disable(path: &Path, why: &str) {
+    if !DISABLED.swap(true, Ordering::Relaxed) {
+        warn(path, why);
+    }
+}
+
+/// The validator's hook for a finding new to this process (`nodes` in dependency order):
+/// records it in the store. Every such finding is delivered as without a store — to
+/// `capture`, the handler, the mode — so a test behaves the same whichever process of the
+/// suite met the finding first; only `Warn`'s printing is shortened for a finding another
+/// process reported ([`reported_elsewhere`]). Returns `false` when this process reported it
+/// already through the shared graph.
+pub(crate) fn report_finding(kind: FindingKind, nodes: &[NodeKey]) -> bool {
+    if store().is_none() {
+        return true;
+    }
+    report_stored(kind, nodes.iter().map(|&n| stored_class(n)).collect())
+}
+
+/// [`report_finding`] for a finding already in the store's terms (a [`StoreCycle`]).
+pub(crate) fn report_stored(kind: FindingKind, classes: Vec<StoredClass>) -> bool {
+    note_finding(kind, classes) != Seen::Here
+}
+
+/// For `Warn` mode, which prints each finding of a suite once: who reported `report` first,
+/// when that was another process of the suite.
+pub(crate) fn reported_elsewhere(report: &crate::Report) -> Option<Origin> {
+    let store = store()?;
+    let kind = match report.kind() {
+        crate::ReportKind::CircularDependency => FindingKind::Cycle,
+        _ if report.is_certain_deadlock() => return None,
+        _ => FindingKind::Recursive,
+    };
+    let classes = canonical(report.classes().into_iter().map(String::from).collect());
+    store.lock().elsewhere.get(&(kind, classes)).cloned()
+}
