@@ -65,9 +65,13 @@
 mod access;
 mod class;
 mod condvar;
+#[cfg(feature = "deadlock_detection")]
+pub mod deadlock;
 pub mod graph;
+mod init;
 mod mode;
 mod mutex;
+mod once;
 pub mod raw;
 mod remutex;
 mod report;
@@ -88,6 +92,7 @@ mod validator;
 pub use class::{LockClass, MAX_SUBCLASSES};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mode::{capture, capture_with, clear_handler, mode, set_handler, set_mode, Mode};
+pub use once::{Once, OnceState};
 pub use report::{Report, ReportKind};
 pub use stats::{stats, Stats};
 

@@ -188,15 +188,28 @@ mod checked {
         }
 
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.
+        /// `try_take` is the same acquisition without blocking: with `deadlock_detection`, a
+        /// thread whose first try fails is registered as waiting while `take` blocks.
         #[inline]
+        #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
         fn acquire(
             &self,
             subclass: u32,
             access: Access,
             at: &'static Location<'static>,
+            try_take: impl FnOnce(&R) -> bool,
             take: impl FnOnce(&R),
         ) {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
+                #[cfg(feature = "deadlock_detection")]
+                Some(acq) => validator::acquire(&acq, || {
+                    crate::deadlock::Waiting::around(
+                        &acq,
+                        || try_take(&self.raw).then_some(()),
+                        || take(&self.raw),
+                    )
+                }),
+                #[cfg(not(feature = "deadlock_detection"))]
                 Some(acq) => validator::acquire(&acq, || take(&self.raw)),
                 None => take(&self.raw),
             }
@@ -248,6 +261,22 @@ mod checked {
 
         /// Takes the lock again after a wait.
         pub(crate) fn relock_after_wait(&self, entry: Option<crate::held::HeldLock>) {
+            #[cfg(feature = "deadlock_detection")]
+            if let Some(entry) = &entry {
+                let acq = Acquisition {
+                    addr: entry.instance,
+                    node: entry.node,
+                    access: entry.access,
+                    at: entry.at,
+                };
+                crate::deadlock::Waiting::around(
+                    &acq,
+                    || self.raw.try_lock().then_some(()),
+                    || self.raw.lock(),
+                );
+                validator::after_wait(Some(*entry));
+                return;
+            }
             self.raw.lock();
             validator::after_wait(entry);
         }
@@ -256,7 +285,7 @@ mod checked {
     impl<R: RawMutex> RawMutexAt for Checked<R> {
         #[inline]
         fn lock_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Write, at, R::lock)
+            self.acquire(subclass, Access::Write, at, R::try_lock, R::lock)
         }
         #[inline]
         fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -331,7 +360,13 @@ mod checked {
     impl<R: RawRwLock> RawRwLockAt for Checked<R> {
         #[inline]
         fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Read, at, R::lock_shared)
+            self.acquire(
+                subclass,
+                Access::Read,
+                at,
+                R::try_lock_shared,
+                R::lock_shared,
+            )
         }
         #[inline]
         fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -339,7 +374,13 @@ mod checked {
         }
         #[inline]
         fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Write, at, R::lock_exclusive)
+            self.acquire(
+                subclass,
+                Access::Write,
+                at,
+                R::try_lock_exclusive,
+                R::lock_exclusive,
+            )
         }
         #[inline]
         fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -354,6 +395,7 @@ mod checked {
                 subclass,
                 Access::RecursiveRead,
                 at,
+                R::try_lock_shared_recursive,
                 R::lock_shared_recursive,
             )
         }
@@ -375,7 +417,13 @@ mod checked {
     impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
         #[inline]
         fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Upgradable, at, R::lock_upgradable)
+            self.acquire(
+                subclass,
+                Access::Upgradable,
+                at,
+                R::try_lock_upgradable,
+                R::lock_upgradable,
+            )
         }
         #[inline]
         fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {

@@ -13,11 +13,15 @@
 
 mod condvar;
 pub(crate) mod hooks;
+mod lazy;
 mod mutex;
+mod once;
 mod rwlock;
 
 pub use condvar::Condvar;
+pub use lazy::LazyLock;
 pub use mutex::{Mutex, MutexGuard};
+pub use once::{Once, OnceLock, OnceState};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};
 
@@ -40,6 +44,15 @@ pub(crate) fn map_try_result<G, U>(
             ))))
         }
         Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+    }
+}
+
+/// A trylock's result as a blocking lock's: `None` when it would have blocked.
+pub(crate) fn try_now<G>(result: TryLockResult<G>) -> Option<LockResult<G>> {
+    match result {
+        Ok(guard) => Some(Ok(guard)),
+        Err(TryLockError::Poisoned(poisoned)) => Some(Err(poisoned)),
+        Err(TryLockError::WouldBlock) => None,
     }
 }
 
