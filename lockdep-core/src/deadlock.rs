@@ -113,6 +113,18 @@ impl Waiting {
     }
 }
 
+impl Entry {
+    fn copy(&self) -> Entry {
+        Entry {
+            thread: self.thread.clone(),
+            waiting_for: self.waiting_for,
+            held: self.held.clone(),
+            backtrace: self.backtrace.clone(),
+            reported: self.reported,
+        }
+    }
+}
+
 impl Drop for Waiting {
     fn drop(&mut self) {
         WAITING.lock().remove(&self.0);
@@ -250,11 +262,22 @@ impl fmt::Display for DeadlockedThread {
             writeln!(f, " #{i}: {held}")?;
         }
         writeln!(f, "stack backtrace:")?;
+        // The registration's own frames come first: start at the first frame outside lockdep.
+        let mut inside = true;
         for frame in self.backtrace.frames() {
             for symbol in frame.symbols() {
-                match symbol.name() {
-                    Some(sym) => writeln!(f, "       {sym:#}")?,
-                    None => writeln!(f, "       {:?}", frame.ip())?,
+                let name = symbol
+                    .name()
+                    .map_or_else(|| format!("{:?}", frame.ip()), |n| format!("{n:#}"));
+                inside &= ["lockdep_core::", "<lockdep_core::", "backtrace::"]
+                    .iter()
+                    .any(|p| name.starts_with(p));
+                if inside {
+                    continue;
+                }
+                writeln!(f, "       {name}")?;
+                if let (Some(file), Some(line)) = (symbol.filename(), symbol.lineno()) {
+                    writeln!(f, "           at {}:{line}", file.display())?;
                 }
             }
         }
@@ -267,61 +290,69 @@ impl fmt::Display for DeadlockedThread {
 /// Each thread comes with the lock it waits for, the locks it holds by class and where each
 /// was taken, and its backtrace. Call it from a watcher thread.
 pub fn check_deadlock() -> Vec<Vec<DeadlockedThread>> {
-    let mut waiting = WAITING.lock();
-    let tokens: Vec<u64> = waiting
-        .iter()
-        .filter(|(_, e)| !e.reported)
-        .map(|(t, _)| *t)
-        .collect();
-    // Who waits for whom: thread `i` waits for `j` when `j` holds what `i` wants, in an
-    // excluding mode. A registered thread holds exactly its snapshot until it deregisters, so
-    // a cycle among them is a deadlock now, not a race with a release.
-    let mut graph = petgraph::graphmap::DiGraphMap::<usize, ()>::new();
-    for (i, ti) in tokens.iter().enumerate() {
-        graph.add_node(i);
-        let want = &waiting[ti].waiting_for;
-        for (j, tj) in tokens.iter().enumerate() {
-            let holder = &waiting[tj];
-            if i != j
-                && holder
+    // Copied out under the registry lock; named and resolved (slow) after it is released, so
+    // that threads about to block are not held up.
+    let cycles: Vec<Vec<(Entry, String)>> = {
+        let mut waiting = WAITING.lock();
+        let tokens: Vec<u64> = waiting
+            .iter()
+            .filter(|(_, e)| !e.reported)
+            .map(|(t, _)| *t)
+            .collect();
+        // Who waits for whom: thread `i` waits for `j` when `j` holds what `i` wants, in an
+        // excluding mode. A registered thread holds exactly its snapshot until it
+        // deregisters, so a cycle among them is a deadlock now, not a race with a release.
+        let mut graph = petgraph::graphmap::DiGraphMap::<usize, ()>::new();
+        for (i, ti) in tokens.iter().enumerate() {
+            graph.add_node(i);
+            let want = &waiting[ti].waiting_for;
+            for (j, tj) in tokens.iter().enumerate() {
+                let holds = waiting[tj]
                     .held
                     .iter()
-                    .any(|h| h.instance == want.instance && excludes(h.access, want.access))
-            {
-                graph.add_edge(i, j, ());
+                    .any(|h| h.instance == want.instance && excludes(h.access, want.access));
+                if i != j && holds {
+                    graph.add_edge(i, j, ());
+                }
             }
         }
-    }
-    let mut deadlocks = Vec::new();
-    for cycle in petgraph::algo::tarjan_scc(&graph) {
-        if cycle.len() < 2 {
-            continue;
+        let mut cycles = Vec::new();
+        for cycle in petgraph::algo::tarjan_scc(&graph) {
+            if cycle.len() < 2 {
+                continue;
+            }
+            let mut threads = Vec::new();
+            for &i in &cycle {
+                // The holder inside the cycle (a lock may be read by several threads).
+                let blocked_by = graph
+                    .neighbors(i)
+                    .find(|j| cycle.contains(j))
+                    .map_or_else(String::new, |j| name_of(&waiting[&tokens[j]].thread));
+                let entry = waiting.get_mut(&tokens[i]).expect("registered");
+                entry.reported = true;
+                threads.push((entry.copy(), blocked_by));
+            }
+            cycles.push(threads);
         }
-        let mut threads = Vec::new();
-        for &i in &cycle {
-            let entry = waiting.get_mut(&tokens[i]).expect("registered");
-            entry.reported = true;
-            // The holder inside the cycle (a thread may wait for a lock several threads read).
-            let blocked_by = graph
-                .neighbors(i)
-                .find(|j| cycle.contains(j))
-                .map(|j| tokens[j]);
-            threads.push((i, blocked_by));
-        }
-        let mut out = Vec::new();
-        for (i, blocked_by) in threads {
-            let entry = &waiting[&tokens[i]];
-            let mut backtrace = entry.backtrace.clone();
-            backtrace.resolve();
-            out.push(DeadlockedThread {
-                thread: entry.thread.clone(),
-                backtrace,
-                waiting_for: LockInfo::of(&entry.waiting_for),
-                held: entry.held.iter().map(LockInfo::of).collect(),
-                blocked_by: blocked_by.map_or_else(String::new, |t| name_of(&waiting[&t].thread)),
-            });
-        }
-        deadlocks.push(out);
-    }
-    deadlocks
+        cycles
+    };
+    cycles
+        .into_iter()
+        .map(|threads| {
+            threads
+                .into_iter()
+                .map(|(entry, blocked_by)| {
+                    let mut backtrace = entry.backtrace;
+                    backtrace.resolve();
+                    DeadlockedThread {
+                        thread: entry.thread,
+                        backtrace,
+                        waiting_for: LockInfo::of(&entry.waiting_for),
+                        held: entry.held.iter().map(LockInfo::of).collect(),
+                        blocked_by,
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }

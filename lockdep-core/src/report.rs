@@ -338,9 +338,13 @@ mod checked {
             writeln!(f)?;
             writeln!(
                 f,
-                "which {} already depends on the new {}.",
+                "which {} already depends on {}.",
                 self.holding.noun(),
-                self.acquiring.noun()
+                if self.acquiring.initialising {
+                    "this initialising"
+                } else {
+                    "the new lock"
+                }
             )?;
             writeln!(f)?;
             writeln!(f)?;
