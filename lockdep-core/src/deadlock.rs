@@ -133,11 +133,10 @@ impl Drop for Waiting {
 
 /// Whether holding a lock as `held` makes an acquisition as `wanted` wait (for the holder).
 fn excludes(held: Access, wanted: Access) -> bool {
-    match (held, wanted) {
-        (Access::Write, _) | (_, Access::Write) => true,
-        (Access::Upgradable, Access::Upgradable) => true,
-        _ => false,
-    }
+    matches!(
+        (held, wanted),
+        (Access::Write, _) | (_, Access::Write) | (Access::Upgradable, Access::Upgradable)
+    )
 }
 
 /// A lock as [`check_deadlock`] shows it: its class, how it is (or would be) held, and where
