@@ -72,8 +72,9 @@ mod compiled_out {
         // nothing is tracked, nothing reported.
         let m = lockdep_core::Mutex::named("out-cell-m", ());
         let reports = lockdep_core::capture(|| {
-            let cells: Vec<lockdep_core::sync::OnceLock<u8>> =
-                (0..2).map(|_| lockdep_core::sync::OnceLock::new()).collect();
+            let cells: Vec<lockdep_core::sync::OnceLock<u8>> = (0..2)
+                .map(|_| lockdep_core::sync::OnceLock::new())
+                .collect();
             cells[0].get_or_init(|| {
                 let _m = m.lock();
                 1
