@@ -54,6 +54,10 @@
 //!   function's entry, compiled out with the checks; [`lock_class!`] declares static classes.
 //! - [`graph::to_dot`] (and `LOCKDEP_DOT=path` at exit) draws the class graph, reported cycles in
 //!   red; [`stats()`] gives the figures of the kernel's `/proc/lockdep_stats`.
+//! - [`sync::OnceLock`], [`sync::LazyLock`], [`sync::Once`] and [`Once`]: initialising a cell is
+//!   checked as an acquisition of its class, held while the initialiser runs.
+//! - Feature `deadlock_detection`: `deadlock::check_deadlock()`, `parking_lot`'s function, with
+//!   each stuck thread's held locks by class and the lock it waits for.
 //!
 //! With `use lockdep_core::*`, a bare `#[test]` is ambiguous (the glob brings in this crate's
 //! `test` attribute, as `use tokio::*` does): import the names you use instead.

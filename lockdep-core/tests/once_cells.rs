@@ -185,8 +185,30 @@ fn assert_recursive_initialisation(reports: &[lockdep_core::Report], message: &s
     assert!(message.contains("recursive initialising"), "{message}");
 }
 
+/// Runs `f` on a thread of its own and fails the test if it does not finish: the watchdog of a
+/// test whose failure would be a hang (60 s is for a broken build, not a timing assumption).
+fn watchdog(f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        f();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(Duration::from_secs(60)) {
+        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("hung: the self-deadlock was not caught"),
+    }
+}
+
 #[test]
 fn recursive_initialisation_panics_instead_of_hanging() {
+    watchdog(recursive_initialisations);
+}
+
+fn recursive_initialisations() {
     let cell: OnceLock<u32> = OnceLock::named("recursive-once-lock");
     let (reports, message) = reported_panic(|| {
         cell.get_or_init(|| *cell.get_or_init(|| 1) + 1);
@@ -417,5 +439,26 @@ fn lockdep_stops_the_real_init_versus_lock_race() {
         message.contains("possible circular locking dependency detected")
             && message.contains("(race-cell){initialising}"),
         "{message}"
+    );
+}
+
+#[test]
+fn set_is_validated_like_an_initialisation() {
+    // `set` blocks while another thread initialises the cell, so it is an acquisition too.
+    let m = Mutex::named("set-m", ());
+    let reports = capture(|| {
+        let first: OnceLock<u8> = OnceLock::named("set-cell");
+        first.get_or_init(|| {
+            drop(m.lock().unwrap());
+            1
+        });
+        let second: OnceLock<u8> = OnceLock::named("set-cell");
+        let _m = m.lock().unwrap();
+        assert_eq!(second.set(2), Ok(()));
+    });
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["set-cell", "set-m"],
     );
 }
