@@ -28,9 +28,9 @@
 //!
 //! Seen: waits for a lock held by another waiting thread, in a mode that excludes the wait
 //! (a reader does not wait for readers), on every lock type of this crate and on `Once`,
-//! `OnceLock` and `LazyLock` initialisations, and the re-lock after a `Condvar` wait. Not seen:
-//! a wait behind a *queued* writer that holds nothing yet, an upgrade or a bump waiting (they
-//! are not registered), the re-lock at the end of a `std::sync::Condvar` wait (it happens inside
+//! `OnceLock` and `LazyLock` initialisations, upgrades, and the re-lock after a `Condvar` wait.
+//! Not seen: a wait behind a *queued* writer that holds nothing yet, a bump (an unlock that lets
+//! others in, then a re-lock), the re-lock at the end of a `std::sync::Condvar` wait (it happens inside
 //! the standard library), and waits on anything that is not a lock (channels, joins).
 
 use crate::access::Access;

@@ -586,6 +586,18 @@ mod checked {
             // Waits for every reader to leave: an acquisition of the write side while every
             // other held lock stays held.
             self.reacquire(Release::Upgradable, Access::Write, |raw| {
+                // With `deadlock_detection`, an upgrade that has to wait for readers registers.
+                #[cfg(feature = "deadlock_detection")]
+                if let Some(acq) = Acquisition::new(self.lock_ref(), 0, Access::Write, None) {
+                    crate::deadlock::Waiting::around(
+                        &acq,
+                        // SAFETY: forwarded contract: the caller holds an upgradable lock.
+                        || unsafe { raw.try_upgrade() }.then_some(()),
+                        // SAFETY: as above; the try failed, so it is still upgradable.
+                        || unsafe { raw.upgrade() },
+                    );
+                    return;
+                }
                 // SAFETY: forwarded contract: the caller holds an upgradable lock.
                 unsafe { raw.upgrade() }
             });

@@ -144,6 +144,39 @@ fn a_writer_waiting_for_a_reader_that_waits_for_it_is_a_deadlock() {
 }
 
 #[test]
+fn an_upgrade_waiting_for_a_reader_that_waits_for_it_is_a_deadlock() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rw = Arc::new(lockdep_core::RwLock::named("dd-upgrade-rw", 0u32));
+    let m = Arc::new(lockdep_core::Mutex::named("dd-upgrade-m", ()));
+    let (held, barrier) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+    {
+        let (rw, m, held, barrier) = (rw.clone(), m.clone(), held.clone(), barrier.clone());
+        spawn("dd-upgrader", move || {
+            let _m = m.lock();
+            let u = rw.upgradable_read();
+            held.wait();
+            barrier.wait(); // the reader holds its read now
+            let _w = lockdep_core::RwLockUpgradableReadGuard::upgrade(u);
+        });
+    }
+    spawn("dd-upgrade-reader", move || {
+        held.wait(); // the upgrader holds m and its upgradable read
+        let _r = rw.read();
+        barrier.wait();
+        let _m = m.lock();
+    });
+    let deadlocks = watch();
+    assert_eq!(deadlocks.len(), 1, "{deadlocks:?}");
+    let upgrader = by_name(&deadlocks[0], "dd-upgrader");
+    assert_eq!(classes(upgrader), ["dd-upgrade-m", "dd-upgrade-rw"]);
+    assert_eq!(upgrader.held_locks()[1].mode(), "upgradable");
+    assert_eq!(upgrader.waiting_for().class_name(), "dd-upgrade-rw");
+    assert_eq!(upgrader.waiting_for().mode(), "write");
+    let reader = by_name(&deadlocks[0], "dd-upgrade-reader");
+    assert_eq!(reader.waiting_for().class_name(), "dd-upgrade-m");
+}
+
+#[test]
 fn a_thread_waiting_for_an_initialisation_is_part_of_the_cycle() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     struct Shared {
