@@ -245,3 +245,29 @@ fn contended_locks_that_make_progress_are_no_deadlock() {
     assert_eq!(*a.lock(), 8000);
     assert!(checks > 0);
 }
+
+#[test]
+fn with_checking_off_held_locks_are_still_tracked_and_deadlocks_found() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // A release build watching for hangs without validating orders. (The other tests capture
+    // their reports, so the global mode does not touch them.)
+    lockdep_core::set_mode(lockdep_core::Mode::Off);
+    let a = Arc::new(lockdep_core::Mutex::named("dd-off-a", ()));
+    let b = Arc::new(lockdep_core::Mutex::named("dd-off-b", ()));
+    let barrier = Arc::new(Barrier::new(2));
+    for (name, first, second) in [("dd-off-1", a.clone(), b.clone()), ("dd-off-2", b, a)] {
+        let barrier = barrier.clone();
+        std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || {
+                let _first = first.lock();
+                barrier.wait();
+                let _second = second.lock(); // Off: no report, no panic; a real deadlock
+            })
+            .unwrap();
+    }
+    let deadlocks = watch();
+    assert_eq!(deadlocks.len(), 1, "{deadlocks:?}");
+    assert_eq!(classes(by_name(&deadlocks[0], "dd-off-1")), ["dd-off-a"]);
+    assert_eq!(classes(by_name(&deadlocks[0], "dd-off-2")), ["dd-off-b"]);
+}
