@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{assert_none, assert_one};
+use common::{assert_none, assert_one, capture_panic};
 use lockdep_core::sync::{LazyLock, Mutex, Once, OnceLock, OnceState};
-use lockdep_core::{capture, capture_with, is_held, LockClass, ReportKind};
+use lockdep_core::{capture, is_held, LockClass, ReportKind};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
@@ -159,19 +159,6 @@ fn a_completed_cell_is_read_without_any_check() {
     assert_none(&reports);
 }
 
-/// Runs `f`, which must panic after a report, inside `capture`; returns the reports and the
-/// panic's message.
-fn reported_panic(f: impl FnOnce()) -> (Vec<lockdep_core::Report>, String) {
-    let (result, reports) = capture_with(|| catch_unwind(AssertUnwindSafe(f)));
-    let payload = result.expect_err("a certain self-deadlock panics");
-    let message = payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default();
-    (reports, message)
-}
-
 #[track_caller]
 fn assert_recursive_initialisation(reports: &[lockdep_core::Report], message: &str, class: &str) {
     assert_one(reports, ReportKind::RecursiveLocking, &[class]);
@@ -210,7 +197,7 @@ fn recursive_initialisation_panics_instead_of_hanging() {
 
 fn recursive_initialisations() {
     let cell: OnceLock<u32> = OnceLock::named("recursive-once-lock");
-    let (reports, message) = reported_panic(|| {
+    let (reports, message) = capture_panic(|| {
         cell.get_or_init(|| *cell.get_or_init(|| 1) + 1);
     });
     assert_recursive_initialisation(&reports, &message, "recursive-once-lock");
@@ -220,7 +207,7 @@ fn recursive_initialisations() {
 
     static LAZY: LazyLock<u32> = LazyLock::with_class(&LAZY_CLASS, || *LAZY + 1);
     static LAZY_CLASS: LockClass = LockClass::new("recursive-lazy");
-    let (reports, message) = reported_panic(|| {
+    let (reports, message) = capture_panic(|| {
         LazyLock::force(&LAZY);
     });
     assert_recursive_initialisation(&reports, &message, "recursive-lazy");
@@ -234,11 +221,11 @@ fn recursive_initialisations() {
     );
 
     let once = Once::named("recursive-std-once");
-    let (reports, message) = reported_panic(|| once.call_once(|| once.call_once(|| {})));
+    let (reports, message) = capture_panic(|| once.call_once(|| once.call_once(|| {})));
     assert_recursive_initialisation(&reports, &message, "recursive-std-once");
 
     let once = lockdep_core::Once::named("recursive-pl-once");
-    let (reports, message) = reported_panic(|| once.call_once(|| once.call_once(|| {})));
+    let (reports, message) = capture_panic(|| once.call_once(|| once.call_once(|| {})));
     assert_recursive_initialisation(&reports, &message, "recursive-pl-once");
     assert_eq!(once.state(), lockdep_core::OnceState::Poisoned);
     let mut seen = None;
@@ -248,7 +235,7 @@ fn recursive_initialisations() {
 
     // `set` from inside the initialiser would wait for itself as well.
     let cell: OnceLock<u32> = OnceLock::named("recursive-set");
-    let (reports, message) = reported_panic(|| {
+    let (reports, message) = capture_panic(|| {
         cell.get_or_init(|| {
             let _ = cell.set(1);
             2
