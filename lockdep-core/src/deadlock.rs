@@ -29,8 +29,8 @@
 //! Seen: waits for a lock held by another waiting thread, in a mode that excludes the wait
 //! (a reader does not wait for readers), on every lock type of this crate and on `Once`,
 //! `OnceLock` and `LazyLock` initialisations, upgrades, and the re-lock after a `Condvar` wait.
-//! Not seen: a wait behind a *queued* writer that holds nothing yet, a bump (an unlock that lets
-//! others in, then a re-lock), the re-lock at the end of a `std::sync::Condvar` wait (it happens inside
+//! A fair read (or an upgradable read) also waits for a writer queued on the lock. Not seen: a
+//! bump (an unlock that lets others in, then a re-lock), the re-lock at the end of a `std::sync::Condvar` wait (it happens inside
 //! the standard library), and waits on anything that is not a lock (channels, joins).
 
 use crate::access::Access;
@@ -65,20 +65,16 @@ static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct Waiting(u64);
 
 impl Waiting {
-    /// Registers this thread as about to block on `acq`. Called only once the lock could not
-    /// be had at once (or a once-cell is incomplete): the one cost of the feature.
+    /// Registers this thread as about to block on `acq`, holding the first `held_before`
+    /// entries of its held-lock stack. Called only once the lock could not be had at once (or
+    /// a once-cell is incomplete): the one cost of the feature.
     #[cold]
     #[inline(never)]
-    pub(crate) fn begin(acq: &Acquisition) -> Waiting {
+    pub(crate) fn begin(acq: &Acquisition, held_before: usize) -> Waiting {
         let mut held = crate::validator::held_entries();
         // The hot path pushes the entry of the lock being taken before taking it: that lock is
         // waited for, not held.
-        if held
-            .last()
-            .is_some_and(|h| h.instance == acq.addr && h.access == acq.access)
-        {
-            held.pop();
-        }
+        held.truncate(held_before);
         let entry = Entry {
             thread: std::thread::current(),
             waiting_for: HeldLock {
@@ -99,17 +95,18 @@ impl Waiting {
     }
 
     /// Runs `take` (a blocking acquisition of `acq`) after `try_take` failed, registered as
-    /// waiting meanwhile.
+    /// waiting meanwhile (see [`Waiting::begin`] for `held_before`).
     #[inline]
     pub(crate) fn around<T>(
         acq: &Acquisition,
+        held_before: usize,
         try_take: impl FnOnce() -> Option<T>,
         take: impl FnOnce() -> T,
     ) -> T {
         if let Some(taken) = try_take() {
             return taken;
         }
-        let _waiting = Waiting::begin(acq);
+        let _waiting = Waiting::begin(acq, held_before);
         take()
     }
 }
@@ -132,7 +129,7 @@ impl Drop for Waiting {
     }
 }
 
-/// Whether holding a lock as `held` makes an acquisition as `wanted` wait (for the holder).
+/// Whether holding a lock as `held` makes an acquisition as `wanted` wait for the holder.
 fn excludes(held: Access, wanted: Access) -> bool {
     matches!(
         (held, wanted),
@@ -300,18 +297,24 @@ pub fn check_deadlock() -> Vec<Vec<DeadlockedThread>> {
             .map(|(t, _)| *t)
             .collect();
         // Who waits for whom: thread `i` waits for `j` when `j` holds what `i` wants, in an
-        // excluding mode. A registered thread holds exactly its snapshot until it
-        // deregisters, so a cycle among them is a deadlock now, not a race with a release.
+        // excluding mode, or when `i` wants a fair or upgradable read and `j` is a writer queued
+        // on the same lock (they wait behind a queued writer; a recursive read does not). A
+        // registered thread holds exactly its snapshot until it deregisters, so a cycle among
+        // them is a deadlock now, not a race with a release.
         let mut graph = petgraph::graphmap::DiGraphMap::<usize, ()>::new();
         for (i, ti) in tokens.iter().enumerate() {
             graph.add_node(i);
             let want = &waiting[ti].waiting_for;
             for (j, tj) in tokens.iter().enumerate() {
-                let holds = waiting[tj]
+                let other = &waiting[tj];
+                let holds = other
                     .held
                     .iter()
                     .any(|h| h.instance == want.instance && excludes(h.access, want.access));
-                if i != j && holds {
+                let queued_writer = matches!(want.access, Access::Read | Access::Upgradable)
+                    && other.waiting_for.instance == want.instance
+                    && other.waiting_for.access == Access::Write;
+                if i != j && (holds || queued_writer) {
                     graph.add_edge(i, j, ());
                 }
             }

@@ -54,7 +54,9 @@ impl Init {
             }
             Init {
                 #[cfg(feature = "deadlock_detection")]
-                waiting: acq.as_ref().map(crate::deadlock::Waiting::begin),
+                waiting: acq
+                    .as_ref()
+                    .map(|acq| crate::deadlock::Waiting::begin(acq, validator::held_count())),
                 acq,
             }
         }

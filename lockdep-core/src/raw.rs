@@ -202,13 +202,18 @@ mod checked {
         ) {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
                 #[cfg(feature = "deadlock_detection")]
-                Some(acq) => validator::acquire(&acq, || {
-                    crate::deadlock::Waiting::around(
-                        &acq,
-                        || try_take(&self.raw).then_some(()),
-                        || take(&self.raw),
-                    )
-                }),
+                Some(acq) => {
+                    // Counted before: the hot path pushes the new entry before taking the lock.
+                    let held_before = validator::held_count();
+                    validator::acquire(&acq, || {
+                        crate::deadlock::Waiting::around(
+                            &acq,
+                            held_before,
+                            || try_take(&self.raw).then_some(()),
+                            || take(&self.raw),
+                        )
+                    })
+                }
                 #[cfg(not(feature = "deadlock_detection"))]
                 Some(acq) => validator::acquire(&acq, || take(&self.raw)),
                 None => take(&self.raw),
@@ -271,6 +276,7 @@ mod checked {
                 };
                 crate::deadlock::Waiting::around(
                     &acq,
+                    validator::held_count(),
                     || self.raw.try_lock().then_some(()),
                     || self.raw.lock(),
                 );
@@ -591,6 +597,7 @@ mod checked {
                 if let Some(acq) = Acquisition::new(self.lock_ref(), 0, Access::Write, None) {
                     crate::deadlock::Waiting::around(
                         &acq,
+                        validator::held_count(),
                         // SAFETY: forwarded contract: the caller holds an upgradable lock.
                         || unsafe { raw.try_upgrade() }.then_some(()),
                         // SAFETY: as above; the try failed, so it is still upgradable.

@@ -177,6 +177,40 @@ fn an_upgrade_waiting_for_a_reader_that_waits_for_it_is_a_deadlock() {
 }
 
 #[test]
+fn a_second_read_behind_a_queued_writer_is_a_deadlock() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // The fair-read recursion: the writer queues behind the first read, the second read queues
+    // behind the writer. No thread holds anything the other wants in the plain sense.
+    let rw = Arc::new(lockdep_core::RwLock::named("dd-queued-rw", 0u32));
+    let barrier = Arc::new(Barrier::new(2));
+    {
+        let (rw, barrier) = (rw.clone(), barrier.clone());
+        spawn("dd-twice-reader", move || {
+            let _first = rw.read();
+            barrier.wait();
+            // Not a timing assumption: the writer has reserved the lock once it shows as
+            // exclusively locked, while it waits for this read to end.
+            while !rw.is_locked_exclusive() {
+                std::thread::yield_now();
+            }
+            let _second = rw.read();
+        });
+    }
+    spawn("dd-queued-writer", move || {
+        barrier.wait();
+        let _w = rw.write();
+    });
+    let deadlocks = watch();
+    assert_eq!(deadlocks.len(), 1, "{deadlocks:?}");
+    let reader = by_name(&deadlocks[0], "dd-twice-reader");
+    assert_eq!(classes(reader), ["dd-queued-rw"]);
+    assert_eq!(reader.waiting_for().mode(), "read");
+    let writer = by_name(&deadlocks[0], "dd-queued-writer");
+    assert!(writer.held_locks().is_empty());
+    assert_eq!(writer.waiting_for().mode(), "write");
+}
+
+#[test]
 fn a_thread_waiting_for_an_initialisation_is_part_of_the_cycle() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     struct Shared {
@@ -217,14 +251,21 @@ fn a_thread_waiting_for_an_initialisation_is_part_of_the_cycle() {
 #[test]
 fn contended_locks_that_make_progress_are_no_deadlock() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    // Four threads hammer two locks in one order: many waits are registered, none in a cycle.
+    // Six threads hammer three locks in one order, readers and writers queueing on the rwlock:
+    // many waits are registered, none in a cycle.
+    let rw = Arc::new(lockdep_core::RwLock::named("dd-busy-rw", 0u64));
     let a = Arc::new(lockdep_core::Mutex::named("dd-busy-a", 0u64));
     let b = Arc::new(sync::Mutex::named("dd-busy-b", 0u64));
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let (a, b) = (a.clone(), b.clone());
+    let threads: Vec<_> = (0..6)
+        .map(|k| {
+            let (rw, a, b) = (rw.clone(), a.clone(), b.clone());
             std::thread::spawn(move || {
                 for _ in 0..2000 {
+                    if k % 3 == 2 {
+                        *rw.write() += 1;
+                        continue;
+                    }
+                    let _r = rw.read();
                     let mut a = a.lock();
                     let mut b = b.lock().unwrap();
                     *a += 1;
@@ -243,6 +284,7 @@ fn contended_locks_that_make_progress_are_no_deadlock() {
     }
     assert!(check_deadlock().is_empty());
     assert_eq!(*a.lock(), 8000);
+    assert_eq!(*rw.read(), 4000);
     assert!(checks > 0);
 }
 

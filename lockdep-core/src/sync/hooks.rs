@@ -55,7 +55,8 @@ pub(crate) fn lock<G>(
             Some(acq) => {
                 validator::before_lock(&acq);
                 #[cfg(feature = "deadlock_detection")]
-                let guard = crate::deadlock::Waiting::around(&acq, try_take, take);
+                let guard =
+                    crate::deadlock::Waiting::around(&acq, validator::held_count(), try_take, take);
                 #[cfg(not(feature = "deadlock_detection"))]
                 let guard = {
                     let _ = try_take;
