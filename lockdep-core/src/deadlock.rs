@@ -46,6 +46,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{Thread, ThreadId};
 
 /// A thread registered as blocked on a lock.
+#[derive(Clone)]
 struct Entry {
     thread: Thread,
     waiting_for: HeldLock,
@@ -77,14 +78,7 @@ impl Waiting {
         held.truncate(held_before);
         let entry = Entry {
             thread: std::thread::current(),
-            waiting_for: HeldLock {
-                instance: acq.addr,
-                node: acq.node,
-                access: acq.access,
-                trylock: false,
-                at: acq.at,
-                chain_key: 0,
-            },
+            waiting_for: acq.entry(false),
             held,
             backtrace: Backtrace::new_unresolved(),
             reported: false,
@@ -108,18 +102,6 @@ impl Waiting {
         }
         let _waiting = Waiting::begin(acq, held_before);
         take()
-    }
-}
-
-impl Entry {
-    fn copy(&self) -> Entry {
-        Entry {
-            thread: self.thread.clone(),
-            waiting_for: self.waiting_for,
-            held: self.held.clone(),
-            backtrace: self.backtrace.clone(),
-            reported: self.reported,
-        }
     }
 }
 
@@ -333,7 +315,7 @@ pub fn check_deadlock() -> Vec<Vec<DeadlockedThread>> {
                     .map_or_else(String::new, |j| name_of(&waiting[&tokens[j]].thread));
                 let entry = waiting.get_mut(&tokens[i]).expect("registered");
                 entry.reported = true;
-                threads.push((entry.copy(), blocked_by));
+                threads.push((entry.clone(), blocked_by));
             }
             cycles.push(threads);
         }

@@ -353,7 +353,7 @@ impl Acquisition {
         }
     }
 
-    fn entry(&self, trylock: bool) -> HeldLock {
+    pub(crate) fn entry(&self, trylock: bool) -> HeldLock {
         HeldLock {
             instance: self.addr,
             node: self.node,
