@@ -1,6 +1,7 @@
-//! lockdep behind the `std::sync` API: poisoning, `LockResult`, `TryLockResult`, and a
-//! `Condvar` that takes guards by value. For code written against the standard library; the
-//! locks underneath are the standard library's own.
+//! lockdep behind the `std::sync` API: poisoning, `LockResult`, `TryLockResult`, a `Condvar`
+//! that takes guards by value, and `Once`, `OnceLock` and `LazyLock`, whose initialisation is
+//! checked as an acquisition. For code written against the standard library; the locks
+//! underneath are the standard library's own.
 //!
 //! ```
 //! use lockdep_core::sync::{Condvar, Mutex};
