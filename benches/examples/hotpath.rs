@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, each for lockdep,
-//! and `raw_single`, `raw_nested2` for parking_lot.
+//! and `raw_single`, `raw_nested2` for parking_lot; `lazy` / `std_lazy` and `once_lock` /
+//! `std_once_lock` read a completed cell, lockdep's and std's.
 
 use lockdep_core::LockClass;
 use std::hint::black_box;
@@ -33,6 +34,12 @@ fn main() {
         .collect();
     let rw = lockdep_core::RwLock::new(0u64);
     let (ra, rb) = (parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64));
+    let lazy = lockdep_core::sync::LazyLock::new(|| 7u64);
+    let std_lazy = std::sync::LazyLock::new(|| 7u64);
+    let (cell, std_cell) = (
+        lockdep_core::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+    );
 
     let run = |n: u64| {
         for _ in 0..n {
@@ -62,6 +69,10 @@ fn main() {
                     let _a = black_box(&ra).lock();
                     *black_box(&rb).lock() += 1;
                 }
+                "lazy" => _ = black_box(**black_box(&lazy)),
+                "std_lazy" => _ = black_box(**black_box(&std_lazy)),
+                "once_lock" => _ = black_box(*black_box(&cell).get_or_init(|| 7u64)),
+                "std_once_lock" => _ = black_box(*black_box(&std_cell).get_or_init(|| 7u64)),
                 other => panic!("unknown case {other}"),
             }
         }

@@ -71,6 +71,9 @@ impl ClassCell {
     pub(crate) fn from_name(_: &str) -> Self {
         ClassCell
     }
+    pub(crate) fn same_class(&self) -> Self {
+        ClassCell
+    }
 }
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
@@ -101,6 +104,11 @@ impl ClassCell {
 
     pub(crate) fn from_name(name: &str) -> Self {
         ClassCell::from_key(registry::intern_name(name))
+    }
+
+    /// Another cell of the same class (a clone of a lock-like value keeps its class).
+    pub(crate) fn same_class(&self) -> Self {
+        ClassCell(AtomicPtr::new(self.0.load(Ordering::Acquire)))
     }
 
     /// The class of this instance, registering it (and counting the instance) on first use.
@@ -189,6 +197,11 @@ impl NodeKey {
             n => format!("{base}/{n}"),
         }
     }
+    /// Whether the class is a once-cell's (its acquisition is an initialisation): reports say
+    /// "initialising" rather than "lock" for it.
+    pub(crate) fn initialising(self) -> bool {
+        registry::is_initialising(self.class())
+    }
 }
 
 /// Panics with a clear message when a subclass is out of range (a misuse, not a finding).
@@ -224,6 +237,8 @@ pub(crate) mod registry {
     pub(crate) struct ClassInfo {
         pub(crate) name: &'static str,
         pub(crate) instances: AtomicUsize,
+        /// Acquired by initialising a once-cell (see `init.rs`): only changes report wording.
+        pub(crate) initialising: AtomicBool,
     }
 
     static CLASSES: Lazy<RwLock<Vec<ClassInfo>>> = Lazy::new(|| {
@@ -231,6 +246,7 @@ pub(crate) mod registry {
         RwLock::new(vec![ClassInfo {
             name: "<none>",
             instances: AtomicUsize::new(0),
+            initialising: AtomicBool::new(false),
         }])
     });
     static SITES: Lazy<DashMap<Location<'static>, &'static LockClass>> = Lazy::new(DashMap::new);
@@ -283,6 +299,7 @@ pub(crate) mod registry {
         classes.push(ClassInfo {
             name: class.name,
             instances: AtomicUsize::new(0),
+            initialising: AtomicBool::new(false),
         });
         let id = (classes.len() - 1) as u32;
         class.id.store(id, Ordering::Release);
@@ -293,6 +310,21 @@ pub(crate) mod registry {
         if let Some(info) = CLASSES.read().get(id.0 as usize) {
             info.instances.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Marks `id` as a once-cell's class. Called on the (rare) path of a cell not yet
+    /// initialised, never when reading a completed one.
+    pub(crate) fn mark_initialising(id: ClassId) {
+        if let Some(info) = CLASSES.read().get(id.0 as usize) {
+            info.initialising.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn is_initialising(id: ClassId) -> bool {
+        CLASSES
+            .read()
+            .get(id.0 as usize)
+            .is_some_and(|c| c.initialising.load(Ordering::Relaxed))
     }
 
     pub(crate) fn name(id: ClassId) -> &'static str {

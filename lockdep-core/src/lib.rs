@@ -54,6 +54,10 @@
 //!   function's entry, compiled out with the checks; [`lock_class!`] declares static classes.
 //! - [`graph::to_dot`] (and `LOCKDEP_DOT=path` at exit) draws the class graph, reported cycles in
 //!   red; [`stats()`] gives the figures of the kernel's `/proc/lockdep_stats`.
+//! - [`sync::OnceLock`], [`sync::LazyLock`], [`sync::Once`] and [`Once`]: initialising a cell is
+//!   checked as an acquisition of its class, held while the initialiser runs.
+//! - Feature `deadlock_detection`: `deadlock::check_deadlock()`, `parking_lot`'s function, with
+//!   each stuck thread's held locks by class and the lock it waits for.
 //!
 //! With `use lockdep_core::*`, a bare `#[test]` is ambiguous (the glob brings in this crate's
 //! `test` attribute, as `use tokio::*` does): import the names you use instead.
@@ -65,9 +69,13 @@
 mod access;
 mod class;
 mod condvar;
+#[cfg(feature = "deadlock_detection")]
+pub mod deadlock;
 pub mod graph;
+mod init;
 mod mode;
 mod mutex;
+mod once;
 pub mod raw;
 mod remutex;
 mod report;
@@ -91,6 +99,7 @@ mod validator;
 pub use class::{LockClass, MAX_SUBCLASSES};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use mode::{capture, capture_with, clear_handler, mode, set_handler, set_mode, Mode};
+pub use once::{Once, OnceState};
 pub use report::{Report, ReportKind};
 pub use stats::{stats, Stats};
 

@@ -188,15 +188,33 @@ mod checked {
         }
 
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.
+        /// `try_take` is the same acquisition without blocking: with `deadlock_detection`, a
+        /// thread whose first try fails is registered as waiting while `take` blocks.
         #[inline]
+        #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
         fn acquire(
             &self,
             subclass: u32,
             access: Access,
             at: &'static Location<'static>,
+            try_take: impl FnOnce(&R) -> bool,
             take: impl FnOnce(&R),
         ) {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
+                #[cfg(feature = "deadlock_detection")]
+                Some(acq) => {
+                    // Counted before: the hot path pushes the new entry before taking the lock.
+                    let held_before = validator::held_count();
+                    validator::acquire(&acq, || {
+                        crate::deadlock::Waiting::around(
+                            &acq,
+                            held_before,
+                            || try_take(&self.raw).then_some(()),
+                            || take(&self.raw),
+                        )
+                    })
+                }
+                #[cfg(not(feature = "deadlock_detection"))]
                 Some(acq) => validator::acquire(&acq, || take(&self.raw)),
                 None => take(&self.raw),
             }
@@ -292,6 +310,23 @@ mod checked {
 
         /// Takes the lock again after a wait.
         pub(crate) fn relock_after_wait(&self, entry: Option<crate::held::HeldLock>) {
+            #[cfg(feature = "deadlock_detection")]
+            if let Some(entry) = &entry {
+                let acq = Acquisition {
+                    addr: entry.instance,
+                    node: entry.node,
+                    access: entry.access,
+                    at: entry.at,
+                };
+                crate::deadlock::Waiting::around(
+                    &acq,
+                    validator::held_count(),
+                    || self.raw.try_lock().then_some(()),
+                    || self.raw.lock(),
+                );
+                validator::after_wait(Some(*entry));
+                return;
+            }
             self.raw.lock();
             validator::after_wait(entry);
         }
@@ -300,7 +335,7 @@ mod checked {
     impl<R: RawMutex> RawMutexAt for Checked<R> {
         #[inline]
         fn lock_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Write, at, R::lock)
+            self.acquire(subclass, Access::Write, at, R::try_lock, R::lock)
         }
         #[inline]
         fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -376,7 +411,13 @@ mod checked {
     impl<R: RawRwLock> RawRwLockAt for Checked<R> {
         #[inline]
         fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Read, at, R::lock_shared)
+            self.acquire(
+                subclass,
+                Access::Read,
+                at,
+                R::try_lock_shared,
+                R::lock_shared,
+            )
         }
         #[inline]
         fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -384,7 +425,13 @@ mod checked {
         }
         #[inline]
         fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Write, at, R::lock_exclusive)
+            self.acquire(
+                subclass,
+                Access::Write,
+                at,
+                R::try_lock_exclusive,
+                R::lock_exclusive,
+            )
         }
         #[inline]
         fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -399,6 +446,7 @@ mod checked {
                 subclass,
                 Access::RecursiveRead,
                 at,
+                R::try_lock_shared_recursive,
                 R::lock_shared_recursive,
             )
         }
@@ -420,7 +468,13 @@ mod checked {
     impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
         #[inline]
         fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) {
-            self.acquire(subclass, Access::Upgradable, at, R::lock_upgradable)
+            self.acquire(
+                subclass,
+                Access::Upgradable,
+                at,
+                R::try_lock_upgradable,
+                R::lock_upgradable,
+            )
         }
         #[inline]
         fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -587,6 +641,19 @@ mod checked {
             // Waits for every reader to leave: an acquisition of the write side while every
             // other held lock stays held.
             self.reacquire(Release::Upgradable, Access::Write, |raw| {
+                // With `deadlock_detection`, an upgrade that has to wait for readers registers.
+                #[cfg(feature = "deadlock_detection")]
+                if let Some(acq) = Acquisition::new(self.lock_ref(), 0, Access::Write, None) {
+                    crate::deadlock::Waiting::around(
+                        &acq,
+                        validator::held_count(),
+                        // SAFETY: forwarded contract: the caller holds an upgradable lock.
+                        || unsafe { raw.try_upgrade() }.then_some(()),
+                        // SAFETY: as above; the try failed, so it is still upgradable.
+                        || unsafe { raw.upgrade() },
+                    );
+                    return;
+                }
                 // SAFETY: forwarded contract: the caller holds an upgradable lock.
                 unsafe { raw.upgrade() }
             });

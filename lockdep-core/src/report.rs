@@ -97,11 +97,42 @@ mod checked {
         pub(crate) access: Access,
         pub(crate) trylock: bool,
         pub(crate) at: Option<&'static Location<'static>>,
+        /// A once-cell's class: acquiring it is initialising it (or waiting for that).
+        pub(crate) initialising: bool,
+    }
+
+    impl LockDesc {
+        /// What the text calls it: "lock", or "initialising" for a once-cell.
+        fn noun(&self) -> &'static str {
+            noun(self.initialising)
+        }
+
+        /// The verb of the scenario tables.
+        fn verb(&self) -> &'static str {
+            if self.initialising {
+                "initialise"
+            } else {
+                self.access.verb()
+            }
+        }
+    }
+
+    fn noun(initialising: bool) -> &'static str {
+        if initialising {
+            "initialising"
+        } else {
+            "lock"
+        }
     }
 
     impl fmt::Display for LockDesc {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "({}){{{}", self.class, self.access.label())?;
+            let label = if self.initialising {
+                "initialising"
+            } else {
+                self.access.label()
+            };
+            write!(f, "({}){{{label}", self.class)?;
             if self.trylock {
                 f.write_str(", trylock")?;
             }
@@ -126,6 +157,9 @@ mod checked {
     pub(crate) struct ChainLink {
         pub(crate) from: String,
         pub(crate) to: String,
+        /// Whether `from` / `to` are once-cells' classes (the text says "initialising").
+        pub(crate) from_initialising: bool,
+        pub(crate) to_initialising: bool,
         /// The dependency kinds the cycle runs through (`DEP_*` bits).
         pub(crate) kinds: u8,
         pub(crate) first_seen: Arc<Trace>,
@@ -262,7 +296,49 @@ mod checked {
         }
     }
 
+    /// "taken", or "initialised" for a once-cell, in the chain's lines.
+    fn taken(initialising: bool) -> &'static str {
+        if initialising {
+            "initialised"
+        } else {
+            "taken"
+        }
+    }
+
+    /// "holding", or "initialising" for a once-cell, in the chain's lines.
+    fn holding(initialising: bool) -> &'static str {
+        if initialising {
+            "initialising"
+        } else {
+            "holding"
+        }
+    }
+
     impl ReportData {
+        /// "thread 'T' is trying to acquire lock:" (or to initialise, for a once-cell).
+        fn fmt_acquiring(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            if self.acquiring.initialising {
+                writeln!(
+                    f,
+                    "thread '{}' is trying to initialise (or wait for):",
+                    self.thread
+                )?;
+            } else {
+                writeln!(f, "thread '{}' is trying to acquire lock:", self.thread)?;
+            }
+            writeln!(f, " {}", self.acquiring)
+        }
+
+        /// "but thread 'T' is already holding lock:" (or initialising, for a once-cell).
+        fn fmt_holding(&self, f: &mut fmt::Formatter<'_>, is_already: &str) -> fmt::Result {
+            if self.holding.initialising {
+                writeln!(f, "but thread '{}' {is_already} initialising:", self.thread)?;
+            } else {
+                writeln!(f, "but thread '{}' {is_already} holding lock:", self.thread)?;
+            }
+            writeln!(f, " {}", self.holding)
+        }
+
         fn fmt_held(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             match self.held.len() {
                 0 => writeln!(f, "no locks held by thread '{}'.", self.thread)?,
@@ -287,13 +363,20 @@ mod checked {
             } else {
                 rule(f, "WARNING: possible circular locking dependency detected")?;
             }
-            writeln!(f, "thread '{}' is trying to acquire lock:", self.thread)?;
-            writeln!(f, " {}", self.acquiring)?;
+            self.fmt_acquiring(f)?;
             writeln!(f)?;
-            writeln!(f, "but thread '{}' is already holding lock:", self.thread)?;
-            writeln!(f, " {}", self.holding)?;
+            self.fmt_holding(f, "is already")?;
             writeln!(f)?;
-            writeln!(f, "which lock already depends on the new lock.")?;
+            writeln!(
+                f,
+                "which {} already depends on {}.",
+                self.holding.noun(),
+                if self.acquiring.initialising {
+                    "this initialising"
+                } else {
+                    "the new lock"
+                }
+            )?;
             writeln!(f)?;
             writeln!(f)?;
             writeln!(f, "the existing dependency chain (in reverse order) is:")?;
@@ -301,10 +384,12 @@ mod checked {
                 writeln!(f)?;
                 writeln!(
                     f,
-                    "-> #{} ({}) -({})-> taken while holding ({}), first seen at:",
+                    "-> #{} ({}) -({})-> {} while {} ({}), first seen at:",
                     i + 1,
                     link.to,
                     dep_label(link.kinds),
+                    taken(link.to_initialising),
+                    holding(link.from_initialising),
                     link.from
                 )?;
                 write!(f, "{}", link.first_seen)?;
@@ -312,9 +397,11 @@ mod checked {
             writeln!(f)?;
             writeln!(
                 f,
-                "-> #0 ({}) -({})-> taken while holding ({}): this acquisition, stack below",
+                "-> #0 ({}) -({})-> {} while {} ({}): this acquisition, stack below",
                 self.acquiring.class,
                 dep_label(self.new_kinds),
+                taken(self.acquiring.initialising),
+                holding(self.holding.initialising),
                 self.holding.class
             )?;
             writeln!(f)?;
@@ -335,14 +422,33 @@ mod checked {
             writeln!(f, "       Thread A                Thread B")?;
             writeln!(f, "       --------                --------")?;
             let kinds_into_target = last.map_or(0, |l| l.kinds);
-            scenario_row(f, 0, &format!("{}({target})", self.holding.access.verb()))?;
-            scenario_row(f, 1, &format!("{}({parent})", held_verb(kinds_into_target)))?;
+            let parent_initialising =
+                last.map_or(self.acquiring.initialising, |l| l.from_initialising);
+            let init_or = |initialising: bool, verb: &'static str| {
+                if initialising {
+                    "initialise"
+                } else {
+                    verb
+                }
+            };
+            scenario_row(f, 0, &format!("{}({target})", self.holding.verb()))?;
             scenario_row(
                 f,
                 1,
-                &format!("{}({target})", acquire_verb(kinds_into_target)),
+                &format!(
+                    "{}({parent})",
+                    init_or(parent_initialising, held_verb(kinds_into_target))
+                ),
             )?;
-            scenario_row(f, 0, &format!("{}({source})", self.acquiring.access.verb()))?;
+            scenario_row(
+                f,
+                1,
+                &format!(
+                    "{}({target})",
+                    init_or(self.holding.initialising, acquire_verb(kinds_into_target))
+                ),
+            )?;
+            scenario_row(f, 0, &format!("{}({source})", self.acquiring.verb()))?;
             writeln!(f)?;
             if timed {
                 writeln!(f, " *** STALL ***")?;
@@ -361,27 +467,38 @@ mod checked {
         }
 
         fn fmt_recursive(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            if self.certain {
-                rule(
+            let init = self.acquiring.initialising;
+            match (self.certain, init) {
+                (true, false) => rule(
                     f,
                     "WARNING: self-deadlock detected: the lock is already held by this thread",
-                )?;
-            } else {
-                rule(f, "WARNING: possible recursive locking detected")?;
+                )?,
+                (true, true) => rule(
+                    f,
+                    "WARNING: self-deadlock detected: recursive initialising by this thread",
+                )?,
+                (false, false) => rule(f, "WARNING: possible recursive locking detected")?,
+                (false, true) => rule(f, "WARNING: possible recursive initialising detected")?,
             }
-            writeln!(f, "thread '{}' is trying to acquire lock:", self.thread)?;
-            writeln!(f, " {}", self.acquiring)?;
+            self.fmt_acquiring(f)?;
             writeln!(f)?;
-            if self.certain {
+            if self.certain && init {
+                writeln!(
+                    f,
+                    "but thread '{}' is already initialising it:",
+                    self.thread
+                )?;
+                writeln!(f, " {}", self.holding)?;
+            } else if self.certain {
                 writeln!(
                     f,
                     "but thread '{}' already holds this very lock:",
                     self.thread
                 )?;
+                writeln!(f, " {}", self.holding)?;
             } else {
-                writeln!(f, "but thread '{}' is already holding lock:", self.thread)?;
+                self.fmt_holding(f, "is already")?;
             }
-            writeln!(f, " {}", self.holding)?;
             writeln!(f)?;
             writeln!(f, "other info that might help us debug this:")?;
             writeln!(f, " Possible unsafe locking scenario:")?;
@@ -389,8 +506,8 @@ mod checked {
             writeln!(f, "       Thread A")?;
             writeln!(f, "       --------")?;
             let class = &self.acquiring.class;
-            scenario_row(f, 0, &format!("{}({class})", self.holding.access.verb()))?;
-            scenario_row(f, 0, &format!("{}({class})", self.acquiring.access.verb()))?;
+            scenario_row(f, 0, &format!("{}({class})", self.holding.verb()))?;
+            scenario_row(f, 0, &format!("{}({class})", self.acquiring.verb()))?;
             writeln!(f)?;
             writeln!(f, " *** DEADLOCK ***")?;
             writeln!(f)?;

@@ -260,6 +260,7 @@ fn describe(h: &HeldLock) -> LockDesc {
         access: h.access,
         trylock: h.trylock,
         at: h.at,
+        initialising: h.node.initialising(),
     }
 }
 
@@ -358,10 +359,11 @@ impl Acquisition {
             access: self.access,
             trylock,
             at: self.at,
+            initialising: self.node.initialising(),
         }
     }
 
-    fn entry(&self, trylock: bool) -> HeldLock {
+    pub(crate) fn entry(&self, trylock: bool) -> HeldLock {
         HeldLock {
             instance: self.addr,
             node: self.node,
@@ -721,6 +723,8 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
                 .map(|(from, to, kinds, first_seen)| ChainLink {
                     from: from.name(),
                     to: to.name(),
+                    from_initialising: from.initialising(),
+                    to_initialising: to.initialising(),
                     kinds,
                     first_seen,
                 })
@@ -1026,6 +1030,14 @@ pub(crate) fn held_classes() -> Vec<String> {
     // Copied out first: naming a class reads the class table and allocates.
     let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
     held.as_slice().iter().map(|h| h.node.name()).collect()
+}
+
+/// A copy of this thread's held-lock entries, outermost first (deadlock detection's waiting
+/// path: never called on an acquisition that did not have to wait).
+#[cfg(feature = "deadlock_detection")]
+pub(crate) fn held_entries() -> Vec<HeldLock> {
+    let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
+    held.as_slice().to_vec()
 }
 
 /// How many locks the current thread holds (tracked ones).

@@ -47,6 +47,46 @@ mod compiled_out {
     }
 
     #[test]
+    fn once_cells_are_the_plain_cells() {
+        assert_eq!(
+            size_of::<lockdep_core::Once>(),
+            size_of::<parking_lot::Once>()
+        );
+        assert_eq!(
+            size_of::<lockdep_core::sync::Once>(),
+            size_of::<std::sync::Once>()
+        );
+        assert_eq!(
+            size_of::<lockdep_core::sync::OnceLock<u64>>(),
+            size_of::<std::sync::OnceLock<u64>>()
+        );
+        assert_eq!(
+            size_of::<lockdep_core::sync::LazyLock<[u64; 4]>>(),
+            size_of::<std::sync::LazyLock<[u64; 4]>>()
+        );
+        // `OnceState` is parking_lot's own type.
+        let state: parking_lot::OnceState = lockdep_core::Once::new().state();
+        assert_eq!(state, lockdep_core::OnceState::New);
+
+        // An initialiser taking a lock, and the lock held around another cell of the class:
+        // nothing is tracked, nothing reported.
+        let m = lockdep_core::Mutex::named("out-cell-m", ());
+        let reports = lockdep_core::capture(|| {
+            let cells: Vec<lockdep_core::sync::OnceLock<u8>> = (0..2)
+                .map(|_| lockdep_core::sync::OnceLock::new())
+                .collect();
+            cells[0].get_or_init(|| {
+                let _m = m.lock();
+                1
+            });
+            let _m = m.lock();
+            assert_eq!(*cells[1].get_or_init(|| 2), 2);
+            assert!(!lockdep_core::is_held(&cells[1]));
+        });
+        assert!(reports.is_empty());
+    }
+
+    #[test]
     fn guards_are_parking_lots_own() {
         // These only compile if the guard types are identical.
         fn takes_plain(guard: parking_lot::MutexGuard<'_, u64>) -> u64 {
@@ -119,6 +159,22 @@ mod compiled_in {
             (
                 size_of::<lockdep_core::sync::RwLock<u64>>(),
                 size_of::<std::sync::RwLock<u64>>(),
+            ),
+            (
+                size_of::<lockdep_core::Once>(),
+                size_of::<parking_lot::Once>(),
+            ),
+            (
+                size_of::<lockdep_core::sync::Once>(),
+                size_of::<std::sync::Once>(),
+            ),
+            (
+                size_of::<lockdep_core::sync::OnceLock<u64>>(),
+                size_of::<std::sync::OnceLock<u64>>(),
+            ),
+            (
+                size_of::<lockdep_core::sync::LazyLock<u64>>(),
+                size_of::<std::sync::LazyLock<u64>>(),
             ),
         ];
         for (checked, plain) in pairs {

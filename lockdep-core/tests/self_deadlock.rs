@@ -3,24 +3,9 @@
 
 mod common;
 
-use common::{assert_none, assert_one};
+use common::{assert_none, assert_one, capture_panic};
 use lockdep_core::{capture, is_held, Mutex, ReentrantMutex, ReportKind, RwLock};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-
-/// Runs `f` inside a capture scope, expecting it to panic; returns the reports and the panic
-/// message.
-fn capture_panic(f: impl FnOnce()) -> (Vec<lockdep_core::Report>, String) {
-    let mut message = String::new();
-    let reports = capture(|| {
-        let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the acquisition must panic");
-        message = err
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-    });
-    (reports, message)
-}
 
 #[test]
 fn aa_relocking_a_held_mutex_panics_instead_of_hanging() {

@@ -385,6 +385,10 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
                                 .map(|w| ChainLink {
                                     from: store.name(w[0].node),
                                     to: store.name(w[1].node),
+                                    // The store keeps class names only, not whether a class
+                                    // is a once-cell's: its links are worded as locks.
+                                    from_initialising: false,
+                                    to_initialising: false,
                                     kinds: w[1].kinds,
                                     first_seen: store
                                         .graph

@@ -35,7 +35,9 @@ impl Held {
     }
 }
 
-/// A blocking acquisition: validate, `take` the lock, record it.
+/// A blocking acquisition: validate, `take` the lock, record it. `try_take` is the same
+/// acquisition without blocking: with `deadlock_detection`, a thread whose first try fails is
+/// registered as waiting while `take` blocks.
 #[inline]
 pub(crate) fn lock<G>(
     class: &ClassCell,
@@ -43,6 +45,7 @@ pub(crate) fn lock<G>(
     subclass: u32,
     access: Access,
     at: &'static Location<'static>,
+    try_take: impl FnOnce() -> Option<G>,
     take: impl FnOnce() -> G,
 ) -> G {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -51,7 +54,14 @@ pub(crate) fn lock<G>(
         match Acquisition::new(LockRef { addr, class }, subclass, access, Some(at)) {
             Some(acq) => {
                 validator::before_lock(&acq);
-                let guard = take();
+                #[cfg(feature = "deadlock_detection")]
+                let guard =
+                    crate::deadlock::Waiting::around(&acq, validator::held_count(), try_take, take);
+                #[cfg(not(feature = "deadlock_detection"))]
+                let guard = {
+                    let _ = try_take;
+                    take()
+                };
                 validator::after_lock(&acq, false);
                 guard
             }
@@ -60,7 +70,7 @@ pub(crate) fn lock<G>(
     }
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
     {
-        let _ = (class, addr, subclass, access, at);
+        let _ = (class, addr, subclass, access, at, try_take);
         take()
     }
 }

@@ -1,6 +1,7 @@
-//! lockdep behind the `std::sync` API: poisoning, `LockResult`, `TryLockResult`, and a
-//! `Condvar` that takes guards by value. For code written against the standard library; the
-//! locks underneath are the standard library's own.
+//! lockdep behind the `std::sync` API: poisoning, `LockResult`, `TryLockResult`, a `Condvar`
+//! that takes guards by value, and `Once`, `OnceLock` and `LazyLock`, whose initialisation is
+//! checked as an acquisition. For code written against the standard library; the locks
+//! underneath are the standard library's own.
 //!
 //! ```
 //! use lockdep_core::sync::{Condvar, Mutex};
@@ -13,11 +14,15 @@
 
 mod condvar;
 pub(crate) mod hooks;
+mod lazy;
 mod mutex;
+mod once;
 mod rwlock;
 
 pub use condvar::Condvar;
+pub use lazy::LazyLock;
 pub use mutex::{Mutex, MutexGuard};
+pub use once::{Once, OnceLock, OnceState};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};
 
@@ -40,6 +45,15 @@ pub(crate) fn map_try_result<G, U>(
             ))))
         }
         Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+    }
+}
+
+/// A trylock's result as a blocking lock's: `None` when it would have blocked.
+pub(crate) fn try_now<G>(result: TryLockResult<G>) -> Option<LockResult<G>> {
+    match result {
+        Ok(guard) => Some(Ok(guard)),
+        Err(TryLockError::Poisoned(poisoned)) => Some(Err(poisoned)),
+        Err(TryLockError::WouldBlock) => None,
     }
 }
 

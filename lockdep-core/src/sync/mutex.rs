@@ -90,6 +90,7 @@ impl<T: ?Sized> Mutex<T> {
             subclass,
             Access::Write,
             at,
+            || super::try_now(self.inner.try_lock()),
             || self.inner.lock(),
         );
         map_result(result, |g| self.guard(g))

@@ -84,9 +84,15 @@ impl<T: ?Sized> RwLock<T> {
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<RwLockReadGuard<'_, T>> {
-        let result = hooks::lock(&self.class, self.addr(), subclass, Access::Read, at, || {
-            self.inner.read()
-        });
+        let result = hooks::lock(
+            &self.class,
+            self.addr(),
+            subclass,
+            Access::Read,
+            at,
+            || super::try_now(self.inner.try_read()),
+            || self.inner.read(),
+        );
         map_result(result, |g| self.read_guard(g))
     }
 
@@ -113,6 +119,7 @@ impl<T: ?Sized> RwLock<T> {
             subclass,
             Access::Write,
             at,
+            || super::try_now(self.inner.try_write()),
             || self.inner.write(),
         );
         map_result(result, |g| self.write_guard(g))

@@ -1,7 +1,8 @@
 //! Helpers shared by the scenario tests.
 #![allow(dead_code)]
 
-use lockdep_core::{Report, ReportKind};
+use lockdep_core::{capture, Report, ReportKind};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Asserts that exactly one report was raised, of `kind`, naming `classes` in this order.
 #[track_caller]
@@ -30,4 +31,19 @@ pub fn assert_none(reports: &[Report]) {
 fn all(reports: &[Report]) -> String {
     let texts: Vec<String> = reports.iter().map(Report::to_string).collect();
     format!("{}:\n{}", reports.len(), texts.join("\n"))
+}
+
+/// Runs `f` inside a capture scope, expecting it to panic; returns the reports and the panic
+/// message.
+pub fn capture_panic(f: impl FnOnce()) -> (Vec<Report>, String) {
+    let mut message = String::new();
+    let reports = capture(|| {
+        let err = catch_unwind(AssertUnwindSafe(f)).expect_err("the acquisition must panic");
+        message = err
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+    });
+    (reports, message)
 }

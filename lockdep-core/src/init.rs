@@ -1,0 +1,88 @@
+//! Initialisation as an acquisition: the hooks of `Once`, `OnceLock` and `LazyLock`.
+//!
+//! A thread that runs a cell's initialiser holds the cell's "init lock" while the closure runs,
+//! and a thread that finds the cell being initialised waits for it. So reaching a cell that is
+//! not complete yet is a blocking acquisition of the cell's class, validated against the locks
+//! held; the class is held while the initialiser runs, so the locks it takes depend on it; and
+//! reaching the cell again from inside its own initialiser is a certain self-deadlock, reported
+//! and then a panic instead of a hang. A completed cell never gets here: the types check
+//! completion first, as the standard library does, and return.
+
+use crate::class::ClassCell;
+use std::panic::Location;
+
+/// The instance a cell at `addr` is to the validator: its address with the low bit set. Every
+/// lock of this crate holds a pointer-aligned class cell, so its address is even: a cell's
+/// identity can never be taken for a lock's, even for a lock stored inside the cell's value.
+#[inline]
+pub(crate) fn instance(addr: usize) -> usize {
+    addr | 1
+}
+
+/// An initialisation (or a wait for one) that has been validated.
+pub(crate) struct Init {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    acq: Option<crate::validator::Acquisition>,
+    #[cfg(feature = "deadlock_detection")]
+    waiting: Option<crate::deadlock::Waiting>,
+}
+
+impl Init {
+    /// Validates reaching the incomplete cell at `addr`, of class `class`, here: it may run the
+    /// initialiser or wait for another thread's. With `deadlock_detection`, the thread is
+    /// registered as waiting for the cell until [`Init::run`] starts or this is dropped.
+    #[cold]
+    #[inline(never)]
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
+    pub(crate) fn begin(class: &ClassCell, addr: usize, at: &'static Location<'static>) -> Init {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        {
+            use crate::validator::{self, Acquisition, LockRef};
+            let lock = LockRef {
+                addr: instance(addr),
+                class,
+            };
+            let acq = Acquisition::new(lock, 0, crate::access::Access::Write, Some(at));
+            if let Some(acq) = &acq {
+                crate::class::registry::mark_initialising(acq.node.class());
+                // Reports are delivered here, before anything is taken: a panicking one leaves
+                // the cell as it was.
+                validator::before_lock(acq);
+            }
+            Init {
+                #[cfg(feature = "deadlock_detection")]
+                waiting: acq
+                    .as_ref()
+                    .map(|acq| crate::deadlock::Waiting::begin(acq, validator::held_count())),
+                acq,
+            }
+        }
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        Init {}
+    }
+
+    /// Runs the initialiser `f`, with the cell's class held while it runs (also when it unwinds).
+    #[inline]
+    pub(crate) fn run<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        #[cfg(feature = "deadlock_detection")]
+        // This thread runs the initialiser: it no longer waits for anyone.
+        drop(self.waiting.take());
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        if let Some(acq) = &self.acq {
+            crate::validator::after_lock(acq, false);
+            /// Releases the class when the initialiser returns or unwinds.
+            struct Release(usize);
+            impl Drop for Release {
+                fn drop(&mut self) {
+                    crate::validator::release(self.0, crate::validator::Release::Exclusive);
+                }
+            }
+            let _release = Release(acq.addr);
+            return f();
+        }
+        f()
+    }
+}

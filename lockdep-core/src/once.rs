@@ -1,0 +1,109 @@
+//! `parking_lot::Once`, with its initialisation checked as an acquisition of its class (see
+//! `init.rs`). `parking_lot`'s own `Once` is underneath, and [`OnceState`] is its type.
+
+use crate::class::ClassCell;
+use crate::init::{self, Init};
+use crate::{LockClass, LockInstance, TrackedLock};
+use std::fmt;
+use std::panic::Location;
+
+pub use parking_lot::OnceState;
+
+/// `parking_lot::Once`, checked by lockdep: running (or waiting for) the initialisation is an
+/// acquisition of the `Once`'s class, validated against the locks this thread holds, and the
+/// class is held while the closure runs, so the locks it takes depend on it. Calling it again
+/// from inside its own closure is reported and panics instead of hanging. Once done,
+/// `call_once` costs what `parking_lot`'s does.
+///
+/// ```
+/// use lockdep_core::{Once, OnceState};
+///
+/// static START: Once = Once::new();
+/// assert_eq!(START.state(), OnceState::New);
+/// START.call_once(|| println!("started"));
+/// assert!(START.state().done());
+/// ```
+pub struct Once {
+    class: ClassCell,
+    inner: parking_lot::Once,
+}
+
+impl Once {
+    /// A new `Once` whose class is its creation site.
+    #[track_caller]
+    pub const fn new() -> Once {
+        Once {
+            class: ClassCell::from_site(Location::caller()),
+            inner: parking_lot::Once::new(),
+        }
+    }
+
+    /// A new `Once` of the class `class`.
+    pub const fn with_class(class: &'static LockClass) -> Once {
+        Once {
+            class: ClassCell::from_key(class),
+            inner: parking_lot::Once::new(),
+        }
+    }
+
+    /// A new `Once` whose class is `name`.
+    pub fn named(name: &str) -> Once {
+        Once {
+            class: ClassCell::from_name(name),
+            inner: parking_lot::Once::new(),
+        }
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    /// Where the initialisation stands.
+    #[inline]
+    pub fn state(&self) -> OnceState {
+        self.inner.state()
+    }
+
+    /// Runs `f` if no call has completed yet, else waits for the running one (`parking_lot`'s
+    /// `call_once`; panics if a previous closure panicked).
+    #[track_caller]
+    #[inline]
+    pub fn call_once<F: FnOnce()>(&self, f: F) {
+        if self.inner.state().done() {
+            return;
+        }
+        let mut init = Init::begin(&self.class, self.addr(), Location::caller());
+        self.inner.call_once(|| init.run(f));
+    }
+
+    /// Like [`call_once`](Self::call_once), but also runs after a panicked closure, which it
+    /// can tell from the [`OnceState`] it is given.
+    #[track_caller]
+    #[inline]
+    pub fn call_once_force<F: FnOnce(OnceState)>(&self, f: F) {
+        if self.inner.state().done() {
+            return;
+        }
+        let mut init = Init::begin(&self.class, self.addr(), Location::caller());
+        self.inner.call_once_force(|state| init.run(|| f(state)));
+    }
+}
+
+impl Default for Once {
+    #[track_caller]
+    fn default() -> Self {
+        Once::new()
+    }
+}
+
+impl fmt::Debug for Once {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl TrackedLock for Once {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        LockInstance::of_parts(init::instance(self.addr()), &self.class)
+    }
+}
