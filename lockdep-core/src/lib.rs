@@ -63,6 +63,8 @@
 #![warn(missing_docs)]
 
 mod access;
+#[cfg(feature = "arc_lock")]
+mod arc;
 mod class;
 mod condvar;
 pub mod graph;
@@ -109,13 +111,22 @@ pub const CHECKS_COMPILED_IN: bool = cfg!(any(debug_assertions, feature = "relea
 /// assert_eq!(*m.lock(), 1);
 /// ```
 pub mod generic {
+    #[cfg(feature = "arc_lock")]
+    pub use crate::mutex::ArcMutexGuard;
     pub use crate::mutex::{MappedMutexGuard, Mutex, MutexGuard};
-    pub use crate::remutex::{ReentrantMutex, ReentrantMutexGuard};
+    #[cfg(feature = "arc_lock")]
+    pub use crate::remutex::ArcReentrantMutexGuard;
+    pub use crate::remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+    #[cfg(feature = "arc_lock")]
+    pub use crate::rwlock::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard};
     pub use crate::rwlock::{
         MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
         RwLockUpgradableReadGuard, RwLockWriteGuard,
     };
 }
+
+mod parking_lot_api;
+pub use parking_lot_api::*;
 
 /// A mutex checked by lockdep, over `parking_lot::RawMutex` (the `parking_lot::Mutex` API).
 pub type Mutex<T> = generic::Mutex<parking_lot::RawMutex, T>;

@@ -1,9 +1,9 @@
 //! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
 
 use crate::class::ClassCell;
-use crate::raw::{wrap, Raw, RawMutexAt};
+use crate::raw::{at_caller, wrap, Raw, RawMutexAt};
 use crate::{LockClass, LockInstance, TrackedLock};
-use lock_api::{RawMutex, RawMutexTimed};
+use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 use std::fmt;
 use std::panic::Location;
 
@@ -12,6 +12,12 @@ use std::panic::Location;
 /// [`crate::Mutex<T>`] is this type over `parking_lot::RawMutex`; name another raw mutex here to
 /// check it the same way. The API is `parking_lot`'s; guards are `lock_api`'s guards, so
 /// `MutexGuard::map`, `unlocked`, `try_map` and the rest work unchanged.
+///
+/// Where it deliberately differs from `parking_lot`: guards are never `Send` (the held-lock
+/// stack is per thread, so a guard released on another thread would leave a stale entry; the
+/// `send_guard` feature of `parking_lot` has no counterpart), and `MutexGuard::mutex` and
+/// [`raw`](Self::raw) give the `lock_api` mutex and the instrumented raw lock underneath.
+#[repr(transparent)] // `Arc<Mutex>` is viewed as `Arc<lock_api::Mutex>` by the `arc_lock` methods.
 pub struct Mutex<R, T: ?Sized> {
     inner: lock_api::Mutex<Raw<R>, T>,
 }
@@ -47,6 +53,19 @@ impl<R: RawMutex, T> Mutex<R, T> {
         Self::from_cell(ClassCell::from_name(name), value)
     }
 
+    /// A new unlocked mutex over the raw mutex `raw` (`lock_api`'s `const_new`), whose class is
+    /// its creation site.
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw: R, value: T) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::from_raw(
+                wrap(raw, ClassCell::from_site(Location::caller())),
+                value,
+            ),
+        }
+    }
+
     const fn from_cell(class: ClassCell, value: T) -> Self {
         Mutex {
             inner: lock_api::Mutex::from_raw(wrap(R::INIT, class), value),
@@ -62,10 +81,32 @@ impl<R: RawMutex, T> Mutex<R, T> {
 
 impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[inline]
-    fn raw(&self) -> &Raw<R> {
+    fn checked(&self) -> &Raw<R> {
         // SAFETY: only used to lock through the instrumented raw lock and then make the guard
         // that owns that lock.
         unsafe { self.inner.raw() }
+    }
+
+    /// The raw lock underneath: the instrumented [`Checked<R>`](crate::raw::Checked) with the
+    /// checks compiled in, `R` itself otherwise. Locking or unlocking through it is tracked.
+    ///
+    /// # Safety
+    /// As `lock_api`'s: unlocking the raw lock while a guard exists is undefined behaviour.
+    #[inline]
+    pub unsafe fn raw(&self) -> &Raw<R> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.raw() }
+    }
+
+    /// Makes a guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold the lock (taken through [`raw`](Self::raw), with its guard
+    /// forgotten, or by `mem::forget` of a guard), as `lock_api` requires.
+    #[inline]
+    pub unsafe fn make_guard_unchecked(&self) -> MutexGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_guard_unchecked() }
     }
 
     /// Acquires the mutex, blocking until it is available, after validating the acquisition
@@ -73,7 +114,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
-        self.raw().lock_at(0, Location::caller());
+        self.checked().lock_at(0, Location::caller());
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }
@@ -94,7 +135,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, R, T> {
-        self.raw().lock_at(subclass, Location::caller());
+        self.checked().lock_at(subclass, Location::caller());
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }
@@ -104,7 +145,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, R, T>> {
-        if self.raw().try_lock_at(0, Location::caller()) {
+        if self.checked().try_lock_at(0, Location::caller()) {
             // SAFETY: the lock is held.
             Some(unsafe { self.inner.make_guard_unchecked() })
         } else {
@@ -153,20 +194,32 @@ impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn try_lock_for(&self, timeout: R::Duration) -> Option<MutexGuard<'_, R, T>> {
-        self.inner.try_lock_for(timeout)
+        at_caller(Location::caller(), || self.inner.try_lock_for(timeout))
     }
 
     /// Attempts to acquire the mutex until `timeout` is reached.
     #[track_caller]
     #[inline]
     pub fn try_lock_until(&self, timeout: R::Instant) -> Option<MutexGuard<'_, R, T>> {
-        self.inner.try_lock_until(timeout)
+        at_caller(Location::caller(), || self.inner.try_lock_until(timeout))
+    }
+}
+
+impl<R: RawMutexFair, T: ?Sized> Mutex<R, T> {
+    /// Releases the mutex fairly without a guard (after `mem::forget` of one).
+    ///
+    /// # Safety
+    /// The mutex must be locked by the current thread, with its guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_fair() }
     }
 }
 
 impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
     fn lock_instance(&self) -> LockInstance<'_> {
-        LockInstance::of_raw(self.raw())
+        LockInstance::of_raw(self.checked())
     }
 }
 
@@ -187,5 +240,88 @@ impl<R: RawMutex, T> From<T> for Mutex<R, T> {
 impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)
+    }
+}
+
+/// The `arc_lock` feature: guards that own an `Arc` of the mutex, as `parking_lot`'s.
+#[cfg(feature = "arc_lock")]
+mod arc {
+    use super::*;
+    use crate::arc::{transparent, view};
+    use std::sync::Arc;
+
+    transparent!(impl[R, T: ?Sized] Mutex<R, T> => lock_api::Mutex<Raw<R>, T>);
+
+    /// A guard of an `Arc<Mutex>`, holding the `Arc` (`lock_api`'s over the instrumented raw
+    /// lock).
+    pub type ArcMutexGuard<R, T> = lock_api::ArcMutexGuard<Raw<R>, T>;
+
+    impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
+        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
+        #[track_caller]
+        #[inline]
+        pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
+            // SAFETY: `Mutex` is a `repr(transparent)` wrapper of the `lock_api` mutex.
+            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
+        }
+
+        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcMutexGuard<R, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
+        }
+    }
+
+    impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
+        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_for(self: &Arc<Self>, timeout: R::Duration) -> Option<ArcMutexGuard<R, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || {
+                unsafe { view(self) }.try_lock_arc_for(timeout)
+            })
+        }
+
+        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_until(
+            self: &Arc<Self>,
+            timeout: R::Instant,
+        ) -> Option<ArcMutexGuard<R, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || {
+                unsafe { view(self) }.try_lock_arc_until(timeout)
+            })
+        }
+    }
+}
+
+#[cfg(feature = "arc_lock")]
+pub use arc::ArcMutexGuard;
+
+/// The `serde` feature: a mutex serializes as its data (locking it), as `parking_lot`'s does.
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    impl<R: RawMutex, T: ?Sized + Serialize> Serialize for Mutex<R, T> {
+        #[track_caller]
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.lock().serialize(serializer)
+        }
+    }
+
+    impl<'de, R: RawMutex, T: Deserialize<'de>> Deserialize<'de> for Mutex<R, T> {
+        /// The class is the caller's site, as for [`Default`].
+        #[track_caller]
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let at = Location::caller();
+            T::deserialize(deserializer).map(|value| Mutex::from_cell(ClassCell::from_site(at), value))
+        }
     }
 }

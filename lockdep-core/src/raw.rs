@@ -36,6 +36,53 @@ pub(crate) const fn wrap<R>(raw: R, class: ClassCell) -> Raw<R> {
     }
 }
 
+/// Runs `f` — a call into `lock_api` that acquires through the raw traits — so that the
+/// acquisition is recorded at `at` (the user's call) rather than at the line inside `lock_api`
+/// whose `#[track_caller]` chain ends there. Used by the timed, `Arc` and reentrant paths, which
+/// `lock_api` drives; the typed layers' own paths pass the location directly and never read it.
+#[inline]
+pub(crate) fn at_caller<T>(at: &'static Location<'static>, f: impl FnOnce() -> T) -> T {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        /// Restores the previous location even if `f` unwinds.
+        struct Restore(Option<&'static Location<'static>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let _ = CALLER.try_with(|c| c.set(self.0));
+            }
+        }
+        let previous = CALLER.try_with(|c| c.replace(Some(at))).ok().flatten();
+        let _restore = Restore(previous);
+        f()
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    {
+        let _ = at;
+        f()
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+thread_local! {
+    /// The location [`at_caller`] set for the raw acquisition under way; no destructor, so the
+    /// access is a plain thread-local load.
+    static CALLER: std::cell::Cell<Option<&'static Location<'static>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The location of a raw-trait acquisition: the one [`at_caller`] set, else `fallback`. The
+/// location is taken (cleared), so that a nested acquisition inside the same call (there is none
+/// in `lock_api`, but a raw lock could) does not reuse it.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[inline]
+fn caller_or(fallback: &'static Location<'static>) -> &'static Location<'static> {
+    CALLER
+        .try_with(|c| c.take())
+        .ok()
+        .flatten()
+        .unwrap_or(fallback)
+}
+
 /// Acquisitions that carry a nesting subclass and the caller's location (which `lock_api`'s
 /// traits cannot pass). Implemented by [`Checked<R>`] and, with the checks compiled out, by every
 /// raw lock as a plain delegation.
@@ -272,12 +319,12 @@ mod checked {
 
         #[track_caller]
         fn lock(&self) {
-            self.lock_at(0, Location::caller())
+            self.lock_at(0, caller_or(Location::caller()))
         }
 
         #[track_caller]
         fn try_lock(&self) -> bool {
-            self.try_lock_at(0, Location::caller())
+            self.try_lock_at(0, caller_or(Location::caller()))
         }
 
         unsafe fn unlock(&self) {
@@ -315,14 +362,14 @@ mod checked {
 
         #[track_caller]
         fn try_lock_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.try_acquire(0, Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_for(timeout)
             })
         }
 
         #[track_caller]
         fn try_lock_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.try_acquire(0, Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_until(timeout)
             })
         }
@@ -390,11 +437,11 @@ mod checked {
 
         #[track_caller]
         fn lock_shared(&self) {
-            self.lock_shared_at(0, Location::caller())
+            self.lock_shared_at(0, caller_or(Location::caller()))
         }
         #[track_caller]
         fn try_lock_shared(&self) -> bool {
-            self.try_lock_shared_at(0, Location::caller())
+            self.try_lock_shared_at(0, caller_or(Location::caller()))
         }
         unsafe fn unlock_shared(&self) {
             validator::release(self.addr(), Release::Shared);
@@ -403,11 +450,11 @@ mod checked {
         }
         #[track_caller]
         fn lock_exclusive(&self) {
-            self.lock_exclusive_at(0, Location::caller())
+            self.lock_exclusive_at(0, caller_or(Location::caller()))
         }
         #[track_caller]
         fn try_lock_exclusive(&self) -> bool {
-            self.try_lock_exclusive_at(0, Location::caller())
+            self.try_lock_exclusive_at(0, caller_or(Location::caller()))
         }
         unsafe fn unlock_exclusive(&self) {
             validator::release(self.addr(), Release::Exclusive);
@@ -466,25 +513,25 @@ mod checked {
 
         #[track_caller]
         fn try_lock_shared_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Read, Location::caller(), |r| {
+            self.try_acquire(0, Access::Read, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_shared_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Read, Location::caller(), |r| {
+            self.try_acquire(0, Access::Read, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_until(timeout)
             })
         }
         #[track_caller]
         fn try_lock_exclusive_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.try_acquire(0, Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_exclusive_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_exclusive_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Write, Location::caller(), |r| {
+            self.try_acquire(0, Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_exclusive_until(timeout)
             })
         }
@@ -494,11 +541,11 @@ mod checked {
     unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
         #[track_caller]
         fn lock_shared_recursive(&self) {
-            self.lock_shared_recursive_at(0, Location::caller())
+            self.lock_shared_recursive_at(0, caller_or(Location::caller()))
         }
         #[track_caller]
         fn try_lock_shared_recursive(&self) -> bool {
-            self.try_lock_shared_recursive_at(0, Location::caller())
+            self.try_lock_shared_recursive_at(0, caller_or(Location::caller()))
         }
     }
 
@@ -506,13 +553,13 @@ mod checked {
     unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
         #[track_caller]
         fn try_lock_shared_recursive_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::RecursiveRead, Location::caller(), |r| {
+            self.try_acquire(0, Access::RecursiveRead, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_recursive_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_shared_recursive_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::RecursiveRead, Location::caller(), |r| {
+            self.try_acquire(0, Access::RecursiveRead, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_recursive_until(timeout)
             })
         }
@@ -522,11 +569,11 @@ mod checked {
     unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
         #[track_caller]
         fn lock_upgradable(&self) {
-            self.lock_upgradable_at(0, Location::caller())
+            self.lock_upgradable_at(0, caller_or(Location::caller()))
         }
         #[track_caller]
         fn try_lock_upgradable(&self) -> bool {
-            self.try_lock_upgradable_at(0, Location::caller())
+            self.try_lock_upgradable_at(0, caller_or(Location::caller()))
         }
         unsafe fn unlock_upgradable(&self) {
             validator::release(self.addr(), Release::Upgradable);
@@ -587,13 +634,13 @@ mod checked {
     unsafe impl<R: RawRwLockUpgradeTimed> RawRwLockUpgradeTimed for Checked<R> {
         #[track_caller]
         fn try_lock_upgradable_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::Upgradable, Location::caller(), |r| {
+            self.try_acquire(0, Access::Upgradable, caller_or(Location::caller()), |r| {
                 r.try_lock_upgradable_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_upgradable_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::Upgradable, Location::caller(), |r| {
+            self.try_acquire(0, Access::Upgradable, caller_or(Location::caller()), |r| {
                 r.try_lock_upgradable_until(timeout)
             })
         }

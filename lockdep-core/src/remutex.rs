@@ -1,9 +1,9 @@
 //! `ReentrantMutex`: recursive acquisition by the owning thread is legal and not reported.
 
 use crate::class::ClassCell;
-use crate::raw::{wrap, Raw};
+use crate::raw::{at_caller, wrap, Raw};
 use crate::{LockClass, LockInstance, TrackedLock};
-use lock_api::{GetThreadId, RawMutex};
+use lock_api::{GetThreadId, RawMutex, RawMutexFair, RawMutexTimed};
 use std::fmt;
 use std::panic::Location;
 
@@ -11,13 +11,18 @@ use std::panic::Location;
 /// and a thread-id source `G`, as `lock_api::ReentrantMutex` is.
 ///
 /// Only the outermost acquisition by a thread is an acquisition for lockdep (the nested ones
-/// cannot block); it is validated like a mutex. Guards give shared access only.
+/// cannot block); it is validated like a mutex. Guards give shared access only, and are never
+/// `Send`; `ReentrantMutexGuard::remutex` gives the `lock_api` layer underneath.
+#[repr(transparent)] // viewed as `lock_api::ReentrantMutex` by the `arc_lock` methods.
 pub struct ReentrantMutex<R, G, T: ?Sized> {
     inner: lock_api::ReentrantMutex<Raw<R>, G, T>,
 }
 
 /// Guard of [`ReentrantMutex`].
 pub type ReentrantMutexGuard<'a, R, G, T> = lock_api::ReentrantMutexGuard<'a, Raw<R>, G, T>;
+/// A mapped guard of [`ReentrantMutex`].
+pub type MappedReentrantMutexGuard<'a, R, G, T> =
+    lock_api::MappedReentrantMutexGuard<'a, Raw<R>, G, T>;
 
 impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
     /// A new unlocked reentrant mutex whose class is its creation site.
@@ -38,6 +43,20 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
         Self::from_cell(ClassCell::from_name(name), value)
     }
 
+    /// A new unlocked reentrant mutex over the raw mutex `raw` and the thread-id source
+    /// `get_thread_id` (`lock_api`'s `const_new`), whose class is its creation site.
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw: R, get_thread_id: G, value: T) -> Self {
+        ReentrantMutex {
+            inner: lock_api::ReentrantMutex::from_raw(
+                wrap(raw, ClassCell::from_site(Location::caller())),
+                get_thread_id,
+                value,
+            ),
+        }
+    }
+
     const fn from_cell(class: ClassCell, value: T) -> Self {
         ReentrantMutex {
             inner: lock_api::ReentrantMutex::from_raw(wrap(R::INIT, class), G::INIT, value),
@@ -56,14 +75,51 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, R, G, T> {
-        self.inner.lock()
+        at_caller(Location::caller(), || self.inner.lock())
     }
 
     /// Attempts to acquire the mutex without blocking.
     #[track_caller]
     #[inline]
     pub fn try_lock(&self) -> Option<ReentrantMutexGuard<'_, R, G, T>> {
-        self.inner.try_lock()
+        at_caller(Location::caller(), || self.inner.try_lock())
+    }
+
+    /// The raw lock underneath: the instrumented [`Checked<R>`](crate::raw::Checked) with the
+    /// checks compiled in, `R` itself otherwise.
+    ///
+    /// # Safety
+    /// As `lock_api`'s: unlocking the raw lock while a guard exists is undefined behaviour.
+    #[inline]
+    pub unsafe fn raw(&self) -> &Raw<R> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.raw() }
+    }
+
+    /// Makes a guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold the mutex with a guard forgotten.
+    #[inline]
+    pub unsafe fn make_guard_unchecked(&self) -> ReentrantMutexGuard<'_, R, G, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_guard_unchecked() }
+    }
+
+    /// Releases one level of the mutex without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold the mutex with a guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock() }
+    }
+
+    /// A raw pointer to the data.
+    #[inline]
+    pub fn data_ptr(&self) -> *mut T {
+        self.inner.data_ptr()
     }
 
     /// Whether any thread holds the mutex.
@@ -91,6 +147,41 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
     }
 }
 
+impl<R: RawMutexFair, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+    /// Releases one level of the mutex fairly without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold the mutex with a guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_fair() }
+    }
+}
+
+impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+    /// Attempts to acquire the mutex until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_for(&self, timeout: R::Duration) -> Option<ReentrantMutexGuard<'_, R, G, T>> {
+        at_caller(Location::caller(), || self.inner.try_lock_for(timeout))
+    }
+
+    /// Attempts to acquire the mutex until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_until(&self, timeout: R::Instant) -> Option<ReentrantMutexGuard<'_, R, G, T>> {
+        at_caller(Location::caller(), || self.inner.try_lock_until(timeout))
+    }
+}
+
+impl<R: RawMutex, G: GetThreadId, T> From<T> for ReentrantMutex<R, G, T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        ReentrantMutex::new(value)
+    }
+}
+
 impl<R: RawMutex, G: GetThreadId, T: ?Sized> TrackedLock for ReentrantMutex<R, G, T> {
     fn lock_instance(&self) -> LockInstance<'_> {
         // SAFETY: only the address and class of the raw lock are read.
@@ -108,5 +199,93 @@ impl<R: RawMutex, G: GetThreadId, T: Default> Default for ReentrantMutex<R, G, T
 impl<R: RawMutex, G: GetThreadId, T: ?Sized + fmt::Debug> fmt::Debug for ReentrantMutex<R, G, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)
+    }
+}
+
+/// The `arc_lock` feature: guards that own an `Arc` of the mutex, as `parking_lot`'s.
+#[cfg(feature = "arc_lock")]
+mod arc {
+    use super::*;
+    use crate::arc::{transparent, view};
+    use std::sync::Arc;
+
+    transparent!(impl[R, G, T: ?Sized] ReentrantMutex<R, G, T> => lock_api::ReentrantMutex<Raw<R>, G, T>);
+
+    /// A guard of an `Arc<ReentrantMutex>`, holding the `Arc`.
+    pub type ArcReentrantMutexGuard<R, G, T> = lock_api::ArcReentrantMutexGuard<Raw<R>, G, T>;
+
+    impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
+        #[track_caller]
+        #[inline]
+        pub fn lock_arc(self: &Arc<Self>) -> ArcReentrantMutexGuard<R, G, T> {
+            // SAFETY: `ReentrantMutex` is a `repr(transparent)` wrapper of `lock_api`'s.
+            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
+        }
+
+        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcReentrantMutexGuard<R, G, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
+        }
+    }
+
+    impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_for(
+            self: &Arc<Self>,
+            timeout: R::Duration,
+        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || {
+                unsafe { view(self) }.try_lock_arc_for(timeout)
+            })
+        }
+
+        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_until(
+            self: &Arc<Self>,
+            timeout: R::Instant,
+        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || {
+                unsafe { view(self) }.try_lock_arc_until(timeout)
+            })
+        }
+    }
+}
+
+#[cfg(feature = "arc_lock")]
+pub use arc::ArcReentrantMutexGuard;
+
+/// The `serde` feature: a reentrant mutex serializes as its data (locking it).
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    impl<R: RawMutex, G: GetThreadId, T: ?Sized + Serialize> Serialize for ReentrantMutex<R, G, T> {
+        #[track_caller]
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.lock().serialize(serializer)
+        }
+    }
+
+    impl<'de, R: RawMutex, G: GetThreadId, T: Deserialize<'de>> Deserialize<'de>
+        for ReentrantMutex<R, G, T>
+    {
+        /// The class is the caller's site, as for [`Default`].
+        #[track_caller]
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let at = Location::caller();
+            T::deserialize(deserializer)
+                .map(|value| ReentrantMutex::from_cell(ClassCell::from_site(at), value))
+        }
     }
 }

@@ -1,9 +1,12 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
 
 use crate::class::ClassCell;
-use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
+use crate::raw::{at_caller, wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
 use crate::{LockClass, LockInstance, TrackedLock};
-use lock_api::{RawRwLock, RawRwLockRecursive, RawRwLockTimed, RawRwLockUpgrade};
+use lock_api::{
+    RawRwLock, RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed,
+    RawRwLockUpgrade, RawRwLockUpgradeTimed,
+};
 use std::fmt;
 use std::panic::Location;
 
@@ -13,6 +16,10 @@ use std::panic::Location;
 /// rules: [`read`](Self::read) is a *fair* read — it queues behind a waiting writer, so it can
 /// deadlock like a write — while [`read_recursive`](Self::read_recursive) waits only for a
 /// writer that holds the lock, and so never deadlocks against other readers.
+///
+/// As for [`Mutex`](crate::generic::Mutex), guards are never `Send`, and the guards' `rwlock`
+/// accessors and [`raw`](Self::raw) give the `lock_api` layer underneath.
+#[repr(transparent)] // `Arc<RwLock>` is viewed as `Arc<lock_api::RwLock>` by the `arc_lock` methods.
 pub struct RwLock<R, T: ?Sized> {
     inner: lock_api::RwLock<Raw<R>, T>,
 }
@@ -46,6 +53,19 @@ impl<R: RawRwLock, T> RwLock<R, T> {
     /// A new unlocked rwlock whose class is `name` (shared by every lock of that name).
     pub fn named(name: &str, value: T) -> Self {
         Self::from_cell(ClassCell::from_name(name), value)
+    }
+
+    /// A new unlocked rwlock over the raw lock `raw` (`lock_api`'s `const_new`), whose class is
+    /// its creation site.
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw: R, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::from_raw(
+                wrap(raw, ClassCell::from_site(Location::caller())),
+                value,
+            ),
+        }
     }
 
     const fn from_cell(class: ClassCell, value: T) -> Self {
@@ -82,10 +102,41 @@ macro_rules! try_guarded {
 
 impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     #[inline]
-    fn raw(&self) -> &Raw<R> {
+    fn checked(&self) -> &Raw<R> {
         // SAFETY: only used to lock through the instrumented raw lock and then make the guard
         // that owns that lock.
         unsafe { self.inner.raw() }
+    }
+
+    /// The raw lock underneath: the instrumented [`Checked<R>`](crate::raw::Checked) with the
+    /// checks compiled in, `R` itself otherwise. Locking or unlocking through it is tracked.
+    ///
+    /// # Safety
+    /// As `lock_api`'s: unlocking the raw lock while a guard exists is undefined behaviour.
+    #[inline]
+    pub unsafe fn raw(&self) -> &Raw<R> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.raw() }
+    }
+
+    /// Makes a read guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold a shared lock whose guard was forgotten.
+    #[inline]
+    pub unsafe fn make_read_guard_unchecked(&self) -> RwLockReadGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_read_guard_unchecked() }
+    }
+
+    /// Makes a write guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold the exclusive lock with its guard forgotten.
+    #[inline]
+    pub unsafe fn make_write_guard_unchecked(&self) -> RwLockWriteGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_write_guard_unchecked() }
     }
 
     /// A fair shared read: blocks while a writer holds *or waits for* the lock. Modelled as able
@@ -95,7 +146,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read(&self) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_shared_at(0, Location::caller()),
+            self.checked().lock_shared_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -106,7 +157,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_shared_at(subclass, Location::caller()),
+            self.checked().lock_shared_at(subclass, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -117,7 +168,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw().try_lock_shared_at(0, Location::caller()),
+            self.checked().try_lock_shared_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -128,7 +179,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn write(&self) -> RwLockWriteGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_exclusive_at(0, Location::caller()),
+            self.checked().lock_exclusive_at(0, Location::caller()),
             make_write_guard_unchecked
         )
     }
@@ -139,7 +190,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_exclusive_at(subclass, Location::caller()),
+            self.checked().lock_exclusive_at(subclass, Location::caller()),
             make_write_guard_unchecked
         )
     }
@@ -150,7 +201,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw().try_lock_exclusive_at(0, Location::caller()),
+            self.checked().try_lock_exclusive_at(0, Location::caller()),
             make_write_guard_unchecked
         )
     }
@@ -215,7 +266,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_shared_recursive_at(0, Location::caller()),
+            self.checked().lock_shared_recursive_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -226,7 +277,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn read_recursive_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw()
+            self.checked()
                 .lock_shared_recursive_at(subclass, Location::caller()),
             make_read_guard_unchecked
         )
@@ -238,7 +289,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn try_read_recursive(&self) -> Option<RwLockReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw()
+            self.checked()
                 .try_lock_shared_recursive_at(0, Location::caller()),
             make_read_guard_unchecked
         )
@@ -253,7 +304,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_upgradable_at(0, Location::caller()),
+            self.checked().lock_upgradable_at(0, Location::caller()),
             make_upgradable_guard_unchecked
         )
     }
@@ -264,7 +315,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn upgradable_read_nested(&self, subclass: u32) -> RwLockUpgradableReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_upgradable_at(subclass, Location::caller()),
+            self.checked().lock_upgradable_at(subclass, Location::caller()),
             make_upgradable_guard_unchecked
         )
     }
@@ -275,7 +326,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw().try_lock_upgradable_at(0, Location::caller()),
+            self.checked().try_lock_upgradable_at(0, Location::caller()),
             make_upgradable_guard_unchecked
         )
     }
@@ -286,20 +337,112 @@ impl<R: RawRwLockTimed, T: ?Sized> RwLock<R, T> {
     #[track_caller]
     #[inline]
     pub fn try_read_for(&self, timeout: R::Duration) -> Option<RwLockReadGuard<'_, R, T>> {
-        self.inner.try_read_for(timeout)
+        at_caller(Location::caller(), || self.inner.try_read_for(timeout))
+    }
+
+    /// Attempts a fair read until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_until(&self, timeout: R::Instant) -> Option<RwLockReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_read_until(timeout))
     }
 
     /// Attempts exclusive access until `timeout` has passed (a trylock for lockdep).
     #[track_caller]
     #[inline]
     pub fn try_write_for(&self, timeout: R::Duration) -> Option<RwLockWriteGuard<'_, R, T>> {
-        self.inner.try_write_for(timeout)
+        at_caller(Location::caller(), || self.inner.try_write_for(timeout))
+    }
+
+    /// Attempts exclusive access until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_write_until(&self, timeout: R::Instant) -> Option<RwLockWriteGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_write_until(timeout))
+    }
+}
+
+impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
+    /// Attempts a recursive read until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive_for(
+        &self,
+        timeout: R::Duration,
+    ) -> Option<RwLockReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_read_recursive_for(timeout))
+    }
+
+    /// Attempts a recursive read until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive_until(
+        &self,
+        timeout: R::Instant,
+    ) -> Option<RwLockReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_read_recursive_until(timeout))
+    }
+}
+
+impl<R: RawRwLockUpgradeTimed, T: ?Sized> RwLock<R, T> {
+    /// Attempts an upgradable read until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_for(
+        &self,
+        timeout: R::Duration,
+    ) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_upgradable_read_for(timeout))
+    }
+
+    /// Attempts an upgradable read until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_until(
+        &self,
+        timeout: R::Instant,
+    ) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_upgradable_read_until(timeout))
+    }
+}
+
+impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
+    /// Makes an upgradable guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold an upgradable lock whose guard was forgotten.
+    #[inline]
+    pub unsafe fn make_upgradable_guard_unchecked(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_upgradable_guard_unchecked() }
+    }
+}
+
+impl<R: RawRwLockFair, T: ?Sized> RwLock<R, T> {
+    /// Releases a shared lock fairly without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold a shared lock whose guard was forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_read_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_read_fair() }
+    }
+
+    /// Releases the exclusive lock fairly without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold the exclusive lock with its guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_write_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_write_fair() }
     }
 }
 
 impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
     fn lock_instance(&self) -> LockInstance<'_> {
-        LockInstance::of_raw(self.raw())
+        LockInstance::of_raw(self.checked())
     }
 }
 
@@ -320,5 +463,123 @@ impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
 impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)
+    }
+}
+
+/// The `arc_lock` feature: guards that own an `Arc` of the rwlock, as `parking_lot`'s.
+#[cfg(feature = "arc_lock")]
+mod arc {
+    use super::*;
+    use crate::arc::{transparent, view};
+    use std::sync::Arc;
+
+    transparent!(impl[R, T: ?Sized] RwLock<R, T> => lock_api::RwLock<Raw<R>, T>);
+
+    /// A read guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockReadGuard<R, T> = lock_api::ArcRwLockReadGuard<Raw<R>, T>;
+    /// A write guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockWriteGuard<R, T> = lock_api::ArcRwLockWriteGuard<Raw<R>, T>;
+    /// An upgradable read guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockUpgradableReadGuard<R, T> = lock_api::ArcRwLockUpgradableReadGuard<Raw<R>, T>;
+
+    /// One `Arc` method: `lock_api`'s, run with the caller's location.
+    macro_rules! arc_methods {
+        ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+            $(#[$doc])*
+            #[track_caller]
+            #[inline]
+            pub fn $name(self: &Arc<Self>, $($arg: $ty),*) -> $ret {
+                // SAFETY: `RwLock` is a `repr(transparent)` wrapper of the `lock_api` rwlock.
+                at_caller(Location::caller(), || unsafe { view(self) }.$name($($arg),*))
+            }
+        )*};
+    }
+
+    impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`read`](Self::read), for an `Arc`: the guard owns a clone of it.
+            fn read_arc() -> ArcRwLockReadGuard<R, T>;
+            /// Like [`try_read`](Self::try_read), for an `Arc`.
+            fn try_read_arc() -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`write`](Self::write), for an `Arc`.
+            fn write_arc() -> ArcRwLockWriteGuard<R, T>;
+            /// Like [`try_write`](Self::try_write), for an `Arc`.
+            fn try_write_arc() -> Option<ArcRwLockWriteGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockTimed, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`try_read_for`](Self::try_read_for), for an `Arc`.
+            fn try_read_arc_for(timeout: R::Duration) -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`try_read_until`](Self::try_read_until), for an `Arc`.
+            fn try_read_arc_until(timeout: R::Instant) -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`try_write_for`](Self::try_write_for), for an `Arc`.
+            fn try_write_arc_for(timeout: R::Duration) -> Option<ArcRwLockWriteGuard<R, T>>;
+            /// Like [`try_write_until`](Self::try_write_until), for an `Arc`.
+            fn try_write_arc_until(timeout: R::Instant) -> Option<ArcRwLockWriteGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`read_recursive`](Self::read_recursive), for an `Arc`.
+            fn read_arc_recursive() -> ArcRwLockReadGuard<R, T>;
+            /// Like [`try_read_recursive`](Self::try_read_recursive), for an `Arc`.
+            fn try_read_recursive_arc() -> Option<ArcRwLockReadGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`try_read_recursive_for`](Self::try_read_recursive_for), for an `Arc`.
+            fn try_read_arc_recursive_for(timeout: R::Duration) -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`try_read_recursive_until`](Self::try_read_recursive_until), for an `Arc`.
+            fn try_read_arc_recursive_until(timeout: R::Instant) -> Option<ArcRwLockReadGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`upgradable_read`](Self::upgradable_read), for an `Arc`.
+            fn upgradable_read_arc() -> ArcRwLockUpgradableReadGuard<R, T>;
+            /// Like [`try_upgradable_read`](Self::try_upgradable_read), for an `Arc`.
+            fn try_upgradable_read_arc() -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockUpgradeTimed, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`try_upgradable_read_for`](Self::try_upgradable_read_for), for an `Arc`.
+            fn try_upgradable_read_arc_for(timeout: R::Duration) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
+            /// Like [`try_upgradable_read_until`](Self::try_upgradable_read_until), for an `Arc`.
+            fn try_upgradable_read_arc_until(timeout: R::Instant) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
+        }
+    }
+}
+
+#[cfg(feature = "arc_lock")]
+pub use arc::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard};
+
+/// The `serde` feature: a rwlock serializes as its data (read-locking it), as `parking_lot`'s.
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    impl<R: RawRwLock, T: ?Sized + Serialize> Serialize for RwLock<R, T> {
+        #[track_caller]
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.read().serialize(serializer)
+        }
+    }
+
+    impl<'de, R: RawRwLock, T: Deserialize<'de>> Deserialize<'de> for RwLock<R, T> {
+        /// The class is the caller's site, as for [`Default`].
+        #[track_caller]
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let at = Location::caller();
+            T::deserialize(deserializer).map(|value| RwLock::from_cell(ClassCell::from_site(at), value))
+        }
     }
 }

@@ -723,6 +723,12 @@ fn deliver_all(reports: Vec<Report>) {
 /// the lock has not been taken yet, so unwinding leaves everything consistent).
 #[inline]
 pub(crate) fn before_lock(acq: &Acquisition) {
+    // Past MAX_LOCK_DEPTH the lock will not be tracked, and it is not validated either: that
+    // would scan the full stack on every acquisition (leaked guards keep it full for good), and
+    // the kernel turns lockdep off altogether here. One load, so the overflow stays cheap.
+    if with_thread(|t| t.held.is_full()) {
+        return;
+    }
     deliver_all(check(acq, None));
 }
 
@@ -736,7 +742,7 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
     }
     let after = with_thread(|t| {
         if t.held.is_full() {
-            t.held.overflowed += 1;
+            t.held.note_overflow(acq.addr);
             let first = !t.overflow_reported;
             t.overflow_reported = true;
             return After::Overflowed { first };
@@ -778,6 +784,10 @@ pub(crate) fn release(addr: usize, how: Release) {
 #[inline(never)]
 fn release_slow(addr: usize, how: Release) {
     with_thread(|t| {
+        // Past MAX_LOCK_DEPTH the untracked locks are on top: found without a scan.
+        if t.held.release_overflow(addr) {
+            return;
+        }
         let found = t
             .held
             .as_slice()
@@ -874,7 +884,8 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
 /// Validates `acq` as if the lock were taken here, without taking it (the kernel's
 /// `might_lock`).
 pub(crate) fn might_lock(acq: &Acquisition) {
-    before_lock(acq);
+    // Validated even past MAX_LOCK_DEPTH: it was asked for explicitly.
+    deliver_all(check(acq, None));
 }
 
 /// Is this lock instance held by the current thread?
