@@ -8,8 +8,9 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p target-bench/release/examples/hotpath nested2 100000
 //! ```
 //!
-//! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, each for lockdep,
-//! and `raw_single`, `raw_nested2` for parking_lot.
+//! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, `std_read`, each
+//! for lockdep, and `raw_single`, `raw_nested2` for parking_lot. `overflow_CASE` runs `CASE`
+//! with MAX_LOCK_DEPTH + 8 guards leaked first (every acquisition is past the held-lock stack).
 
 use lockdep_core::LockClass;
 use std::hint::black_box;
@@ -33,6 +34,17 @@ fn main() {
         .collect();
     let rw = lockdep_core::RwLock::new(0u64);
     let (ra, rb) = (parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64));
+    let std_rw = lockdep_core::sync::RwLock::new(0u64);
+    let leaked = lockdep_core::RwLock::new(0u64);
+    let case = match case.strip_prefix("overflow_") {
+        Some(rest) => {
+            for _ in 0..lockdep_core::MAX_LOCK_DEPTH + 8 {
+                std::mem::forget(leaked.read_recursive());
+            }
+            rest.to_string()
+        }
+        None => case,
+    };
 
     let run = |n: u64| {
         for _ in 0..n {
@@ -57,6 +69,7 @@ fn main() {
                 "read" => drop(*black_box(&rw).read()),
                 "read_recursive" => drop(*black_box(&rw).read_recursive()),
                 "write" => *black_box(&rw).write() += 1,
+                "std_read" => drop(*black_box(&std_rw).read().unwrap()),
                 "raw_single" => *black_box(&ra).lock() += 1,
                 "raw_nested2" => {
                     let _a = black_box(&ra).lock();

@@ -14,7 +14,7 @@ pub(crate) use crate::access::Access;
 
 /// How many locks taken past MAX_LOCK_DEPTH are remembered by instance (beyond that they are
 /// only counted).
-const OVERFLOW_ADDRS: usize = 16;
+const OVERFLOW_ADDRS: usize = 64;
 
 /// One held lock.
 #[derive(Clone, Copy, Debug)]
