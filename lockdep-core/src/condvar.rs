@@ -50,12 +50,14 @@ pub struct Condvar {
 /// is remembered while at least one waits.
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 struct Waiters {
-    /// Address of the user's mutex (its raw lock) while `count > 0`.
-    mutex: usize,
+    /// The low 32 bits of the address of the user's mutex (its raw lock) while `count > 0`:
+    /// enough to tell two mutexes apart (two live ones 4 GiB apart would go unnoticed, as all
+    /// misuse did before), and it keeps the condvar within 16 bytes of `parking_lot`'s.
+    mutex: u32,
     /// Waiters parked or about to re-acquire the internal lock after a timeout. A notified
     /// waiter is taken off by its notifier, as `parking_lot` does, so a condvar whose waiters
     /// were all woken may be used with another mutex at once.
-    count: usize,
+    count: u32,
 }
 
 impl Condvar {
@@ -75,7 +77,7 @@ impl Condvar {
         {
             let mut waiters = self.wait_lock.lock();
             let woken = self.cv.notify_one();
-            waiters.count -= usize::from(woken);
+            waiters.count -= u32::from(woken);
             woken
         }
         #[cfg(not(any(debug_assertions, feature = "release-checks")))]
@@ -89,7 +91,8 @@ impl Condvar {
         {
             let mut waiters = self.wait_lock.lock();
             let woken = self.cv.notify_all();
-            waiters.count -= woken;
+            // At most `count` threads wait, so this fits.
+            waiters.count -= woken as u32;
             woken
         }
         #[cfg(not(any(debug_assertions, feature = "release-checks")))]
@@ -192,7 +195,7 @@ impl Condvar {
         // SAFETY: the guard proves this thread holds the mutex; we release it and take it again
         // before returning, so the guard is valid again when the caller gets it back.
         let raw = unsafe { lock_api::MutexGuard::mutex(guard).raw() };
-        let mutex = raw as *const _ as *const () as usize;
+        let mutex = raw as *const _ as *const () as usize as u32;
         let mut order = self.wait_lock.lock();
         if order.count == 0 {
             order.mutex = mutex;
