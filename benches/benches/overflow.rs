@@ -51,9 +51,10 @@ fn overflow(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("rwlock_read", "overflowed"), |b| {
         b.iter(|| *black_box(&pl_rw).read_recursive())
     });
-    group.bench_function(BenchmarkId::new("sync_rwlock_try_read", "overflowed"), |b| {
-        b.iter(|| *black_box(&std_rw).try_read().unwrap())
-    });
+    group.bench_function(
+        BenchmarkId::new("sync_rwlock_try_read", "overflowed"),
+        |b| b.iter(|| *black_box(&std_rw).try_read().unwrap()),
+    );
 
     group.finish();
 }

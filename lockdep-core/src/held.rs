@@ -276,7 +276,10 @@ mod tests {
         }
         stack.note_overflow(100);
         stack.note_overflow(200);
-        assert!(!stack.release_overflow(5), "a tracked lock is not an untracked one");
+        assert!(
+            !stack.release_overflow(5),
+            "a tracked lock is not an untracked one"
+        );
         assert!(stack.release_overflow(100), "released out of order");
         assert!(stack.release_overflow(200));
         assert_eq!(stack.overflowed, 0);

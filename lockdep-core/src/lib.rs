@@ -118,7 +118,9 @@ pub mod generic {
     pub use crate::remutex::ArcReentrantMutexGuard;
     pub use crate::remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
     #[cfg(feature = "arc_lock")]
-    pub use crate::rwlock::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard};
+    pub use crate::rwlock::{
+        ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard,
+    };
     pub use crate::rwlock::{
         MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
         RwLockUpgradableReadGuard, RwLockWriteGuard,

@@ -278,9 +278,12 @@ mod arc {
         /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
         #[track_caller]
         #[inline]
-        pub fn try_lock_arc_for(self: &Arc<Self>, timeout: R::Duration) -> Option<ArcMutexGuard<R, T>> {
-            // SAFETY: as in `lock_arc`.
+        pub fn try_lock_arc_for(
+            self: &Arc<Self>,
+            timeout: R::Duration,
+        ) -> Option<ArcMutexGuard<R, T>> {
             at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
                 unsafe { view(self) }.try_lock_arc_for(timeout)
             })
         }
@@ -292,8 +295,8 @@ mod arc {
             self: &Arc<Self>,
             timeout: R::Instant,
         ) -> Option<ArcMutexGuard<R, T>> {
-            // SAFETY: as in `lock_arc`.
             at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
                 unsafe { view(self) }.try_lock_arc_until(timeout)
             })
         }
@@ -321,7 +324,8 @@ mod serde_impls {
         #[track_caller]
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
             let at = Location::caller();
-            T::deserialize(deserializer).map(|value| Mutex::from_cell(ClassCell::from_site(at), value))
+            T::deserialize(deserializer)
+                .map(|value| Mutex::from_cell(ClassCell::from_site(at), value))
         }
     }
 }

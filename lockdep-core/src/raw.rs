@@ -553,15 +553,21 @@ mod checked {
     unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
         #[track_caller]
         fn try_lock_shared_recursive_for(&self, timeout: Self::Duration) -> bool {
-            self.try_acquire(0, Access::RecursiveRead, caller_or(Location::caller()), |r| {
-                r.try_lock_shared_recursive_for(timeout)
-            })
+            self.try_acquire(
+                0,
+                Access::RecursiveRead,
+                caller_or(Location::caller()),
+                |r| r.try_lock_shared_recursive_for(timeout),
+            )
         }
         #[track_caller]
         fn try_lock_shared_recursive_until(&self, timeout: Self::Instant) -> bool {
-            self.try_acquire(0, Access::RecursiveRead, caller_or(Location::caller()), |r| {
-                r.try_lock_shared_recursive_until(timeout)
-            })
+            self.try_acquire(
+                0,
+                Access::RecursiveRead,
+                caller_or(Location::caller()),
+                |r| r.try_lock_shared_recursive_until(timeout),
+            )
         }
     }
 

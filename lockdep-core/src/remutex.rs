@@ -240,8 +240,8 @@ mod arc {
             self: &Arc<Self>,
             timeout: R::Duration,
         ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            // SAFETY: as in `lock_arc`.
             at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
                 unsafe { view(self) }.try_lock_arc_for(timeout)
             })
         }
@@ -253,8 +253,8 @@ mod arc {
             self: &Arc<Self>,
             timeout: R::Instant,
         ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            // SAFETY: as in `lock_arc`.
             at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
                 unsafe { view(self) }.try_lock_arc_until(timeout)
             })
         }

@@ -190,7 +190,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_exclusive_at(subclass, Location::caller()),
+            self.checked()
+                .lock_exclusive_at(subclass, Location::caller()),
             make_write_guard_unchecked
         )
     }
@@ -266,7 +267,8 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_shared_recursive_at(0, Location::caller()),
+            self.checked()
+                .lock_shared_recursive_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -315,7 +317,8 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn upgradable_read_nested(&self, subclass: u32) -> RwLockUpgradableReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_upgradable_at(subclass, Location::caller()),
+            self.checked()
+                .lock_upgradable_at(subclass, Location::caller()),
             make_upgradable_guard_unchecked
         )
     }
@@ -370,7 +373,9 @@ impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
         &self,
         timeout: R::Duration,
     ) -> Option<RwLockReadGuard<'_, R, T>> {
-        at_caller(Location::caller(), || self.inner.try_read_recursive_for(timeout))
+        at_caller(Location::caller(), || {
+            self.inner.try_read_recursive_for(timeout)
+        })
     }
 
     /// Attempts a recursive read until `timeout` is reached (a trylock for lockdep).
@@ -380,7 +385,9 @@ impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
         &self,
         timeout: R::Instant,
     ) -> Option<RwLockReadGuard<'_, R, T>> {
-        at_caller(Location::caller(), || self.inner.try_read_recursive_until(timeout))
+        at_caller(Location::caller(), || {
+            self.inner.try_read_recursive_until(timeout)
+        })
     }
 }
 
@@ -392,7 +399,9 @@ impl<R: RawRwLockUpgradeTimed, T: ?Sized> RwLock<R, T> {
         &self,
         timeout: R::Duration,
     ) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
-        at_caller(Location::caller(), || self.inner.try_upgradable_read_for(timeout))
+        at_caller(Location::caller(), || {
+            self.inner.try_upgradable_read_for(timeout)
+        })
     }
 
     /// Attempts an upgradable read until `timeout` is reached (a trylock for lockdep).
@@ -402,7 +411,9 @@ impl<R: RawRwLockUpgradeTimed, T: ?Sized> RwLock<R, T> {
         &self,
         timeout: R::Instant,
     ) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
-        at_caller(Location::caller(), || self.inner.try_upgradable_read_until(timeout))
+        at_caller(Location::caller(), || {
+            self.inner.try_upgradable_read_until(timeout)
+        })
     }
 }
 
@@ -579,7 +590,8 @@ mod serde_impls {
         #[track_caller]
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
             let at = Location::caller();
-            T::deserialize(deserializer).map(|value| RwLock::from_cell(ClassCell::from_site(at), value))
+            T::deserialize(deserializer)
+                .map(|value| RwLock::from_cell(ClassCell::from_site(at), value))
         }
     }
 }

@@ -9,24 +9,31 @@
 //! The behaviour behind each item is tested in `parking_lot_ported.rs`, `dropin_api.rs` and
 //! `std_sync.rs`.
 
-#![allow(dead_code, unused_variables, unused_must_use, deprecated)]
+// The items are named, not used: discarding guards at once is the point here.
+#![allow(
+    dead_code,
+    unused_variables,
+    unused_must_use,
+    deprecated,
+    clippy::let_underscore_lock
+)]
 
 use std::time::{Duration, Instant};
 
 /// Every item of `parking_lot`'s root, under the same name.
 mod parking_lot_root {
-    #[cfg(feature = "arc_lock")]
-    use lockdep_core::{
-        ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
-        ArcRwLockWriteGuard,
-    };
     use lockdep_core::{
         const_fair_mutex, const_mutex, const_reentrant_mutex, const_rwlock, lock_api, Condvar,
         FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard,
         MappedReentrantMutexGuard, MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex,
         MutexGuard, RawFairMutex, RawMutex, RawRwLock, RawThreadId, ReentrantMutex,
-        ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard,
-        RwLockWriteGuard, WaitTimeoutResult,
+        ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+        WaitTimeoutResult,
+    };
+    #[cfg(feature = "arc_lock")]
+    use lockdep_core::{
+        ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+        ArcRwLockWriteGuard,
     };
     use std::time::{Duration, Instant};
 
@@ -37,12 +44,10 @@ mod parking_lot_root {
     pub(crate) static RE: ReentrantMutex<u8> = const_reentrant_mutex(0);
     pub(crate) static CV: Condvar = Condvar::new();
     pub(crate) static M2: Mutex<u8> = Mutex::const_new(<RawMutex as lock_api::RawMutex>::INIT, 0);
-    pub(crate) static RW2: RwLock<u8> = RwLock::const_new(<RawRwLock as lock_api::RawRwLock>::INIT, 0);
-    pub(crate) static RE2: ReentrantMutex<u8> = ReentrantMutex::const_new(
-        <RawMutex as lock_api::RawMutex>::INIT,
-        RawThreadId,
-        0,
-    );
+    pub(crate) static RW2: RwLock<u8> =
+        RwLock::const_new(<RawRwLock as lock_api::RawRwLock>::INIT, 0);
+    pub(crate) static RE2: ReentrantMutex<u8> =
+        ReentrantMutex::const_new(<RawMutex as lock_api::RawMutex>::INIT, RawThreadId, 0);
 
     fn mutex(m: &Mutex<u8>, mut owned: Mutex<u8>) {
         let _: fn(u8) -> Mutex<u8> = Mutex::new;
@@ -74,7 +79,8 @@ mod parking_lot_root {
         let mapped: MappedMutexGuard<'_, u8> = MutexGuard::map(g, |v| v);
         let _: Result<MappedMutexGuard<'_, u8>, _> = MappedMutexGuard::try_map(mapped, |v| Some(v));
         let g = m.lock();
-        let _: Result<MappedMutexGuard<'_, u8>, MutexGuard<'_, u8>> = MutexGuard::try_map(g, |v| Some(v));
+        let _: Result<MappedMutexGuard<'_, u8>, MutexGuard<'_, u8>> =
+            MutexGuard::try_map(g, |v| Some(v));
         let g = m.lock();
         let _ = MutexGuard::try_map_or_err(g, |v| Ok::<_, ()>(v));
         MutexGuard::unlock_fair(m.lock());
@@ -93,8 +99,7 @@ mod parking_lot_root {
         let _: fn(&RwLock<u8>) -> RwLockReadGuard<'_, u8> = RwLock::read;
         let _: fn(&RwLock<u8>) -> Option<RwLockReadGuard<'_, u8>> = RwLock::try_read;
         let _: fn(&RwLock<u8>, Duration) -> Option<RwLockReadGuard<'_, u8>> = RwLock::try_read_for;
-        let _: fn(&RwLock<u8>, Instant) -> Option<RwLockReadGuard<'_, u8>> =
-            RwLock::try_read_until;
+        let _: fn(&RwLock<u8>, Instant) -> Option<RwLockReadGuard<'_, u8>> = RwLock::try_read_until;
         let _: fn(&RwLock<u8>) -> RwLockReadGuard<'_, u8> = RwLock::read_recursive;
         let _: fn(&RwLock<u8>) -> Option<RwLockReadGuard<'_, u8>> = RwLock::try_read_recursive;
         let _: fn(&RwLock<u8>, Duration) -> Option<RwLockReadGuard<'_, u8>> =
@@ -339,6 +344,8 @@ mod std_sync {
         let _: fn(&RwLock<u8>) = RwLock::clear_poison;
         let _: fn(RwLock<u8>) -> LockResult<u8> = RwLock::into_inner;
         let _: fn(&mut RwLock<u8>) -> LockResult<&mut u8> = RwLock::get_mut;
+        // Stable in std since 1.92 (above this crate's minimum Rust version; see build.rs).
+        #[cfg(std_rwlock_downgrade)]
         let _: fn(RwLockWriteGuard<'static, u8>) -> RwLockReadGuard<'static, u8> =
             RwLockWriteGuard::downgrade;
         let _: RwLock<u8> = RwLock::default();
@@ -363,7 +370,9 @@ mod std_sync {
         let (g, r): (MutexGuard<'_, u8>, WaitTimeoutResult) =
             cv.wait_timeout(g, Duration::ZERO).unwrap();
         let _: bool = r.timed_out();
-        let (g, _) = cv.wait_timeout_while(g, Duration::ZERO, |v| *v == 0).unwrap();
+        let (g, _) = cv
+            .wait_timeout_while(g, Duration::ZERO, |v| *v == 0)
+            .unwrap();
         let (_, _): (MutexGuard<'_, u8>, bool) = cv.wait_timeout_ms(g, 0).unwrap();
     }
 
@@ -401,9 +410,15 @@ fn const_constructors_give_each_static_its_own_class() {
     });
     if lockdep_core::CHECKS_COMPILED_IN {
         assert_eq!(reports.len(), 1, "{reports:?}");
-        assert_eq!(reports[0].kind(), lockdep_core::ReportKind::CircularDependency);
+        assert_eq!(
+            reports[0].kind(),
+            lockdep_core::ReportKind::CircularDependency
+        );
         let classes = reports[0].classes();
-        assert!(classes.iter().all(|c| c.contains("api_surface.rs")), "{classes:?}");
+        assert!(
+            classes.iter().all(|c| c.contains("api_surface.rs")),
+            "{classes:?}"
+        );
     } else {
         assert!(reports.is_empty());
     }

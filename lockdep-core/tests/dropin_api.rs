@@ -21,7 +21,10 @@ fn assert_inversion_reported_at(reports: &[lockdep_core::Report], classes: &[&st
     assert_one(reports, ReportKind::CircularDependency, classes);
     let text = reports[0].to_string();
     let at = format!("dropin_api.rs:{line}:");
-    assert!(text.contains(&at), "expected a lock taken at {at} in:\n{text}");
+    assert!(
+        text.contains(&at),
+        "expected a lock taken at {at} in:\n{text}"
+    );
 }
 
 #[test]
@@ -36,7 +39,11 @@ fn fair_mutex_is_checked_and_fair_unlocks_are_tracked() {
         let _p = plain.lock();
         let _f = fair.lock();
     });
-    assert_one(&reports, ReportKind::CircularDependency, &["fair-a", "fair-b"]);
+    assert_one(
+        &reports,
+        ReportKind::CircularDependency,
+        &["fair-a", "fair-b"],
+    );
 
     let mut guard = fair.lock();
     FairMutexGuard::bump(&mut guard);
@@ -52,8 +59,11 @@ fn const_new_and_raw_access_are_tracked() {
     let m = Mutex::const_new(<RawMutex as lock_api::RawMutex>::INIT, 5u32);
     let l = RwLock::const_new(<RawRwLock as lock_api::RawRwLock>::INIT, 6u32);
     let r = ReentrantMutex::const_new(<RawMutex as lock_api::RawMutex>::INIT, RawThreadId, 7u32);
-    assert!(lockdep_core::LockInstance::class_name(&lockdep_core::TrackedLock::lock_instance(&m))
-        .contains("dropin_api.rs") || !lockdep_core::CHECKS_COMPILED_IN);
+    assert!(
+        lockdep_core::LockInstance::class_name(&lockdep_core::TrackedLock::lock_instance(&m))
+            .contains("dropin_api.rs")
+            || !lockdep_core::CHECKS_COMPILED_IN
+    );
 
     // SAFETY: the raw lock is locked here and released by the guard made for it.
     unsafe {
@@ -141,7 +151,9 @@ fn reentrant_mutex_surface_is_checked() {
     let other = Mutex::named("remutex-other", ());
     {
         let g = r.try_lock_for(Duration::from_secs(5)).unwrap();
-        let inner = r.try_lock_until(Instant::now() + Duration::from_secs(5)).unwrap();
+        let inner = r
+            .try_lock_until(Instant::now() + Duration::from_secs(5))
+            .unwrap();
         let first: lockdep_core::MappedReentrantMutexGuard<'_, u32> =
             ReentrantMutexGuard::map(inner, |v| &v[0]);
         assert_eq!(*first + g[1], 3);
@@ -173,7 +185,9 @@ fn timed_mutex_lock_is_recorded_at_the_caller() {
     let mut line = 0;
     let reports = capture(|| {
         line = line!() + 1;
-        let _a = a.try_lock_until(Instant::now() + Duration::from_secs(5)).unwrap();
+        let _a = a
+            .try_lock_until(Instant::now() + Duration::from_secs(5))
+            .unwrap();
         let _b = b.lock();
     });
     if lockdep_core::CHECKS_COMPILED_IN {
@@ -181,6 +195,7 @@ fn timed_mutex_lock_is_recorded_at_the_caller() {
     }
 }
 
+#[cfg(std_rwlock_downgrade)]
 #[test]
 fn std_write_guard_downgrade_keeps_the_lock_held_as_a_reader() {
     use lockdep_core::sync::{RwLock as StdRwLock, RwLockWriteGuard};
@@ -191,11 +206,10 @@ fn std_write_guard_downgrade_keeps_the_lock_held_as_a_reader() {
     assert!(is_held(&*lock) || !lockdep_core::CHECKS_COMPILED_IN);
     // Readers get in now, writers do not.
     let other = std::sync::Arc::clone(&lock);
-    let (read, wrote) = std::thread::spawn(move || {
-        (other.try_read().map(|g| *g).ok(), other.try_write().is_ok())
-    })
-    .join()
-    .unwrap();
+    let (read, wrote) =
+        std::thread::spawn(move || (other.try_read().map(|g| *g).ok(), other.try_write().is_ok()))
+            .join()
+            .unwrap();
     assert_eq!((read, wrote), (Some(2), false));
     assert_eq!(format!("{r} {r:?}"), "2 2");
     // Held as a read now: a later lock under it records a read edge, and releasing it

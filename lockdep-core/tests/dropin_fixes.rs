@@ -105,7 +105,11 @@ fn wait_while_for_does_not_ask_the_condition_again_after_the_timeout() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 
     let deadline = std::time::Instant::now() + Duration::from_millis(20);
-    let result = cv.wait_while_until(&mut guard, |_| calls.fetch_add(1, Ordering::SeqCst) == 1, deadline);
+    let result = cv.wait_while_until(
+        &mut guard,
+        |_| calls.fetch_add(1, Ordering::SeqCst) == 1,
+        deadline,
+    );
     assert!(result.timed_out());
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
@@ -136,7 +140,10 @@ fn sync_condvar_debug_prints_like_std() {
         format!("{:?}", lockdep_core::sync::Condvar::new()),
         format!("{:?}", std::sync::Condvar::new())
     );
-    assert_eq!(format!("{:?}", Condvar::new()), format!("{:?}", parking_lot::Condvar::new()));
+    assert_eq!(
+        format!("{:?}", Condvar::new()),
+        format!("{:?}", parking_lot::Condvar::new())
+    );
 }
 
 /// std's max-readers test leaks guards with `mem::forget`; past MAX_LOCK_DEPTH every further

@@ -7,7 +7,14 @@
 //! The `serde` and `arc_lock` tests run with those features:
 //! `cargo test -p lockdep-core --features serde,arc_lock --test parking_lot_ported`.
 
-#![allow(clippy::all, missing_docs, dead_code, unused_imports)]
+// Upstream's code, kept verbatim where it could be: its lint level is not this workspace's.
+#![allow(
+    clippy::all,
+    clippy::undocumented_unsafe_blocks,
+    missing_docs,
+    dead_code,
+    unused_imports
+)]
 
 mod mutex {
     use lockdep_core::{Condvar, MappedMutexGuard, Mutex, MutexGuard};
@@ -483,7 +490,10 @@ mod rwlock {
         let reports = lockdep_core::capture(|| drop((l.read(), l.read())));
         if lockdep_core::CHECKS_COMPILED_IN {
             assert_eq!(reports.len(), 1);
-            assert_eq!(reports[0].kind(), lockdep_core::ReportKind::RecursiveLocking);
+            assert_eq!(
+                reports[0].kind(),
+                lockdep_core::ReportKind::RecursiveLocking
+            );
         }
         drop((l.read_recursive(), l.read_recursive()));
         drop((l.read(), l.upgradable_read()));

@@ -95,6 +95,7 @@ pub(crate) fn release(held: Held, how: Release) {
 
 /// A write guard became a read guard (`RwLockWriteGuard::downgrade`): the lock is held as a
 /// (fair) reader from now on. It never blocks, so there is nothing to validate.
+#[cfg(std_rwlock_downgrade)]
 #[inline]
 pub(crate) fn downgraded(held: Held) {
     #[cfg(any(debug_assertions, feature = "release-checks"))]

@@ -176,9 +176,12 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
+#[cfg(std_rwlock_downgrade)]
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write lock into a read lock without letting a writer in between
     /// (`std::sync::RwLockWriteGuard::downgrade`). lockdep holds it as a fair read from then on.
+    /// Available where std has it (Rust 1.92 and later).
+    #[allow(clippy::incompatible_msrv)] // only built where std has it: see build.rs
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
         let mut this = ManuallyDrop::new(s);
         // SAFETY: `this` is never used or dropped again, so the guard is moved out exactly once.
