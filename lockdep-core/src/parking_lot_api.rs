@@ -68,3 +68,33 @@ pub use crate::generic::{
     ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
     ArcRwLockWriteGuard,
 };
+
+/// The `lock_api` layer under a lockdep lock, as the guards' `mutex()` / `rwlock()` /
+/// `remutex()` accessors give it, is the same tracked lock: `is_held(MutexGuard::mutex(&g))`
+/// asks about the lockdep mutex the guard belongs to.
+impl<R: lock_api::RawMutex, T: ?Sized> crate::TrackedLock
+    for lock_api::Mutex<crate::raw::Raw<R>, T>
+{
+    fn lock_instance(&self) -> crate::LockInstance<'_> {
+        // SAFETY: only the address and class of the raw lock are read.
+        crate::LockInstance::of_raw(unsafe { self.raw() })
+    }
+}
+
+impl<R: lock_api::RawRwLock, T: ?Sized> crate::TrackedLock
+    for lock_api::RwLock<crate::raw::Raw<R>, T>
+{
+    fn lock_instance(&self) -> crate::LockInstance<'_> {
+        // SAFETY: only the address and class of the raw lock are read.
+        crate::LockInstance::of_raw(unsafe { self.raw() })
+    }
+}
+
+impl<R: lock_api::RawMutex, G: lock_api::GetThreadId, T: ?Sized> crate::TrackedLock
+    for lock_api::ReentrantMutex<crate::raw::Raw<R>, G, T>
+{
+    fn lock_instance(&self) -> crate::LockInstance<'_> {
+        // SAFETY: only the address and class of the raw lock are read.
+        crate::LockInstance::of_raw(unsafe { self.raw() })
+    }
+}

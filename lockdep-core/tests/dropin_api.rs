@@ -298,3 +298,32 @@ mod serde_feature {
         assert!(is_held(&f) || !lockdep_core::CHECKS_COMPILED_IN);
     }
 }
+
+/// The guards' accessors give the `lock_api` layer (a deliberate difference: the guards are
+/// `lock_api`'s own), which is the same tracked lock as the lockdep lock around it.
+#[test]
+fn guard_accessors_give_the_same_tracked_lock() {
+    use lockdep_core::{MutexGuard, RwLockReadGuard};
+    let m = Mutex::named("accessor-m", 1u32);
+    let l = RwLock::named("accessor-l", 2u32);
+    let r = ReentrantMutex::named("accessor-r", 3u32);
+    let g = m.lock();
+    let lock = MutexGuard::mutex(&g);
+    assert!(std::ptr::eq(lock, m.as_lock_api()));
+    assert_eq!(is_held(lock), lockdep_core::CHECKS_COMPILED_IN);
+    drop(g);
+    assert!(!is_held(m.as_lock_api()));
+    let g = l.read();
+    assert_eq!(
+        is_held(RwLockReadGuard::rwlock(&g)),
+        lockdep_core::CHECKS_COMPILED_IN
+    );
+    drop(g);
+    let g = r.lock();
+    assert_eq!(
+        is_held(ReentrantMutexGuard::remutex(&g)),
+        lockdep_core::CHECKS_COMPILED_IN
+    );
+    drop(g);
+    assert!(held_locks().is_empty());
+}

@@ -193,3 +193,52 @@ fn tracking_resumes_when_the_overflowed_locks_are_released() {
     let _g = locks[0].lock();
     assert!(is_held(&locks[0]));
 }
+
+/// The count of waiters behind the one-mutex check must come back to zero however the waits
+/// end — notified one by one, all at once, or timed out, racing each other — or a condvar
+/// would wrongly refuse another mutex afterwards (or miss a real misuse).
+#[test]
+fn condvar_waiter_count_survives_racing_notifies_and_timeouts() {
+    watchdog(60, || {
+        let shared = Arc::new(Shared::default());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let waiters: Vec<_> = (0..6u64)
+            .map(|i| {
+                let shared = Arc::clone(&shared);
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut rounds = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut g = shared.first.lock();
+                        // Short timeouts of different lengths, so timeouts and notifications
+                        // race.
+                        shared
+                            .cv
+                            .wait_for(&mut g, Duration::from_micros(50 + 37 * i));
+                        rounds += 1;
+                    }
+                    rounds
+                })
+            })
+            .collect();
+        for round in 0..3000 {
+            if round % 3 == 0 {
+                shared.cv.notify_all();
+            } else {
+                shared.cv.notify_one();
+            }
+            if round % 100 == 0 {
+                std::thread::yield_now();
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let rounds: usize = waiters.into_iter().map(|w| w.join().unwrap()).sum();
+        assert!(rounds > 0);
+        // No waiter is left: the condvar takes the other mutex, and then refuses the first
+        // while a thread waits with the second.
+        let timed_out = shared
+            .cv
+            .wait_for(&mut shared.second.lock(), Duration::from_millis(1));
+        assert!(timed_out.timed_out());
+    });
+}
