@@ -249,3 +249,46 @@ fn condvar_waiter_count_survives_racing_notifies_and_timeouts() {
         assert!(timed_out.timed_out());
     });
 }
+
+/// Several threads past MAX_LOCK_DEPTH at once, sharing two locks taken in one order: the
+/// untracked acquisitions stay correct (no lost update, nothing reported, every thread's stack
+/// back to empty after it releases what it leaked).
+#[test]
+fn threads_past_max_lock_depth_share_locks_correctly() {
+    struct Bank {
+        ledger: Mutex<u64>,
+        audit: Mutex<u64>,
+    }
+    let bank = Arc::new(Bank {
+        ledger: Mutex::named("overflow-ledger", 0),
+        audit: Mutex::named("overflow-audit", 0),
+    });
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let bank = Arc::clone(&bank);
+            std::thread::spawn(move || {
+                let mine = lockdep_core::RwLock::new(());
+                for _ in 0..MAX_LOCK_DEPTH + 5 {
+                    std::mem::forget(mine.read_recursive());
+                }
+                let reports = capture(|| {
+                    for _ in 0..500 {
+                        let mut ledger = bank.ledger.lock();
+                        *ledger += 1;
+                        *bank.audit.lock() += 1;
+                    }
+                });
+                for _ in 0..MAX_LOCK_DEPTH + 5 {
+                    // SAFETY: this thread holds each of these reads, guards forgotten.
+                    unsafe { mine.force_unlock_read() };
+                }
+                (reports.len(), held_locks().len())
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), (0, 0));
+    }
+    assert_eq!(*bank.ledger.lock(), 2000);
+    assert_eq!(*bank.audit.lock(), 2000);
+}
