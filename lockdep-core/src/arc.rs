@@ -1,6 +1,8 @@
-//! The `arc_lock` feature's plumbing: `lock_api`'s `Arc` guards hold an `Arc` of *its* lock
-//! type, and each of ours is a `repr(transparent)` wrapper of one, so an `Arc` of ours can be
-//! viewed as an `Arc` of the `lock_api` lock without touching the reference count.
+//! The `arc_lock` feature, as `parking_lot`'s: `lock_arc`, `read_arc`, `write_arc`, ... and the
+//! `Arc*Guard` types. `lock_api`'s `Arc` guards hold an `Arc` of *its* lock type, and each of
+//! ours is a `repr(transparent)` wrapper of one, so an `Arc` of ours is viewed as an `Arc` of
+//! the `lock_api` lock without touching the reference count, and `lock_api`'s methods run on
+//! it with the caller's location.
 
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
@@ -43,4 +45,214 @@ macro_rules! transparent {
         }
     };
 }
-pub(crate) use transparent;
+
+mod impls {
+    use super::view;
+    use crate::caller::at_caller;
+    use crate::generic::{Mutex, ReentrantMutex, RwLock};
+    use crate::raw::Raw;
+    use lock_api::{
+        GetThreadId, RawMutex, RawMutexTimed, RawRwLock, RawRwLockRecursive,
+        RawRwLockRecursiveTimed, RawRwLockTimed, RawRwLockUpgrade, RawRwLockUpgradeTimed,
+    };
+    use std::panic::Location;
+    use std::sync::Arc;
+
+    // ---- `Mutex` ----
+
+    transparent!(impl[R, T: ?Sized] Mutex<R, T> => lock_api::Mutex<Raw<R>, T>);
+
+    /// A guard of an `Arc<Mutex>`, holding the `Arc` (`lock_api`'s over the instrumented raw
+    /// lock).
+    pub type ArcMutexGuard<R, T> = lock_api::ArcMutexGuard<Raw<R>, T>;
+
+    impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
+        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
+        #[track_caller]
+        #[inline]
+        pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
+            // SAFETY: `Mutex` is a `repr(transparent)` wrapper of the `lock_api` mutex.
+            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
+        }
+
+        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcMutexGuard<R, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
+        }
+    }
+
+    impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
+        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_for(
+            self: &Arc<Self>,
+            timeout: R::Duration,
+        ) -> Option<ArcMutexGuard<R, T>> {
+            at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
+                unsafe { view(self) }.try_lock_arc_for(timeout)
+            })
+        }
+
+        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_until(
+            self: &Arc<Self>,
+            timeout: R::Instant,
+        ) -> Option<ArcMutexGuard<R, T>> {
+            at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
+                unsafe { view(self) }.try_lock_arc_until(timeout)
+            })
+        }
+    }
+
+    // ---- `RwLock` ----
+
+    transparent!(impl[R, T: ?Sized] RwLock<R, T> => lock_api::RwLock<Raw<R>, T>);
+
+    /// A read guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockReadGuard<R, T> = lock_api::ArcRwLockReadGuard<Raw<R>, T>;
+    /// A write guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockWriteGuard<R, T> = lock_api::ArcRwLockWriteGuard<Raw<R>, T>;
+    /// An upgradable read guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockUpgradableReadGuard<R, T> = lock_api::ArcRwLockUpgradableReadGuard<Raw<R>, T>;
+
+    /// One `Arc` method: `lock_api`'s, run with the caller's location.
+    macro_rules! arc_methods {
+        ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+            $(#[$doc])*
+            #[track_caller]
+            #[inline]
+            pub fn $name(self: &Arc<Self>, $($arg: $ty),*) -> $ret {
+                // SAFETY: `RwLock` is a `repr(transparent)` wrapper of the `lock_api` rwlock.
+                at_caller(Location::caller(), || unsafe { view(self) }.$name($($arg),*))
+            }
+        )*};
+    }
+
+    impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`read`](Self::read), for an `Arc`: the guard owns a clone of it.
+            fn read_arc() -> ArcRwLockReadGuard<R, T>;
+            /// Like [`try_read`](Self::try_read), for an `Arc`.
+            fn try_read_arc() -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`write`](Self::write), for an `Arc`.
+            fn write_arc() -> ArcRwLockWriteGuard<R, T>;
+            /// Like [`try_write`](Self::try_write), for an `Arc`.
+            fn try_write_arc() -> Option<ArcRwLockWriteGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockTimed, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`try_read_for`](Self::try_read_for), for an `Arc`.
+            fn try_read_arc_for(timeout: R::Duration) -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`try_read_until`](Self::try_read_until), for an `Arc`.
+            fn try_read_arc_until(timeout: R::Instant) -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`try_write_for`](Self::try_write_for), for an `Arc`.
+            fn try_write_arc_for(timeout: R::Duration) -> Option<ArcRwLockWriteGuard<R, T>>;
+            /// Like [`try_write_until`](Self::try_write_until), for an `Arc`.
+            fn try_write_arc_until(timeout: R::Instant) -> Option<ArcRwLockWriteGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`read_recursive`](Self::read_recursive), for an `Arc`.
+            fn read_arc_recursive() -> ArcRwLockReadGuard<R, T>;
+            /// Like [`try_read_recursive`](Self::try_read_recursive), for an `Arc`.
+            fn try_read_recursive_arc() -> Option<ArcRwLockReadGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`try_read_recursive_for`](Self::try_read_recursive_for), for an `Arc`.
+            fn try_read_arc_recursive_for(timeout: R::Duration) -> Option<ArcRwLockReadGuard<R, T>>;
+            /// Like [`try_read_recursive_until`](Self::try_read_recursive_until), for an `Arc`.
+            fn try_read_arc_recursive_until(timeout: R::Instant) -> Option<ArcRwLockReadGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`upgradable_read`](Self::upgradable_read), for an `Arc`.
+            fn upgradable_read_arc() -> ArcRwLockUpgradableReadGuard<R, T>;
+            /// Like [`try_upgradable_read`](Self::try_upgradable_read), for an `Arc`.
+            fn try_upgradable_read_arc() -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawRwLockUpgradeTimed, T: ?Sized> RwLock<R, T> {
+        arc_methods! {
+            /// Like [`try_upgradable_read_for`](Self::try_upgradable_read_for), for an `Arc`.
+            fn try_upgradable_read_arc_for(timeout: R::Duration) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
+            /// Like [`try_upgradable_read_until`](Self::try_upgradable_read_until), for an `Arc`.
+            fn try_upgradable_read_arc_until(timeout: R::Instant) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
+        }
+    }
+
+    // ---- `ReentrantMutex` ----
+
+    transparent!(impl[R, G, T: ?Sized] ReentrantMutex<R, G, T> => lock_api::ReentrantMutex<Raw<R>, G, T>);
+
+    /// A guard of an `Arc<ReentrantMutex>`, holding the `Arc`.
+    pub type ArcReentrantMutexGuard<R, G, T> = lock_api::ArcReentrantMutexGuard<Raw<R>, G, T>;
+
+    impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
+        #[track_caller]
+        #[inline]
+        pub fn lock_arc(self: &Arc<Self>) -> ArcReentrantMutexGuard<R, G, T> {
+            // SAFETY: `ReentrantMutex` is a `repr(transparent)` wrapper of `lock_api`'s.
+            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
+        }
+
+        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcReentrantMutexGuard<R, G, T>> {
+            // SAFETY: as in `lock_arc`.
+            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
+        }
+    }
+
+    impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_for(
+            self: &Arc<Self>,
+            timeout: R::Duration,
+        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
+            at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
+                unsafe { view(self) }.try_lock_arc_for(timeout)
+            })
+        }
+
+        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
+        #[track_caller]
+        #[inline]
+        pub fn try_lock_arc_until(
+            self: &Arc<Self>,
+            timeout: R::Instant,
+        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
+            at_caller(Location::caller(), || {
+                // SAFETY: as in `lock_arc`.
+                unsafe { view(self) }.try_lock_arc_until(timeout)
+            })
+        }
+    }
+}
+
+pub use impls::{
+    ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+    ArcRwLockWriteGuard,
+};

@@ -65,6 +65,7 @@
 mod access;
 #[cfg(feature = "arc_lock")]
 mod arc;
+mod caller;
 mod class;
 mod condvar;
 pub mod graph;
@@ -112,15 +113,12 @@ pub const CHECKS_COMPILED_IN: bool = cfg!(any(debug_assertions, feature = "relea
 /// ```
 pub mod generic {
     #[cfg(feature = "arc_lock")]
-    pub use crate::mutex::ArcMutexGuard;
-    pub use crate::mutex::{MappedMutexGuard, Mutex, MutexGuard};
-    #[cfg(feature = "arc_lock")]
-    pub use crate::remutex::ArcReentrantMutexGuard;
-    pub use crate::remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-    #[cfg(feature = "arc_lock")]
-    pub use crate::rwlock::{
-        ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard,
+    pub use crate::arc::{
+        ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+        ArcRwLockWriteGuard,
     };
+    pub use crate::mutex::{MappedMutexGuard, Mutex, MutexGuard};
+    pub use crate::remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
     pub use crate::rwlock::{
         MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
         RwLockUpgradableReadGuard, RwLockWriteGuard,
@@ -129,6 +127,8 @@ pub mod generic {
 
 mod parking_lot_api;
 pub use parking_lot_api::*;
+#[cfg(feature = "serde")]
+mod serde_impls;
 
 /// A mutex checked by lockdep, over `parking_lot::RawMutex` (the `parking_lot::Mutex` API).
 pub type Mutex<T> = generic::Mutex<parking_lot::RawMutex, T>;

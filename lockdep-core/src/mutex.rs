@@ -1,7 +1,8 @@
 //! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
 
+use crate::caller::at_caller;
 use crate::class::ClassCell;
-use crate::raw::{at_caller, wrap, Raw, RawMutexAt};
+use crate::raw::{wrap, Raw, RawMutexAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 use std::fmt;
@@ -240,92 +241,5 @@ impl<R: RawMutex, T> From<T> for Mutex<R, T> {
 impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)
-    }
-}
-
-/// The `arc_lock` feature: guards that own an `Arc` of the mutex, as `parking_lot`'s.
-#[cfg(feature = "arc_lock")]
-mod arc {
-    use super::*;
-    use crate::arc::{transparent, view};
-    use std::sync::Arc;
-
-    transparent!(impl[R, T: ?Sized] Mutex<R, T> => lock_api::Mutex<Raw<R>, T>);
-
-    /// A guard of an `Arc<Mutex>`, holding the `Arc` (`lock_api`'s over the instrumented raw
-    /// lock).
-    pub type ArcMutexGuard<R, T> = lock_api::ArcMutexGuard<Raw<R>, T>;
-
-    impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
-        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
-        #[track_caller]
-        #[inline]
-        pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
-            // SAFETY: `Mutex` is a `repr(transparent)` wrapper of the `lock_api` mutex.
-            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
-        }
-
-        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcMutexGuard<R, T>> {
-            // SAFETY: as in `lock_arc`.
-            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
-        }
-    }
-
-    impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
-        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_for(
-            self: &Arc<Self>,
-            timeout: R::Duration,
-        ) -> Option<ArcMutexGuard<R, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_for(timeout)
-            })
-        }
-
-        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_until(
-            self: &Arc<Self>,
-            timeout: R::Instant,
-        ) -> Option<ArcMutexGuard<R, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_until(timeout)
-            })
-        }
-    }
-}
-
-#[cfg(feature = "arc_lock")]
-pub use arc::ArcMutexGuard;
-
-/// The `serde` feature: a mutex serializes as its data (locking it), as `parking_lot`'s does.
-#[cfg(feature = "serde")]
-mod serde_impls {
-    use super::*;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    impl<R: RawMutex, T: ?Sized + Serialize> Serialize for Mutex<R, T> {
-        #[track_caller]
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            self.lock().serialize(serializer)
-        }
-    }
-
-    impl<'de, R: RawMutex, T: Deserialize<'de>> Deserialize<'de> for Mutex<R, T> {
-        /// The class is the caller's site, as for [`Default`].
-        #[track_caller]
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let at = Location::caller();
-            T::deserialize(deserializer)
-                .map(|value| Mutex::from_cell(ClassCell::from_site(at), value))
-        }
     }
 }

@@ -1,7 +1,8 @@
 //! `ReentrantMutex`: recursive acquisition by the owning thread is legal and not reported.
 
+use crate::caller::at_caller;
 use crate::class::ClassCell;
-use crate::raw::{at_caller, wrap, Raw};
+use crate::raw::{wrap, Raw};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{GetThreadId, RawMutex, RawMutexFair, RawMutexTimed};
 use std::fmt;
@@ -199,93 +200,5 @@ impl<R: RawMutex, G: GetThreadId, T: Default> Default for ReentrantMutex<R, G, T
 impl<R: RawMutex, G: GetThreadId, T: ?Sized + fmt::Debug> fmt::Debug for ReentrantMutex<R, G, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)
-    }
-}
-
-/// The `arc_lock` feature: guards that own an `Arc` of the mutex, as `parking_lot`'s.
-#[cfg(feature = "arc_lock")]
-mod arc {
-    use super::*;
-    use crate::arc::{transparent, view};
-    use std::sync::Arc;
-
-    transparent!(impl[R, G, T: ?Sized] ReentrantMutex<R, G, T> => lock_api::ReentrantMutex<Raw<R>, G, T>);
-
-    /// A guard of an `Arc<ReentrantMutex>`, holding the `Arc`.
-    pub type ArcReentrantMutexGuard<R, G, T> = lock_api::ArcReentrantMutexGuard<Raw<R>, G, T>;
-
-    impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
-        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
-        #[track_caller]
-        #[inline]
-        pub fn lock_arc(self: &Arc<Self>) -> ArcReentrantMutexGuard<R, G, T> {
-            // SAFETY: `ReentrantMutex` is a `repr(transparent)` wrapper of `lock_api`'s.
-            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
-        }
-
-        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            // SAFETY: as in `lock_arc`.
-            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
-        }
-    }
-
-    impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
-        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_for(
-            self: &Arc<Self>,
-            timeout: R::Duration,
-        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_for(timeout)
-            })
-        }
-
-        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_until(
-            self: &Arc<Self>,
-            timeout: R::Instant,
-        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_until(timeout)
-            })
-        }
-    }
-}
-
-#[cfg(feature = "arc_lock")]
-pub use arc::ArcReentrantMutexGuard;
-
-/// The `serde` feature: a reentrant mutex serializes as its data (locking it).
-#[cfg(feature = "serde")]
-mod serde_impls {
-    use super::*;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    impl<R: RawMutex, G: GetThreadId, T: ?Sized + Serialize> Serialize for ReentrantMutex<R, G, T> {
-        #[track_caller]
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            self.lock().serialize(serializer)
-        }
-    }
-
-    impl<'de, R: RawMutex, G: GetThreadId, T: Deserialize<'de>> Deserialize<'de>
-        for ReentrantMutex<R, G, T>
-    {
-        /// The class is the caller's site, as for [`Default`].
-        #[track_caller]
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let at = Location::caller();
-            T::deserialize(deserializer)
-                .map(|value| ReentrantMutex::from_cell(ClassCell::from_site(at), value))
-        }
     }
 }

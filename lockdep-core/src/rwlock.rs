@@ -1,7 +1,8 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
 
+use crate::caller::at_caller;
 use crate::class::ClassCell;
-use crate::raw::{at_caller, wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
+use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{
     RawRwLock, RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed,
@@ -474,124 +475,5 @@ impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
 impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)
-    }
-}
-
-/// The `arc_lock` feature: guards that own an `Arc` of the rwlock, as `parking_lot`'s.
-#[cfg(feature = "arc_lock")]
-mod arc {
-    use super::*;
-    use crate::arc::{transparent, view};
-    use std::sync::Arc;
-
-    transparent!(impl[R, T: ?Sized] RwLock<R, T> => lock_api::RwLock<Raw<R>, T>);
-
-    /// A read guard of an `Arc<RwLock>`, holding the `Arc`.
-    pub type ArcRwLockReadGuard<R, T> = lock_api::ArcRwLockReadGuard<Raw<R>, T>;
-    /// A write guard of an `Arc<RwLock>`, holding the `Arc`.
-    pub type ArcRwLockWriteGuard<R, T> = lock_api::ArcRwLockWriteGuard<Raw<R>, T>;
-    /// An upgradable read guard of an `Arc<RwLock>`, holding the `Arc`.
-    pub type ArcRwLockUpgradableReadGuard<R, T> = lock_api::ArcRwLockUpgradableReadGuard<Raw<R>, T>;
-
-    /// One `Arc` method: `lock_api`'s, run with the caller's location.
-    macro_rules! arc_methods {
-        ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-            $(#[$doc])*
-            #[track_caller]
-            #[inline]
-            pub fn $name(self: &Arc<Self>, $($arg: $ty),*) -> $ret {
-                // SAFETY: `RwLock` is a `repr(transparent)` wrapper of the `lock_api` rwlock.
-                at_caller(Location::caller(), || unsafe { view(self) }.$name($($arg),*))
-            }
-        )*};
-    }
-
-    impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
-        arc_methods! {
-            /// Like [`read`](Self::read), for an `Arc`: the guard owns a clone of it.
-            fn read_arc() -> ArcRwLockReadGuard<R, T>;
-            /// Like [`try_read`](Self::try_read), for an `Arc`.
-            fn try_read_arc() -> Option<ArcRwLockReadGuard<R, T>>;
-            /// Like [`write`](Self::write), for an `Arc`.
-            fn write_arc() -> ArcRwLockWriteGuard<R, T>;
-            /// Like [`try_write`](Self::try_write), for an `Arc`.
-            fn try_write_arc() -> Option<ArcRwLockWriteGuard<R, T>>;
-        }
-    }
-
-    impl<R: RawRwLockTimed, T: ?Sized> RwLock<R, T> {
-        arc_methods! {
-            /// Like [`try_read_for`](Self::try_read_for), for an `Arc`.
-            fn try_read_arc_for(timeout: R::Duration) -> Option<ArcRwLockReadGuard<R, T>>;
-            /// Like [`try_read_until`](Self::try_read_until), for an `Arc`.
-            fn try_read_arc_until(timeout: R::Instant) -> Option<ArcRwLockReadGuard<R, T>>;
-            /// Like [`try_write_for`](Self::try_write_for), for an `Arc`.
-            fn try_write_arc_for(timeout: R::Duration) -> Option<ArcRwLockWriteGuard<R, T>>;
-            /// Like [`try_write_until`](Self::try_write_until), for an `Arc`.
-            fn try_write_arc_until(timeout: R::Instant) -> Option<ArcRwLockWriteGuard<R, T>>;
-        }
-    }
-
-    impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
-        arc_methods! {
-            /// Like [`read_recursive`](Self::read_recursive), for an `Arc`.
-            fn read_arc_recursive() -> ArcRwLockReadGuard<R, T>;
-            /// Like [`try_read_recursive`](Self::try_read_recursive), for an `Arc`.
-            fn try_read_recursive_arc() -> Option<ArcRwLockReadGuard<R, T>>;
-        }
-    }
-
-    impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
-        arc_methods! {
-            /// Like [`try_read_recursive_for`](Self::try_read_recursive_for), for an `Arc`.
-            fn try_read_arc_recursive_for(timeout: R::Duration) -> Option<ArcRwLockReadGuard<R, T>>;
-            /// Like [`try_read_recursive_until`](Self::try_read_recursive_until), for an `Arc`.
-            fn try_read_arc_recursive_until(timeout: R::Instant) -> Option<ArcRwLockReadGuard<R, T>>;
-        }
-    }
-
-    impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
-        arc_methods! {
-            /// Like [`upgradable_read`](Self::upgradable_read), for an `Arc`.
-            fn upgradable_read_arc() -> ArcRwLockUpgradableReadGuard<R, T>;
-            /// Like [`try_upgradable_read`](Self::try_upgradable_read), for an `Arc`.
-            fn try_upgradable_read_arc() -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
-        }
-    }
-
-    impl<R: RawRwLockUpgradeTimed, T: ?Sized> RwLock<R, T> {
-        arc_methods! {
-            /// Like [`try_upgradable_read_for`](Self::try_upgradable_read_for), for an `Arc`.
-            fn try_upgradable_read_arc_for(timeout: R::Duration) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
-            /// Like [`try_upgradable_read_until`](Self::try_upgradable_read_until), for an `Arc`.
-            fn try_upgradable_read_arc_until(timeout: R::Instant) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
-        }
-    }
-}
-
-#[cfg(feature = "arc_lock")]
-pub use arc::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard};
-
-/// The `serde` feature: a rwlock serializes as its data (read-locking it), as `parking_lot`'s.
-#[cfg(feature = "serde")]
-mod serde_impls {
-    use super::*;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    impl<R: RawRwLock, T: ?Sized + Serialize> Serialize for RwLock<R, T> {
-        #[track_caller]
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            self.read().serialize(serializer)
-        }
-    }
-
-    impl<'de, R: RawRwLock, T: Deserialize<'de>> Deserialize<'de> for RwLock<R, T> {
-        /// The class is the caller's site, as for [`Default`].
-        #[track_caller]
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            let at = Location::caller();
-            T::deserialize(deserializer)
-                .map(|value| RwLock::from_cell(ClassCell::from_site(at), value))
-        }
     }
 }
