@@ -70,6 +70,8 @@ fn main() {
                 "read_recursive" => drop(*black_box(&rw).read_recursive()),
                 "write" => *black_box(&rw).write() += 1,
                 "std_read" => drop(*black_box(&std_rw).read().unwrap()),
+                // With `overflow_`: a read of the very lock whose leaked reads fill the stack.
+                "leaked_read_recursive" => drop(*black_box(&leaked).read_recursive()),
                 "raw_single" => *black_box(&ra).lock() += 1,
                 "raw_nested2" => {
                     let _a = black_box(&ra).lock();

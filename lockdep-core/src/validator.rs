@@ -723,10 +723,16 @@ fn deliver_all(reports: Vec<Report>) {
 /// the lock has not been taken yet, so unwinding leaves everything consistent).
 #[inline]
 pub(crate) fn before_lock(acq: &Acquisition) {
-    // Past MAX_LOCK_DEPTH the lock will not be tracked, and it is not validated either: that
-    // would scan the full stack on every acquisition (leaked guards keep it full for good), and
-    // the kernel turns lockdep off altogether here. One load, so the overflow stays cheap.
-    if with_thread(|t| t.held.is_full()) {
+    // Past MAX_LOCK_DEPTH the lock will not be tracked, and it is not validated either (leaked
+    // guards keep the stack full for good, and the kernel turns lockdep off altogether here):
+    // no chain, no graph. Only a certain self-deadlock against a tracked entry is still refused,
+    // as promised whatever the mode: a tight pass over the stack for this very instance, and
+    // only if it is there, the finer look at how it is held.
+    if with_thread(|t| {
+        t.held.is_full()
+            && (!t.held.holds_instance(acq.addr)
+                || certain_conflict(t.held.as_slice(), acq, None).is_none())
+    }) {
         return;
     }
     deliver_all(check(acq, None));

@@ -292,3 +292,26 @@ fn threads_past_max_lock_depth_share_locks_correctly() {
     assert_eq!(*bank.ledger.lock(), 2000);
     assert_eq!(*bank.audit.lock(), 2000);
 }
+
+/// Past MAX_LOCK_DEPTH nothing new is validated, but taking a tracked lock this thread already
+/// holds is still refused (it could only hang), as everywhere else.
+#[test]
+fn a_certain_self_deadlock_past_max_lock_depth_still_panics() {
+    if !lockdep_core::CHECKS_COMPILED_IN {
+        return;
+    }
+    watchdog(20, || {
+        let locks: Vec<Mutex<()>> = (0..MAX_LOCK_DEPTH)
+            .map(|i| Mutex::named(&format!("full-{i}"), ()))
+            .collect();
+        let guards: Vec<_> = locks.iter().map(|l| l.lock()).collect();
+        let relock = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            capture(|| drop(locks[3].lock()))
+        }));
+        let payload = relock.expect_err("relocking a held mutex must panic, not hang");
+        let text = panic_text(&*payload);
+        assert!(text.contains("self-deadlock"), "{text}");
+        drop(guards);
+        assert!(held_locks().is_empty());
+    });
+}
