@@ -10,7 +10,9 @@
 //!
 //! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, `std_read`, each
 //! for lockdep, and `raw_single`, `raw_nested2` for parking_lot. `overflow_CASE` runs `CASE`
-//! with MAX_LOCK_DEPTH + 8 guards leaked first (every acquisition is past the held-lock stack).
+//! with MAX_LOCK_DEPTH + 8 guards leaked first (every acquisition is past the held-lock stack);
+//! `overflow_leak_read_recursive` and `overflow_leak_std_read` leak every read as well (std's
+//! max-readers test), of the lock filling the stack and of another one.
 
 use lockdep_core::LockClass;
 use std::hint::black_box;
@@ -72,6 +74,9 @@ fn main() {
                 "std_read" => drop(*black_box(&std_rw).read().unwrap()),
                 // With `overflow_`: a read of the very lock whose leaked reads fill the stack.
                 "leaked_read_recursive" => drop(*black_box(&leaked).read_recursive()),
+                // std's max-readers test: every read of the one lock is leaked.
+                "leak_read_recursive" => std::mem::forget(black_box(&leaked).read_recursive()),
+                "leak_std_read" => std::mem::forget(black_box(&std_rw).read().unwrap()),
                 "raw_single" => *black_box(&ra).lock() += 1,
                 "raw_nested2" => {
                     let _a = black_box(&ra).lock();

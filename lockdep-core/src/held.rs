@@ -183,12 +183,6 @@ impl HeldStack {
         }
     }
 
-    /// Whether `instance` has an entry (a plain scan, for the full stack's cheap path).
-    #[inline]
-    pub(crate) fn holds_instance(&self, instance: usize) -> bool {
-        self.as_slice().iter().any(|h| h.instance == instance)
-    }
-
     /// Index of the topmost entry for `instance`.
     #[inline]
     pub(crate) fn find(&self, instance: usize) -> Option<usize> {

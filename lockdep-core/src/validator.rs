@@ -728,14 +728,22 @@ pub(crate) fn before_lock(acq: &Acquisition) {
     // no chain, no graph. Only a certain self-deadlock against a tracked entry is still refused,
     // as promised whatever the mode: a tight pass over the stack for this very instance, and
     // only if it is there, the finer look at how it is held.
-    if with_thread(|t| {
-        t.held.is_full()
-            && (!t.held.holds_instance(acq.addr)
-                || certain_conflict(t.held.as_slice(), acq, None).is_none())
-    }) {
+    if with_thread(|t| t.held.is_full() && !certain_conflict_when_full(&t.held, acq)) {
         return;
     }
     deliver_all(check(acq, None));
+}
+
+/// [`certain_conflict`] for the full stack's cheap path: one plain loop, cheap even unoptimised
+/// (std's max-readers pattern fills the stack with the very lock being taken again).
+#[inline]
+fn certain_conflict_when_full(held: &HeldStack, acq: &Acquisition) -> bool {
+    for h in held.as_slice() {
+        if h.instance == acq.addr && self_conflict_is_certain(h.access, acq.access) {
+            return true;
+        }
+    }
+    false
 }
 
 /// After a lock (blocking or trylock) was taken: it is held now.
