@@ -58,82 +58,71 @@ mod impls {
     use std::panic::Location;
     use std::sync::Arc;
 
-    // ---- `Mutex` ----
-
-    transparent!(impl[R, T: ?Sized] Mutex<R, T> => lock_api::Mutex<Raw<R>, T>);
-
-    /// A guard of an `Arc<Mutex>`, holding the `Arc` (`lock_api`'s over the instrumented raw
-    /// lock).
-    pub type ArcMutexGuard<R, T> = lock_api::ArcMutexGuard<Raw<R>, T>;
-
-    impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
-        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
-        #[track_caller]
-        #[inline]
-        pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
-            // SAFETY: `Mutex` is a `repr(transparent)` wrapper of the `lock_api` mutex.
-            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
-        }
-
-        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcMutexGuard<R, T>> {
-            // SAFETY: as in `lock_arc`.
-            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
-        }
-    }
-
-    impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
-        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_for(
-            self: &Arc<Self>,
-            timeout: R::Duration,
-        ) -> Option<ArcMutexGuard<R, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_for(timeout)
-            })
-        }
-
-        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_until(
-            self: &Arc<Self>,
-            timeout: R::Instant,
-        ) -> Option<ArcMutexGuard<R, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_until(timeout)
-            })
-        }
-    }
-
-    // ---- `RwLock` ----
-
-    transparent!(impl[R, T: ?Sized] RwLock<R, T> => lock_api::RwLock<Raw<R>, T>);
-
-    /// A read guard of an `Arc<RwLock>`, holding the `Arc`.
-    pub type ArcRwLockReadGuard<R, T> = lock_api::ArcRwLockReadGuard<Raw<R>, T>;
-    /// A write guard of an `Arc<RwLock>`, holding the `Arc`.
-    pub type ArcRwLockWriteGuard<R, T> = lock_api::ArcRwLockWriteGuard<Raw<R>, T>;
-    /// An upgradable read guard of an `Arc<RwLock>`, holding the `Arc`.
-    pub type ArcRwLockUpgradableReadGuard<R, T> = lock_api::ArcRwLockUpgradableReadGuard<Raw<R>, T>;
-
-    /// One `Arc` method: `lock_api`'s, run with the caller's location.
+    /// `Arc` methods: each is `lock_api`'s method of the same name, on the `lock_api` lock the
+    /// `Arc` is viewed as, run with the caller's location.
     macro_rules! arc_methods {
         ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
             $(#[$doc])*
             #[track_caller]
             #[inline]
             pub fn $name(self: &Arc<Self>, $($arg: $ty),*) -> $ret {
-                // SAFETY: `RwLock` is a `repr(transparent)` wrapper of the `lock_api` rwlock.
+                // SAFETY: every lock type here is a `repr(transparent)` wrapper of the
+                // `lock_api` lock it is viewed as (`transparent!` below).
                 at_caller(Location::caller(), || unsafe { view(self) }.$name($($arg),*))
             }
         )*};
+    }
+
+    transparent!(impl[R, T: ?Sized] Mutex<R, T> => lock_api::Mutex<Raw<R>, T>);
+    transparent!(impl[R, T: ?Sized] RwLock<R, T> => lock_api::RwLock<Raw<R>, T>);
+    transparent!(impl[R, G, T: ?Sized] ReentrantMutex<R, G, T> => lock_api::ReentrantMutex<Raw<R>, G, T>);
+
+    /// A guard of an `Arc<Mutex>`, holding the `Arc` (`lock_api`'s over the instrumented raw
+    /// lock).
+    pub type ArcMutexGuard<R, T> = lock_api::ArcMutexGuard<Raw<R>, T>;
+    /// A read guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockReadGuard<R, T> = lock_api::ArcRwLockReadGuard<Raw<R>, T>;
+    /// A write guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockWriteGuard<R, T> = lock_api::ArcRwLockWriteGuard<Raw<R>, T>;
+    /// An upgradable read guard of an `Arc<RwLock>`, holding the `Arc`.
+    pub type ArcRwLockUpgradableReadGuard<R, T> = lock_api::ArcRwLockUpgradableReadGuard<Raw<R>, T>;
+    /// A guard of an `Arc<ReentrantMutex>`, holding the `Arc`.
+    pub type ArcReentrantMutexGuard<R, G, T> = lock_api::ArcReentrantMutexGuard<Raw<R>, G, T>;
+
+    impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
+        arc_methods! {
+            /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
+            fn lock_arc() -> ArcMutexGuard<R, T>;
+            /// Like [`try_lock`](Self::try_lock), for an `Arc`.
+            fn try_lock_arc() -> Option<ArcMutexGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
+        arc_methods! {
+            /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
+            fn try_lock_arc_for(timeout: R::Duration) -> Option<ArcMutexGuard<R, T>>;
+            /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
+            fn try_lock_arc_until(timeout: R::Instant) -> Option<ArcMutexGuard<R, T>>;
+        }
+    }
+
+    impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+        arc_methods! {
+            /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
+            fn lock_arc() -> ArcReentrantMutexGuard<R, G, T>;
+            /// Like [`try_lock`](Self::try_lock), for an `Arc`.
+            fn try_lock_arc() -> Option<ArcReentrantMutexGuard<R, G, T>>;
+        }
+    }
+
+    impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+        arc_methods! {
+            /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
+            fn try_lock_arc_for(timeout: R::Duration) -> Option<ArcReentrantMutexGuard<R, G, T>>;
+            /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
+            fn try_lock_arc_until(timeout: R::Instant) -> Option<ArcReentrantMutexGuard<R, G, T>>;
+        }
     }
 
     impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
@@ -195,59 +184,6 @@ mod impls {
             fn try_upgradable_read_arc_for(timeout: R::Duration) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
             /// Like [`try_upgradable_read_until`](Self::try_upgradable_read_until), for an `Arc`.
             fn try_upgradable_read_arc_until(timeout: R::Instant) -> Option<ArcRwLockUpgradableReadGuard<R, T>>;
-        }
-    }
-
-    // ---- `ReentrantMutex` ----
-
-    transparent!(impl[R, G, T: ?Sized] ReentrantMutex<R, G, T> => lock_api::ReentrantMutex<Raw<R>, G, T>);
-
-    /// A guard of an `Arc<ReentrantMutex>`, holding the `Arc`.
-    pub type ArcReentrantMutexGuard<R, G, T> = lock_api::ArcReentrantMutexGuard<Raw<R>, G, T>;
-
-    impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
-        /// Like [`lock`](Self::lock), for an `Arc`: the guard owns a clone of it.
-        #[track_caller]
-        #[inline]
-        pub fn lock_arc(self: &Arc<Self>) -> ArcReentrantMutexGuard<R, G, T> {
-            // SAFETY: `ReentrantMutex` is a `repr(transparent)` wrapper of `lock_api`'s.
-            at_caller(Location::caller(), || unsafe { view(self) }.lock_arc())
-        }
-
-        /// Like [`try_lock`](Self::try_lock), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            // SAFETY: as in `lock_arc`.
-            at_caller(Location::caller(), || unsafe { view(self) }.try_lock_arc())
-        }
-    }
-
-    impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
-        /// Like [`try_lock_for`](Self::try_lock_for), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_for(
-            self: &Arc<Self>,
-            timeout: R::Duration,
-        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_for(timeout)
-            })
-        }
-
-        /// Like [`try_lock_until`](Self::try_lock_until), for an `Arc`.
-        #[track_caller]
-        #[inline]
-        pub fn try_lock_arc_until(
-            self: &Arc<Self>,
-            timeout: R::Instant,
-        ) -> Option<ArcReentrantMutexGuard<R, G, T>> {
-            at_caller(Location::caller(), || {
-                // SAFETY: as in `lock_arc`.
-                unsafe { view(self) }.try_lock_arc_until(timeout)
-            })
         }
     }
 }
