@@ -8,9 +8,12 @@
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p target-bench/release/examples/hotpath nested2 100000
 //! ```
 //!
-//! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, each for lockdep,
-//! and `raw_single`, `raw_nested2` for parking_lot; `lazy` / `std_lazy` and `once_lock` /
-//! `std_once_lock` read a completed cell, lockdep's and std's.
+//! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, `std_read`, each
+//! for lockdep, and `raw_single`, `raw_nested2` for parking_lot; `lazy` / `std_lazy` and
+//! `once_lock` / `std_once_lock` read a completed cell, lockdep's and std's. `overflow_CASE` runs
+//! `CASE` with MAX_LOCK_DEPTH + 8 guards leaked first (every acquisition is past the held-lock
+//! stack); `overflow_leak_read_recursive` and `overflow_leak_std_read` leak every read as well
+//! (std's max-readers test), of the lock filling the stack and of another one.
 
 use lockdep_core::LockClass;
 use std::hint::black_box;
@@ -40,6 +43,17 @@ fn main() {
         lockdep_core::sync::OnceLock::new(),
         std::sync::OnceLock::new(),
     );
+    let std_rw = lockdep_core::sync::RwLock::new(0u64);
+    let leaked = lockdep_core::RwLock::new(0u64);
+    let case = match case.strip_prefix("overflow_") {
+        Some(rest) => {
+            for _ in 0..lockdep_core::MAX_LOCK_DEPTH + 8 {
+                std::mem::forget(leaked.read_recursive());
+            }
+            rest.to_string()
+        }
+        None => case,
+    };
 
     let run = |n: u64| {
         for _ in 0..n {
@@ -64,6 +78,12 @@ fn main() {
                 "read" => drop(*black_box(&rw).read()),
                 "read_recursive" => drop(*black_box(&rw).read_recursive()),
                 "write" => *black_box(&rw).write() += 1,
+                "std_read" => drop(*black_box(&std_rw).read().unwrap()),
+                // With `overflow_`: a read of the very lock whose leaked reads fill the stack.
+                "leaked_read_recursive" => drop(*black_box(&leaked).read_recursive()),
+                // std's max-readers test: every read of the one lock is leaked.
+                "leak_read_recursive" => std::mem::forget(black_box(&leaked).read_recursive()),
+                "leak_std_read" => std::mem::forget(black_box(&std_rw).read().unwrap()),
                 "raw_single" => *black_box(&ra).lock() += 1,
                 "raw_nested2" => {
                     let _a = black_box(&ra).lock();

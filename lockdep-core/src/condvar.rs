@@ -39,9 +39,25 @@ pub struct Condvar {
     /// `parking_lot::Condvar` only parks on its own mutex guards, and ours are `lock_api`
     /// guards over the instrumented raw lock. A waiter holds this internal lock from before it
     /// releases the user's mutex until it is parked, and a notifier takes it, so no wake-up is
-    /// lost between the release and the park.
+    /// lost between the release and the park. It also guards which mutex the waiters use:
+    /// `parking_lot` panics when one condvar is waited on with two mutexes at once, but it only
+    /// ever sees this internal lock, so the check is made here.
     #[cfg(any(debug_assertions, feature = "release-checks"))]
-    wait_lock: parking_lot::Mutex<()>,
+    wait_lock: parking_lot::Mutex<Waiters>,
+}
+
+/// The threads waiting on a [`Condvar`], as `parking_lot` counts them: the mutex they wait with
+/// is remembered while at least one waits.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+struct Waiters {
+    /// The low 32 bits of the address of the user's mutex (its raw lock) while `count > 0`:
+    /// enough to tell two mutexes apart (two live ones 4 GiB apart would go unnoticed, as all
+    /// misuse did before), and it keeps the condvar within 16 bytes of `parking_lot`'s.
+    mutex: u32,
+    /// Waiters parked or about to re-acquire the internal lock after a timeout. A notified
+    /// waiter is taken off by its notifier, as `parking_lot` does, so a condvar whose waiters
+    /// were all woken may be used with another mutex at once.
+    count: u32,
 }
 
 impl Condvar {
@@ -50,7 +66,7 @@ impl Condvar {
         Condvar {
             cv: parking_lot::Condvar::new(),
             #[cfg(any(debug_assertions, feature = "release-checks"))]
-            wait_lock: parking_lot::const_mutex(()),
+            wait_lock: parking_lot::const_mutex(Waiters { mutex: 0, count: 0 }),
         }
     }
 
@@ -58,7 +74,13 @@ impl Condvar {
     #[inline]
     pub fn notify_one(&self) -> bool {
         #[cfg(any(debug_assertions, feature = "release-checks"))]
-        let _order = self.wait_lock.lock();
+        {
+            let mut waiters = self.wait_lock.lock();
+            let woken = self.cv.notify_one();
+            waiters.count -= u32::from(woken);
+            woken
+        }
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
         self.cv.notify_one()
     }
 
@@ -66,7 +88,14 @@ impl Condvar {
     #[inline]
     pub fn notify_all(&self) -> usize {
         #[cfg(any(debug_assertions, feature = "release-checks"))]
-        let _order = self.wait_lock.lock();
+        {
+            let mut waiters = self.wait_lock.lock();
+            let woken = self.cv.notify_all();
+            // At most `count` threads wait, so this fits.
+            waiters.count -= woken as u32;
+            woken
+        }
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
         self.cv.notify_all()
     }
 
@@ -108,8 +137,8 @@ impl Condvar {
         }
     }
 
-    /// Waits while `condition` holds, giving up after `timeout`; the result says whether it
-    /// timed out (with the condition still true).
+    /// Waits while `condition` holds, giving up after `timeout`. As in `parking_lot`, the
+    /// result says whether the timeout elapsed; once it has, `condition` is not called again.
     #[track_caller]
     pub fn wait_while_for<T: ?Sized, F>(
         &self,
@@ -120,32 +149,41 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        match Instant::now().checked_add(timeout) {
-            Some(deadline) => self.wait_while_until(guard, condition, deadline),
-            None => {
-                self.wait_while(guard, condition);
-                WaitTimeoutResult(false)
-            }
-        }
+        self.wait_while_deadline(guard, condition, Instant::now().checked_add(timeout))
     }
 
-    /// Waits while `condition` holds, giving up at `deadline`.
+    /// Waits while `condition` holds, giving up at `deadline` (see
+    /// [`wait_while_for`](Self::wait_while_for)).
     #[track_caller]
     pub fn wait_while_until<T: ?Sized, F>(
         &self,
         guard: &mut MutexGuard<'_, T>,
-        mut condition: F,
+        condition: F,
         deadline: Instant,
     ) -> WaitTimeoutResult
     where
         F: FnMut(&mut T) -> bool,
     {
-        while condition(&mut *guard) {
-            if self.wait_until(guard, deadline).timed_out() {
-                return WaitTimeoutResult(condition(&mut *guard));
-            }
+        self.wait_while_deadline(guard, condition, Some(deadline))
+    }
+
+    /// `parking_lot`'s loop: wait while the condition holds and the deadline (if any) has not
+    /// passed; a timed-out wait ends it without asking the condition again.
+    #[track_caller]
+    fn wait_while_deadline<T: ?Sized, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        mut condition: F,
+        deadline: Option<Instant>,
+    ) -> WaitTimeoutResult
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        let mut result = WaitTimeoutResult(false);
+        while !result.timed_out() && condition(&mut *guard) {
+            result = self.wait_inner(guard, deadline);
         }
-        WaitTimeoutResult(false)
+        result
     }
 
     #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -157,7 +195,16 @@ impl Condvar {
         // SAFETY: the guard proves this thread holds the mutex; we release it and take it again
         // before returning, so the guard is valid again when the caller gets it back.
         let raw = unsafe { lock_api::MutexGuard::mutex(guard).raw() };
+        let mutex = raw as *const _ as *const () as usize as u32;
         let mut order = self.wait_lock.lock();
+        if order.count == 0 {
+            order.mutex = mutex;
+        } else if order.mutex != mutex {
+            // Before anything was released: the caller's guard still owns its mutex.
+            drop(order);
+            panic!("attempted to use a condition variable with more than one mutex");
+        }
+        order.count += 1;
         let entry = raw.unlock_for_wait();
         let timed_out = match deadline {
             Some(deadline) => self.cv.wait_until(&mut order, deadline).timed_out(),
@@ -166,6 +213,10 @@ impl Condvar {
                 false
             }
         };
+        if timed_out {
+            // Not notified, so no notifier took this waiter off.
+            order.count -= 1;
+        }
         drop(order);
         raw.relock_after_wait(entry);
         WaitTimeoutResult(timed_out)

@@ -12,6 +12,10 @@ pub const MAX_LOCK_DEPTH: usize = 48;
 
 pub(crate) use crate::access::Access;
 
+/// How many locks taken past MAX_LOCK_DEPTH are remembered by instance (beyond that they are
+/// only counted).
+const OVERFLOW_ADDRS: usize = 64;
+
 /// One held lock.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HeldLock {
@@ -69,6 +73,9 @@ pub(crate) struct HeldStack {
     depth: usize,
     /// Locks taken beyond MAX_LOCK_DEPTH: not tracked, released silently.
     pub(crate) overflowed: usize,
+    /// The instances of the first [`OVERFLOW_ADDRS`] of those, in order, so that releasing one
+    /// (innermost first, as a rule) is found without scanning the full stack.
+    overflow: [usize; OVERFLOW_ADDRS],
     /// Most locks this thread has held at once.
     pub(crate) max_depth: usize,
 }
@@ -79,6 +86,7 @@ impl HeldStack {
             entries: [HeldLock::EMPTY; MAX_LOCK_DEPTH],
             depth: 0,
             overflowed: 0,
+            overflow: [0; OVERFLOW_ADDRS],
             max_depth: 0,
         }
     }
@@ -146,6 +154,33 @@ impl HeldStack {
     pub(crate) fn pop(&mut self) {
         debug_assert!(self.depth > 0);
         self.depth -= 1;
+    }
+
+    /// Counts a lock taken while the stack is full: it is not tracked.
+    #[inline]
+    pub(crate) fn note_overflow(&mut self, instance: usize) {
+        if let Some(slot) = self.overflow.get_mut(self.overflowed) {
+            *slot = instance;
+        }
+        self.overflowed += 1;
+    }
+
+    /// Releases `instance` if it is one of the remembered untracked locks (O(1) for the
+    /// innermost, at most [`OVERFLOW_ADDRS`] steps otherwise); false if it is not among them.
+    #[inline]
+    pub(crate) fn release_overflow(&mut self, instance: usize) -> bool {
+        let n = self.overflowed;
+        if n == 0 || n > OVERFLOW_ADDRS {
+            return false;
+        }
+        match self.overflow[..n].iter().rposition(|&a| a == instance) {
+            Some(i) => {
+                self.overflow.copy_within(i + 1..n, i);
+                self.overflowed = n - 1;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Index of the topmost entry for `instance`.
@@ -231,6 +266,25 @@ mod tests {
         assert_eq!(stack.top_key(), expected.top_key());
         assert_eq!(stack.as_slice().len(), 2);
         assert_eq!(stack.max_depth, 3);
+    }
+
+    #[test]
+    fn untracked_locks_past_the_limit_are_released_by_instance() {
+        let mut stack = HeldStack::new();
+        for i in 0..MAX_LOCK_DEPTH {
+            stack.push(entry(i + 1, 8));
+        }
+        stack.note_overflow(100);
+        stack.note_overflow(200);
+        assert!(
+            !stack.release_overflow(5),
+            "a tracked lock is not an untracked one"
+        );
+        assert!(stack.release_overflow(100), "released out of order");
+        assert!(stack.release_overflow(200));
+        assert_eq!(stack.overflowed, 0);
+        assert!(!stack.release_overflow(200));
+        assert_eq!(stack.as_slice().len(), MAX_LOCK_DEPTH);
     }
 
     #[test]

@@ -67,6 +67,9 @@
 #![warn(missing_docs)]
 
 mod access;
+#[cfg(feature = "arc_lock")]
+mod arc;
+mod caller;
 mod class;
 mod condvar;
 #[cfg(feature = "deadlock_detection")]
@@ -121,13 +124,23 @@ pub const CHECKS_COMPILED_IN: bool = cfg!(any(debug_assertions, feature = "relea
 /// assert_eq!(*m.lock(), 1);
 /// ```
 pub mod generic {
+    #[cfg(feature = "arc_lock")]
+    pub use crate::arc::{
+        ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+        ArcRwLockWriteGuard,
+    };
     pub use crate::mutex::{MappedMutexGuard, Mutex, MutexGuard};
-    pub use crate::remutex::{ReentrantMutex, ReentrantMutexGuard};
+    pub use crate::remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
     pub use crate::rwlock::{
         MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
         RwLockUpgradableReadGuard, RwLockWriteGuard,
     };
 }
+
+mod parking_lot_api;
+pub use parking_lot_api::*;
+#[cfg(feature = "serde")]
+mod serde_impls;
 
 /// A mutex checked by lockdep, over `parking_lot::RawMutex` (the `parking_lot::Mutex` API).
 pub type Mutex<T> = generic::Mutex<parking_lot::RawMutex, T>;

@@ -1,9 +1,10 @@
 //! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
 
+use crate::caller::at_caller;
 use crate::class::ClassCell;
 use crate::raw::{wrap, Raw, RawMutexAt};
 use crate::{LockClass, LockInstance, TrackedLock};
-use lock_api::{RawMutex, RawMutexTimed};
+use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 use std::fmt;
 use std::panic::Location;
 
@@ -12,6 +13,12 @@ use std::panic::Location;
 /// [`crate::Mutex<T>`] is this type over `parking_lot::RawMutex`; name another raw mutex here to
 /// check it the same way. The API is `parking_lot`'s; guards are `lock_api`'s guards, so
 /// `MutexGuard::map`, `unlocked`, `try_map` and the rest work unchanged.
+///
+/// Where it deliberately differs from `parking_lot`: guards are never `Send` (the held-lock
+/// stack is per thread, so a guard released on another thread would leave a stale entry; the
+/// `send_guard` feature of `parking_lot` has no counterpart), and `MutexGuard::mutex` and
+/// [`raw`](Self::raw) give the `lock_api` mutex and the instrumented raw lock underneath.
+#[repr(transparent)] // `Arc<Mutex>` is viewed as `Arc<lock_api::Mutex>` by the `arc_lock` methods.
 pub struct Mutex<R, T: ?Sized> {
     inner: lock_api::Mutex<Raw<R>, T>,
 }
@@ -47,6 +54,19 @@ impl<R: RawMutex, T> Mutex<R, T> {
         Self::from_cell(ClassCell::from_name(name), value)
     }
 
+    /// A new unlocked mutex over the raw mutex `raw` (`lock_api`'s `const_new`), whose class is
+    /// its creation site.
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw: R, value: T) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::from_raw(
+                wrap(raw, ClassCell::from_site(Location::caller())),
+                value,
+            ),
+        }
+    }
+
     const fn from_cell(class: ClassCell, value: T) -> Self {
         Mutex {
             inner: lock_api::Mutex::from_raw(wrap(R::INIT, class), value),
@@ -62,10 +82,32 @@ impl<R: RawMutex, T> Mutex<R, T> {
 
 impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[inline]
-    fn raw(&self) -> &Raw<R> {
+    fn checked(&self) -> &Raw<R> {
         // SAFETY: only used to lock through the instrumented raw lock and then make the guard
         // that owns that lock.
         unsafe { self.inner.raw() }
+    }
+
+    /// The raw lock underneath: the instrumented [`Checked<R>`](crate::raw::Checked) with the
+    /// checks compiled in, `R` itself otherwise. Locking or unlocking through it is tracked.
+    ///
+    /// # Safety
+    /// As `lock_api`'s: unlocking the raw lock while a guard exists is undefined behaviour.
+    #[inline]
+    pub unsafe fn raw(&self) -> &Raw<R> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.raw() }
+    }
+
+    /// Makes a guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold the lock (taken through [`raw`](Self::raw), with its guard
+    /// forgotten, or by `mem::forget` of a guard), as `lock_api` requires.
+    #[inline]
+    pub unsafe fn make_guard_unchecked(&self) -> MutexGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_guard_unchecked() }
     }
 
     /// Acquires the mutex, blocking until it is available, after validating the acquisition
@@ -73,7 +115,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
-        self.raw().lock_at(0, Location::caller());
+        self.checked().lock_at(0, Location::caller());
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }
@@ -94,7 +136,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, R, T> {
-        self.raw().lock_at(subclass, Location::caller());
+        self.checked().lock_at(subclass, Location::caller());
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }
@@ -104,7 +146,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, R, T>> {
-        if self.raw().try_lock_at(0, Location::caller()) {
+        if self.checked().try_lock_at(0, Location::caller()) {
             // SAFETY: the lock is held.
             Some(unsafe { self.inner.make_guard_unchecked() })
         } else {
@@ -154,20 +196,32 @@ impl<R: RawMutexTimed, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn try_lock_for(&self, timeout: R::Duration) -> Option<MutexGuard<'_, R, T>> {
-        self.inner.try_lock_for(timeout)
+        at_caller(Location::caller(), || self.inner.try_lock_for(timeout))
     }
 
     /// Attempts to acquire the mutex until `timeout` is reached.
     #[track_caller]
     #[inline]
     pub fn try_lock_until(&self, timeout: R::Instant) -> Option<MutexGuard<'_, R, T>> {
-        self.inner.try_lock_until(timeout)
+        at_caller(Location::caller(), || self.inner.try_lock_until(timeout))
+    }
+}
+
+impl<R: RawMutexFair, T: ?Sized> Mutex<R, T> {
+    /// Releases the mutex fairly without a guard (after `mem::forget` of one).
+    ///
+    /// # Safety
+    /// The mutex must be locked by the current thread, with its guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_fair() }
     }
 }
 
 impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
     fn lock_instance(&self) -> LockInstance<'_> {
-        LockInstance::of_raw(self.raw())
+        LockInstance::of_raw(self.checked())
     }
 }
 

@@ -128,6 +128,7 @@ pub use checked::Checked;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod checked {
     use super::*;
+    use crate::caller::caller_or;
     use crate::held::Access;
     use crate::validator::{self, Acquisition, LockRef, Release};
     use lock_api::{
@@ -352,12 +353,12 @@ mod checked {
         #[track_caller]
         fn lock(&self) {
             let (subclass, at) = self.relock_site(Release::Exclusive);
-            self.lock_at(subclass, at)
+            self.lock_at(subclass, caller_or(at))
         }
 
         #[track_caller]
         fn try_lock(&self) -> bool {
-            self.try_lock_at(0, Location::caller())
+            self.try_lock_at(0, caller_or(Location::caller()))
         }
 
         unsafe fn unlock(&self) {
@@ -395,14 +396,14 @@ mod checked {
 
         #[track_caller]
         fn try_lock_for(&self, timeout: Self::Duration) -> bool {
-            self.timed_acquire(Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_for(timeout)
             })
         }
 
         #[track_caller]
         fn try_lock_until(&self, timeout: Self::Instant) -> bool {
-            self.timed_acquire(Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_until(timeout)
             })
         }
@@ -490,11 +491,11 @@ mod checked {
         #[track_caller]
         fn lock_shared(&self) {
             let (subclass, at) = self.relock_site(Release::Shared);
-            self.lock_shared_at(subclass, at)
+            self.lock_shared_at(subclass, caller_or(at))
         }
         #[track_caller]
         fn try_lock_shared(&self) -> bool {
-            self.try_lock_shared_at(0, Location::caller())
+            self.try_lock_shared_at(0, caller_or(Location::caller()))
         }
         unsafe fn unlock_shared(&self) {
             validator::release(self.addr(), Release::Shared);
@@ -504,11 +505,11 @@ mod checked {
         #[track_caller]
         fn lock_exclusive(&self) {
             let (subclass, at) = self.relock_site(Release::Exclusive);
-            self.lock_exclusive_at(subclass, at)
+            self.lock_exclusive_at(subclass, caller_or(at))
         }
         #[track_caller]
         fn try_lock_exclusive(&self) -> bool {
-            self.try_lock_exclusive_at(0, Location::caller())
+            self.try_lock_exclusive_at(0, caller_or(Location::caller()))
         }
         unsafe fn unlock_exclusive(&self) {
             validator::release(self.addr(), Release::Exclusive);
@@ -567,25 +568,25 @@ mod checked {
 
         #[track_caller]
         fn try_lock_shared_for(&self, timeout: Self::Duration) -> bool {
-            self.timed_acquire(Access::Read, Location::caller(), |r| {
+            self.timed_acquire(Access::Read, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_shared_until(&self, timeout: Self::Instant) -> bool {
-            self.timed_acquire(Access::Read, Location::caller(), |r| {
+            self.timed_acquire(Access::Read, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_until(timeout)
             })
         }
         #[track_caller]
         fn try_lock_exclusive_for(&self, timeout: Self::Duration) -> bool {
-            self.timed_acquire(Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_exclusive_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_exclusive_until(&self, timeout: Self::Instant) -> bool {
-            self.timed_acquire(Access::Write, Location::caller(), |r| {
+            self.timed_acquire(Access::Write, caller_or(Location::caller()), |r| {
                 r.try_lock_exclusive_until(timeout)
             })
         }
@@ -596,11 +597,11 @@ mod checked {
         #[track_caller]
         fn lock_shared_recursive(&self) {
             let (subclass, at) = self.relock_site(Release::Shared);
-            self.lock_shared_recursive_at(subclass, at)
+            self.lock_shared_recursive_at(subclass, caller_or(at))
         }
         #[track_caller]
         fn try_lock_shared_recursive(&self) -> bool {
-            self.try_lock_shared_recursive_at(0, Location::caller())
+            self.try_lock_shared_recursive_at(0, caller_or(Location::caller()))
         }
     }
 
@@ -608,13 +609,13 @@ mod checked {
     unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
         #[track_caller]
         fn try_lock_shared_recursive_for(&self, timeout: Self::Duration) -> bool {
-            self.timed_acquire(Access::RecursiveRead, Location::caller(), |r| {
+            self.timed_acquire(Access::RecursiveRead, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_recursive_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_shared_recursive_until(&self, timeout: Self::Instant) -> bool {
-            self.timed_acquire(Access::RecursiveRead, Location::caller(), |r| {
+            self.timed_acquire(Access::RecursiveRead, caller_or(Location::caller()), |r| {
                 r.try_lock_shared_recursive_until(timeout)
             })
         }
@@ -625,11 +626,11 @@ mod checked {
         #[track_caller]
         fn lock_upgradable(&self) {
             let (subclass, at) = self.relock_site(Release::Upgradable);
-            self.lock_upgradable_at(subclass, at)
+            self.lock_upgradable_at(subclass, caller_or(at))
         }
         #[track_caller]
         fn try_lock_upgradable(&self) -> bool {
-            self.try_lock_upgradable_at(0, Location::caller())
+            self.try_lock_upgradable_at(0, caller_or(Location::caller()))
         }
         unsafe fn unlock_upgradable(&self) {
             validator::release(self.addr(), Release::Upgradable);
@@ -703,13 +704,13 @@ mod checked {
     unsafe impl<R: RawRwLockUpgradeTimed> RawRwLockUpgradeTimed for Checked<R> {
         #[track_caller]
         fn try_lock_upgradable_for(&self, timeout: Self::Duration) -> bool {
-            self.timed_acquire(Access::Upgradable, Location::caller(), |r| {
+            self.timed_acquire(Access::Upgradable, caller_or(Location::caller()), |r| {
                 r.try_lock_upgradable_for(timeout)
             })
         }
         #[track_caller]
         fn try_lock_upgradable_until(&self, timeout: Self::Instant) -> bool {
-            self.timed_acquire(Access::Upgradable, Location::caller(), |r| {
+            self.timed_acquire(Access::Upgradable, caller_or(Location::caller()), |r| {
                 r.try_lock_upgradable_until(timeout)
             })
         }

@@ -1,9 +1,10 @@
 //! `ReentrantMutex`: recursive acquisition by the owning thread is legal and not reported.
 
+use crate::caller::at_caller;
 use crate::class::ClassCell;
 use crate::raw::{wrap, Raw};
 use crate::{LockClass, LockInstance, TrackedLock};
-use lock_api::{GetThreadId, RawMutex};
+use lock_api::{GetThreadId, RawMutex, RawMutexFair, RawMutexTimed};
 use std::fmt;
 use std::panic::Location;
 
@@ -11,13 +12,18 @@ use std::panic::Location;
 /// and a thread-id source `G`, as `lock_api::ReentrantMutex` is.
 ///
 /// Only the outermost acquisition by a thread is an acquisition for lockdep (the nested ones
-/// cannot block); it is validated like a mutex. Guards give shared access only.
+/// cannot block); it is validated like a mutex. Guards give shared access only, and are never
+/// `Send`; `ReentrantMutexGuard::remutex` gives the `lock_api` layer underneath.
+#[repr(transparent)] // viewed as `lock_api::ReentrantMutex` by the `arc_lock` methods.
 pub struct ReentrantMutex<R, G, T: ?Sized> {
     inner: lock_api::ReentrantMutex<Raw<R>, G, T>,
 }
 
 /// Guard of [`ReentrantMutex`].
 pub type ReentrantMutexGuard<'a, R, G, T> = lock_api::ReentrantMutexGuard<'a, Raw<R>, G, T>;
+/// A mapped guard of [`ReentrantMutex`].
+pub type MappedReentrantMutexGuard<'a, R, G, T> =
+    lock_api::MappedReentrantMutexGuard<'a, Raw<R>, G, T>;
 
 impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
     /// A new unlocked reentrant mutex whose class is its creation site.
@@ -38,6 +44,20 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
         Self::from_cell(ClassCell::from_name(name), value)
     }
 
+    /// A new unlocked reentrant mutex over the raw mutex `raw` and the thread-id source
+    /// `get_thread_id` (`lock_api`'s `const_new`), whose class is its creation site.
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw: R, get_thread_id: G, value: T) -> Self {
+        ReentrantMutex {
+            inner: lock_api::ReentrantMutex::from_raw(
+                wrap(raw, ClassCell::from_site(Location::caller())),
+                get_thread_id,
+                value,
+            ),
+        }
+    }
+
     const fn from_cell(class: ClassCell, value: T) -> Self {
         ReentrantMutex {
             inner: lock_api::ReentrantMutex::from_raw(wrap(R::INIT, class), G::INIT, value),
@@ -56,14 +76,51 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, R, G, T> {
-        self.inner.lock()
+        at_caller(Location::caller(), || self.inner.lock())
     }
 
     /// Attempts to acquire the mutex without blocking.
     #[track_caller]
     #[inline]
     pub fn try_lock(&self) -> Option<ReentrantMutexGuard<'_, R, G, T>> {
-        self.inner.try_lock()
+        at_caller(Location::caller(), || self.inner.try_lock())
+    }
+
+    /// The raw lock underneath: the instrumented [`Checked<R>`](crate::raw::Checked) with the
+    /// checks compiled in, `R` itself otherwise.
+    ///
+    /// # Safety
+    /// As `lock_api`'s: unlocking the raw lock while a guard exists is undefined behaviour.
+    #[inline]
+    pub unsafe fn raw(&self) -> &Raw<R> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.raw() }
+    }
+
+    /// Makes a guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold the mutex with a guard forgotten.
+    #[inline]
+    pub unsafe fn make_guard_unchecked(&self) -> ReentrantMutexGuard<'_, R, G, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_guard_unchecked() }
+    }
+
+    /// Releases one level of the mutex without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold the mutex with a guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock() }
+    }
+
+    /// A raw pointer to the data.
+    #[inline]
+    pub fn data_ptr(&self) -> *mut T {
+        self.inner.data_ptr()
     }
 
     /// Whether any thread holds the mutex.
@@ -88,6 +145,41 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
     #[inline]
     pub fn as_lock_api(&self) -> &lock_api::ReentrantMutex<Raw<R>, G, T> {
         &self.inner
+    }
+}
+
+impl<R: RawMutexFair, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+    /// Releases one level of the mutex fairly without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold the mutex with a guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_fair() }
+    }
+}
+
+impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
+    /// Attempts to acquire the mutex until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_for(&self, timeout: R::Duration) -> Option<ReentrantMutexGuard<'_, R, G, T>> {
+        at_caller(Location::caller(), || self.inner.try_lock_for(timeout))
+    }
+
+    /// Attempts to acquire the mutex until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_until(&self, timeout: R::Instant) -> Option<ReentrantMutexGuard<'_, R, G, T>> {
+        at_caller(Location::caller(), || self.inner.try_lock_until(timeout))
+    }
+}
+
+impl<R: RawMutex, G: GetThreadId, T> From<T> for ReentrantMutex<R, G, T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        ReentrantMutex::new(value)
     }
 }
 

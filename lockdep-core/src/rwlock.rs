@@ -1,9 +1,13 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
 
+use crate::caller::at_caller;
 use crate::class::ClassCell;
 use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
 use crate::{LockClass, LockInstance, TrackedLock};
-use lock_api::{RawRwLock, RawRwLockRecursive, RawRwLockTimed, RawRwLockUpgrade};
+use lock_api::{
+    RawRwLock, RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed,
+    RawRwLockUpgrade, RawRwLockUpgradeTimed,
+};
 use std::fmt;
 use std::panic::Location;
 
@@ -14,6 +18,10 @@ use std::panic::Location;
 /// deadlock like a write — while [`read_recursive`](Self::read_recursive) skips the queue only
 /// while the lock is read-held at the moment of the call (all `lock_api` promises), so only a
 /// cycle made entirely of recursive reads under readers (`-(SR)->`) is safe with it.
+///
+/// As for [`Mutex`](crate::generic::Mutex), guards are never `Send`, and the guards' `rwlock`
+/// accessors and [`raw`](Self::raw) give the `lock_api` layer underneath.
+#[repr(transparent)] // `Arc<RwLock>` is viewed as `Arc<lock_api::RwLock>` by the `arc_lock` methods.
 pub struct RwLock<R, T: ?Sized> {
     inner: lock_api::RwLock<Raw<R>, T>,
 }
@@ -47,6 +55,19 @@ impl<R: RawRwLock, T> RwLock<R, T> {
     /// A new unlocked rwlock whose class is `name` (shared by every lock of that name).
     pub fn named(name: &str, value: T) -> Self {
         Self::from_cell(ClassCell::from_name(name), value)
+    }
+
+    /// A new unlocked rwlock over the raw lock `raw` (`lock_api`'s `const_new`), whose class is
+    /// its creation site.
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw: R, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::from_raw(
+                wrap(raw, ClassCell::from_site(Location::caller())),
+                value,
+            ),
+        }
     }
 
     const fn from_cell(class: ClassCell, value: T) -> Self {
@@ -83,10 +104,41 @@ macro_rules! try_guarded {
 
 impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     #[inline]
-    fn raw(&self) -> &Raw<R> {
+    fn checked(&self) -> &Raw<R> {
         // SAFETY: only used to lock through the instrumented raw lock and then make the guard
         // that owns that lock.
         unsafe { self.inner.raw() }
+    }
+
+    /// The raw lock underneath: the instrumented [`Checked<R>`](crate::raw::Checked) with the
+    /// checks compiled in, `R` itself otherwise. Locking or unlocking through it is tracked.
+    ///
+    /// # Safety
+    /// As `lock_api`'s: unlocking the raw lock while a guard exists is undefined behaviour.
+    #[inline]
+    pub unsafe fn raw(&self) -> &Raw<R> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.raw() }
+    }
+
+    /// Makes a read guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold a shared lock whose guard was forgotten.
+    #[inline]
+    pub unsafe fn make_read_guard_unchecked(&self) -> RwLockReadGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_read_guard_unchecked() }
+    }
+
+    /// Makes a write guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold the exclusive lock with its guard forgotten.
+    #[inline]
+    pub unsafe fn make_write_guard_unchecked(&self) -> RwLockWriteGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_write_guard_unchecked() }
     }
 
     /// A fair shared read: blocks while a writer holds *or waits for* the lock. Modelled as able
@@ -96,7 +148,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read(&self) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_shared_at(0, Location::caller()),
+            self.checked().lock_shared_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -107,7 +159,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_shared_at(subclass, Location::caller()),
+            self.checked().lock_shared_at(subclass, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -118,7 +170,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw().try_lock_shared_at(0, Location::caller()),
+            self.checked().try_lock_shared_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -129,7 +181,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn write(&self) -> RwLockWriteGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_exclusive_at(0, Location::caller()),
+            self.checked().lock_exclusive_at(0, Location::caller()),
             make_write_guard_unchecked
         )
     }
@@ -140,7 +192,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_exclusive_at(subclass, Location::caller()),
+            self.checked()
+                .lock_exclusive_at(subclass, Location::caller()),
             make_write_guard_unchecked
         )
     }
@@ -151,7 +204,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw().try_lock_exclusive_at(0, Location::caller()),
+            self.checked().try_lock_exclusive_at(0, Location::caller()),
             make_write_guard_unchecked
         )
     }
@@ -219,7 +272,8 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_shared_recursive_at(0, Location::caller()),
+            self.checked()
+                .lock_shared_recursive_at(0, Location::caller()),
             make_read_guard_unchecked
         )
     }
@@ -230,7 +284,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn read_recursive_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw()
+            self.checked()
                 .lock_shared_recursive_at(subclass, Location::caller()),
             make_read_guard_unchecked
         )
@@ -242,7 +296,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
     pub fn try_read_recursive(&self) -> Option<RwLockReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw()
+            self.checked()
                 .try_lock_shared_recursive_at(0, Location::caller()),
             make_read_guard_unchecked
         )
@@ -257,7 +311,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_upgradable_at(0, Location::caller()),
+            self.checked().lock_upgradable_at(0, Location::caller()),
             make_upgradable_guard_unchecked
         )
     }
@@ -268,7 +322,8 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn upgradable_read_nested(&self, subclass: u32) -> RwLockUpgradableReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.raw().lock_upgradable_at(subclass, Location::caller()),
+            self.checked()
+                .lock_upgradable_at(subclass, Location::caller()),
             make_upgradable_guard_unchecked
         )
     }
@@ -279,7 +334,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.raw().try_lock_upgradable_at(0, Location::caller()),
+            self.checked().try_lock_upgradable_at(0, Location::caller()),
             make_upgradable_guard_unchecked
         )
     }
@@ -291,20 +346,120 @@ impl<R: RawRwLockTimed, T: ?Sized> RwLock<R, T> {
     #[track_caller]
     #[inline]
     pub fn try_read_for(&self, timeout: R::Duration) -> Option<RwLockReadGuard<'_, R, T>> {
-        self.inner.try_read_for(timeout)
+        at_caller(Location::caller(), || self.inner.try_read_for(timeout))
+    }
+
+    /// Attempts a fair read until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_until(&self, timeout: R::Instant) -> Option<RwLockReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_read_until(timeout))
     }
 
     /// Attempts exclusive access until `timeout` has passed (a timed lock for lockdep).
     #[track_caller]
     #[inline]
     pub fn try_write_for(&self, timeout: R::Duration) -> Option<RwLockWriteGuard<'_, R, T>> {
-        self.inner.try_write_for(timeout)
+        at_caller(Location::caller(), || self.inner.try_write_for(timeout))
+    }
+
+    /// Attempts exclusive access until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_write_until(&self, timeout: R::Instant) -> Option<RwLockWriteGuard<'_, R, T>> {
+        at_caller(Location::caller(), || self.inner.try_write_until(timeout))
+    }
+}
+
+impl<R: RawRwLockRecursiveTimed, T: ?Sized> RwLock<R, T> {
+    /// Attempts a recursive read until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive_for(
+        &self,
+        timeout: R::Duration,
+    ) -> Option<RwLockReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || {
+            self.inner.try_read_recursive_for(timeout)
+        })
+    }
+
+    /// Attempts a recursive read until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive_until(
+        &self,
+        timeout: R::Instant,
+    ) -> Option<RwLockReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || {
+            self.inner.try_read_recursive_until(timeout)
+        })
+    }
+}
+
+impl<R: RawRwLockUpgradeTimed, T: ?Sized> RwLock<R, T> {
+    /// Attempts an upgradable read until `timeout` has passed (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_for(
+        &self,
+        timeout: R::Duration,
+    ) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || {
+            self.inner.try_upgradable_read_for(timeout)
+        })
+    }
+
+    /// Attempts an upgradable read until `timeout` is reached (a trylock for lockdep).
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_until(
+        &self,
+        timeout: R::Instant,
+    ) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
+        at_caller(Location::caller(), || {
+            self.inner.try_upgradable_read_until(timeout)
+        })
+    }
+}
+
+impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
+    /// Makes an upgradable guard without locking.
+    ///
+    /// # Safety
+    /// The current thread must hold an upgradable lock whose guard was forgotten.
+    #[inline]
+    pub unsafe fn make_upgradable_guard_unchecked(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_upgradable_guard_unchecked() }
+    }
+}
+
+impl<R: RawRwLockFair, T: ?Sized> RwLock<R, T> {
+    /// Releases a shared lock fairly without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold a shared lock whose guard was forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_read_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_read_fair() }
+    }
+
+    /// Releases the exclusive lock fairly without a guard.
+    ///
+    /// # Safety
+    /// The current thread must hold the exclusive lock with its guard forgotten.
+    #[inline]
+    pub unsafe fn force_unlock_write_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_write_fair() }
     }
 }
 
 impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
     fn lock_instance(&self) -> LockInstance<'_> {
-        LockInstance::of_raw(self.raw())
+        LockInstance::of_raw(self.checked())
     }
 }
 

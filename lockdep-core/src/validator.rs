@@ -821,7 +821,27 @@ fn deliver_all(reports: Vec<Report>) {
 /// the lock has not been taken yet, so unwinding leaves everything consistent).
 #[inline]
 pub(crate) fn before_lock(acq: &Acquisition) {
+    // Past MAX_LOCK_DEPTH the lock will not be tracked, and it is not validated either (leaked
+    // guards keep the stack full for good, and the kernel turns lockdep off altogether here):
+    // no chain, no graph. Only a certain self-deadlock against a tracked entry is still refused,
+    // as promised whatever the mode: a tight pass over the stack for this very instance, and
+    // only if it is there, the finer look at how it is held.
+    if with_thread(|t| t.held.is_full() && !certain_conflict_when_full(&t.held, acq)) {
+        return;
+    }
     deliver_all(check(acq, None));
+}
+
+/// [`certain_conflict`] for the full stack's cheap path: one plain loop, cheap even unoptimised
+/// (std's max-readers pattern fills the stack with the very lock being taken again).
+#[inline]
+fn certain_conflict_when_full(held: &HeldStack, acq: &Acquisition) -> bool {
+    for h in held.as_slice() {
+        if h.instance == acq.addr && self_conflict_is_certain(h.access, acq.access) {
+            return true;
+        }
+    }
+    false
 }
 
 /// After a lock (blocking or trylock) was taken: it is held now.
@@ -834,7 +854,7 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
     }
     let after = with_thread(|t| {
         if t.held.is_full() {
-            t.held.overflowed += 1;
+            t.held.note_overflow(acq.addr);
             let first = !t.overflow_reported;
             t.overflow_reported = true;
             return After::Overflowed { first };
@@ -880,6 +900,10 @@ pub(crate) fn release(addr: usize, how: Release) {
 #[inline(never)]
 fn release_slow(addr: usize, how: Release) {
     with_thread(|t| {
+        // Past MAX_LOCK_DEPTH the untracked locks are on top: found without a scan.
+        if t.held.release_overflow(addr) {
+            return;
+        }
         let found = t
             .held
             .as_slice()
@@ -1017,7 +1041,8 @@ pub(crate) fn before_timed_reacquire(addr: usize, held_as: Release, access: Acce
 /// Validates `acq` as if the lock were taken here, without taking it (the kernel's
 /// `might_lock`).
 pub(crate) fn might_lock(acq: &Acquisition) {
-    before_lock(acq);
+    // Validated even past MAX_LOCK_DEPTH: it was asked for explicitly.
+    deliver_all(check(acq, None));
 }
 
 /// Is this lock instance held by the current thread?

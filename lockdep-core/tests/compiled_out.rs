@@ -29,6 +29,14 @@ mod compiled_out {
             size_of::<parking_lot::Condvar>()
         );
         assert_eq!(
+            size_of::<lockdep_core::FairMutex<u64>>(),
+            size_of::<parking_lot::FairMutex<u64>>()
+        );
+        assert_eq!(
+            size_of::<lockdep_core::sync::RwLockWriteGuard<'static, u64>>(),
+            size_of::<std::sync::RwLockWriteGuard<'static, u64>>()
+        );
+        assert_eq!(
             size_of::<lockdep_core::sync::Mutex<u64>>(),
             size_of::<std::sync::Mutex<u64>>()
         );
@@ -106,6 +114,47 @@ mod compiled_out {
     }
 
     #[test]
+    fn the_added_surface_is_parking_lots_own_underneath() {
+        use std::time::{Duration, Instant};
+        // The raw locks, guards and constructors added for the drop-in surface are the plain
+        // ones: these only compile if the types are identical.
+        fn plain_raw(_: &parking_lot::RawMutex) {}
+        fn plain_fair(guard: parking_lot::FairMutexGuard<'_, u64>) -> u64 {
+            *guard
+        }
+        fn plain_mapped(guard: parking_lot::MappedReentrantMutexGuard<'_, u64>) -> u64 {
+            *guard
+        }
+        fn plain_upgradable(guard: parking_lot::RwLockUpgradableReadGuard<'_, u64>) -> u64 {
+            *guard
+        }
+        static M: lockdep_core::Mutex<u64> = lockdep_core::const_mutex(1);
+        let fair = lockdep_core::const_fair_mutex(2);
+        let re = lockdep_core::ReentrantMutex::from(3);
+        let rw = lockdep_core::RwLock::const_new(
+            <parking_lot::RawRwLock as lock_api::RawRwLock>::INIT,
+            4,
+        );
+        // SAFETY: only the reference is taken.
+        plain_raw(unsafe { M.raw() });
+        let mapped = parking_lot::ReentrantMutexGuard::map(re.lock(), |v| v);
+        let sum = plain_fair(fair.lock())
+            + plain_mapped(mapped)
+            + plain_upgradable(rw.try_upgradable_read_until(Instant::now()).unwrap());
+        assert_eq!(sum, 9);
+        let later = Instant::now() + Duration::from_secs(1);
+        assert!(rw.try_read_recursive_for(Duration::ZERO).is_some());
+        assert!(rw.try_write_until(later).is_some());
+        assert!(re.try_lock_for(Duration::ZERO).is_some());
+        let std_rw = lockdep_core::sync::RwLock::from(5);
+        #[cfg(std_rwlock_downgrade)]
+        let read = lockdep_core::sync::RwLockWriteGuard::downgrade(std_rw.write().unwrap());
+        #[cfg(not(std_rwlock_downgrade))]
+        let read = std_rw.read().unwrap();
+        assert_eq!(format!("{read}"), "5");
+    }
+
+    #[test]
     fn queries_answer_as_if_nothing_were_tracked() {
         const { assert!(!lockdep_core::CHECKS_COMPILED_IN) };
         let a = lockdep_core::Mutex::named("out-A", ());
@@ -151,6 +200,10 @@ mod compiled_in {
             (
                 size_of::<lockdep_core::Condvar>(),
                 size_of::<parking_lot::Condvar>(),
+            ),
+            (
+                size_of::<lockdep_core::FairMutex<u64>>(),
+                size_of::<parking_lot::FairMutex<u64>>(),
             ),
             (
                 size_of::<lockdep_core::sync::Mutex<u64>>(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 /// `std::sync::Condvar` for [`Mutex`](super::Mutex). While waiting, the mutex is not on the
 /// thread's held-lock stack; taking it again afterwards is validated like any acquisition. The
 /// condition of `wait_while` runs with the mutex held, and on the stack.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Condvar {
     inner: std::sync::Condvar,
 }
@@ -37,6 +37,19 @@ impl Condvar {
         self.around(guard, |cv, g, waiting| {
             cv.wait_while(g, |v| hooks::held_during(waiting, || condition(v)))
         })
+    }
+
+    /// Waits at most `ms` milliseconds; `true` if it did not time out (std's deprecated form).
+    #[deprecated(note = "replaced by `wait_timeout`, as in std")]
+    pub fn wait_timeout_ms<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        ms: u32,
+    ) -> LockResult<(MutexGuard<'a, T>, bool)> {
+        map_result(
+            self.wait_timeout(guard, Duration::from_millis(u64::from(ms))),
+            |(guard, result)| (guard, !result.timed_out()),
+        )
     }
 
     /// Waits at most `timeout`.
@@ -110,5 +123,12 @@ impl Condvar {
         });
         hooks::after_wait(waiting);
         result
+    }
+}
+
+impl std::fmt::Debug for Condvar {
+    /// `Condvar { .. }`, as the standard library prints it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Condvar { .. }")
     }
 }

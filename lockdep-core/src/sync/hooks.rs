@@ -103,6 +103,17 @@ pub(crate) fn release(held: Held, how: Release) {
     let _ = (held, how);
 }
 
+/// A write guard became a read guard (`RwLockWriteGuard::downgrade`): the lock is held as a
+/// (fair) reader from now on. It never blocks, so there is nothing to validate.
+#[cfg(std_rwlock_downgrade)]
+#[inline]
+pub(crate) fn downgraded(held: Held) {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    crate::validator::change_access(held.addr, Release::Exclusive, Access::Read);
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    let _ = held;
+}
+
 /// What a condition-variable wait must restore.
 pub(crate) struct Waiting {
     #[cfg(any(debug_assertions, feature = "release-checks"))]

@@ -183,6 +183,26 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
+#[cfg(std_rwlock_downgrade)]
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write lock into a read lock without letting a writer in between
+    /// (`std::sync::RwLockWriteGuard::downgrade`). lockdep holds it as a fair read from then on.
+    /// Available where std has it (Rust 1.92 and later).
+    #[allow(clippy::incompatible_msrv)] // only built where std has it: see build.rs
+    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
+        let mut this = ManuallyDrop::new(s);
+        // SAFETY: `this` is never used or dropped again, so the guard is moved out exactly once.
+        let inner = unsafe { ManuallyDrop::take(&mut this.inner) };
+        let held = this.held;
+        let read = std::sync::RwLockWriteGuard::downgrade(inner);
+        hooks::downgraded(held);
+        RwLockReadGuard {
+            inner: ManuallyDrop::new(read),
+            held,
+        }
+    }
+}
+
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         hooks::release(self.held, Release::Shared);
@@ -228,6 +248,25 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        RwLock::new(value)
     }
 }
 

@@ -1,0 +1,52 @@
+//! Where a raw-trait acquisition happened. `lock_api`'s typed layer calls the raw traits from
+//! its own methods (timed locks, `Arc` guards, the reentrant mutex), so `#[track_caller]` on the
+//! raw methods ends inside `lock_api`; the typed layers here say where the user's call was.
+
+use std::panic::Location;
+
+/// Runs `f` — a call into `lock_api` that acquires through the raw traits — so that the
+/// acquisition is recorded at `at` (the user's call) rather than at the line inside `lock_api`
+/// whose `#[track_caller]` chain ends there. Used by the timed, `Arc` and reentrant paths, which
+/// `lock_api` drives; the typed layers' own paths pass the location directly and never read it.
+#[inline]
+pub(crate) fn at_caller<T>(at: &'static Location<'static>, f: impl FnOnce() -> T) -> T {
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    {
+        /// Restores the previous location even if `f` unwinds.
+        struct Restore(Option<&'static Location<'static>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let _ = CALLER.try_with(|c| c.set(self.0));
+            }
+        }
+        let previous = CALLER.try_with(|c| c.replace(Some(at))).ok().flatten();
+        let _restore = Restore(previous);
+        f()
+    }
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    {
+        let _ = at;
+        f()
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+thread_local! {
+    /// The location [`at_caller`] set for the raw acquisition under way; no destructor, so the
+    /// access is a plain thread-local load.
+    static CALLER: std::cell::Cell<Option<&'static Location<'static>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The location of a raw-trait acquisition: the one [`at_caller`] set, else `fallback`. The
+/// location is taken (cleared), so that a nested acquisition inside the same call (there is none
+/// in `lock_api`, but a raw lock could) does not reuse it.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[inline]
+pub(crate) fn caller_or(fallback: &'static Location<'static>) -> &'static Location<'static> {
+    CALLER
+        .try_with(|c| c.take())
+        .ok()
+        .flatten()
+        .unwrap_or(fallback)
+}

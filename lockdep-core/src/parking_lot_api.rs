@@ -1,0 +1,100 @@
+//! The rest of `parking_lot`'s root, so that `use parking_lot::X` becomes `use lockdep_core::X`
+//! for every `X`: the fair mutex, the `const_*` constructors, the raw lock types, the
+//! `lock_api` re-export and the `arc_lock` guards. (The checked `Mutex`, `RwLock`,
+//! `ReentrantMutex` and their guards are aliases in the crate root.)
+//!
+//! The raw types are `parking_lot`'s own, unchecked: they are what the typed locks are generic
+//! over (`generic::Mutex<RawMutex, T>` is [`Mutex<T>`](crate::Mutex)), and naming them in a
+//! `lock_api` type of one's own builds an unchecked lock, as it would with `parking_lot`.
+
+use crate::generic;
+
+pub use ::lock_api;
+pub use parking_lot::{RawFairMutex, RawMutex, RawRwLock, RawThreadId};
+
+/// A mutex that is always fair (`parking_lot::FairMutex`), checked by lockdep: the same typed
+/// layer as [`Mutex`](crate::Mutex) over `parking_lot::RawFairMutex`, with the same
+/// constructors (`new`, `with_class`, `named`, ...) and the same rules.
+///
+/// ```
+/// use lockdep_core::FairMutex;
+/// let m = FairMutex::named("doc-fair", 1);
+/// *m.lock() += 1;
+/// assert_eq!(m.into_inner(), 2);
+/// ```
+pub type FairMutex<T> = generic::Mutex<RawFairMutex, T>;
+/// Guard of [`FairMutex`].
+pub type FairMutexGuard<'a, T> = generic::MutexGuard<'a, RawFairMutex, T>;
+/// Mapped guard of [`FairMutex`].
+pub type MappedFairMutexGuard<'a, T> = generic::MappedMutexGuard<'a, RawFairMutex, T>;
+/// Mapped guard of [`ReentrantMutex`](crate::ReentrantMutex).
+pub type MappedReentrantMutexGuard<'a, T> =
+    generic::MappedReentrantMutexGuard<'a, RawMutex, RawThreadId, T>;
+
+/// A new [`Mutex`](crate::Mutex) in a `const` context (`parking_lot::const_mutex`); its class is
+/// the creation site, as with [`Mutex::new`](crate::generic::Mutex::new).
+#[track_caller]
+#[inline]
+pub const fn const_mutex<T>(value: T) -> crate::Mutex<T> {
+    crate::Mutex::new(value)
+}
+
+/// A new [`FairMutex`] in a `const` context (`parking_lot::const_fair_mutex`).
+#[track_caller]
+#[inline]
+pub const fn const_fair_mutex<T>(value: T) -> FairMutex<T> {
+    FairMutex::new(value)
+}
+
+/// A new [`RwLock`](crate::RwLock) in a `const` context (`parking_lot::const_rwlock`).
+#[track_caller]
+#[inline]
+pub const fn const_rwlock<T>(value: T) -> crate::RwLock<T> {
+    crate::RwLock::new(value)
+}
+
+/// A new [`ReentrantMutex`](crate::ReentrantMutex) in a `const` context
+/// (`parking_lot::const_reentrant_mutex`).
+#[track_caller]
+#[inline]
+pub const fn const_reentrant_mutex<T>(value: T) -> crate::ReentrantMutex<T> {
+    crate::ReentrantMutex::new(value)
+}
+
+/// With `arc_lock`: the guards of an `Arc`ed lock, generic over the raw lock as
+/// `parking_lot`'s re-exports of them are (`ArcMutexGuard<RawMutex, T>`).
+#[cfg(feature = "arc_lock")]
+pub use crate::generic::{
+    ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+    ArcRwLockWriteGuard,
+};
+
+/// The `lock_api` layer under a lockdep lock, as the guards' `mutex()` / `rwlock()` /
+/// `remutex()` accessors give it, is the same tracked lock: `is_held(MutexGuard::mutex(&g))`
+/// asks about the lockdep mutex the guard belongs to.
+impl<R: lock_api::RawMutex, T: ?Sized> crate::TrackedLock
+    for lock_api::Mutex<crate::raw::Raw<R>, T>
+{
+    fn lock_instance(&self) -> crate::LockInstance<'_> {
+        // SAFETY: only the address and class of the raw lock are read.
+        crate::LockInstance::of_raw(unsafe { self.raw() })
+    }
+}
+
+impl<R: lock_api::RawRwLock, T: ?Sized> crate::TrackedLock
+    for lock_api::RwLock<crate::raw::Raw<R>, T>
+{
+    fn lock_instance(&self) -> crate::LockInstance<'_> {
+        // SAFETY: only the address and class of the raw lock are read.
+        crate::LockInstance::of_raw(unsafe { self.raw() })
+    }
+}
+
+impl<R: lock_api::RawMutex, G: lock_api::GetThreadId, T: ?Sized> crate::TrackedLock
+    for lock_api::ReentrantMutex<crate::raw::Raw<R>, G, T>
+{
+    fn lock_instance(&self) -> crate::LockInstance<'_> {
+        // SAFETY: only the address and class of the raw lock are read.
+        crate::LockInstance::of_raw(unsafe { self.raw() })
+    }
+}
