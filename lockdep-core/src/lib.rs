@@ -65,6 +65,8 @@
 mod access;
 mod class;
 mod condvar;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod default_class;
 pub mod graph;
 mod mode;
 mod mutex;

@@ -1,9 +1,10 @@
 //! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
 
-use crate::class::ClassCell;
+use crate::class::{generic_cell, ClassCell};
 use crate::raw::{wrap, Raw, RawMutexAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{RawMutex, RawMutexTimed};
+use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -170,17 +171,24 @@ impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
     }
 }
 
+/// Each lock field of a `#[derive(Default)]` struct is its own class, and a lock built through
+/// a generic path of the standard library (`Arc::default()`, …) takes its class from the user
+/// code that asked for it: see `default_class`.
 impl<R: RawMutex, T: Default> Default for Mutex<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
     fn default() -> Self {
-        Mutex::new(T::default())
+        let class = generic_cell(Location::caller(), "Mutex", type_name::<T>(), true);
+        Self::from_cell(class, T::default())
     }
 }
 
 impl<R: RawMutex, T> From<T> for Mutex<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
     fn from(value: T) -> Self {
-        Mutex::new(value)
+        let class = generic_cell(Location::caller(), "Mutex", type_name::<T>(), false);
+        Self::from_cell(class, value)
     }
 }
 

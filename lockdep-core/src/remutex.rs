@@ -1,9 +1,10 @@
 //! `ReentrantMutex`: recursive acquisition by the owning thread is legal and not reported.
 
-use crate::class::ClassCell;
+use crate::class::{generic_cell, ClassCell};
 use crate::raw::{wrap, Raw};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{GetThreadId, RawMutex};
+use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -98,10 +99,13 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> TrackedLock for ReentrantMutex<R, G
     }
 }
 
+/// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawMutex, G: GetThreadId, T: Default> Default for ReentrantMutex<R, G, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
     fn default() -> Self {
-        ReentrantMutex::new(T::default())
+        let class = generic_cell(Location::caller(), "ReentrantMutex", type_name::<T>(), true);
+        Self::from_cell(class, T::default())
     }
 }
 

@@ -1,9 +1,10 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
 
-use crate::class::ClassCell;
+use crate::class::{generic_cell, ClassCell};
 use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{RawRwLock, RawRwLockRecursive, RawRwLockTimed, RawRwLockUpgrade};
+use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -303,17 +304,22 @@ impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
     }
 }
 
+/// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawRwLock, T: Default> Default for RwLock<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
     fn default() -> Self {
-        RwLock::new(T::default())
+        let class = generic_cell(Location::caller(), "RwLock", type_name::<T>(), true);
+        Self::from_cell(class, T::default())
     }
 }
 
 impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
     fn from(value: T) -> Self {
-        RwLock::new(value)
+        let class = generic_cell(Location::caller(), "RwLock", type_name::<T>(), false);
+        Self::from_cell(class, value)
     }
 }
 

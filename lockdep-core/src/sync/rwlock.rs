@@ -1,8 +1,9 @@
 use super::hooks::{self, Held, Release};
 use super::{map_result, map_try_result};
 use crate::access::Access;
-use crate::class::ClassCell;
+use crate::class::{generic_cell, ClassCell};
 use crate::{LockClass, LockInstance, TrackedLock};
+use std::any::type_name;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -230,10 +231,15 @@ impl<T: ?Sized> TrackedLock for RwLock<T> {
     }
 }
 
+/// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
 impl<T: Default> Default for RwLock<T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
     fn default() -> Self {
-        RwLock::new(T::default())
+        RwLock {
+            class: generic_cell(Location::caller(), "RwLock", type_name::<T>(), true),
+            inner: std::sync::RwLock::new(T::default()),
+        }
     }
 }
 

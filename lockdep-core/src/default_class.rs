@@ -1,0 +1,536 @@
+//! Classes for locks built through `Default` and the standard library's generic paths.
+//!
+//! `new` is `#[track_caller]` and a `const fn`: its class is its caller's `Location`, which is
+//! exact for a call written in user code. `Default::default()` is where that breaks down:
+//!
+//! - every field of a `#[derive(Default)]` struct gets the *same* `Location` (the derive line),
+//!   so two lock fields of one struct would share a class — a false "recursive locking" when
+//!   both are taken, and an ABBA between them never seen;
+//! - a lock built by generic code of the standard library (`Arc::default()`, `Box::default()`,
+//!   `get_or_insert_with(Default::default)`, a fn item passed as a closure) gets a `Location`
+//!   inside the standard library (or, through a fn pointer, inside this crate), shared by every
+//!   such lock in the program.
+//!
+//! So `default()` (and `From::from` when called from generic code) captures a few caller frames,
+//! unresolved, once per *construction* (never per acquisition), and keys the class by
+//! (site, anchor, ordinal):
+//!
+//! - **site** is the `Location` the constructor saw;
+//! - **anchor** is empty when that site is in user code; when it is inside the standard library
+//!   or this crate, the walk goes up to the first frame of user code (each distinct frame
+//!   address resolved once, cached) and the anchor is that frame's source position;
+//! - **ordinal** separates the fields of one derived `default()`: within one call each field's
+//!   call has its own return address, though the `Location` is the same. Per thread and per
+//!   (site, anchor), the constructions form *bursts*: a burst ends when a return address comes
+//!   back (the same constructor called again) or the calling frame changes (another call of it
+//!   elsewhere); the ordinal is the position in the burst. So the fields of one struct get
+//!   0, 1, 2…, every instance built by that constructor gets the same ordinals again, and an
+//!   inlined copy of the constructor in another frame lines up with the first.
+//!
+//! Names are made only when a report (or the DOT graph) asks: the user frame's function,
+//! the lock's type (`type_name`, free) and the site, e.g.
+//! `InMemoryState::default lock #2 (RwLock<HashMap<Hash, Block>>) at src/state.rs:4:10`.
+
+use crate::class::{ClassCell, LockClass};
+use dashmap::DashMap;
+use once_cell::sync::Lazy;
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::fmt::Write as _;
+use std::panic::Location;
+use std::sync::OnceLock;
+
+/// Frames looked at above the constructor when its site is inside the standard library.
+const MAX_WALK: usize = 32;
+
+/// What a class built through `Default` knows about itself, for naming it at report time.
+pub(crate) struct GenericSite {
+    site: &'static Location<'static>,
+    /// The user frame's source position when the site is not user code.
+    anchor: Option<&'static str>,
+    ordinal: u32,
+    /// `Mutex`, `RwLock`, …
+    kind: &'static str,
+    /// `type_name` of the protected data.
+    ty: &'static str,
+    /// Return address into the user frame (first construction of the class).
+    ra: usize,
+    /// Return address into the first standard-library frame (0 when the site is user code).
+    via: usize,
+    name: OnceLock<&'static str>,
+}
+
+/// The class key: the site by value (a `Location` may have several copies in a binary).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    site: Location<'static>,
+    anchor: Option<&'static str>,
+    ordinal: u32,
+}
+
+static CLASSES: Lazy<DashMap<Key, &'static LockClass>> = Lazy::new(DashMap::new);
+
+/// Per frame address: `None` for a frame of the standard library or this crate, else the user
+/// frame's position (interned). Bounded by the size of the program's code.
+static FRAMES: Lazy<DashMap<usize, Option<&'static str>>> = Lazy::new(DashMap::new);
+
+/// The class of a lock built by `default()` (`by_default`) or `from()` at `site`.
+///
+/// Must be called directly from the lock type's `default`/`from`, which must not be inlined:
+/// the frame walk finds this function's frame, skips the one above it and takes the next one
+/// as the constructor's caller.
+#[inline(never)]
+pub(crate) fn generic_cell(
+    site: &'static Location<'static>,
+    kind: &'static str,
+    ty: &'static str,
+    by_default: bool,
+) -> ClassCell {
+    let internal = is_internal_file(site.file());
+    if !internal && !by_default {
+        // `From::from` written in user code: one call site, one class, as `new`.
+        return ClassCell::from_site(site);
+    }
+    let me = generic_cell as fn(&'static Location<'static>, _, _, _) -> ClassCell as usize;
+    let mut frames = [(0usize, 0usize); MAX_WALK];
+    let mut n = 0;
+    let mut state = 0u8;
+    backtrace::trace(|frame| match state {
+        0 => {
+            if frame.symbol_address() as usize == me {
+                state = 1;
+            }
+            true
+        }
+        // The lock type's `default`/`from`.
+        1 => {
+            state = 2;
+            true
+        }
+        _ => {
+            frames[n] = (frame.ip() as usize, frame.sp() as usize);
+            n += 1;
+            internal && n < MAX_WALK
+        }
+    });
+    if n == 0 {
+        // The walk did not find this function (an unwinder without symbol addresses).
+        return ClassCell::from_site(site);
+    }
+    let (ra, cfa, via, anchor) = if internal {
+        match frames[..n]
+            .iter()
+            .find_map(|&(ip, sp)| user_frame(ip).map(|anchor| (ip, sp, anchor)))
+        {
+            Some((ip, sp, anchor)) => (ip, sp, frames[0].0, Some(anchor)),
+            None => return ClassCell::from_site(site),
+        }
+    } else {
+        (frames[0].0, frames[0].1, 0, None)
+    };
+    let ordinal = ordinal(site, anchor, cfa, ra);
+    let key = Key {
+        site: *site,
+        anchor,
+        ordinal,
+    };
+    if let Some(class) = CLASSES.get(&key) {
+        return ClassCell::from_key(*class);
+    }
+    let class = *CLASSES.entry(key).or_insert_with(|| {
+        let info: &'static GenericSite = Box::leak(Box::new(GenericSite {
+            site,
+            anchor,
+            ordinal,
+            kind,
+            ty,
+            ra,
+            via,
+            name: OnceLock::new(),
+        }));
+        Box::leak(Box::new(LockClass::generic(info)))
+    });
+    ClassCell::from_key(class)
+}
+
+/// One run of constructions at one (site, anchor) on one thread.
+#[derive(Clone, Copy)]
+struct Burst {
+    site: usize,
+    anchor: usize,
+    cfa: usize,
+    ras: [usize; 16],
+    len: usize,
+    next: u32,
+    used: u64,
+}
+
+const EMPTY: Burst = Burst {
+    site: 0,
+    anchor: 0,
+    cfa: 0,
+    ras: [0; 16],
+    len: 0,
+    next: 0,
+    used: 0,
+};
+
+struct Bursts {
+    entries: [Burst; 32],
+    clock: u64,
+}
+
+thread_local! {
+    static BURSTS: RefCell<Bursts> = const {
+        RefCell::new(Bursts { entries: [EMPTY; 32], clock: 0 })
+    };
+}
+
+/// The position of this construction in the current burst of its (site, anchor): see the
+/// module comment.
+fn ordinal(
+    site: &'static Location<'static>,
+    anchor: Option<&'static str>,
+    cfa: usize,
+    ra: usize,
+) -> u32 {
+    let site = site as *const Location<'static> as usize;
+    let anchor = anchor.map_or(0, |a| a.as_ptr() as usize);
+    BURSTS
+        .try_with(|bursts| {
+            let mut bursts = bursts.borrow_mut();
+            bursts.clock += 1;
+            let clock = bursts.clock;
+            let slot = match bursts
+                .entries
+                .iter()
+                .position(|b| b.site == site && b.anchor == anchor)
+            {
+                Some(slot) => slot,
+                None => {
+                    // Replace the least recently used entry.
+                    let (slot, _) = bursts
+                        .entries
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, b)| b.used)
+                        .expect("non-empty");
+                    bursts.entries[slot] = Burst {
+                        site,
+                        anchor,
+                        cfa,
+                        ..EMPTY
+                    };
+                    slot
+                }
+            };
+            let burst = &mut bursts.entries[slot];
+            burst.used = clock;
+            if burst.cfa != cfa || burst.ras[..burst.len].contains(&ra) {
+                *burst = Burst {
+                    site,
+                    anchor,
+                    cfa,
+                    used: clock,
+                    ..EMPTY
+                };
+            }
+            let ordinal = burst.next;
+            burst.next += 1;
+            if burst.len < burst.ras.len() {
+                burst.ras[burst.len] = ra;
+                burst.len += 1;
+            }
+            ordinal
+        })
+        // During thread teardown: no burst state; the site alone.
+        .unwrap_or(0)
+}
+
+/// The source position of the frame at return address `ip` if it is user code (the innermost
+/// inlined function that is), `None` if it is the standard library's or this crate's. Cached.
+fn user_frame(ip: usize) -> Option<&'static str> {
+    if let Some(known) = FRAMES.get(&ip) {
+        return *known;
+    }
+    let found = user_symbol(ip).map(|(name, position)| -> &'static str {
+        Box::leak(position.unwrap_or(name).into_boxed_str())
+    });
+    FRAMES.insert(ip, found);
+    found
+}
+
+/// The innermost user-code symbol at return address `ip`: its name and `file:line:col`.
+fn user_symbol(ip: usize) -> Option<(String, Option<String>)> {
+    let mut found = None;
+    // A return address points after the call; one byte back is inside it.
+    backtrace::resolve(ip.wrapping_sub(1) as *mut c_void, |symbol| {
+        if found.is_some() {
+            return;
+        }
+        let name = symbol.name().map(|n| format!("{n:#}"));
+        let file = symbol.filename().map(|f| f.display().to_string());
+        let internal = match (&file, &name) {
+            (Some(file), _) => is_internal_file(file),
+            (None, Some(name)) => is_internal_name(name),
+            (None, None) => true,
+        };
+        if !internal {
+            let position = file.map(|file| {
+                let mut text = file;
+                if let Some(line) = symbol.lineno() {
+                    let _ = write!(text, ":{line}");
+                    if let Some(col) = symbol.colno() {
+                        let _ = write!(text, ":{col}");
+                    }
+                }
+                text
+            });
+            found = Some((name.unwrap_or_else(|| format!("{ip:#x}")), position));
+        }
+    });
+    found
+}
+
+/// The innermost symbol name at return address `ip`, whoever's code it is.
+fn symbol_name(ip: usize) -> Option<String> {
+    let mut found = None;
+    backtrace::resolve(ip.wrapping_sub(1) as *mut c_void, |symbol| {
+        if found.is_none() {
+            found = symbol.name().map(|n| format!("{n:#}"));
+        }
+    });
+    found
+}
+
+/// Source files whose generic code builds locks on behalf of its caller: the standard library,
+/// this crate, and the crates it forwards `Default` through.
+fn is_internal_file(file: &str) -> bool {
+    let own_src = file!().trim_end_matches("default_class.rs");
+    file.starts_with("/rustc/")
+        || [
+            "/library/core/src/",
+            "/library/alloc/src/",
+            "/library/std/src/",
+        ]
+        .iter()
+        .any(|lib| file.contains(lib))
+        || file.contains(own_src)
+        || file.contains("/once_cell-")
+        || file.contains("/lock_api-")
+}
+
+/// The same by symbol name, for code without debug information.
+fn is_internal_name(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "std::",
+        "<std::",
+        "core::",
+        "<core::",
+        "alloc::",
+        "<alloc::",
+        "lockdep_core::",
+        "<lockdep_core::",
+        "once_cell::",
+        "<once_cell::",
+        "lock_api::",
+        "<lock_api::",
+        "backtrace::",
+        "__rust",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+impl GenericSite {
+    /// The name reports show; computed (symbols resolved) on first use, then kept.
+    pub(crate) fn name(&'static self) -> &'static str {
+        self.name
+            .get_or_init(|| Box::leak(self.make_name().into_boxed_str()))
+    }
+
+    fn make_name(&self) -> String {
+        let function = match self.anchor {
+            Some(_) => user_symbol(self.ra).map(|(name, _)| name),
+            None => symbol_name(self.ra),
+        };
+        let ty = short_type(self.ty);
+        let mut name = String::new();
+        let static_name = function.as_deref().and_then(static_item);
+        match (&function, static_name) {
+            (_, Some(item)) => name.push_str(item),
+            (Some(function), None) => {
+                let _ = write!(
+                    name,
+                    "{} lock #{}",
+                    short_function(function),
+                    self.ordinal + 1
+                );
+            }
+            (None, None) => {
+                let _ = write!(name, "lock #{}", self.ordinal + 1);
+            }
+        }
+        let _ = write!(name, " ({}<{ty}>", self.kind);
+        if self.via != 0 {
+            if let Some(via) = symbol_name(self.via) {
+                let _ = write!(name, " via {}", short_function(&via));
+            }
+        }
+        name.push(')');
+        match self.anchor {
+            Some(anchor) => {
+                let _ = write!(name, " at {anchor}");
+            }
+            None => {
+                let _ = write!(name, " at {}", self.site);
+            }
+        }
+        name
+    }
+}
+
+/// A static's name in a function path (`app::GRAPH_POOL::{{closure}}` → `GRAPH_POOL`): the
+/// closure of a `LazyLock` or `thread_local!` initialiser.
+fn static_item(function: &str) -> Option<&str> {
+    split_path(function).into_iter().find(|segment| {
+        segment.len() > 1
+            && segment.chars().any(|c| c.is_ascii_uppercase())
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    })
+}
+
+/// `<app::state::InMemoryState as core::default::Default>::default` → `InMemoryState::default`;
+/// `alloc::sync::Arc<T>::default` → `Arc::default`.
+fn short_function(function: &str) -> String {
+    let mut text = function;
+    let owned;
+    // `<Type as Trait>::rest` → `Type::rest`.
+    if let Some(inner) = text.strip_prefix('<') {
+        let mut depth = 0;
+        let mut end = None;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' if depth == 0 => {
+                    end = Some(i);
+                    break;
+                }
+                '>' => depth -= 1,
+                _ => {}
+            }
+        }
+        if let Some(end) = end {
+            let qualified = &inner[..end];
+            let ty = qualified.split(" as ").next().unwrap_or(qualified);
+            owned = format!("{ty}{}", &inner[end + 1..]);
+            text = &owned;
+        }
+    }
+    let segments: Vec<String> = split_path(text)
+        .into_iter()
+        .map(|segment| match segment.find('<') {
+            Some(open) => segment[..open].to_string(),
+            None => segment.to_string(),
+        })
+        .filter(|segment| !segment.starts_with("{{") && !segment.is_empty())
+        .collect();
+    // Drop the module path: keep from the first type-like segment, else the last two.
+    let first_type = segments
+        .iter()
+        .position(|s| s.starts_with(|c: char| c.is_ascii_uppercase()));
+    let from = first_type.unwrap_or(segments.len().saturating_sub(2));
+    segments[from..].join("::")
+}
+
+/// Splits a path at `::` outside generic arguments.
+fn split_path(path: &str) -> Vec<&str> {
+    let mut segments = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' | b'(' | b'[' => depth += 1,
+            b'>' | b')' | b']' => depth -= 1,
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                segments.push(&path[start..i]);
+                i += 2;
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    segments.push(&path[start..]);
+    segments
+}
+
+/// `alloc::collections::btree::map::BTreeMap<u64, app::Hash>` → `BTreeMap<u64, Hash>`: every
+/// path inside a type name shortened to its last segment.
+fn short_type(ty: &str) -> String {
+    let mut out = String::with_capacity(ty.len());
+    let mut word = String::new();
+    let mut chars = ty.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            word.clear();
+        } else if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            out.push_str(&word);
+            word.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&word);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_shortened_to_what_the_code_says() {
+        assert_eq!(
+            short_function("<app::state::InMemoryState as core::default::Default>::default"),
+            "InMemoryState::default"
+        );
+        assert_eq!(
+            short_function("<alloc::sync::Arc<T> as core::default::Default>::default"),
+            "Arc::default"
+        );
+        assert_eq!(short_function("app::worker::run"), "worker::run");
+        assert_eq!(
+            short_type("alloc::collections::btree::map::BTreeMap<u64, app::Hash>"),
+            "BTreeMap<u64, Hash>"
+        );
+        assert_eq!(short_type("(u8, &str)"), "(u8, &str)");
+        assert_eq!(
+            static_item("app::GRAPH_POOL::{{closure}}"),
+            Some("GRAPH_POOL")
+        );
+        assert_eq!(static_item("app::Pool::default"), None);
+    }
+
+    #[test]
+    fn standard_library_and_own_sources_are_internal() {
+        assert!(is_internal_file(
+            "/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/alloc/src/sync.rs"
+        ));
+        assert!(is_internal_file(file!()));
+        assert!(!is_internal_file("src/main.rs"));
+        assert!(!is_internal_file("lockdep-core/tests/default_classes.rs"));
+        assert!(is_internal_name(
+            "<alloc::sync::Arc<T> as core::default::Default>::default"
+        ));
+        assert!(!is_internal_name(
+            "<app::Pool as core::default::Default>::default"
+        ));
+    }
+}
