@@ -61,6 +61,9 @@ pub(crate) struct Dependency<P> {
     pub(crate) kinds: u8,
     /// What was recorded when the edge was first seen.
     pub(crate) first_seen: P,
+    /// Whether some non-recursive (N) acquisition of the edge's target was a write (or a
+    /// mutex): when none was, the report's scenario writes the target `rlock(...)`.
+    pub(crate) n_write: bool,
 }
 
 /// One step of a path: a node and the edge that led to it (`None` for the first node).
@@ -165,8 +168,15 @@ impl<P> DepGraph<P> {
             "self-dependencies are the recursion check's business"
         );
         let kind = dep_kind(prev_access, next_access);
+        let n_write = next_access == Access::Write;
         if let Some(dep) = self.dependency(prev, next) {
             if dep.kinds & kind != 0 {
+                if n_write && !dep.n_write {
+                    let (a, b) = (self.index[&prev], self.index[&next]);
+                    if let Some(e) = self.graph.find_edge(a, b) {
+                        self.graph[e].n_write = true;
+                    }
+                }
                 return Added::Known;
             }
         }
@@ -180,7 +190,10 @@ impl<P> DepGraph<P> {
         }
         let (a, b) = (self.node(prev), self.node(next));
         match self.graph.find_edge(a, b) {
-            Some(e) => self.graph[e].kinds |= kind,
+            Some(e) => {
+                self.graph[e].kinds |= kind;
+                self.graph[e].n_write |= n_write;
+            }
             None => {
                 self.graph.add_edge(
                     a,
@@ -188,6 +201,7 @@ impl<P> DepGraph<P> {
                     Dependency {
                         kinds: kind,
                         first_seen: first_seen(),
+                        n_write,
                     },
                 );
             }

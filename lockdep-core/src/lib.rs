@@ -306,6 +306,7 @@ pub fn might_lock_read<L: TrackedLock + ?Sized>(lock: &L) {
 }
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
+#[track_caller]
 fn might_lock_as<L: TrackedLock + ?Sized>(
     lock: &L,
     access: access::Access,

@@ -188,7 +188,10 @@ mod checked {
         }
 
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.
+        /// `#[track_caller]` (as every blocking `*_at` below): a report's panic names the
+        /// user's call.
         #[inline]
+        #[track_caller]
         fn acquire(
             &self,
             subclass: u32,
@@ -226,6 +229,7 @@ mod checked {
 
         /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
         /// or a bump that may let other threads in), then performs `op`.
+        #[track_caller]
         fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
             // `lock_api`'s upgrade and bump cannot pass the caller's location down, and a
             // location inside `lock_api` would mislead: the report's backtrace shows the caller.
@@ -255,6 +259,7 @@ mod checked {
 
     impl<R: RawMutex> RawMutexAt for Checked<R> {
         #[inline]
+        #[track_caller]
         fn lock_at(&self, subclass: u32, at: &'static Location<'static>) {
             self.acquire(subclass, Access::Write, at, R::lock)
         }
@@ -330,6 +335,7 @@ mod checked {
 
     impl<R: RawRwLock> RawRwLockAt for Checked<R> {
         #[inline]
+        #[track_caller]
         fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) {
             self.acquire(subclass, Access::Read, at, R::lock_shared)
         }
@@ -338,6 +344,7 @@ mod checked {
             self.try_acquire(subclass, Access::Read, at, R::try_lock_shared)
         }
         #[inline]
+        #[track_caller]
         fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) {
             self.acquire(subclass, Access::Write, at, R::lock_exclusive)
         }
@@ -349,6 +356,7 @@ mod checked {
 
     impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
         #[inline]
+        #[track_caller]
         fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) {
             self.acquire(
                 subclass,
@@ -374,6 +382,7 @@ mod checked {
 
     impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
         #[inline]
+        #[track_caller]
         fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) {
             self.acquire(subclass, Access::Upgradable, at, R::lock_upgradable)
         }

@@ -447,6 +447,7 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
 /// on before the lock is taken; nothing else reads this thread's stack meanwhile, and if `take`
 /// unwinds (a raw lock that panics) [`Unpush`] takes the entry off again.
 #[inline]
+#[track_caller]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
     let pushed = with_thread(|t| hot_push(t, acq));
     if pushed == Pushed::No {
@@ -504,6 +505,7 @@ impl Drop for Unpush {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) {
     before_lock(acq);
     take();
@@ -513,6 +515,7 @@ fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) {
 /// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
 /// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
 /// the report — if the acquisition can only hang.
+#[track_caller]
 fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
     // Read before the state is borrowed: the first read looks at the environment.
     let off = mode::mode() == Mode::Off;
@@ -595,13 +598,14 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
                 {
                     Added::Known | Added::New => {}
                     Added::Cycle(path) => {
-                        let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
+                        let links: Vec<(NodeKey, NodeKey, u8, bool, Arc<Trace>)> = path
                             .windows(2)
                             .map(|w| {
                                 let edge = graph.edge(
                                     w[1].via.expect("path steps after the first have an edge"),
                                 );
-                                (w[0].node, w[1].node, w[1].kinds, edge.first_seen.clone())
+                                let first_seen = edge.first_seen.clone();
+                                (w[0].node, w[1].node, w[1].kinds, edge.n_write, first_seen)
                             })
                             .collect();
                         let nodes: Vec<NodeKey> = path.iter().map(|s| s.node).collect();
@@ -643,10 +647,11 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
             held: held.iter().map(describe).collect(),
             chain: links
                 .into_iter()
-                .map(|(from, to, kinds, first_seen)| ChainLink {
+                .map(|(from, to, kinds, n_write, first_seen)| ChainLink {
                     from: from.name(),
                     to: to.name(),
                     kinds,
+                    n_write,
                     first_seen,
                 })
                 .collect(),
@@ -696,6 +701,10 @@ fn recursion_report_with(
 /// Delivers every report, even when delivering one panics (the `Panic` mode, a panicking
 /// handler): each was marked as reported, so one left undelivered would be lost for good. The
 /// first panic is raised again once all have been delivered.
+///
+/// The `Panic` mode's panic is raised here, `#[track_caller]` all the way from the user's
+/// `lock()`, so that it names the user's acquisition site.
+#[track_caller]
 fn deliver_all(reports: Vec<Report>) {
     if reports.is_empty() {
         return;
@@ -704,16 +713,29 @@ fn deliver_all(reports: Vec<Report>) {
         mode::deliver(report);
         return;
     }
-    let mut first_panic = None;
+    enum First {
+        Mode(Report),
+        Handler(Box<dyn std::any::Any + Send>),
+    }
+    let mut first = None;
     for report in &reports {
-        let delivered =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mode::deliver(report)));
-        if let Err(payload) = delivered {
-            first_panic.get_or_insert(payload);
+        let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            mode::deliver_unless_panic(report)
+        }));
+        match delivered {
+            Ok(false) => {}
+            Ok(true) => {
+                first.get_or_insert(First::Mode(report.clone()));
+            }
+            Err(payload) => {
+                first.get_or_insert(First::Handler(payload));
+            }
         }
     }
-    if let Some(payload) = first_panic {
-        std::panic::resume_unwind(payload);
+    match first {
+        Some(First::Mode(report)) => panic!("{}", crate::report::panic_text(&report)),
+        Some(First::Handler(payload)) => std::panic::resume_unwind(payload),
+        None => {}
     }
 }
 
@@ -722,6 +744,7 @@ fn deliver_all(reports: Vec<Report>) {
 /// Before a blocking acquisition: validate, deliver findings (which may panic in `Panic` mode:
 /// the lock has not been taken yet, so unwinding leaves everything consistent).
 #[inline]
+#[track_caller]
 pub(crate) fn before_lock(acq: &Acquisition) {
     deliver_all(check(acq, None));
 }
@@ -796,6 +819,7 @@ fn release_slow(addr: usize, how: Release) {
 
 /// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
 /// the lock is acquired again as `access` while every other held lock stays held.
+#[track_caller]
 pub(crate) fn before_reacquire(addr: usize, held_as: Release, acq: &Acquisition) {
     let skip = with_thread(|t| {
         t.held
@@ -837,6 +861,7 @@ pub(crate) fn before_wait(addr: usize) -> Option<HeldLock> {
 /// The mutex was taken again after a wait. It is validated like any acquisition (locks taken
 /// while it was released now come before it), but the report is delivered only once it is held
 /// again, because the caller's guard will release it when unwinding.
+#[track_caller]
 pub(crate) fn after_wait(entry: Option<HeldLock>) {
     let Some(entry) = entry else { return };
     let acq = Acquisition {
@@ -873,6 +898,7 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
 
 /// Validates `acq` as if the lock were taken here, without taking it (the kernel's
 /// `might_lock`).
+#[track_caller]
 pub(crate) fn might_lock(acq: &Acquisition) {
     before_lock(acq);
 }

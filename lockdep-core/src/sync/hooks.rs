@@ -37,6 +37,7 @@ impl Held {
 
 /// A blocking acquisition: validate, `take` the lock, record it.
 #[inline]
+#[track_caller]
 pub(crate) fn lock<G>(
     class: &ClassCell,
     addr: usize,

@@ -80,6 +80,7 @@ impl<T: ?Sized> Mutex<T> {
         self.lock_at(subclass, Location::caller())
     }
 
+    #[track_caller]
     fn lock_at(
         &self,
         subclass: u32,

@@ -80,6 +80,7 @@ impl<T: ?Sized> RwLock<T> {
         self.read_at(subclass, Location::caller())
     }
 
+    #[track_caller]
     fn read_at(
         &self,
         subclass: u32,
@@ -103,6 +104,7 @@ impl<T: ?Sized> RwLock<T> {
         self.write_at(subclass, Location::caller())
     }
 
+    #[track_caller]
     fn write_at(
         &self,
         subclass: u32,
