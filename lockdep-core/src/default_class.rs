@@ -18,7 +18,9 @@
 //! - **site** is the `Location` the constructor saw;
 //! - **anchor** is empty when that site is in user code; when it is inside the standard library
 //!   or this crate, the walk goes up to the first frame of user code (each distinct frame
-//!   address resolved once, cached) and the anchor is that frame's source position;
+//!   address resolved once, cached) and the anchor is that frame's source position — or, with
+//!   no debug information to give one (or no user frame to be found: user code inlined into
+//!   std's glue), the return addresses walked up to there;
 //! - **ordinal** separates the fields of one derived `default()`: within one call each field's
 //!   call has its own return address, though the `Location` is the same. Per thread and per
 //!   (site, anchor), the constructions form *bursts*: a burst ends when a return address comes
@@ -46,8 +48,8 @@ const MAX_WALK: usize = 32;
 /// What a class built through `Default` knows about itself, for naming it at report time.
 pub(crate) struct GenericSite {
     site: &'static Location<'static>,
-    /// The user frame's source position when the site is not user code.
-    anchor: Option<&'static str>,
+    /// Where in user code the site was reached from, when the site is not user code.
+    anchor: Anchor,
     ordinal: u32,
     /// `Mutex`, `RwLock`, …
     kind: &'static str,
@@ -57,6 +59,8 @@ pub(crate) struct GenericSite {
     ra: usize,
     /// Return address into the first standard-library frame (0 when the site is user code).
     via: usize,
+    /// Start of the function holding `via` (for naming without debug information).
+    via_fn: usize,
     name: OnceLock<&'static str>,
 }
 
@@ -64,15 +68,46 @@ pub(crate) struct GenericSite {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
     site: Location<'static>,
-    anchor: Option<&'static str>,
+    anchor: Anchor,
     ordinal: u32,
 }
 
+/// Where a construction at a site inside the standard library came from.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Anchor {
+    /// The site is user code.
+    None,
+    /// The first user frame's `file:line:col` (interned).
+    Position(&'static str),
+    /// A hash of the return addresses walked (no debug information).
+    Chain(u64),
+}
+
+impl Anchor {
+    fn id(self) -> usize {
+        match self {
+            Anchor::None => 0,
+            Anchor::Position(position) => position.as_ptr() as usize,
+            Anchor::Chain(hash) => hash as usize | 1,
+        }
+    }
+}
+
+/// A frame as the walk sees it (cached per return address).
+#[derive(Clone, Copy)]
+struct FrameInfo {
+    user: bool,
+    position: Option<&'static str>,
+}
+
+/// Frames hashed into an [`Anchor::Chain`] when no user frame is found.
+const MAX_CHAIN: usize = 8;
+
 static CLASSES: Lazy<DashMap<Key, &'static LockClass>> = Lazy::new(DashMap::new);
 
-/// Per frame address: `None` for a frame of the standard library or this crate, else the user
-/// frame's position (interned). Bounded by the size of the program's code.
-static FRAMES: Lazy<DashMap<usize, Option<&'static str>>> = Lazy::new(DashMap::new);
+/// Per return address: whose code it is, and the user frame's position (interned). Bounded by
+/// the size of the program's code.
+static FRAMES: Lazy<DashMap<usize, FrameInfo>> = Lazy::new(DashMap::new);
 
 /// The class of a lock built by `default()` (`by_default`) or `from()` at `site`.
 ///
@@ -93,6 +128,7 @@ pub(crate) fn generic_cell(
     }
     let me = generic_cell as fn(&'static Location<'static>, _, _, _) -> ClassCell as usize;
     let mut frames = [(0usize, 0usize); MAX_WALK];
+    let mut via_fn = 0;
     let mut n = 0;
     let mut state = 0u8;
     backtrace::trace(|frame| match state {
@@ -108,6 +144,9 @@ pub(crate) fn generic_cell(
             true
         }
         _ => {
+            if n == 0 && internal {
+                via_fn = frame.symbol_address() as usize;
+            }
             frames[n] = (frame.ip() as usize, frame.sp() as usize);
             n += 1;
             internal && n < MAX_WALK
@@ -118,15 +157,9 @@ pub(crate) fn generic_cell(
         return ClassCell::from_site(site);
     }
     let (ra, cfa, via, anchor) = if internal {
-        match frames[..n]
-            .iter()
-            .find_map(|&(ip, sp)| user_frame(ip).map(|anchor| (ip, sp, anchor)))
-        {
-            Some((ip, sp, anchor)) => (ip, sp, frames[0].0, Some(anchor)),
-            None => return ClassCell::from_site(site),
-        }
+        walk_to_user_code(&frames[..n])
     } else {
-        (frames[0].0, frames[0].1, 0, None)
+        (frames[0].0, frames[0].1, 0, Anchor::None)
     };
     let ordinal = ordinal(site, anchor, cfa, ra);
     let key = Key {
@@ -146,11 +179,33 @@ pub(crate) fn generic_cell(
             ty,
             ra,
             via,
+            via_fn,
             name: OnceLock::new(),
         }));
         Box::leak(Box::new(LockClass::generic(info)))
     });
     ClassCell::from_key(class)
+}
+
+/// From a site inside the standard library, the first user frame: its return address, its
+/// frame's stack pointer, the first frame's return address and the anchor.
+fn walk_to_user_code(frames: &[(usize, usize)]) -> (usize, usize, usize, Anchor) {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, &(ip, sp)) in frames.iter().enumerate() {
+        hash = (hash ^ ip as u64).wrapping_mul(0x0100_0000_01b3);
+        let frame = frame_info(ip);
+        if frame.user {
+            let anchor = frame.position.map_or(Anchor::Chain(hash), Anchor::Position);
+            return (ip, sp, frames[0].0, anchor);
+        }
+        if i + 1 == MAX_CHAIN {
+            break;
+        }
+    }
+    // No user frame near (user code inlined into the standard library's glue): the walked
+    // return addresses still tell one call site from another.
+    let last = frames[frames.len().min(MAX_CHAIN) - 1];
+    (last.0, last.1, frames[0].0, Anchor::Chain(hash))
 }
 
 /// One run of constructions at one (site, anchor) on one thread.
@@ -188,14 +243,9 @@ thread_local! {
 
 /// The position of this construction in the current burst of its (site, anchor): see the
 /// module comment.
-fn ordinal(
-    site: &'static Location<'static>,
-    anchor: Option<&'static str>,
-    cfa: usize,
-    ra: usize,
-) -> u32 {
+fn ordinal(site: &'static Location<'static>, anchor: Anchor, cfa: usize, ra: usize) -> u32 {
     let site = site as *const Location<'static> as usize;
-    let anchor = anchor.map_or(0, |a| a.as_ptr() as usize);
+    let anchor = anchor.id();
     BURSTS
         .try_with(|bursts| {
             let mut bursts = bursts.borrow_mut();
@@ -247,17 +297,24 @@ fn ordinal(
         .unwrap_or(0)
 }
 
-/// The source position of the frame at return address `ip` if it is user code (the innermost
-/// inlined function that is), `None` if it is the standard library's or this crate's. Cached.
-fn user_frame(ip: usize) -> Option<&'static str> {
+/// Whether the frame at return address `ip` is user code (some inlined function in it is), and
+/// the innermost such function's position when debug information gives one. Cached.
+fn frame_info(ip: usize) -> FrameInfo {
     if let Some(known) = FRAMES.get(&ip) {
         return *known;
     }
-    let found = user_symbol(ip).map(|(name, position)| -> &'static str {
-        Box::leak(position.unwrap_or(name).into_boxed_str())
-    });
-    FRAMES.insert(ip, found);
-    found
+    let info = match user_symbol(ip) {
+        Some((_, position)) => FrameInfo {
+            user: true,
+            position: position.map(|p| -> &'static str { Box::leak(p.into_boxed_str()) }),
+        },
+        None => FrameInfo {
+            user: false,
+            position: None,
+        },
+    };
+    FRAMES.insert(ip, info);
+    info
 }
 
 /// The innermost user-code symbol at return address `ip`: its name and `file:line:col`.
@@ -271,6 +328,7 @@ fn user_symbol(ip: usize) -> Option<(String, Option<String>)> {
         let name = symbol.name().map(|n| format!("{n:#}"));
         let file = symbol.filename().map(|f| f.display().to_string());
         let internal = match (&file, &name) {
+            (_, Some(name)) if is_runtime_entry(name) => true,
             (Some(file), _) => is_internal_file(file),
             (None, Some(name)) => is_internal_name(name),
             (None, None) => true,
@@ -318,6 +376,22 @@ fn is_internal_file(file: &str) -> bool {
         || file.contains(own_src)
         || file.contains("/once_cell-")
         || file.contains("/lock_api-")
+        // C: the runtime, never a Rust lock's construction.
+        || [".c", ".h", ".S"].iter().any(|ext| file.ends_with(ext))
+}
+
+/// The C runtime's thread and process entry points (glibc ships their line tables).
+fn is_runtime_entry(name: &str) -> bool {
+    [
+        "main",
+        "_start",
+        "start_thread",
+        "clone",
+        "clone3",
+        "thread_start",
+    ]
+    .contains(&name)
+        || name.starts_with("__libc")
 }
 
 /// The same by symbol name, for code without debug information.
@@ -337,6 +411,8 @@ fn is_internal_name(name: &str) -> bool {
         "<lock_api::",
         "backtrace::",
         "__rust",
+        "test::",
+        "<test::",
     ];
     PREFIXES.iter().any(|p| name.starts_with(p))
 }
@@ -350,8 +426,8 @@ impl GenericSite {
 
     fn make_name(&self) -> String {
         let function = match self.anchor {
-            Some(_) => user_symbol(self.ra).map(|(name, _)| name),
-            None => symbol_name(self.ra),
+            Anchor::None => symbol_name(self.ra),
+            _ => user_symbol(self.ra).map(|(name, _)| name),
         };
         let ty = short_type(self.ty);
         let mut name = String::new();
@@ -378,11 +454,20 @@ impl GenericSite {
         }
         name.push(')');
         match self.anchor {
-            Some(anchor) => {
-                let _ = write!(name, " at {anchor}");
+            Anchor::Position(position) => {
+                let _ = write!(name, " at {position}");
             }
-            None => {
+            Anchor::None => {
                 let _ = write!(name, " at {}", self.site);
+            }
+            // No source position: the machine-code offset of the call tells the classes apart
+            // (the same in every run of one binary).
+            Anchor::Chain(_) => {
+                if let (Some(function), true) = (symbol_name(self.via), self.via_fn != 0) {
+                    let offset = self.via.wrapping_sub(self.via_fn);
+                    let _ = write!(name, " called at {}+{offset:#x}", short_function(&function));
+                }
+                let _ = write!(name, " in {}", self.site);
             }
         }
         name

@@ -17,6 +17,11 @@ fn class_of(lock: &impl TrackedLock) -> String {
     lock.lock_instance().class_name()
 }
 
+/// Names come from debug information (the test profile's): an optimized build without it names
+/// classes by function and code offset instead, and its class *identities* are what the tests
+/// check there.
+const NAMES_FROM_DEBUG_INFO: bool = cfg!(debug_assertions);
+
 /// Runs `f` on a thread of its own and returns the reports it raised there.
 fn on_thread(f: impl FnOnce() + Send + 'static) -> Vec<lockdep_core::Report> {
     std::thread::spawn(move || capture(f)).join().unwrap()
@@ -132,8 +137,10 @@ fn arc_default_fields_inversion_is_reported() {
     let (pop, push) = (class_of(&*pending.pop), class_of(&*pending.push));
     assert_ne!(pop, push);
     for class in [&pop, &push] {
-        assert!(!class.contains("/rustc/"), "{class}");
-        assert!(class.contains("Pending::default"), "{class}");
+        if NAMES_FROM_DEBUG_INFO {
+            assert!(!class.contains("/rustc/"), "{class}");
+            assert!(class.contains("Pending::default"), "{class}");
+        }
     }
     let p = pending.clone();
     assert_none(&on_thread(move || p.refill()));
@@ -191,6 +198,11 @@ impl Account {
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "an optimized build may inline a constructor twice into one function, and each copy \
+              then has its classes (DESIGN.md, Classes)"
+)]
 fn instances_of_one_constructor_share_classes() {
     let (a, b) = (Account::new(), Account::new());
     assert_eq!(class_of(&a.balance), class_of(&b.balance));
@@ -319,7 +331,9 @@ fn hand_written_default_and_generic_paths_give_distinct_classes() {
         class_of(&c.misses),
     ];
     for (i, x) in classes.iter().enumerate() {
-        assert!(!x.contains("/rustc/") && !x.contains("src/mutex.rs"), "{x}");
+        if NAMES_FROM_DEBUG_INFO {
+            assert!(!x.contains("/rustc/") && !x.contains("src/mutex.rs"), "{x}");
+        }
         for y in &classes[i + 1..] {
             assert_ne!(x, y);
         }
@@ -337,8 +351,10 @@ fn option_get_or_insert_with_default_takes_the_callers_class() {
     let b = class_of(second.get_or_insert_with(Mutex::default));
     assert_ne!(a, b);
     for class in [&a, &b] {
-        assert!(!class.contains("/rustc/"), "{class}");
-        assert!(class.contains("default_classes.rs"), "{class}");
+        if NAMES_FROM_DEBUG_INFO {
+            assert!(!class.contains("/rustc/"), "{class}");
+            assert!(class.contains("default_classes.rs"), "{class}");
+        }
     }
     let reports = capture(|| {
         let _a = first.as_ref().unwrap().lock();
@@ -367,13 +383,17 @@ fn lazy_statics_and_thread_locals_take_classes_from_user_code() {
     let scratch = SCRATCH.with(class_of);
     let all = [&pool, &index, &once, &scratch];
     for (i, x) in all.iter().enumerate() {
-        assert!(!x.contains("/rustc/") && !x.contains("src/mutex.rs"), "{x}");
+        if NAMES_FROM_DEBUG_INFO {
+            assert!(!x.contains("/rustc/") && !x.contains("src/mutex.rs"), "{x}");
+        }
         for y in &all[i + 1..] {
             assert_ne!(x, y);
         }
     }
-    assert!(pool.starts_with("GRAPH_POOL"), "{pool}");
-    assert!(scratch.contains("SCRATCH"), "{scratch}");
+    if NAMES_FROM_DEBUG_INFO {
+        assert!(pool.starts_with("GRAPH_POOL"), "{pool}");
+        assert!(scratch.contains("SCRATCH"), "{scratch}");
+    }
     // Each is one lock: taking them together in any order is no finding.
     let reports = capture(|| {
         let _p = GRAPH_POOL.lock();
@@ -406,6 +426,10 @@ fn std_sync_types_built_by_default_are_separate_classes() {
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "an optimized build may unroll the loop: each unrolled call then has its class"
+)]
 fn a_collection_of_locks_is_one_class() {
     let locks: Vec<Mutex<u32>> = (0..4).map(|_| Mutex::default()).collect();
     let mut resized: Vec<Mutex<u32>> = Vec::new();
@@ -431,6 +455,7 @@ fn a_collection_of_locks_is_one_class() {
 }
 
 #[test]
+#[cfg_attr(not(debug_assertions), ignore = "names come from debug information")]
 fn names_say_which_field_and_type() {
     let state = InMemoryState::default();
     let numbers = class_of(&state.numbers);
