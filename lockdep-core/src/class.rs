@@ -107,12 +107,24 @@ pub(crate) fn generic_cell(
     _: &'static str,
     _: &'static str,
     _: bool,
+    _: CallSite,
 ) -> ClassCell {
     ClassCell
 }
 
+/// Where a constructor was inlined: nothing with the checks compiled out.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[derive(Clone, Copy)]
+pub(crate) struct CallSite;
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[inline(always)]
+pub(crate) fn call_site() -> CallSite {
+    CallSite
+}
+
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-pub(crate) use crate::default_class::generic_cell;
+pub(crate) use crate::default_class::{call_site, generic_cell};
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
 ///

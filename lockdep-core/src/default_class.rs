@@ -61,6 +61,8 @@ pub(crate) struct GenericSite {
     via: usize,
     /// Start of the function holding `via` (for naming without debug information).
     via_fn: usize,
+    /// Start of the function holding `ra`, when known (naming without debug information).
+    ra_fn: usize,
     name: OnceLock<&'static str>,
 }
 
@@ -109,26 +111,78 @@ static CLASSES: Lazy<DashMap<Key, &'static LockClass>> = Lazy::new(DashMap::new)
 /// the size of the program's code.
 static FRAMES: Lazy<DashMap<usize, FrameInfo>> = Lazy::new(DashMap::new);
 
-/// The class of a lock built by `default()` (`by_default`) or `from()` at `site`.
-///
-/// Must be called directly from the lock type's `default`/`from`, which must not be inlined:
-/// the frame walk finds this function's frame, skips the one above it and takes the next one
-/// as the constructor's caller.
+/// Where a lock type's `default()` was inlined: the instruction address and the stack pointer
+/// there. `default()` is `#[inline(always)]`, so this is a point in its caller's code — one per
+/// field of a derived `default()`, the same for every call of it — read with two instructions,
+/// no unwinding.
+#[derive(Clone, Copy)]
+pub(crate) struct CallSite {
+    ip: usize,
+    sp: usize,
+}
+
+/// The [`CallSite`] of the code this is inlined into.
+#[inline(always)]
+pub(crate) fn call_site() -> CallSite {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        let (ip, sp): (usize, usize);
+        // SAFETY: reads the instruction and stack pointers into registers; touches no memory.
+        unsafe {
+            std::arch::asm!(
+                "lea {ip}, [rip]",
+                "mov {sp}, rsp",
+                ip = out(reg) ip,
+                sp = out(reg) sp,
+                options(nomem, nostack, preserves_flags)
+            );
+        }
+        CallSite { ip, sp }
+    }
+    #[cfg(all(target_arch = "aarch64", not(miri)))]
+    {
+        let (ip, sp): (usize, usize);
+        // SAFETY: as above.
+        unsafe {
+            std::arch::asm!(
+                "adr {ip}, .",
+                "mov {sp}, sp",
+                ip = out(reg) ip,
+                sp = out(reg) sp,
+                options(nomem, nostack, preserves_flags)
+            );
+        }
+        CallSite { ip, sp }
+    }
+    #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
+    {
+        // Elsewhere: the frame walk below finds the caller.
+        CallSite { ip: 0, sp: 0 }
+    }
+}
+
+/// The class of a lock built by `default()` (`by_default`) or `from()` at `site`, called from
+/// the lock type's `default`/`from` (inlined into its caller, `at`).
 #[inline(never)]
 pub(crate) fn generic_cell(
     site: &'static Location<'static>,
     kind: &'static str,
     ty: &'static str,
     by_default: bool,
+    at: CallSite,
 ) -> ClassCell {
     let internal = is_internal_file(site.file());
     if !internal && !by_default {
         // `From::from` written in user code: one call site, one class, as `new`.
         return ClassCell::from_site(site);
     }
-    let me = generic_cell as fn(&'static Location<'static>, _, _, _) -> ClassCell as usize;
-    let mut frames = [(0usize, 0usize); MAX_WALK];
-    let mut via_fn = 0;
+    if !internal && at.ip != 0 {
+        // The common case: no frames to walk.
+        return interned(site, kind, ty, Anchor::None, at.sp, [at.ip, 0, 0, 0]);
+    }
+    let me = generic_cell as fn(&'static Location<'static>, _, _, _, _) -> ClassCell as usize;
+    // (return address, stack pointer, start of the function) per frame above this one.
+    let mut frames = [(0usize, 0usize, 0usize); MAX_WALK];
     let mut n = 0;
     let mut state = 0u8;
     backtrace::trace(|frame| match state {
@@ -138,16 +192,14 @@ pub(crate) fn generic_cell(
             }
             true
         }
-        // The lock type's `default`/`from`.
-        1 => {
-            state = 2;
-            true
-        }
         _ => {
-            if n == 0 && internal {
-                via_fn = frame.symbol_address() as usize;
-            }
-            frames[n] = (frame.ip() as usize, frame.sp() as usize);
+            // The function starts only matter (and are looked up) on the walk.
+            let start = if internal {
+                frame.symbol_address() as usize
+            } else {
+                0
+            };
+            frames[n] = (frame.ip() as usize, frame.sp() as usize, start);
             n += 1;
             internal && n < MAX_WALK
         }
@@ -156,11 +208,27 @@ pub(crate) fn generic_cell(
         // The walk did not find this function (an unwinder without symbol addresses).
         return ClassCell::from_site(site);
     }
-    let (ra, cfa, via, anchor) = if internal {
-        walk_to_user_code(&frames[..n])
-    } else {
-        (frames[0].0, frames[0].1, 0, Anchor::None)
-    };
+    if !internal {
+        let (ra, cfa, _) = frames[0];
+        return interned(site, kind, ty, Anchor::None, cfa, [ra, 0, 0, 0]);
+    }
+    let (user, anchor) = walk_to_user_code(&frames[..n]);
+    let (ra, cfa, ra_fn) = frames[user];
+    let (via, _, via_fn) = frames[0];
+    interned(site, kind, ty, anchor, cfa, [ra, ra_fn, via, via_fn])
+}
+
+/// The class of the construction at `ra` (frame `cfa`) for `site` and `anchor`; `code` is
+/// `[ra, ra_fn, via, via_fn]` (see [`GenericSite`]).
+fn interned(
+    site: &'static Location<'static>,
+    kind: &'static str,
+    ty: &'static str,
+    anchor: Anchor,
+    cfa: usize,
+    code: [usize; 4],
+) -> ClassCell {
+    let [ra, ra_fn, via, via_fn] = code;
     let ordinal = ordinal(site, anchor, cfa, ra);
     let key = Key {
         site: *site,
@@ -180,6 +248,7 @@ pub(crate) fn generic_cell(
             ra,
             via,
             via_fn,
+            ra_fn,
             name: OnceLock::new(),
         }));
         Box::leak(Box::new(LockClass::generic(info)))
@@ -187,25 +256,26 @@ pub(crate) fn generic_cell(
     ClassCell::from_key(class)
 }
 
-/// From a site inside the standard library, the first user frame: its return address, its
-/// frame's stack pointer, the first frame's return address and the anchor.
-fn walk_to_user_code(frames: &[(usize, usize)]) -> (usize, usize, usize, Anchor) {
+/// From a site inside the standard library: the index of the first user frame and the anchor.
+fn walk_to_user_code(frames: &[(usize, usize, usize)]) -> (usize, Anchor) {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, &(ip, sp)) in frames.iter().enumerate() {
+    for (i, &(ip, _, _)) in frames.iter().enumerate() {
         hash = (hash ^ ip as u64).wrapping_mul(0x0100_0000_01b3);
         let frame = frame_info(ip);
         if frame.user {
-            let anchor = frame.position.map_or(Anchor::Chain(hash), Anchor::Position);
-            return (ip, sp, frames[0].0, anchor);
+            return (
+                i,
+                frame.position.map_or(Anchor::Chain(hash), Anchor::Position),
+            );
         }
         if i + 1 == MAX_CHAIN {
             break;
         }
     }
     // No user frame near (user code inlined into the standard library's glue): the walked
-    // return addresses still tell one call site from another.
-    let last = frames[frames.len().min(MAX_CHAIN) - 1];
-    (last.0, last.1, frames[0].0, Anchor::Chain(hash))
+    // return addresses still tell one call site from another; the frame that called the
+    // first standard-library one names it.
+    (1.min(frames.len() - 1), Anchor::Chain(hash))
 }
 
 /// One run of constructions at one (site, anchor) on one thread.
@@ -425,10 +495,11 @@ impl GenericSite {
     }
 
     fn make_name(&self) -> String {
-        let function = match self.anchor {
-            Anchor::None => symbol_name(self.ra),
-            _ => user_symbol(self.ra).map(|(name, _)| name),
-        };
+        // The innermost user function at the construction: past the lock type's own
+        // `default()`, inlined there.
+        let function = user_symbol(self.ra)
+            .map(|(name, _)| name)
+            .or_else(|| symbol_name(self.ra));
         let ty = short_type(self.ty);
         let mut name = String::new();
         let static_name = function.as_deref().and_then(static_item);
@@ -463,9 +534,14 @@ impl GenericSite {
             // No source position: the machine-code offset of the call tells the classes apart
             // (the same in every run of one binary).
             Anchor::Chain(_) => {
-                if let (Some(function), true) = (symbol_name(self.via), self.via_fn != 0) {
-                    let offset = self.via.wrapping_sub(self.via_fn);
-                    let _ = write!(name, " called at {}+{offset:#x}", short_function(&function));
+                for (what, ip, start) in [
+                    ("via", self.via, self.via_fn),
+                    ("from", self.ra, self.ra_fn),
+                ] {
+                    if let (Some(function), true) = (symbol_name(ip), start != 0) {
+                        let offset = ip.wrapping_sub(start);
+                        let _ = write!(name, " {what} {}+{offset:#x}", short_function(&function));
+                    }
                 }
                 let _ = write!(name, " in {}", self.site);
             }

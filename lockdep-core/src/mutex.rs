@@ -1,6 +1,6 @@
 //! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
 
-use crate::class::{generic_cell, ClassCell};
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::raw::{wrap, Raw, RawMutexAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{RawMutex, RawMutexTimed};
@@ -176,18 +176,30 @@ impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
 /// code that asked for it: see `default_class`.
 impl<R: RawMutex, T: Default> Default for Mutex<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        let class = generic_cell(Location::caller(), "Mutex", type_name::<T>(), true);
+        let class = generic_cell(
+            Location::caller(),
+            "Mutex",
+            type_name::<T>(),
+            true,
+            call_site(),
+        );
         Self::from_cell(class, T::default())
     }
 }
 
 impl<R: RawMutex, T> From<T> for Mutex<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn from(value: T) -> Self {
-        let class = generic_cell(Location::caller(), "Mutex", type_name::<T>(), false);
+        let class = generic_cell(
+            Location::caller(),
+            "Mutex",
+            type_name::<T>(),
+            false,
+            call_site(),
+        );
         Self::from_cell(class, value)
     }
 }

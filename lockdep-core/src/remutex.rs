@@ -1,6 +1,6 @@
 //! `ReentrantMutex`: recursive acquisition by the owning thread is legal and not reported.
 
-use crate::class::{generic_cell, ClassCell};
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::raw::{wrap, Raw};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{GetThreadId, RawMutex};
@@ -102,9 +102,15 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> TrackedLock for ReentrantMutex<R, G
 /// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawMutex, G: GetThreadId, T: Default> Default for ReentrantMutex<R, G, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        let class = generic_cell(Location::caller(), "ReentrantMutex", type_name::<T>(), true);
+        let class = generic_cell(
+            Location::caller(),
+            "ReentrantMutex",
+            type_name::<T>(),
+            true,
+            call_site(),
+        );
         Self::from_cell(class, T::default())
     }
 }

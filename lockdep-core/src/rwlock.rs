@@ -1,6 +1,6 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
 
-use crate::class::{generic_cell, ClassCell};
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{RawRwLock, RawRwLockRecursive, RawRwLockTimed, RawRwLockUpgrade};
@@ -307,18 +307,30 @@ impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
 /// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawRwLock, T: Default> Default for RwLock<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        let class = generic_cell(Location::caller(), "RwLock", type_name::<T>(), true);
+        let class = generic_cell(
+            Location::caller(),
+            "RwLock",
+            type_name::<T>(),
+            true,
+            call_site(),
+        );
         Self::from_cell(class, T::default())
     }
 }
 
 impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn from(value: T) -> Self {
-        let class = generic_cell(Location::caller(), "RwLock", type_name::<T>(), false);
+        let class = generic_cell(
+            Location::caller(),
+            "RwLock",
+            type_name::<T>(),
+            false,
+            call_site(),
+        );
         Self::from_cell(class, value)
     }
 }

@@ -1,7 +1,7 @@
 use super::hooks::{self, Held, Release};
 use super::{map_result, map_try_result};
 use crate::access::Access;
-use crate::class::{generic_cell, ClassCell};
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::{LockClass, LockInstance, TrackedLock};
 use std::any::type_name;
 use std::fmt;
@@ -183,10 +183,16 @@ impl<T: ?Sized> TrackedLock for Mutex<T> {
 /// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
 impl<T: Default> Default for Mutex<T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
         Mutex {
-            class: generic_cell(Location::caller(), "Mutex", type_name::<T>(), true),
+            class: generic_cell(
+                Location::caller(),
+                "Mutex",
+                type_name::<T>(),
+                true,
+                call_site(),
+            ),
             inner: std::sync::Mutex::new(T::default()),
         }
     }
@@ -194,10 +200,16 @@ impl<T: Default> Default for Mutex<T> {
 
 impl<T> From<T> for Mutex<T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(never))]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn from(value: T) -> Self {
         Mutex {
-            class: generic_cell(Location::caller(), "Mutex", type_name::<T>(), false),
+            class: generic_cell(
+                Location::caller(),
+                "Mutex",
+                type_name::<T>(),
+                false,
+                call_site(),
+            ),
             inner: std::sync::Mutex::new(value),
         }
     }
