@@ -40,10 +40,11 @@ use std::cell::RefCell;
 use std::ffi::c_void;
 use std::fmt::Write as _;
 use std::panic::Location;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-/// Frames looked at above the constructor when its site is inside the standard library.
-const MAX_WALK: usize = 32;
+/// The return address of [`generic_cell`]'s call into the unwinder, once known.
+static OWN_FRAME: AtomicUsize = AtomicUsize::new(0);
 
 /// What a class built through `Default` knows about itself, for naming it at report time.
 pub(crate) struct GenericSite {
@@ -102,7 +103,8 @@ struct FrameInfo {
     position: Option<&'static str>,
 }
 
-/// Frames hashed into an [`Anchor::Chain`] when no user frame is found.
+/// Frames walked up from a site inside the standard library before giving up on finding user
+/// code (and hashing them into an [`Anchor::Chain`]).
 const MAX_CHAIN: usize = 8;
 
 static CLASSES: Lazy<DashMap<Key, &'static LockClass>> = Lazy::new(DashMap::new);
@@ -181,28 +183,34 @@ pub(crate) fn generic_cell(
         return interned(site, kind, ty, Anchor::None, at.sp, [at.ip, 0, 0, 0]);
     }
     let me = generic_cell as fn(&'static Location<'static>, _, _, _, _) -> ClassCell as usize;
+    // This function's own frame: found once by its start address (a lookup per frame), then by
+    // its return address into the unwinder, the same on every call.
+    let own = OWN_FRAME.load(Ordering::Relaxed);
     // (return address, stack pointer, start of the function) per frame above this one.
-    let mut frames = [(0usize, 0usize, 0usize); MAX_WALK];
+    let mut frames = [(0usize, 0usize, 0usize); MAX_CHAIN];
     let mut n = 0;
-    let mut state = 0u8;
-    backtrace::trace(|frame| match state {
-        0 => {
-            if frame.symbol_address() as usize == me {
-                state = 1;
+    let mut found = false;
+    backtrace::trace(|frame| {
+        let ip = frame.ip() as usize;
+        if !found {
+            if own == 0 && frame.symbol_address() as usize == me {
+                OWN_FRAME.store(ip, Ordering::Relaxed);
+                found = true;
+            } else if own != 0 && ip == own {
+                found = true;
             }
-            true
+            return true;
         }
-        _ => {
-            // The function starts only matter (and are looked up) on the walk.
-            let start = if internal {
-                frame.symbol_address() as usize
-            } else {
-                0
-            };
-            frames[n] = (frame.ip() as usize, frame.sp() as usize, start);
-            n += 1;
-            internal && n < MAX_WALK
-        }
+        // The function starts only matter (and are looked up) on the walk.
+        let start = if internal {
+            frame.symbol_address() as usize
+        } else {
+            0
+        };
+        frames[n] = (ip, frame.sp() as usize, start);
+        n += 1;
+        // Up to the first user frame (resolved once per return address, then cached).
+        internal && n < MAX_CHAIN && !frame_info(ip).user
     });
     if n == 0 {
         // The walk did not find this function (an unwinder without symbol addresses).
@@ -229,31 +237,67 @@ fn interned(
     code: [usize; 4],
 ) -> ClassCell {
     let [ra, ra_fn, via, via_fn] = code;
-    let ordinal = ordinal(site, anchor, cfa, ra);
+    let (ordinal, cached) = ordinal(site, anchor, cfa, ra);
+    if let Some(class) = cached {
+        return ClassCell::from_key(class);
+    }
     let key = Key {
         site: *site,
         anchor,
         ordinal,
     };
-    if let Some(class) = CLASSES.get(&key) {
-        return ClassCell::from_key(*class);
-    }
-    let class = *CLASSES.entry(key).or_insert_with(|| {
-        let info: &'static GenericSite = Box::leak(Box::new(GenericSite {
-            site,
-            anchor,
-            ordinal,
-            kind,
-            ty,
-            ra,
-            via,
-            via_fn,
-            ra_fn,
-            name: OnceLock::new(),
-        }));
-        Box::leak(Box::new(LockClass::generic(info)))
+    let known = CLASSES.get(&key).map(|class| *class);
+    let class = known.unwrap_or_else(|| {
+        *CLASSES.entry(key).or_insert_with(|| {
+            let info: &'static GenericSite = Box::leak(Box::new(GenericSite {
+                site,
+                anchor,
+                ordinal,
+                kind,
+                ty,
+                ra,
+                via,
+                via_fn,
+                ra_fn,
+                name: OnceLock::new(),
+            }));
+            Box::leak(Box::new(LockClass::generic(info)))
+        })
     });
+    remember(site, anchor, ordinal, class);
     ClassCell::from_key(class)
+}
+
+/// A per-thread cache of (site, anchor, ordinal) → class, so that building a lock again costs
+/// no lookup in the process-wide table.
+fn remember(
+    site: &'static Location<'static>,
+    anchor: Anchor,
+    ordinal: u32,
+    class: &'static LockClass,
+) {
+    let key = cache_key(site, anchor, ordinal);
+    let _ = BURSTS.try_with(|bursts| {
+        let mut bursts = bursts.borrow_mut();
+        let slot = cache_slot(key);
+        bursts.classes[slot] = (key, Some(class));
+    });
+}
+
+type CacheKey = (usize, usize, u32);
+
+fn cache_key(site: &'static Location<'static>, anchor: Anchor, ordinal: u32) -> CacheKey {
+    (
+        site as *const Location<'static> as usize,
+        anchor.id(),
+        ordinal,
+    )
+}
+
+fn cache_slot((site, anchor, ordinal): CacheKey) -> usize {
+    let mixed = (site ^ anchor.rotate_left(17) ^ (ordinal as usize).rotate_left(41))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    mixed >> (usize::BITS - 6)
 }
 
 /// From a site inside the standard library: the index of the first user frame and the anchor.
@@ -303,19 +347,30 @@ const EMPTY: Burst = Burst {
 struct Bursts {
     entries: [Burst; 32],
     clock: u64,
+    /// Direct-mapped: see [`remember`].
+    classes: [(CacheKey, Option<&'static LockClass>); 64],
 }
 
 thread_local! {
     static BURSTS: RefCell<Bursts> = const {
-        RefCell::new(Bursts { entries: [EMPTY; 32], clock: 0 })
+        RefCell::new(Bursts {
+            entries: [EMPTY; 32],
+            clock: 0,
+            classes: [((0, 0, 0), None); 64],
+        })
     };
 }
 
-/// The position of this construction in the current burst of its (site, anchor): see the
-/// module comment.
-fn ordinal(site: &'static Location<'static>, anchor: Anchor, cfa: usize, ra: usize) -> u32 {
-    let site = site as *const Location<'static> as usize;
-    let anchor = anchor.id();
+/// The position of this construction in the current burst of its (site, anchor) (see the module
+/// comment), and its class if this thread has met it before.
+fn ordinal(
+    site_ref: &'static Location<'static>,
+    anchor_key: Anchor,
+    cfa: usize,
+    ra: usize,
+) -> (u32, Option<&'static LockClass>) {
+    let site = site_ref as *const Location<'static> as usize;
+    let anchor = anchor_key.id();
     BURSTS
         .try_with(|bursts| {
             let mut bursts = bursts.borrow_mut();
@@ -361,10 +416,12 @@ fn ordinal(site: &'static Location<'static>, anchor: Anchor, cfa: usize, ra: usi
                 burst.ras[burst.len] = ra;
                 burst.len += 1;
             }
-            ordinal
+            let key = cache_key(site_ref, anchor_key, ordinal);
+            let (cached_key, class) = bursts.classes[cache_slot(key)];
+            (ordinal, class.filter(|_| cached_key == key))
         })
         // During thread teardown: no burst state; the site alone.
-        .unwrap_or(0)
+        .unwrap_or((0, None))
 }
 
 /// Whether the frame at return address `ip` is user code (some inlined function in it is), and
@@ -435,6 +492,14 @@ fn symbol_name(ip: usize) -> Option<String> {
 /// this crate, and the crates it forwards `Default` through.
 fn is_internal_file(file: &str) -> bool {
     let own_src = file!().trim_end_matches("default_class.rs");
+    // C: the runtime, never a Rust lock's construction.
+    if [".c", ".h", ".S"].iter().any(|ext| file.ends_with(ext)) {
+        return true;
+    }
+    // A relative path is a crate of the user's workspace (the common case, decided here).
+    if !file.starts_with('/') && !file.starts_with(own_src) {
+        return false;
+    }
     file.starts_with("/rustc/")
         || [
             "/library/core/src/",
@@ -446,8 +511,6 @@ fn is_internal_file(file: &str) -> bool {
         || file.contains(own_src)
         || file.contains("/once_cell-")
         || file.contains("/lock_api-")
-        // C: the runtime, never a Rust lock's construction.
-        || [".c", ".h", ".S"].iter().any(|ext| file.ends_with(ext))
 }
 
 /// The C runtime's thread and process entry points (glibc ships their line tables).

@@ -472,3 +472,45 @@ fn names_say_which_field_and_type() {
     let named = Mutex::named("pcpu_alloc_mutex", ());
     assert_eq!(class_of(&named), "pcpu_alloc_mutex");
 }
+
+#[derive(Default)]
+struct Shard {
+    index: Mutex<Vec<u32>>,
+    data: Mutex<Vec<u32>>,
+    meta: RwLock<Vec<u32>>,
+}
+
+/// Many threads build the same struct at once, some through `Arc::default()`, and agree on
+/// every class: the bursts are per thread, so interleaving cannot shift an ordinal.
+#[test]
+fn concurrent_construction_on_many_threads_agrees() {
+    const THREADS: usize = 8;
+    let barrier = Arc::new(std::sync::Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                (0..50)
+                    .map(|_| {
+                        let shard: Arc<Shard> = Arc::default();
+                        let plain = Shard::default();
+                        let classes =
+                            |s: &Shard| [class_of(&s.index), class_of(&s.data), class_of(&s.meta)];
+                        (classes(&shard), classes(&plain))
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let all: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let (first, _) = &all[0];
+    assert!(first[0] != first[1] && first[1] != first[2] && first[0] != first[2]);
+    for (shared, plain) in &all {
+        assert_eq!(shared, first);
+        assert_eq!(plain, first);
+    }
+}
