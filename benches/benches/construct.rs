@@ -11,18 +11,24 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 
+// Built to be dropped: the construction is what is timed.
+#[allow(dead_code)]
 #[derive(Default)]
 struct RawState {
     numbers: parking_lot::RwLock<Vec<u64>>,
     blocks: parking_lot::RwLock<Vec<u64>>,
 }
 
+// Built to be dropped: the construction is what is timed.
+#[allow(dead_code)]
 #[derive(Default)]
 struct State {
     numbers: lockdep_core::RwLock<Vec<u64>>,
     blocks: lockdep_core::RwLock<Vec<u64>>,
 }
 
+// Built to be dropped: the construction is what is timed.
+#[allow(dead_code)]
 #[derive(Default)]
 struct ArcState {
     numbers: Arc<lockdep_core::RwLock<Vec<u64>>>,
