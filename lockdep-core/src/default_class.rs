@@ -11,9 +11,13 @@
 //!   inside the standard library (or, through a fn pointer, inside this crate), shared by every
 //!   such lock in the program.
 //!
-//! So `default()` (and `From::from` when called from generic code) captures a few caller frames,
-//! unresolved, once per *construction* (never per acquisition), and keys the class by
-//! (site, anchor, ordinal):
+//! So the lock types' `default()` (and `From::from` when called from generic code) work out a
+//! class once per *construction* (never per acquisition) and key it by (site, anchor, ordinal).
+//! `default()` is `#[inline(always)]`: inlined into its caller, it reads the instruction and
+//! stack pointers *there* ([`call_site`], two instructions, no unwinding), which is all the
+//! common case needs; only a site outside user code walks frames (`backtrace::trace`,
+//! unresolved, up to the first user frame).
+//!
 //!
 //! - **site** is the `Location` the constructor saw;
 //! - **anchor** is empty when that site is in user code; when it is inside the standard library
@@ -22,12 +26,14 @@
 //!   no debug information to give one (or no user frame to be found: user code inlined into
 //!   std's glue), the return addresses walked up to there;
 //! - **ordinal** separates the fields of one derived `default()`: within one call each field's
-//!   call has its own return address, though the `Location` is the same. Per thread and per
-//!   (site, anchor), the constructions form *bursts*: a burst ends when a return address comes
-//!   back (the same constructor called again) or the calling frame changes (another call of it
-//!   elsewhere); the ordinal is the position in the burst. So the fields of one struct get
-//!   0, 1, 2…, every instance built by that constructor gets the same ordinals again, and an
-//!   inlined copy of the constructor in another frame lines up with the first.
+//!   construction sits at its own code address, though the `Location` is the same. Per thread
+//!   and per (site, anchor), the constructions form *bursts*: a burst ends when a code address
+//!   comes back (the same constructor called again) or the calling frame changes (another call
+//!   of it elsewhere); the ordinal is the position in the burst. So the fields of one struct
+//!   get 0, 1, 2…, every instance built by that constructor gets the same ordinals again, and
+//!   an inlined copy of the constructor in another frame lines up with the first (two copies
+//!   inlined into one frame do not: each keeps its own classes, never sharing one between two
+//!   fields).
 //!
 //! Names are made only when a report (or the DOT graph) asks: the user frame's function,
 //! the lock's type (`type_name`, free) and the site, e.g.
@@ -56,7 +62,7 @@ pub(crate) struct GenericSite {
     kind: &'static str,
     /// `type_name` of the protected data.
     ty: &'static str,
-    /// Return address into the user frame (first construction of the class).
+    /// Code address in the user frame (first construction of the class).
     ra: usize,
     /// Return address into the first standard-library frame (0 when the site is user code).
     via: usize,

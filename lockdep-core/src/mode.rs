@@ -242,20 +242,10 @@ pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
 
 /// Hands a new finding to whoever takes it: the thread's capture scope, else the handler, else
 /// the mode. Called with no validator lock held and no thread-local state borrowed, since the
-/// handler is user code and the panic mode unwinds from here.
+/// handler is user code and may unwind from here.
 ///
-/// `#[track_caller]` down from the user's `lock()`, so the `Panic` mode's panic names the
-/// user's acquisition site, not a line of this crate.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
-#[track_caller]
-pub(crate) fn deliver(report: &Report) {
-    if deliver_unless_panic(report) {
-        panic!("{}", crate::report::panic_text(report));
-    }
-}
-
-/// [`deliver`], except that the `Panic` mode's panic is left to the caller: returns whether it
-/// is due (a handler may still panic in here).
+/// The `Panic` mode's panic is left to the caller, which raises it where the user's
+/// acquisition site is known: returns whether it is due (a handler may still panic in here).
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) fn deliver_unless_panic(report: &Report) -> bool {
     crate::stats::REPORTS.fetch_add(1, Ordering::Relaxed);

@@ -74,7 +74,9 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
-        self.raw().lock_at(0, Location::caller());
+        if let Some(pending) = self.raw().lock_at(0, Location::caller()) {
+            pending.raise();
+        }
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }
@@ -95,7 +97,9 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, R, T> {
-        self.raw().lock_at(subclass, Location::caller());
+        if let Some(pending) = self.raw().lock_at(subclass, Location::caller()) {
+            pending.raise();
+        }
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }

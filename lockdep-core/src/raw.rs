@@ -36,31 +36,53 @@ pub(crate) const fn wrap<R>(raw: R, class: ClassCell) -> Raw<R> {
     }
 }
 
+/// A report's panic, raised by the typed layer (see [`RawMutexAt::lock_at`]).
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) use crate::validator::Pending;
+
+/// With the checks compiled out nothing is ever pending.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+pub(crate) enum Pending {}
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+impl Pending {
+    pub(crate) fn raise(self) -> ! {
+        match self {}
+    }
+}
+
 /// Acquisitions that carry a nesting subclass and the caller's location (which `lock_api`'s
 /// traits cannot pass). Implemented by [`Checked<R>`] and, with the checks compiled out, by every
 /// raw lock as a plain delegation.
 pub(crate) trait RawMutexAt {
-    fn lock_at(&self, subclass: u32, at: &'static Location<'static>);
+    /// A blocking acquisition. `Some` when a report must panic: the lock was not taken, and the
+    /// typed layer's `#[track_caller]` method raises it, so the panic names the user's call
+    /// (the hot path returns `None`, which folds away once inlined).
+    fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
 /// The same for reader-writer locks.
 pub(crate) trait RawRwLockAt {
-    fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
-    fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
 /// Recursive reads.
 pub(crate) trait RawRwLockRecursiveAt {
-    fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_shared_recursive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+    ) -> Option<Pending>;
     fn try_lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
 /// Upgradable reads.
 pub(crate) trait RawRwLockUpgradeAt {
-    fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
@@ -71,8 +93,9 @@ mod plain {
 
     impl<R: RawMutex> RawMutexAt for R {
         #[inline(always)]
-        fn lock_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock()
+        fn lock_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock();
+            None
         }
         #[inline(always)]
         fn try_lock_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -82,16 +105,18 @@ mod plain {
 
     impl<R: RawRwLock> RawRwLockAt for R {
         #[inline(always)]
-        fn lock_shared_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_shared()
+        fn lock_shared_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock_shared();
+            None
         }
         #[inline(always)]
         fn try_lock_shared_at(&self, _: u32, _: &'static Location<'static>) -> bool {
             self.try_lock_shared()
         }
         #[inline(always)]
-        fn lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_exclusive()
+        fn lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock_exclusive();
+            None
         }
         #[inline(always)]
         fn try_lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -101,8 +126,13 @@ mod plain {
 
     impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for R {
         #[inline(always)]
-        fn lock_shared_recursive_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_shared_recursive()
+        fn lock_shared_recursive_at(
+            &self,
+            _: u32,
+            _: &'static Location<'static>,
+        ) -> Option<Pending> {
+            self.lock_shared_recursive();
+            None
         }
         #[inline(always)]
         fn try_lock_shared_recursive_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -112,8 +142,9 @@ mod plain {
 
     impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for R {
         #[inline(always)]
-        fn lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_upgradable()
+        fn lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock_upgradable();
+            None
         }
         #[inline(always)]
         fn try_lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -188,20 +219,20 @@ mod checked {
         }
 
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.
-        /// `#[track_caller]` (as every blocking `*_at` below): a report's panic names the
-        /// user's call.
         #[inline]
-        #[track_caller]
         fn acquire(
             &self,
             subclass: u32,
             access: Access,
             at: &'static Location<'static>,
             take: impl FnOnce(&R),
-        ) {
+        ) -> Option<Pending> {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
                 Some(acq) => validator::acquire(&acq, || take(&self.raw)),
-                None => take(&self.raw),
+                None => {
+                    take(&self.raw);
+                    None
+                }
             }
         }
 
@@ -229,7 +260,6 @@ mod checked {
 
         /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
         /// or a bump that may let other threads in), then performs `op`.
-        #[track_caller]
         fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
             // `lock_api`'s upgrade and bump cannot pass the caller's location down, and a
             // location inside `lock_api` would mislead: the report's backtrace shows the caller.
@@ -259,8 +289,7 @@ mod checked {
 
     impl<R: RawMutex> RawMutexAt for Checked<R> {
         #[inline]
-        #[track_caller]
-        fn lock_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
             self.acquire(subclass, Access::Write, at, R::lock)
         }
         #[inline]
@@ -277,7 +306,9 @@ mod checked {
 
         #[track_caller]
         fn lock(&self) {
-            self.lock_at(0, Location::caller())
+            if let Some(pending) = self.lock_at(0, Location::caller()) {
+                pending.raise()
+            }
         }
 
         #[track_caller]
@@ -335,8 +366,7 @@ mod checked {
 
     impl<R: RawRwLock> RawRwLockAt for Checked<R> {
         #[inline]
-        #[track_caller]
-        fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
             self.acquire(subclass, Access::Read, at, R::lock_shared)
         }
         #[inline]
@@ -344,8 +374,11 @@ mod checked {
             self.try_acquire(subclass, Access::Read, at, R::try_lock_shared)
         }
         #[inline]
-        #[track_caller]
-        fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_exclusive_at(
+            &self,
+            subclass: u32,
+            at: &'static Location<'static>,
+        ) -> Option<Pending> {
             self.acquire(subclass, Access::Write, at, R::lock_exclusive)
         }
         #[inline]
@@ -356,8 +389,11 @@ mod checked {
 
     impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
         #[inline]
-        #[track_caller]
-        fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_shared_recursive_at(
+            &self,
+            subclass: u32,
+            at: &'static Location<'static>,
+        ) -> Option<Pending> {
             self.acquire(
                 subclass,
                 Access::RecursiveRead,
@@ -382,8 +418,11 @@ mod checked {
 
     impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
         #[inline]
-        #[track_caller]
-        fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_upgradable_at(
+            &self,
+            subclass: u32,
+            at: &'static Location<'static>,
+        ) -> Option<Pending> {
             self.acquire(subclass, Access::Upgradable, at, R::lock_upgradable)
         }
         #[inline]
@@ -399,7 +438,9 @@ mod checked {
 
         #[track_caller]
         fn lock_shared(&self) {
-            self.lock_shared_at(0, Location::caller())
+            if let Some(pending) = self.lock_shared_at(0, Location::caller()) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_shared(&self) -> bool {
@@ -412,7 +453,9 @@ mod checked {
         }
         #[track_caller]
         fn lock_exclusive(&self) {
-            self.lock_exclusive_at(0, Location::caller())
+            if let Some(pending) = self.lock_exclusive_at(0, Location::caller()) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_exclusive(&self) -> bool {
@@ -503,7 +546,9 @@ mod checked {
     unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
         #[track_caller]
         fn lock_shared_recursive(&self) {
-            self.lock_shared_recursive_at(0, Location::caller())
+            if let Some(pending) = self.lock_shared_recursive_at(0, Location::caller()) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_shared_recursive(&self) -> bool {
@@ -531,7 +576,9 @@ mod checked {
     unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
         #[track_caller]
         fn lock_upgradable(&self) {
-            self.lock_upgradable_at(0, Location::caller())
+            if let Some(pending) = self.lock_upgradable_at(0, Location::caller()) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_upgradable(&self) -> bool {

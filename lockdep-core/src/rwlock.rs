@@ -64,7 +64,11 @@ impl<R: RawRwLock, T> RwLock<R, T> {
 
 macro_rules! guarded {
     ($self:ident, $take:expr, $make:ident) => {{
-        $take;
+        // A report's panic is raised here, in the `#[track_caller]` method: it names the
+        // user's call.
+        if let Some(pending) = $take {
+            pending.raise();
+        }
         // SAFETY: the lock is held in the mode the guard releases.
         unsafe { $self.inner.$make() }
     }};

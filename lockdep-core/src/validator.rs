@@ -446,9 +446,13 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
 /// thread-local access: check, compute the new entry's chain key, push the entry. The entry goes
 /// on before the lock is taken; nothing else reads this thread's stack meanwhile, and if `take`
 /// unwinds (a raw lock that panics) [`Unpush`] takes the entry off again.
+///
+/// Returns the report a panicking mode must raise (the lock is then not taken): the typed
+/// layer raises it from its `#[track_caller]` method, so that the panic names the user's call.
+/// (This costs the validated path about three instructions per acquisition, the test of the
+/// returned flag; `#[track_caller]` all the way down cost more.)
 #[inline]
-#[track_caller]
-pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
+pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
     let pushed = with_thread(|t| hot_push(t, acq));
     if pushed == Pushed::No {
         return acquire_slow(acq, take);
@@ -459,6 +463,21 @@ pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
     let unpush = Unpush(acq.addr);
     take();
     std::mem::forget(unpush);
+    None
+}
+
+/// A report the `Panic` mode (or a certain self-deadlock) must panic with, raised where the
+/// user's acquisition site is known.
+pub(crate) struct Pending(Report);
+
+impl Pending {
+    /// Panics with the report's text, at the caller's (`#[track_caller]`) location.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(crate) fn raise(self) -> ! {
+        panic!("{}", crate::report::panic_text(&self.0))
+    }
 }
 
 /// What [`hot_push`] did.
@@ -505,39 +524,49 @@ impl Drop for Unpush {
 
 #[cold]
 #[inline(never)]
-#[track_caller]
-fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) {
-    before_lock(acq);
+fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    if let Some(pending) = validate(acq) {
+        return Some(pending);
+    }
     take();
     after_lock(acq, false);
+    None
 }
 
 /// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
 /// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
 /// the report — if the acquisition can only hang.
-#[track_caller]
-fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
+fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report>, Pending> {
     // Read before the state is borrowed: the first read looks at the environment.
     let off = mode::mode() == Mode::Off;
     match with_thread(|t| fast_check(t, acq, skip, off)) {
-        Fast::Clean => Vec::new(),
+        Fast::Clean => Ok(Vec::new()),
         Fast::Certain(held, index) => {
             let report = recursion_report(acq, &held, index, true);
             if is_new(FindingKey::Recursive {
                 node: acq.node,
                 certain: true,
             }) {
-                mode::deliver(&report);
+                // The panic below is due whatever the mode says.
+                let _ = mode::deliver_unless_panic(&report);
             }
-            panic!("{}", crate::report::panic_text(&report));
+            Err(Pending(report))
         }
         Fast::Check(held, key) => {
             if GLOBAL.chains.contains(&key) {
                 remember(key, acq, held.as_slice());
-                return Vec::new();
+                return Ok(Vec::new());
             }
-            slow_check(acq, held.as_slice(), key)
+            Ok(slow_check(acq, held.as_slice(), key))
         }
+    }
+}
+
+/// Validates `acq` and delivers its findings; returns the panic due, if any.
+fn validate(acq: &Acquisition) -> Option<Pending> {
+    match check(acq, None) {
+        Ok(reports) => deliver_all(reports),
+        Err(pending) => Some(pending),
     }
 }
 
@@ -702,16 +731,11 @@ fn recursion_report_with(
 /// handler): each was marked as reported, so one left undelivered would be lost for good. The
 /// first panic is raised again once all have been delivered.
 ///
-/// The `Panic` mode's panic is raised here, `#[track_caller]` all the way from the user's
-/// `lock()`, so that it names the user's acquisition site.
-#[track_caller]
-fn deliver_all(reports: Vec<Report>) {
+/// The `Panic` mode's panic is returned, for the caller to raise where the user's acquisition
+/// site is known.
+fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
     if reports.is_empty() {
-        return;
-    }
-    if let [report] = reports.as_slice() {
-        mode::deliver(report);
-        return;
+        return None;
     }
     enum First {
         Mode(Report),
@@ -733,9 +757,9 @@ fn deliver_all(reports: Vec<Report>) {
         }
     }
     match first {
-        Some(First::Mode(report)) => panic!("{}", crate::report::panic_text(&report)),
+        Some(First::Mode(report)) => Some(Pending(report)),
         Some(First::Handler(payload)) => std::panic::resume_unwind(payload),
-        None => {}
+        None => None,
     }
 }
 
@@ -746,7 +770,9 @@ fn deliver_all(reports: Vec<Report>) {
 #[inline]
 #[track_caller]
 pub(crate) fn before_lock(acq: &Acquisition) {
-    deliver_all(check(acq, None));
+    if let Some(pending) = validate(acq) {
+        pending.raise();
+    }
 }
 
 /// After a lock (blocking or trylock) was taken: it is held now.
@@ -828,7 +854,13 @@ pub(crate) fn before_reacquire(addr: usize, held_as: Release, acq: &Acquisition)
             .rposition(|h| h.instance == addr && held_as.matches(h.access))
     });
     let Some(skip) = skip else { return };
-    deliver_all(check(acq, Some(skip)));
+    let pending = match check(acq, Some(skip)) {
+        Ok(reports) => deliver_all(reports),
+        Err(pending) => Some(pending),
+    };
+    if let Some(pending) = pending {
+        pending.raise();
+    }
 }
 
 /// An upgrade or downgrade completed: the lock is now held as `access`.
@@ -870,9 +902,14 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
         access: entry.access,
         at: entry.at,
     };
-    let reports = check(&acq, None);
+    let reports = match check(&acq, None) {
+        Ok(reports) => reports,
+        Err(pending) => pending.raise(),
+    };
     after_lock(&acq, entry.trylock);
-    deliver_all(reports);
+    if let Some(pending) = deliver_all(reports) {
+        pending.raise();
+    }
 }
 
 /// Runs `f` with a waiting mutex's `entry` back on the stack (a wait's condition runs with the
