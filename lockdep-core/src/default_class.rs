@@ -36,8 +36,9 @@
 //!   fields).
 //!
 //! Names are made only when a report (or the DOT graph) asks: the user frame's function,
-//! the lock's type (`type_name`, free) and the site, e.g.
-//! `InMemoryState::default lock #2 (RwLock<HashMap<Hash, Block>>) at src/state.rs:4:10`.
+//! the lock's type (`type_name`, free) and where it was built (the field's own line, from
+//! debug information, else the site), e.g.
+//! `InMemoryState::default lock #2 (RwLock<HashMap<Hash, Block>>) at src/state.rs:6:5`.
 
 use crate::class::{ClassCell, LockClass};
 use dashmap::DashMap;
@@ -597,9 +598,16 @@ impl GenericSite {
             Anchor::Position(position) => {
                 let _ = write!(name, " at {position}");
             }
-            Anchor::None => {
-                let _ = write!(name, " at {}", self.site);
-            }
+            // Debug information places each field's construction on the field's own line
+            // (the `Location` of a derived `default()` is the derive line for all of them).
+            Anchor::None => match user_symbol(self.ra).and_then(|(_, position)| position) {
+                Some(position) => {
+                    let _ = write!(name, " at {}", relative_to(&position, self.site.file()));
+                }
+                None => {
+                    let _ = write!(name, " at {}", self.site);
+                }
+            },
             // No source position: the machine-code offset of the call tells the classes apart
             // (the same in every run of one binary).
             Anchor::Chain(_) => {
@@ -616,6 +624,20 @@ impl GenericSite {
             }
         }
         name
+    }
+}
+
+/// `position` (`file:line:col`, the file as debug information has it, often absolute) with the
+/// file written as `site_file` (as `Location` has it, relative to the workspace) when it is the
+/// same file, so that names read alike whichever directory the program was built in.
+fn relative_to(position: &str, site_file: &str) -> String {
+    let mut parts = position.rsplitn(3, ':');
+    let (col, line, file) = (parts.next(), parts.next(), parts.next());
+    match (file, line, col) {
+        (Some(file), Some(line), Some(col)) if file.ends_with(site_file) => {
+            format!("{site_file}:{line}:{col}")
+        }
+        _ => position.to_string(),
     }
 }
 
@@ -746,6 +768,14 @@ mod tests {
             Some("GRAPH_POOL")
         );
         assert_eq!(static_item("app::Pool::default"), None);
+        assert_eq!(
+            relative_to("/home/me/app/src/state.rs:12:5", "src/state.rs"),
+            "src/state.rs:12:5"
+        );
+        assert_eq!(
+            relative_to("/other/x.rs:1:2", "src/state.rs"),
+            "/other/x.rs:1:2"
+        );
     }
 
     #[test]

@@ -29,6 +29,9 @@ fn on_thread(f: impl FnOnce() + Send + 'static) -> Vec<lockdep_core::Report> {
 
 type Hash = [u8; 4];
 
+/// The line of `InMemoryState::numbers` (checked by `names_say_which_field_and_type`).
+const FIELD_LINE: u32 = 44;
+
 #[derive(Default, Clone)]
 struct Block {
     number: u64,
@@ -37,6 +40,7 @@ struct Block {
 /// Pattern 1: a chain state, both maps behind locks of the same shape, built by the derive.
 #[derive(Default)]
 struct InMemoryState {
+    // FIELD_LINE below is this line's number.
     numbers: RwLock<BTreeMap<u64, Hash>>,
     blocks: RwLock<HashMap<Hash, Block>>,
 }
@@ -468,7 +472,20 @@ fn names_say_which_field_and_type() {
         blocks.starts_with("InMemoryState::default lock #2 (RwLock<HashMap<[u8; 4], Block>>) at "),
         "{blocks}"
     );
-    assert!(numbers.contains("default_classes.rs:"), "{numbers}");
+    // Each is placed at its field's own line (debug information), not the shared derive line.
+    assert!(
+        numbers.ends_with(&format!(
+            "at lockdep-core/tests/default_classes.rs:{FIELD_LINE}:5"
+        )),
+        "{numbers}"
+    );
+    assert!(
+        blocks.ends_with(&format!(
+            "at lockdep-core/tests/default_classes.rs:{}:5",
+            FIELD_LINE + 1
+        )),
+        "{blocks}"
+    );
     let named = Mutex::named("pcpu_alloc_mutex", ());
     assert_eq!(class_of(&named), "pcpu_alloc_mutex");
 }
