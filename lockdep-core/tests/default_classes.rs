@@ -272,6 +272,7 @@ struct Outer {
     first: Mutex<u8>,
     inner: Inner,
     boxed: Box<Mutex<u8>>,
+    reentrant: lockdep_core::ReentrantMutex<u8>,
     last: Mutex<u8>,
 }
 
@@ -284,6 +285,7 @@ fn nested_derived_structs_give_every_lock_its_class() {
         class_of(&o.inner.b),
         class_of(&*o.boxed),
         class_of(&o.last),
+        class_of(&o.reentrant),
     ];
     for (i, x) in classes.iter().enumerate() {
         for y in &classes[i + 1..] {
@@ -298,6 +300,7 @@ fn nested_derived_structs_give_every_lock_its_class() {
         let _a = o.inner.a.lock();
         let _b = o.inner.b.lock();
         let _x = o.boxed.lock();
+        let _r = o.reentrant.lock();
         let _l = o.last.lock();
     });
     assert_none(&reports);
