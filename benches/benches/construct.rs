@@ -1,6 +1,6 @@
 //! Building locks: `new` (a creation-site class, nothing computed) against `Default` (a few
 //! caller frames walked, unresolved, to tell the fields of a derived `default()` apart; see
-//! `lockdep-core/src/default_class.rs`), and against raw `parking_lot`.
+//! `lockdep-core/src/default_class/`), and against raw `parking_lot`.
 //!
 //! Every timed iteration builds and drops the locks; the class itself is interned once, before
 //! timing (criterion's warm-up), so what is timed is the per-construction cost a program pays.
