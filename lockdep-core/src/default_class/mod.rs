@@ -115,6 +115,7 @@ struct FrameInfo {
 /// code (and hashing them into an [`Anchor::Chain`]).
 const MAX_CHAIN: usize = 8;
 
+/// Every class made through `Default`, by key (one leaked record each, as for sites and names).
 static CLASSES: Lazy<DashMap<Key, &'static LockClass>> = Lazy::new(DashMap::new);
 
 /// Per return address: whose code it is, and the user frame's position (interned). Bounded by
@@ -190,12 +191,34 @@ pub(crate) fn generic_cell(
         // The common case: no frames to walk.
         return interned(site, kind, ty, Anchor::None, at.sp, [at.ip, 0, 0, 0]);
     }
-    let me = generic_cell as fn(&'static Location<'static>, _, _, _, _) -> ClassCell as usize;
-    // This function's own frame: found once by its start address (a lookup per frame), then by
-    // its return address into the unwinder, the same on every call.
-    let own = OWN_FRAME.load(Ordering::Relaxed);
     // (return address, stack pointer, start of the function) per frame above this one.
     let mut frames = [(0usize, 0usize, 0usize); MAX_CHAIN];
+    let mut n = walk(internal, &mut frames);
+    if n == 0 && OWN_FRAME.swap(0, Ordering::Relaxed) != 0 {
+        // Not found by the remembered return address: look for it by start address again.
+        n = walk(internal, &mut frames);
+    }
+    if n == 0 {
+        // The walk did not find this function (an unwinder without symbol addresses).
+        return ClassCell::from_site(site);
+    }
+    if !internal {
+        let (ra, cfa, _) = frames[0];
+        return interned(site, kind, ty, Anchor::None, cfa, [ra, 0, 0, 0]);
+    }
+    let (user, anchor) = walk_to_user_code(&frames[..n]);
+    let (ra, cfa, ra_fn) = frames[user];
+    let (via, _, via_fn) = frames[0];
+    interned(site, kind, ty, anchor, cfa, [ra, ra_fn, via, via_fn])
+}
+
+/// Fills `frames` with the frames above [`generic_cell`] (up to the first user frame when the
+/// site is `internal`, else just the first); returns how many.
+fn walk(internal: bool, frames: &mut [(usize, usize, usize); MAX_CHAIN]) -> usize {
+    let me = generic_cell as fn(&'static Location<'static>, _, _, _, _) -> ClassCell as usize;
+    // `generic_cell`'s own frame: found once by its start address (a lookup per frame), then by
+    // its return address into the unwinder, the same on every call.
+    let own = OWN_FRAME.load(Ordering::Relaxed);
     let mut n = 0;
     let mut found = false;
     backtrace::trace(|frame| {
@@ -220,18 +243,7 @@ pub(crate) fn generic_cell(
         // Up to the first user frame (resolved once per return address, then cached).
         internal && n < MAX_CHAIN && !frame_info(ip).user
     });
-    if n == 0 {
-        // The walk did not find this function (an unwinder without symbol addresses).
-        return ClassCell::from_site(site);
-    }
-    if !internal {
-        let (ra, cfa, _) = frames[0];
-        return interned(site, kind, ty, Anchor::None, cfa, [ra, 0, 0, 0]);
-    }
-    let (user, anchor) = walk_to_user_code(&frames[..n]);
-    let (ra, cfa, ra_fn) = frames[user];
-    let (via, _, via_fn) = frames[0];
-    interned(site, kind, ty, anchor, cfa, [ra, ra_fn, via, via_fn])
+    n
 }
 
 /// The class of the construction at `ra` (frame `cfa`) for `site` and `anchor`; `code` is
