@@ -28,6 +28,9 @@ pub struct LockClass {
     /// Index in the class registry plus one; 0 until the class is first used.
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     id: AtomicU32,
+    /// For a class made for a lock built through `Default`: what names it at report time.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    generic: Option<&'static crate::default_class::GenericSite>,
 }
 
 impl LockClass {
@@ -37,6 +40,28 @@ impl LockClass {
             name,
             #[cfg(any(debug_assertions, feature = "release-checks"))]
             id: AtomicU32::new(0),
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            generic: None,
+        }
+    }
+
+    /// The class of locks built through `Default` at one site (see `default_class`).
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    pub(crate) const fn generic(site: &'static crate::default_class::GenericSite) -> Self {
+        LockClass {
+            name: "<default>",
+            id: AtomicU32::new(0),
+            generic: Some(site),
+        }
+    }
+
+    /// The name reports show: the given name, or for a class made through `Default` the one
+    /// built (lazily, once) from its site.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    pub(crate) fn report_name(&self) -> &'static str {
+        match self.generic {
+            Some(site) => site.name(),
+            None => self.name,
         }
     }
 
@@ -75,6 +100,34 @@ impl ClassCell {
         ClassCell
     }
 }
+
+/// The class of a lock built by `default()` or `from()`: nothing to compute with the checks
+/// compiled out.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[inline(always)]
+pub(crate) fn generic_cell(
+    _: &'static Location<'static>,
+    _: &'static str,
+    _: &'static str,
+    _: bool,
+    _: CallSite,
+) -> ClassCell {
+    ClassCell
+}
+
+/// Where a constructor was inlined: nothing with the checks compiled out.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[derive(Clone, Copy)]
+pub(crate) struct CallSite;
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[inline(always)]
+pub(crate) fn call_site() -> CallSite {
+    CallSite
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) use crate::default_class::{call_site, generic_cell};
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
 ///
@@ -152,7 +205,9 @@ impl ClassCell {
             return registry::name(ClassId((ptr.addr() >> 3) as u32)).to_string();
         }
         // SAFETY: an untagged pointer is a `&'static LockClass` (see `resolve_slow`).
-        unsafe { &*(ptr as *const LockClass) }.name.to_string()
+        unsafe { &*(ptr as *const LockClass) }
+            .report_name()
+            .to_string()
     }
 }
 
@@ -235,7 +290,7 @@ pub(crate) mod registry {
     pub const MAX_CLASSES: usize = 1 << 16;
 
     pub(crate) struct ClassInfo {
-        pub(crate) name: &'static str,
+        pub(crate) class: Option<&'static LockClass>,
         pub(crate) instances: AtomicUsize,
         /// Acquired by initialising a once-cell (see `init.rs`): only changes report wording.
         pub(crate) initialising: AtomicBool,
@@ -244,7 +299,7 @@ pub(crate) mod registry {
     static CLASSES: Lazy<RwLock<Vec<ClassInfo>>> = Lazy::new(|| {
         // Index 0 is reserved so that a zero id means "not registered".
         RwLock::new(vec![ClassInfo {
-            name: "<none>",
+            class: None,
             instances: AtomicUsize::new(0),
             initialising: AtomicBool::new(false),
         }])
@@ -291,13 +346,13 @@ pub(crate) mod registry {
                 eprintln!(
                     "lockdep: the class table is full ({MAX_CLASSES} classes); locks of new \
                      classes (first: `{}`) are not checked from now on",
-                    class.name
+                    class.report_name()
                 );
             }
             return None;
         }
         classes.push(ClassInfo {
-            name: class.name,
+            class: Some(class),
             instances: AtomicUsize::new(0),
             initialising: AtomicBool::new(false),
         });
@@ -327,11 +382,11 @@ pub(crate) mod registry {
             .is_some_and(|c| c.initialising.load(Ordering::Relaxed))
     }
 
+    /// The name reports show. A class made through `Default` is named (its symbols resolved)
+    /// on the first call, outside the table's lock.
     pub(crate) fn name(id: ClassId) -> &'static str {
-        CLASSES
-            .read()
-            .get(id.0 as usize)
-            .map_or("<unknown>", |c| c.name)
+        let class = CLASSES.read().get(id.0 as usize).and_then(|c| c.class);
+        class.map_or("<unknown>", LockClass::report_name)
     }
 
     pub(crate) fn instances(id: ClassId) -> usize {

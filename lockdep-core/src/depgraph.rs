@@ -84,6 +84,9 @@ pub(crate) struct Dependency<P> {
     pub(crate) kinds: u8,
     /// What was recorded when the edge was first seen.
     pub(crate) first_seen: P,
+    /// Whether some non-recursive (N) acquisition of the edge's target was a write (or a
+    /// mutex): when none was, the report's scenario writes the target `rlock(...)`.
+    pub(crate) n_write: bool,
 }
 
 /// One step of a path: a node and the edge that led to it (`None` for the first node).
@@ -212,8 +215,15 @@ impl<P> DepGraph<P> {
         );
         let kind = dep_kind(prev_access, next_access);
         let bits = layer.bits(kind);
+        let n_write = next_access == Access::Write;
         if let Some(dep) = self.dependency(prev, next) {
             if dep.kinds & bits != 0 {
+                if n_write && !dep.n_write {
+                    let (a, b) = (self.index[&prev], self.index[&next]);
+                    if let Some(e) = self.graph.find_edge(a, b) {
+                        self.graph[e].n_write = true;
+                    }
+                }
                 return Added::Known;
             }
         }
@@ -222,7 +232,10 @@ impl<P> DepGraph<P> {
         }
         let (a, b) = (self.node(prev), self.node(next));
         match self.graph.find_edge(a, b) {
-            Some(e) => self.graph[e].kinds |= bits,
+            Some(e) => {
+                self.graph[e].kinds |= bits;
+                self.graph[e].n_write |= n_write;
+            }
             None => {
                 self.graph.add_edge(
                     a,
@@ -230,6 +243,7 @@ impl<P> DepGraph<P> {
                     Dependency {
                         kinds: bits,
                         first_seen: first_seen(),
+                        n_write,
                     },
                 );
             }
@@ -251,7 +265,17 @@ impl<P> DepGraph<P> {
         match self.graph.find_edge(a, b) {
             Some(e) => self.graph[e].kinds |= kinds,
             None => {
-                self.graph.add_edge(a, b, Dependency { kinds, first_seen });
+                self.graph.add_edge(
+                    a,
+                    b,
+                    Dependency {
+                        kinds,
+                        first_seen,
+                        // A stored dependency says how the lock was waited for (N), not whether
+                        // it was written: a non-recursive acquisition is shown as `lock`.
+                        n_write: kinds & (DEP_EN | DEP_SN) != 0,
+                    },
+                );
             }
         }
     }

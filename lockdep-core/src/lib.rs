@@ -35,6 +35,9 @@
 //! creation site ([`Mutex::new`] is `#[track_caller]`), a static [`LockClass`] key
 //! ([`Mutex::with_class`]) or a name ([`Mutex::named`]). So an inversion is found even when the
 //! two orders were taken hours apart, on different threads, on different instances.
+//! A lock built by `Default` gets one class per field of a derived or hand-written `Default`
+//! (also for two fields of one type), and a lock the standard library builds for you
+//! (`Arc::default()`, a `LazyLock` static, …) takes its class from your code that asked.
 //!
 //! ## Any raw lock
 //! Every lock type is `lock_api`'s typed layer over [`raw::Checked<R>`], which instruments any
@@ -74,6 +77,8 @@ mod class;
 mod condvar;
 #[cfg(feature = "deadlock_detection")]
 pub mod deadlock;
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod default_class;
 pub mod graph;
 mod init;
 mod mode;
@@ -329,6 +334,7 @@ pub fn might_lock_read<L: TrackedLock + ?Sized>(lock: &L) {
 }
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
+#[track_caller]
 fn might_lock_as<L: TrackedLock + ?Sized>(
     lock: &L,
     access: access::Access,

@@ -244,28 +244,32 @@ pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
 
 /// Hands a new finding to whoever takes it: the thread's capture scope, else the handler, else
 /// the mode. Called with no validator lock held and no thread-local state borrowed, since the
-/// handler is user code and the panic mode unwinds from here.
+/// handler is user code and may unwind from here.
+///
+/// The `Panic` mode's panic is left to the caller, which raises it where the user's
+/// acquisition site is known: returns whether it is due (a handler may still panic in here).
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-pub(crate) fn deliver(report: &Report) {
+pub(crate) fn deliver_unless_panic(report: &Report) -> bool {
     crate::stats::REPORTS.fetch_add(1, Ordering::Relaxed);
     if let Some(sink) = current_sink() {
         if let Some(reports) = sink.lock().as_mut() {
             reports.push(report.clone());
-            return;
+            return false;
         }
     }
     let handler = HANDLER.read().clone();
     if let Some(handler) = handler {
         handler(report);
-        return;
+        return false;
     }
     match mode() {
         // A warning-level finding (a timed-lock inversion) never panics.
         Mode::Panic if report.kind().is_warning() => warn(report),
-        Mode::Panic => panic!("{}", crate::report::panic_text(report)),
+        Mode::Panic => return true,
         Mode::Warn => warn(report),
         Mode::Off => {}
     }
+    false
 }
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]

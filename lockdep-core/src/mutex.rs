@@ -1,10 +1,11 @@
 //! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
 
 use crate::caller::at_caller;
-use crate::class::ClassCell;
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::raw::{wrap, Raw, RawMutexAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
+use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -115,7 +116,9 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
-        self.checked().lock_at(0, Location::caller());
+        if let Some(pending) = self.checked().lock_at(0, Location::caller()) {
+            pending.raise();
+        }
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }
@@ -136,7 +139,9 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, R, T> {
-        self.checked().lock_at(subclass, Location::caller());
+        if let Some(pending) = self.checked().lock_at(subclass, Location::caller()) {
+            pending.raise();
+        }
         // SAFETY: the lock is held.
         unsafe { self.inner.make_guard_unchecked() }
     }
@@ -225,17 +230,36 @@ impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
     }
 }
 
+/// Each lock field of a `#[derive(Default)]` struct is its own class, and a lock built through
+/// a generic path of the standard library (`Arc::default()`, …) takes its class from the user
+/// code that asked for it: see `default_class`.
 impl<R: RawMutex, T: Default> Default for Mutex<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        Mutex::new(T::default())
+        let class = generic_cell(
+            Location::caller(),
+            "Mutex",
+            type_name::<T>(),
+            true,
+            call_site(),
+        );
+        Self::from_cell(class, T::default())
     }
 }
 
 impl<R: RawMutex, T> From<T> for Mutex<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn from(value: T) -> Self {
-        Mutex::new(value)
+        let class = generic_cell(
+            Location::caller(),
+            "Mutex",
+            type_name::<T>(),
+            false,
+            call_site(),
+        );
+        Self::from_cell(class, value)
     }
 }
 

@@ -36,31 +36,53 @@ pub(crate) const fn wrap<R>(raw: R, class: ClassCell) -> Raw<R> {
     }
 }
 
+/// A report's panic, raised by the typed layer (see [`RawMutexAt::lock_at`]).
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) use crate::validator::Pending;
+
+/// With the checks compiled out nothing is ever pending.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+pub(crate) enum Pending {}
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+impl Pending {
+    pub(crate) fn raise(self) -> ! {
+        match self {}
+    }
+}
+
 /// Acquisitions that carry a nesting subclass and the caller's location (which `lock_api`'s
 /// traits cannot pass). Implemented by [`Checked<R>`] and, with the checks compiled out, by every
 /// raw lock as a plain delegation.
 pub(crate) trait RawMutexAt {
-    fn lock_at(&self, subclass: u32, at: &'static Location<'static>);
+    /// A blocking acquisition. `Some` when a report must panic: the lock was not taken, and the
+    /// typed layer's `#[track_caller]` method raises it, so the panic names the user's call
+    /// (the hot path returns `None`, which folds away once inlined).
+    fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
 /// The same for reader-writer locks.
 pub(crate) trait RawRwLockAt {
-    fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
-    fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
 /// Recursive reads.
 pub(crate) trait RawRwLockRecursiveAt {
-    fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_shared_recursive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+    ) -> Option<Pending>;
     fn try_lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
 /// Upgradable reads.
 pub(crate) trait RawRwLockUpgradeAt {
-    fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>);
+    fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
     fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
@@ -71,8 +93,9 @@ mod plain {
 
     impl<R: RawMutex> RawMutexAt for R {
         #[inline(always)]
-        fn lock_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock()
+        fn lock_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock();
+            None
         }
         #[inline(always)]
         fn try_lock_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -82,16 +105,18 @@ mod plain {
 
     impl<R: RawRwLock> RawRwLockAt for R {
         #[inline(always)]
-        fn lock_shared_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_shared()
+        fn lock_shared_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock_shared();
+            None
         }
         #[inline(always)]
         fn try_lock_shared_at(&self, _: u32, _: &'static Location<'static>) -> bool {
             self.try_lock_shared()
         }
         #[inline(always)]
-        fn lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_exclusive()
+        fn lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock_exclusive();
+            None
         }
         #[inline(always)]
         fn try_lock_exclusive_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -101,8 +126,13 @@ mod plain {
 
     impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for R {
         #[inline(always)]
-        fn lock_shared_recursive_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_shared_recursive()
+        fn lock_shared_recursive_at(
+            &self,
+            _: u32,
+            _: &'static Location<'static>,
+        ) -> Option<Pending> {
+            self.lock_shared_recursive();
+            None
         }
         #[inline(always)]
         fn try_lock_shared_recursive_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -112,8 +142,9 @@ mod plain {
 
     impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for R {
         #[inline(always)]
-        fn lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) {
-            self.lock_upgradable()
+        fn lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) -> Option<Pending> {
+            self.lock_upgradable();
+            None
         }
         #[inline(always)]
         fn try_lock_upgradable_at(&self, _: u32, _: &'static Location<'static>) -> bool {
@@ -200,7 +231,7 @@ mod checked {
             at: &'static Location<'static>,
             try_take: impl FnOnce(&R) -> bool,
             take: impl FnOnce(&R),
-        ) {
+        ) -> Option<Pending> {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
                 #[cfg(feature = "deadlock_detection")]
                 Some(acq) => {
@@ -217,7 +248,10 @@ mod checked {
                 }
                 #[cfg(not(feature = "deadlock_detection"))]
                 Some(acq) => validator::acquire(&acq, || take(&self.raw)),
-                None => take(&self.raw),
+                None => {
+                    take(&self.raw);
+                    None
+                }
             }
         }
 
@@ -335,7 +369,7 @@ mod checked {
 
     impl<R: RawMutex> RawMutexAt for Checked<R> {
         #[inline]
-        fn lock_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
             self.acquire(subclass, Access::Write, at, R::try_lock, R::lock)
         }
         #[inline]
@@ -353,7 +387,9 @@ mod checked {
         #[track_caller]
         fn lock(&self) {
             let (subclass, at) = self.relock_site(Release::Exclusive);
-            self.lock_at(subclass, caller_or(at))
+            if let Some(pending) = self.lock_at(subclass, caller_or(at)) {
+                pending.raise()
+            }
         }
 
         #[track_caller]
@@ -411,7 +447,7 @@ mod checked {
 
     impl<R: RawRwLock> RawRwLockAt for Checked<R> {
         #[inline]
-        fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
             self.acquire(
                 subclass,
                 Access::Read,
@@ -425,7 +461,11 @@ mod checked {
             self.try_acquire(subclass, Access::Read, at, R::try_lock_shared)
         }
         #[inline]
-        fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_exclusive_at(
+            &self,
+            subclass: u32,
+            at: &'static Location<'static>,
+        ) -> Option<Pending> {
             self.acquire(
                 subclass,
                 Access::Write,
@@ -442,7 +482,11 @@ mod checked {
 
     impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
         #[inline]
-        fn lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_shared_recursive_at(
+            &self,
+            subclass: u32,
+            at: &'static Location<'static>,
+        ) -> Option<Pending> {
             self.acquire(
                 subclass,
                 Access::RecursiveRead,
@@ -468,7 +512,11 @@ mod checked {
 
     impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
         #[inline]
-        fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) {
+        fn lock_upgradable_at(
+            &self,
+            subclass: u32,
+            at: &'static Location<'static>,
+        ) -> Option<Pending> {
             self.acquire(
                 subclass,
                 Access::Upgradable,
@@ -491,7 +539,9 @@ mod checked {
         #[track_caller]
         fn lock_shared(&self) {
             let (subclass, at) = self.relock_site(Release::Shared);
-            self.lock_shared_at(subclass, caller_or(at))
+            if let Some(pending) = self.lock_shared_at(subclass, caller_or(at)) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_shared(&self) -> bool {
@@ -505,7 +555,9 @@ mod checked {
         #[track_caller]
         fn lock_exclusive(&self) {
             let (subclass, at) = self.relock_site(Release::Exclusive);
-            self.lock_exclusive_at(subclass, caller_or(at))
+            if let Some(pending) = self.lock_exclusive_at(subclass, caller_or(at)) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_exclusive(&self) -> bool {
@@ -597,7 +649,9 @@ mod checked {
         #[track_caller]
         fn lock_shared_recursive(&self) {
             let (subclass, at) = self.relock_site(Release::Shared);
-            self.lock_shared_recursive_at(subclass, caller_or(at))
+            if let Some(pending) = self.lock_shared_recursive_at(subclass, caller_or(at)) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_shared_recursive(&self) -> bool {
@@ -626,7 +680,9 @@ mod checked {
         #[track_caller]
         fn lock_upgradable(&self) {
             let (subclass, at) = self.relock_site(Release::Upgradable);
-            self.lock_upgradable_at(subclass, caller_or(at))
+            if let Some(pending) = self.lock_upgradable_at(subclass, caller_or(at)) {
+                pending.raise()
+            }
         }
         #[track_caller]
         fn try_lock_upgradable(&self) -> bool {

@@ -1,10 +1,11 @@
 //! `ReentrantMutex`: recursive acquisition by the owning thread is legal and not reported.
 
 use crate::caller::at_caller;
-use crate::class::ClassCell;
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::raw::{wrap, Raw};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{GetThreadId, RawMutex, RawMutexFair, RawMutexTimed};
+use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -190,10 +191,19 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> TrackedLock for ReentrantMutex<R, G
     }
 }
 
+/// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawMutex, G: GetThreadId, T: Default> Default for ReentrantMutex<R, G, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        ReentrantMutex::new(T::default())
+        let class = generic_cell(
+            Location::caller(),
+            "ReentrantMutex",
+            type_name::<T>(),
+            true,
+            call_site(),
+        );
+        Self::from_cell(class, T::default())
     }
 }
 

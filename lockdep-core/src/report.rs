@@ -162,6 +162,8 @@ mod checked {
         pub(crate) to_initialising: bool,
         /// The dependency kinds the cycle runs through (`DEP_*` bits).
         pub(crate) kinds: u8,
+        /// Whether `to` was ever taken for writing through this edge (else: only read).
+        pub(crate) n_write: bool,
         pub(crate) first_seen: Arc<Trace>,
     }
 
@@ -287,12 +289,14 @@ mod checked {
         }
     }
 
-    fn acquire_verb(kinds: u8) -> &'static str {
+    /// How the other thread takes the target: `lock` only when it was taken for writing, a
+    /// fair read is `rlock` (it waits behind a queued writer, which is why it is in the cycle).
+    fn acquire_verb(kinds: u8, n_write: bool) -> &'static str {
         use crate::depgraph::{DEP_EN, DEP_SN};
-        if kinds & (DEP_SN | DEP_EN) != 0 {
-            "lock"
-        } else {
-            "rlock_recursive"
+        match (kinds & (DEP_SN | DEP_EN) != 0, n_write) {
+            (true, true) => "lock",
+            (true, false) => "rlock",
+            (false, _) => "rlock_recursive",
         }
     }
 
@@ -422,6 +426,7 @@ mod checked {
             writeln!(f, "       Thread A                Thread B")?;
             writeln!(f, "       --------                --------")?;
             let kinds_into_target = last.map_or(0, |l| l.kinds);
+            let target_written = last.is_some_and(|l| l.n_write);
             let parent_initialising =
                 last.map_or(self.acquiring.initialising, |l| l.from_initialising);
             let init_or = |initialising: bool, verb: &'static str| {
@@ -445,7 +450,10 @@ mod checked {
                 1,
                 &format!(
                     "{}({target})",
-                    init_or(self.holding.initialising, acquire_verb(kinds_into_target))
+                    init_or(
+                        self.holding.initialising,
+                        acquire_verb(kinds_into_target, target_written)
+                    )
                 ),
             )?;
             scenario_row(f, 0, &format!("{}({source})", self.acquiring.verb()))?;

@@ -1,13 +1,14 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
 
 use crate::caller::at_caller;
-use crate::class::ClassCell;
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
 use crate::{LockClass, LockInstance, TrackedLock};
 use lock_api::{
     RawRwLock, RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed,
     RawRwLockUpgrade, RawRwLockUpgradeTimed,
 };
+use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -85,7 +86,11 @@ impl<R: RawRwLock, T> RwLock<R, T> {
 
 macro_rules! guarded {
     ($self:ident, $take:expr, $make:ident) => {{
-        $take;
+        // A report's panic is raised here, in the `#[track_caller]` method: it names the
+        // user's call.
+        if let Some(pending) = $take {
+            pending.raise();
+        }
         // SAFETY: the lock is held in the mode the guard releases.
         unsafe { $self.inner.$make() }
     }};
@@ -463,17 +468,34 @@ impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
     }
 }
 
+/// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawRwLock, T: Default> Default for RwLock<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        RwLock::new(T::default())
+        let class = generic_cell(
+            Location::caller(),
+            "RwLock",
+            type_name::<T>(),
+            true,
+            call_site(),
+        );
+        Self::from_cell(class, T::default())
     }
 }
 
 impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn from(value: T) -> Self {
-        RwLock::new(value)
+        let class = generic_cell(
+            Location::caller(),
+            "RwLock",
+            type_name::<T>(),
+            false,
+            call_site(),
+        );
+        Self::from_cell(class, value)
     }
 }
 

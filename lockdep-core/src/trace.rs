@@ -163,6 +163,13 @@ fn is_internal(name: &str) -> bool {
         || name.starts_with("__libc")
 }
 
+/// Frames of this crate (and the validator's capture), wherever they sit in a stack.
+fn is_lockdep(name: &str) -> bool {
+    ["lockdep_core::", "<lockdep_core::", "backtrace::"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
 /// Keeps the frames from the first to the last frame of user code: what lies before is the
 /// capture and the lock layers, what lies after is the thread or test-harness entry glue.
 fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
@@ -179,6 +186,9 @@ fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
         (Some(first), Some(last)) => {
             frames.truncate(last + 1);
             frames.drain(..first);
+            // Lockdep's own frames between user frames (`capture`, the test attribute's scope,
+            // `thread::spawn`'s glue) say nothing about the user's lock order.
+            frames.retain(|f| !is_lockdep(&f.name));
             frames
         }
         // All internal (a unit test of the validator itself): keep everything.
@@ -236,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn trimming_starts_at_user_code() {
+    fn trimming_keeps_user_code_and_drops_lockdeps_own_frames() {
         let frame = |name: &str| Frame {
             name: name.to_string(),
             location: None,
@@ -247,6 +257,9 @@ mod tests {
             frame("std::thread::local::LocalKey<T>::with"),
             frame("<lockdep_core::raw::Checked<R> as lock_api::mutex::RawMutex>::lock"),
             frame("my_app::worker"),
+            frame("lockdep_core::mode::capture"),
+            frame("<lockdep_core::thread::Scoped<F> as core::ops::FnOnce<()>>::call_once"),
+            frame("std::thread::local::LocalKey<T>::with"),
             frame("my_app::main"),
             frame("core::ops::function::FnOnce::call_once"),
             frame("std::rt::lang_start::{{closure}}"),
@@ -254,6 +267,13 @@ mod tests {
             frame("__libc_start_main"),
         ];
         let names: Vec<_> = trim(frames).into_iter().map(|f| f.name).collect();
-        assert_eq!(names, vec!["my_app::worker", "my_app::main"]);
+        assert_eq!(
+            names,
+            vec![
+                "my_app::worker",
+                "std::thread::local::LocalKey<T>::with",
+                "my_app::main"
+            ]
+        );
     }
 }

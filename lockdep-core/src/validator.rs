@@ -458,8 +458,13 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
 /// thread-local access: check, compute the new entry's chain key, push the entry. The entry goes
 /// on before the lock is taken; nothing else reads this thread's stack meanwhile, and if `take`
 /// unwinds (a raw lock that panics) [`Unpush`] takes the entry off again.
+///
+/// Returns the report a panicking mode must raise (the lock is then not taken): the typed
+/// layer raises it from its `#[track_caller]` method, so that the panic names the user's call.
+/// (This costs the validated path about three instructions per acquisition, the test of the
+/// returned flag; `#[track_caller]` all the way down cost more.)
 #[inline]
-pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
+pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
     let pushed = with_thread(|t| hot_push(t, acq));
     if pushed == Pushed::No {
         return acquire_slow(acq, take);
@@ -470,6 +475,21 @@ pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) {
     let unpush = Unpush(acq.addr);
     take();
     std::mem::forget(unpush);
+    None
+}
+
+/// A report the `Panic` mode (or a certain self-deadlock) must panic with, raised where the
+/// user's acquisition site is known.
+pub(crate) struct Pending(Report);
+
+impl Pending {
+    /// Panics with the report's text, at the caller's (`#[track_caller]`) location.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(crate) fn raise(self) -> ! {
+        panic!("{}", crate::report::panic_text(&self.0))
+    }
 }
 
 /// What [`hot_push`] did.
@@ -516,37 +536,49 @@ impl Drop for Unpush {
 
 #[cold]
 #[inline(never)]
-fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) {
-    before_lock(acq);
+fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    if let Some(pending) = validate(acq) {
+        return Some(pending);
+    }
     take();
     after_lock(acq, false);
+    None
 }
 
 /// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
 /// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
 /// the report — if the acquisition can only hang.
-fn check(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
+fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report>, Pending> {
     // Read before the state is borrowed: the first read looks at the environment.
     let off = mode::mode() == Mode::Off;
     match with_thread(|t| fast_check(t, acq, skip, off)) {
-        Fast::Clean => Vec::new(),
+        Fast::Clean => Ok(Vec::new()),
         Fast::Certain(held, index) => {
             let report = recursion_report(acq, &held, index, true);
             if is_new(FindingKey::Recursive {
                 node: acq.node,
                 certain: true,
             }) {
-                mode::deliver(&report);
+                // The panic below is due whatever the mode says.
+                let _ = mode::deliver_unless_panic(&report);
             }
-            panic!("{}", crate::report::panic_text(&report));
+            Err(Pending(report))
         }
         Fast::Check(held, key) => {
             if GLOBAL.chains.contains(&key) {
                 remember(key, acq, held.as_slice());
-                return Vec::new();
+                return Ok(Vec::new());
             }
-            slow_check(acq, held.as_slice(), key, Layer::Blocking)
+            Ok(slow_check(acq, held.as_slice(), key, Layer::Blocking))
         }
+    }
+}
+
+/// Validates `acq` and delivers its findings; returns the panic due, if any.
+fn validate(acq: &Acquisition) -> Option<Pending> {
+    match check(acq, None) {
+        Ok(reports) => deliver_all(reports),
+        Err(pending) => Some(pending),
     }
 }
 
@@ -660,13 +692,14 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
                         if layer == Layer::Blocking {
                             new_edges.push(store::NewEdge::new(h, acq, index, true));
                         }
-                        let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
+                        let links: Vec<(NodeKey, NodeKey, u8, bool, Arc<Trace>)> = path
                             .windows(2)
                             .map(|w| {
                                 let edge = graph.edge(
                                     w[1].via.expect("path steps after the first have an edge"),
                                 );
-                                (w[0].node, w[1].node, w[1].kinds, edge.first_seen.clone())
+                                let first_seen = edge.first_seen.clone();
+                                (w[0].node, w[1].node, w[1].kinds, edge.n_write, first_seen)
                             })
                             .collect();
                         let nodes: Vec<NodeKey> = path.iter().map(|s| s.node).collect();
@@ -720,12 +753,13 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
             held: held.iter().map(describe).collect(),
             chain: links
                 .into_iter()
-                .map(|(from, to, kinds, first_seen)| ChainLink {
+                .map(|(from, to, kinds, n_write, first_seen)| ChainLink {
                     from: from.name(),
                     to: to.name(),
                     from_initialising: from.initialising(),
                     to_initialising: to.initialising(),
                     kinds,
+                    n_write,
                     first_seen,
                 })
                 .collect(),
@@ -794,24 +828,36 @@ fn recursion_report_with(
 /// Delivers every report, even when delivering one panics (the `Panic` mode, a panicking
 /// handler): each was marked as reported, so one left undelivered would be lost for good. The
 /// first panic is raised again once all have been delivered.
-fn deliver_all(reports: Vec<Report>) {
+///
+/// The `Panic` mode's panic is returned, for the caller to raise where the user's acquisition
+/// site is known.
+fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
     if reports.is_empty() {
-        return;
+        return None;
     }
-    if let [report] = reports.as_slice() {
-        mode::deliver(report);
-        return;
+    enum First {
+        Mode(Report),
+        Handler(Box<dyn std::any::Any + Send>),
     }
-    let mut first_panic = None;
+    let mut first = None;
     for report in &reports {
-        let delivered =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mode::deliver(report)));
-        if let Err(payload) = delivered {
-            first_panic.get_or_insert(payload);
+        let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            mode::deliver_unless_panic(report)
+        }));
+        match delivered {
+            Ok(false) => {}
+            Ok(true) => {
+                first.get_or_insert(First::Mode(report.clone()));
+            }
+            Err(payload) => {
+                first.get_or_insert(First::Handler(payload));
+            }
         }
     }
-    if let Some(payload) = first_panic {
-        std::panic::resume_unwind(payload);
+    match first {
+        Some(First::Mode(report)) => Some(Pending(report)),
+        Some(First::Handler(payload)) => std::panic::resume_unwind(payload),
+        None => None,
     }
 }
 
@@ -820,6 +866,7 @@ fn deliver_all(reports: Vec<Report>) {
 /// Before a blocking acquisition: validate, deliver findings (which may panic in `Panic` mode:
 /// the lock has not been taken yet, so unwinding leaves everything consistent).
 #[inline]
+#[track_caller]
 pub(crate) fn before_lock(acq: &Acquisition) {
     // Past MAX_LOCK_DEPTH the lock will not be tracked, and it is not validated either (leaked
     // guards keep the stack full for good, and the kernel turns lockdep off altogether here):
@@ -829,7 +876,9 @@ pub(crate) fn before_lock(acq: &Acquisition) {
     if with_thread(|t| t.held.is_full() && !certain_conflict_when_full(&t.held, acq)) {
         return;
     }
-    deliver_all(check(acq, None));
+    if let Some(pending) = validate(acq) {
+        pending.raise();
+    }
 }
 
 /// [`certain_conflict`] for the full stack's cheap path: one plain loop, cheap even unoptimised
@@ -934,9 +983,16 @@ pub(crate) fn relock_entry(addr: usize, how: Release) -> Option<HeldLock> {
 /// the lock is acquired again as `access` while every other held lock stays held. It is
 /// acquired at the node (class and subclass) its guard holds, and reported at the location
 /// where the guard was taken: `lock_api` cannot pass the caller's location down.
+#[track_caller]
 pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) {
     if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
-        deliver_all(check(&acq, Some(skip)));
+        let pending = match check(&acq, Some(skip)) {
+            Ok(reports) => deliver_all(reports),
+            Err(pending) => Some(pending),
+        };
+        if let Some(pending) = pending {
+            pending.raise();
+        }
     }
 }
 
@@ -988,6 +1044,7 @@ pub(crate) fn before_wait(addr: usize) -> Option<HeldLock> {
 /// The mutex was taken again after a wait. It is validated like any acquisition (locks taken
 /// while it was released now come before it), but the report is delivered only once it is held
 /// again, because the caller's guard will release it when unwinding.
+#[track_caller]
 pub(crate) fn after_wait(entry: Option<HeldLock>) {
     let Some(entry) = entry else { return };
     let acq = Acquisition {
@@ -996,11 +1053,16 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
         access: entry.access,
         at: entry.at,
     };
-    let reports = check(&acq, None);
+    let reports = match check(&acq, None) {
+        Ok(reports) => reports,
+        Err(pending) => pending.raise(),
+    };
     // Taken back by a blocking lock, whatever took it first: a trylock flag kept from the
     // original acquisition would let later acquisitions add edges from the locks below it.
     after_lock(&acq, false);
-    deliver_all(reports);
+    if let Some(pending) = deliver_all(reports) {
+        pending.raise();
+    }
 }
 
 /// Runs `f` with a waiting mutex's `entry` back on the stack (a wait's condition runs with the
@@ -1027,22 +1089,29 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
 /// Before a timed acquisition (`try_lock_for`, `try_read_until`, ...): validate it in the timed
 /// layer and deliver any finding, before the lock is tried.
 pub(crate) fn before_timed_lock(acq: &Acquisition) {
-    deliver_all(check_timed(acq, None));
+    if let Some(pending) = deliver_all(check_timed(acq, None)) {
+        pending.raise();
+    }
 }
 
 /// Validates a timed upgrade (`try_upgrade_for`, ...) as a timed write acquisition of the lock
 /// at the node its guard holds, every other held lock staying held.
 pub(crate) fn before_timed_reacquire(addr: usize, held_as: Release, access: Access) {
     if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
-        deliver_all(check_timed(&acq, Some(skip)));
+        if let Some(pending) = deliver_all(check_timed(&acq, Some(skip))) {
+            pending.raise();
+        }
     }
 }
 
 /// Validates `acq` as if the lock were taken here, without taking it (the kernel's
 /// `might_lock`).
+#[track_caller]
 pub(crate) fn might_lock(acq: &Acquisition) {
     // Validated even past MAX_LOCK_DEPTH: it was asked for explicitly.
-    deliver_all(check(acq, None));
+    if let Some(pending) = validate(acq) {
+        pending.raise();
+    }
 }
 
 /// Is this lock instance held by the current thread?

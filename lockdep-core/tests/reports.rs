@@ -141,6 +141,64 @@ fn read_acquisitions_are_labelled() {
 }
 
 #[test]
+fn every_read_in_the_scenario_is_written_rlock() {
+    let parent = RwLock::named("rlock-P", ());
+    let target = RwLock::named("rlock-T", ());
+    let reports = capture(|| {
+        {
+            let _p = parent.read();
+            let _t = target.read();
+        }
+        let _t = target.read();
+        let _p = parent.read();
+    });
+    let text = reports[0].to_string();
+    let table = "\
+       Thread A                Thread B
+       --------                --------
+  rlock(rlock-T);
+                               rlock(rlock-P);
+                               rlock(rlock-T);
+  rlock(rlock-P);
+";
+    assert!(text.contains(table), "missing\n{table}in:\n{text}");
+}
+
+#[test]
+fn printed_stacks_leave_out_lockdeps_own_frames() {
+    let a = Mutex::named("frames-A", ());
+    let b = Mutex::named("frames-B", ());
+    // `capture` and `thread::scope` put lockdep frames between the user's.
+    let reports = lockdep_core::thread::scope(|s| {
+        s.spawn(|| {
+            capture(|| {
+                take_alloc_then_drain(&a, &b);
+                take_drain_then_alloc(&a, &b);
+            })
+        })
+        .join()
+        .unwrap()
+    });
+    let report = &reports[0];
+    let stacks = std::iter::once(report.backtrace_functions())
+        .chain(report.edge_backtrace_functions())
+        .collect::<Vec<_>>();
+    for stack in &stacks {
+        assert!(
+            stack.iter().any(|f| f.starts_with("reports::")),
+            "{stack:?}"
+        );
+        assert!(
+            stack
+                .iter()
+                .all(|f| !f.starts_with("lockdep_core::") && !f.starts_with("<lockdep_core::")),
+            "{stack:?}"
+        );
+    }
+    assert!(!report.to_string().contains("lockdep_core::"), "{report}");
+}
+
+#[test]
 fn reports_are_send_sync_clone_and_debug() {
     fn assert_traits<T: Send + Sync + Clone + std::fmt::Debug + std::fmt::Display>() {}
     assert_traits::<lockdep_core::Report>();

@@ -382,19 +382,21 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
                             nodes: path.iter().map(|s| store.class(s.node)).collect(),
                             links: path
                                 .windows(2)
-                                .map(|w| ChainLink {
-                                    from: store.name(w[0].node),
-                                    to: store.name(w[1].node),
-                                    // The store keeps class names only, not whether a class
-                                    // is a once-cell's: its links are worded as locks.
-                                    from_initialising: false,
-                                    to_initialising: false,
-                                    kinds: w[1].kinds,
-                                    first_seen: store
+                                .map(|w| {
+                                    let dep = store
                                         .graph
-                                        .edge(w[1].via.expect("steps after the first have edges"))
-                                        .first_seen
-                                        .clone(),
+                                        .edge(w[1].via.expect("steps after the first have edges"));
+                                    ChainLink {
+                                        from: store.name(w[0].node),
+                                        to: store.name(w[1].node),
+                                        // The store keeps class names only, not whether a
+                                        // class is a once-cell's: its links are worded as locks.
+                                        from_initialising: false,
+                                        to_initialising: false,
+                                        kinds: w[1].kinds,
+                                        n_write: dep.n_write,
+                                        first_seen: dep.first_seen.clone(),
+                                    }
                                 })
                                 .collect(),
                         });

@@ -39,6 +39,7 @@ impl Held {
 /// acquisition without blocking: with `deadlock_detection`, a thread whose first try fails is
 /// registered as waiting while `take` blocks.
 #[inline]
+#[track_caller]
 pub(crate) fn lock<G>(
     class: &ClassCell,
     addr: usize,

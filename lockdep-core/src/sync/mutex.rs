@@ -1,8 +1,9 @@
 use super::hooks::{self, Held, Release};
 use super::{map_result, map_try_result};
 use crate::access::Access;
-use crate::class::ClassCell;
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::{LockClass, LockInstance, TrackedLock};
+use std::any::type_name;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -79,6 +80,7 @@ impl<T: ?Sized> Mutex<T> {
         self.lock_at(subclass, Location::caller())
     }
 
+    #[track_caller]
     fn lock_at(
         &self,
         subclass: u32,
@@ -179,17 +181,38 @@ impl<T: ?Sized> TrackedLock for Mutex<T> {
     }
 }
 
+/// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
 impl<T: Default> Default for Mutex<T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        Mutex::new(T::default())
+        Mutex {
+            class: generic_cell(
+                Location::caller(),
+                "Mutex",
+                type_name::<T>(),
+                true,
+                call_site(),
+            ),
+            inner: std::sync::Mutex::new(T::default()),
+        }
     }
 }
 
 impl<T> From<T> for Mutex<T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn from(value: T) -> Self {
-        Mutex::new(value)
+        Mutex {
+            class: generic_cell(
+                Location::caller(),
+                "Mutex",
+                type_name::<T>(),
+                false,
+                call_site(),
+            ),
+            inner: std::sync::Mutex::new(value),
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 use super::hooks::{self, Held, Release};
 use super::{map_result, map_try_result};
 use crate::access::Access;
-use crate::class::ClassCell;
+use crate::class::{call_site, generic_cell, ClassCell};
 use crate::{LockClass, LockInstance, TrackedLock};
+use std::any::type_name;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -79,6 +80,7 @@ impl<T: ?Sized> RwLock<T> {
         self.read_at(subclass, Location::caller())
     }
 
+    #[track_caller]
     fn read_at(
         &self,
         subclass: u32,
@@ -108,6 +110,7 @@ impl<T: ?Sized> RwLock<T> {
         self.write_at(subclass, Location::caller())
     }
 
+    #[track_caller]
     fn write_at(
         &self,
         subclass: u32,
@@ -276,10 +279,21 @@ impl<T: ?Sized> TrackedLock for RwLock<T> {
     }
 }
 
+/// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
 impl<T: Default> Default for RwLock<T> {
     #[track_caller]
+    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
     fn default() -> Self {
-        RwLock::new(T::default())
+        RwLock {
+            class: generic_cell(
+                Location::caller(),
+                "RwLock",
+                type_name::<T>(),
+                true,
+                call_site(),
+            ),
+            inner: std::sync::RwLock::new(T::default()),
+        }
     }
 }
 
