@@ -63,7 +63,7 @@ pub(crate) enum Release {
 }
 
 impl Release {
-    fn matches(self, access: Access) -> bool {
+    pub(crate) fn matches(self, access: Access) -> bool {
         match self {
             Release::Exclusive => access == Access::Write,
             Release::Shared => matches!(access, Access::Read | Access::RecursiveRead),
@@ -219,6 +219,9 @@ enum FindingKey {
         node: NodeKey,
         certain: bool,
     },
+    /// A sync lock of this class, taken at this place (the `Location`'s address), held when a
+    /// task yielded.
+    HeldAcrossAwait { node: NodeKey, at: usize },
 }
 
 pub(crate) struct Global {
@@ -319,6 +322,8 @@ pub(crate) struct Acquisition {
     pub(crate) node: NodeKey,
     pub(crate) access: Access,
     pub(crate) at: Option<&'static Location<'static>>,
+    /// An async lock's acquisition (see [`HeldLock::asynchronous`]).
+    pub(crate) asynchronous: bool,
 }
 
 impl Acquisition {
@@ -339,6 +344,7 @@ impl Acquisition {
             node: NodeKey::new(class, subclass),
             access,
             at,
+            asynchronous: false,
         })
     }
 
@@ -359,6 +365,7 @@ impl Acquisition {
             trylock,
             at: self.at,
             chain_key: 0,
+            asynchronous: self.asynchronous,
         }
     }
 }
@@ -844,6 +851,7 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
         node: entry.node,
         access: entry.access,
         at: entry.at,
+        asynchronous: entry.asynchronous,
     };
     let reports = check(&acq, None);
     after_lock(&acq, entry.trylock);
@@ -859,6 +867,7 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
         node: entry.node,
         access: entry.access,
         at: entry.at,
+        asynchronous: entry.asynchronous,
     };
     after_lock(&acq, entry.trylock);
     struct Remove(usize);
@@ -897,4 +906,101 @@ pub fn held_count() -> usize {
 /// Registered class names, for statistics.
 pub(crate) fn class_count() -> usize {
     registry::count()
+}
+
+// ---- the current held set: the seam for tasks (`task.rs`) ----
+//
+// The validator knows one held set per thread. A task's locks are put on top of its thread's
+// stack when the task is polled and taken off again when the poll returns, so every check above
+// sees "the task's locks and the thread's" as one stack, and none of it needs to know about
+// tasks.
+
+/// How many entries this thread's held stack has.
+pub(crate) fn held_depth() -> usize {
+    with_thread(|t| t.held.as_slice().len())
+}
+
+/// Moves the entries at `from` and above out of this thread's held stack, into `out`.
+pub(crate) fn take_held_from(from: usize, out: &mut Vec<HeldLock>) {
+    // Copied out under the borrow, pushed to `out` (which may allocate) after it.
+    let taken = with_thread(|t| {
+        let held = t.held.as_slice();
+        if held.len() <= from {
+            return None;
+        }
+        let taken = Snapshot::of(&held[from..], None);
+        while t.held.as_slice().len() > from {
+            t.held.pop();
+        }
+        Some(taken)
+    });
+    if let Some(taken) = taken {
+        out.extend_from_slice(taken.as_slice());
+    }
+}
+
+/// Moves this thread's async entries out of its held stack, into `out`, keeping the others.
+pub(crate) fn take_async_held(out: &mut Vec<HeldLock>) {
+    let taken = with_thread(|t| {
+        if !t.held.as_slice().iter().any(|h| h.asynchronous) {
+            return None;
+        }
+        let taken = Snapshot::of(t.held.as_slice(), None);
+        let mut index = t.held.as_slice().len();
+        while index > 0 {
+            index -= 1;
+            if t.held.as_slice()[index].asynchronous {
+                t.held.remove(index);
+            }
+        }
+        Some(taken)
+    });
+    if let Some(taken) = taken {
+        out.extend(taken.as_slice().iter().filter(|h| h.asynchronous));
+    }
+}
+
+/// Puts `entries` back on top of this thread's held stack, in order, with fresh chain keys.
+/// Entries beyond [`MAX_LOCK_DEPTH`] are counted as untracked, as any lock taken there is.
+pub(crate) fn restore_held(entries: &[HeldLock]) {
+    if entries.is_empty() {
+        return;
+    }
+    with_thread(|t| {
+        for entry in entries {
+            if t.held.is_full() {
+                t.held.overflowed += 1;
+            } else {
+                t.held.push(*entry);
+            }
+        }
+    });
+}
+
+/// Whether this thread holds a sync (not async) lock at stack index `from` or above.
+pub(crate) fn holds_sync_from(from: usize) -> bool {
+    with_thread(|t| {
+        t.held
+            .as_slice()
+            .get(from..)
+            .is_some_and(|above| above.iter().any(|h| !h.asynchronous))
+    })
+}
+
+/// Whether a finding of this identity is new (a lock class held across `.await` at a place).
+pub(crate) fn is_new_held_across_await(node: NodeKey, at: Option<&'static Location<'static>>) -> bool {
+    is_new(FindingKey::HeldAcrossAwait {
+        node,
+        at: at.map_or(0, |at| at as *const Location<'static> as usize),
+    })
+}
+
+/// This thread's name, as reports write it.
+pub(crate) fn current_thread_name() -> String {
+    thread_name()
+}
+
+/// A held entry as reports describe it.
+pub(crate) fn describe_held(h: &HeldLock) -> LockDesc {
+    describe(h)
 }

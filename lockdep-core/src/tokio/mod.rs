@@ -1,0 +1,248 @@
+//! Async locks checked by lockdep: tokio's [`Mutex`] and [`RwLock`] with tokio's API, tracked per
+//! task (feature `tokio`).
+//!
+//! A guard held across `.await` belongs to the *task*: [`spawn`] (or `.lockdep()` on any future,
+//! [`LockdepFutureExt`], or an async `#[lockdep_core::test]`) carries the task's held locks from
+//! poll to poll, whichever worker thread polls it. Every acquisition in a task — of an async lock
+//! here or of a sync lockdep lock — is validated against the task's async locks *and* the sync
+//! locks its thread holds, in the one class graph, when the acquisition starts (before it waits),
+//! so an inversion is found from a run in which nothing ever waited. Outside any task (a plain
+//! `block_on`, `blocking_lock`), the thread owns the lock.
+//!
+//! ```
+//! use lockdep_core::tokio::Mutex;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let accounts = Mutex::named("doc-accounts", 100u64);
+//! let audit = Mutex::named("doc-audit", Vec::<String>::new());
+//! lockdep_core::tokio::spawn(async move {
+//!     let mut balance = accounts.lock().await;
+//!     *balance -= 10;
+//!     audit.lock().await.push("withdraw 10".into()); // accounts -> audit: recorded
+//! })
+//! .await
+//! .unwrap();
+//! # }
+//! ```
+//!
+//! tokio's `RwLock` is fair (a reader queues behind a waiting writer), so `read()` is modelled as
+//! a fair, non-recursive read. With the checks compiled out each lock is tokio's own inside a
+//! transparent wrapper of the same size, and the guards release nothing but tokio's lock.
+
+mod mutex;
+mod rwlock;
+
+pub use crate::task::{LockdepFutureExt, Tracked};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard};
+pub use rwlock::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use tokio::sync::TryLockError;
+
+use std::future::Future;
+use std::panic::Location;
+
+/// [`tokio::spawn`] of the future as a lockdep task: its held locks are tracked per task, sync
+/// locks held across `.await` are reported, and reports go to the scope (a test's, a
+/// `capture`'s) current where it was spawned.
+#[track_caller]
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(Tracked::new(future, Location::caller(), true))
+}
+
+/// [`tokio::task::spawn_blocking`], carrying the current report scope into the blocking thread
+/// (as [`thread::spawn`](crate::thread::spawn) does). The closure runs on a thread of its own:
+/// its locks are that thread's, not the spawning task's.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    tokio::task::spawn_blocking(crate::thread::carry_scope(f))
+}
+
+/// Maps a guard to `()`: the owned guards keep tokio's lock held through a guard of `()`, with
+/// the data reached through a pointer (see `mutex.rs`).
+pub(crate) fn unit_mut<T: ?Sized>(_: &mut T) -> &mut () {
+    // A zero-sized box never allocates: this is a dangling, well-aligned `&'static mut ()`.
+    Box::leak(Box::new(()))
+}
+
+/// What a guard needs to release its lock for lockdep: nothing with the checks compiled out.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[derive(Clone, Copy)]
+pub(crate) struct Held;
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+impl Held {
+    #[inline(always)]
+    pub(crate) fn release(&self) {}
+}
+
+/// An acquisition under way: validated when it starts, recorded when the lock is taken.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+pub(crate) struct Start;
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+impl Start {
+    #[inline(always)]
+    pub(crate) fn finish(self, _trylock: bool) -> Held {
+        Held
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) use checked::{Held, Start};
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod checked {
+    use crate::access::Access;
+    use crate::class::ClassCell;
+    use crate::task;
+    use crate::validator::{self, Acquisition, LockRef, Release};
+    use std::panic::Location;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// What a guard needs to release its lock for lockdep: the instance, how it is held, and
+    /// its owner (the task or thread that took it). `addr == 0`: not tracked.
+    pub(crate) struct Held {
+        addr: usize,
+        how: Release,
+        owner: u64,
+    }
+
+    impl Held {
+        const NONE: Held = Held {
+            addr: 0,
+            how: Release::Exclusive,
+            owner: 0,
+        };
+
+        /// The lock is being released (the guard is dropped).
+        #[inline]
+        pub(crate) fn release(&self) {
+            if self.addr == 0 {
+                return;
+            }
+            if self.owner == task::current_owner() {
+                validator::release(self.addr, self.how);
+            } else {
+                // Dropped by another task or thread: the owner's entry is not here.
+                task::post_release(self.owner, self.addr, self.how);
+            }
+        }
+
+        /// The guard now holds the lock as `access` (a downgrade).
+        pub(crate) fn change_access(&mut self, access: Access) {
+            if self.addr == 0 {
+                return;
+            }
+            if self.owner == task::current_owner() {
+                validator::change_access(self.addr, self.how, access);
+            }
+            self.how = match access {
+                Access::Write => Release::Exclusive,
+                _ => Release::Shared,
+            };
+        }
+    }
+
+    /// An acquisition under way: validated when it starts, recorded when the lock is taken.
+    pub(crate) struct Start {
+        acq: Option<Acquisition>,
+    }
+
+    /// Printed once: async locks in a tokio task that lockdep does not track.
+    static UNTRACKED_HINT: AtomicBool = AtomicBool::new(false);
+
+    impl Start {
+        /// A blocking (waiting) acquisition starts: validate it now, before waiting.
+        /// `in_async`: awaited (not `blocking_*`): inside a tokio task lockdep does not track,
+        /// the lock is not tracked either (its guard would outlive the poll on this thread).
+        #[inline]
+        pub(crate) fn begin(
+            addr: usize,
+            class: &ClassCell,
+            subclass: u32,
+            access: Access,
+            at: &'static Location<'static>,
+            in_async: bool,
+        ) -> Start {
+            let start = Start::new(addr, class, subclass, access, at, in_async);
+            if let Some(acq) = &start.acq {
+                validator::before_lock(acq);
+            }
+            start
+        }
+
+        /// A trylock that succeeded: never validated, recorded as held.
+        #[inline]
+        pub(crate) fn try_taken(
+            addr: usize,
+            class: &ClassCell,
+            access: Access,
+            at: &'static Location<'static>,
+            in_async: bool,
+        ) -> Held {
+            Start::new(addr, class, 0, access, at, in_async).finish(true)
+        }
+
+        #[inline]
+        fn new(
+            addr: usize,
+            class: &ClassCell,
+            subclass: u32,
+            access: Access,
+            at: &'static Location<'static>,
+            in_async: bool,
+        ) -> Start {
+            if in_async && !task::in_task() && tokio::task::try_id().is_some() {
+                untracked_hint(at);
+                return Start { acq: None };
+            }
+            let owner = task::current_owner();
+            task::claim_releases(owner, validator::release);
+            let acq = Acquisition::new(LockRef { addr, class }, subclass, access, Some(at)).map(
+                |mut acq| {
+                    acq.asynchronous = true;
+                    acq
+                },
+            );
+            Start { acq }
+        }
+
+        /// The lock was taken: it is held now, by the current task (or thread).
+        #[inline]
+        pub(crate) fn finish(self, trylock: bool) -> Held {
+            let Some(acq) = self.acq else {
+                return Held::NONE;
+            };
+            validator::after_lock(&acq, trylock);
+            Held {
+                addr: acq.addr,
+                how: match acq.access {
+                    Access::Write => Release::Exclusive,
+                    _ => Release::Shared,
+                },
+                owner: task::current_owner(),
+            }
+        }
+    }
+
+    #[cold]
+    fn untracked_hint(at: &'static Location<'static>) {
+        if !UNTRACKED_HINT.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "lockdep: an async lock was taken at {at} in a tokio task that lockdep does not \
+                 track, so its locks are not checked; spawn it with lockdep_core::tokio::spawn or \
+                 wrap its future in `.lockdep()` (lockdep_core::LockdepFutureExt)"
+            );
+        }
+    }
+}

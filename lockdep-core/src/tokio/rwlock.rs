@@ -1,0 +1,598 @@
+//! The async `RwLock`: tokio's, with lockdep's classes and checks.
+//!
+//! tokio's `RwLock` is fair: a `read()` queues behind a waiting writer, so reads are modelled as
+//! the kernel's non-recursive (fair) reads: readers of A and B in opposite orders, with writers
+//! around, can deadlock, and are reported.
+
+use super::mutex::guard_common;
+use super::{unit_mut, Held, Start, TryLockError};
+use crate::access::Access;
+use crate::class::ClassCell;
+use crate::{LockClass, LockInstance, TrackedLock};
+use std::fmt;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::ptr;
+use std::sync::Arc;
+
+/// An async reader-writer lock checked by lockdep: [`tokio::sync::RwLock`] with the same API,
+/// tracked per task. Reads are fair (non-recursive) reads.
+pub struct RwLock<T: ?Sized> {
+    /// Zero-sized with the checks compiled out.
+    class: ClassCell,
+    inner: tokio::sync::RwLock<T>,
+}
+
+/// The guard of [`RwLock::read`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    held: Held,
+    inner: tokio::sync::RwLockReadGuard<'a, T>,
+}
+
+/// The guard of [`RwLock::write`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    held: Held,
+    inner: tokio::sync::RwLockWriteGuard<'a, T>,
+}
+
+/// A write guard of a part of the data ([`RwLockWriteGuard::map`]).
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
+    held: Held,
+    inner: tokio::sync::RwLockMappedWriteGuard<'a, T>,
+}
+
+/// The guard of [`RwLock::read_owned`] (of a part `U` of the data after `map`).
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
+    held: Held,
+    data: *const U,
+    /// Declared before `lock`: dropped (unlocking) while the lock is still alive.
+    unit: tokio::sync::RwLockReadGuard<'static, ()>,
+    lock: Arc<RwLock<T>>,
+}
+
+/// The guard of [`RwLock::write_owned`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+    owned: OwnedWrite<T, T>,
+}
+
+/// A write guard of a part of the data ([`OwnedRwLockWriteGuard::map`]).
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
+    owned: OwnedWrite<T, U>,
+}
+
+/// An owned write guard: as `mutex::Owned`, tokio's lock held by a guard of `()`.
+struct OwnedWrite<T: ?Sized, U: ?Sized> {
+    held: Held,
+    data: *mut U,
+    /// Declared before `lock`: dropped (unlocking) while the lock is still alive.
+    unit: tokio::sync::RwLockMappedWriteGuard<'static, ()>,
+    lock: Arc<RwLock<T>>,
+}
+
+// SAFETY: as tokio's owned read guard: shared access to `U` (`U: Sync`) and an `Arc<RwLock<T>>`;
+// the unit guard only returns a semaphore permit, which any thread may do.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Send for OwnedRwLockReadGuard<T, U> {}
+// SAFETY: as above; shared access gives `&U` only.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T, U> {}
+// SAFETY: as tokio's owned write guards: `&mut U` access and an `Arc<RwLock<T>>`.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Send for OwnedWrite<T, U> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedWrite<T, U> {}
+
+impl<T> RwLock<T> {
+    /// A new unlocked lock whose class is its creation site (`file:line:column`). A `const fn`
+    /// (tokio's `const_new`), so it can initialise a `static`.
+    #[track_caller]
+    pub const fn new(value: T) -> Self {
+        Self::from_cell(ClassCell::from_site(Location::caller()), value)
+    }
+
+    /// The same as [`RwLock::new`] (tokio's name for the `const` constructor).
+    #[track_caller]
+    pub const fn const_new(value: T) -> Self {
+        Self::from_cell(ClassCell::from_site(Location::caller()), value)
+    }
+
+    /// A new unlocked lock of the class `class` (a named static key).
+    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
+        Self::from_cell(ClassCell::from_key(class), value)
+    }
+
+    /// A new unlocked lock whose class is `name`: every lock created with this name shares it.
+    pub fn named(name: &str, value: T) -> Self {
+        Self::from_cell(ClassCell::from_name(name), value)
+    }
+
+    const fn from_cell(class: ClassCell, value: T) -> Self {
+        RwLock {
+            class,
+            inner: tokio::sync::RwLock::const_new(value),
+        }
+    }
+
+    /// Consumes the lock, returning the data.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(dead_code)
+    )]
+    fn addr(&self) -> usize {
+        self as *const Self as *const () as usize
+    }
+
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[inline]
+    fn begin(
+        &self,
+        subclass: u32,
+        access: Access,
+        at: &'static Location<'static>,
+        in_async: bool,
+    ) -> Start {
+        Start::begin(self.addr(), &self.class, subclass, access, at, in_async)
+    }
+
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[inline(always)]
+    fn begin(&self, _: u32, _: Access, _: &'static Location<'static>, _: bool) -> Start {
+        Start
+    }
+
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
+    #[inline]
+    fn try_taken(&self, access: Access, at: &'static Location<'static>) -> Held {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        return Start::try_taken(self.addr(), &self.class, access, at, true);
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        Held
+    }
+
+    /// Locks for reading (a fair read: it queues behind a waiting writer). Validated when the
+    /// future is first polled, before it waits.
+    #[track_caller]
+    pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
+        self.read_nested(0)
+    }
+
+    /// [`RwLock::read`] as nesting level `subclass` of the class.
+    #[track_caller]
+    pub fn read_nested(&self, subclass: u32) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
+        let at = Location::caller();
+        async move {
+            let start = self.begin(subclass, Access::Read, at, true);
+            let inner = self.inner.read().await;
+            RwLockReadGuard {
+                held: start.finish(false),
+                inner,
+            }
+        }
+    }
+
+    /// Locks for writing. Validated when the future is first polled, before it waits.
+    #[track_caller]
+    pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
+        self.write_nested(0)
+    }
+
+    /// [`RwLock::write`] as nesting level `subclass` of the class.
+    #[track_caller]
+    pub fn write_nested(&self, subclass: u32) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
+        let at = Location::caller();
+        async move {
+            let start = self.begin(subclass, Access::Write, at, true);
+            let inner = self.inner.write().await;
+            RwLockWriteGuard {
+                held: start.finish(false),
+                inner,
+            }
+        }
+    }
+
+    /// Locks for reading from synchronous code, blocking the thread (tokio's `blocking_read`).
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        let start = self.begin(0, Access::Read, Location::caller(), false);
+        let inner = self.inner.blocking_read();
+        RwLockReadGuard {
+            held: start.finish(false),
+            inner,
+        }
+    }
+
+    /// Locks for writing from synchronous code, blocking the thread (tokio's `blocking_write`).
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        let start = self.begin(0, Access::Write, Location::caller(), false);
+        let inner = self.inner.blocking_write();
+        RwLockWriteGuard {
+            held: start.finish(false),
+            inner,
+        }
+    }
+
+    /// Tries to lock for reading without waiting (never reports; held once it succeeds).
+    #[track_caller]
+    pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
+        let inner = self.inner.try_read()?;
+        Ok(RwLockReadGuard {
+            held: self.try_taken(Access::Read, Location::caller()),
+            inner,
+        })
+    }
+
+    /// Tries to lock for writing without waiting (never reports; held once it succeeds).
+    #[track_caller]
+    pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
+        let inner = self.inner.try_write()?;
+        Ok(RwLockWriteGuard {
+            held: self.try_taken(Access::Write, Location::caller()),
+            inner,
+        })
+    }
+
+    /// Locks for reading through the `Arc`, returning a `'static` guard.
+    #[track_caller]
+    pub fn read_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockReadGuard<T>> {
+        let at = Location::caller();
+        async move {
+            let start = self.begin(0, Access::Read, at, true);
+            let lock = self.clone();
+            let guard = lock.inner.read().await;
+            let held = start.finish(false);
+            // SAFETY: `guard` is a guard of `self`'s lock (`lock` is the same `Arc`).
+            let owned = unsafe { own_read(self, guard, held) };
+            drop(lock);
+            owned
+        }
+    }
+
+    /// Locks for writing through the `Arc`, returning a `'static` guard.
+    #[track_caller]
+    pub fn write_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockWriteGuard<T>> {
+        let at = Location::caller();
+        async move {
+            let start = self.begin(0, Access::Write, at, true);
+            let lock = self.clone();
+            let guard = lock.inner.write().await;
+            let held = start.finish(false);
+            // SAFETY: `guard` is a guard of `self`'s lock.
+            let owned = unsafe { own_write(self, guard, held) };
+            drop(lock);
+            OwnedRwLockWriteGuard { owned }
+        }
+    }
+
+    /// [`RwLock::try_read`] through the `Arc`.
+    #[track_caller]
+    pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+        let lock = self.clone();
+        let guard = lock.inner.try_read()?;
+        let held = self.try_taken(Access::Read, Location::caller());
+        // SAFETY: `guard` is a guard of `self`'s lock.
+        let owned = unsafe { own_read(self, guard, held) };
+        drop(lock);
+        Ok(owned)
+    }
+
+    /// [`RwLock::try_write`] through the `Arc`.
+    #[track_caller]
+    pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+        let lock = self.clone();
+        let guard = lock.inner.try_write()?;
+        let held = self.try_taken(Access::Write, Location::caller());
+        // SAFETY: `guard` is a guard of `self`'s lock.
+        let owned = unsafe { own_write(self, guard, held) };
+        drop(lock);
+        Ok(OwnedRwLockWriteGuard { owned })
+    }
+
+    /// A mutable reference to the data; no locking is needed since the borrow is unique.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// tokio's lock underneath, for what this type does not forward (not checked).
+    pub fn as_tokio(&self) -> &tokio::sync::RwLock<T> {
+        &self.inner
+    }
+}
+
+/// # Safety
+/// `guard` must be a guard of `lock`'s own tokio lock.
+unsafe fn own_read<T: ?Sized>(
+    lock: Arc<RwLock<T>>,
+    guard: tokio::sync::RwLockReadGuard<'_, T>,
+    held: Held,
+) -> OwnedRwLockReadGuard<T> {
+    let data: *const T = &*guard;
+    let unit = tokio::sync::RwLockReadGuard::map(guard, |_| &());
+    // SAFETY: the guard borrows the tokio lock inside `lock`'s allocation, which the owned guard
+    // keeps alive and in place until after `unit` is dropped (`unit` is declared first).
+    let unit = unsafe {
+        std::mem::transmute::<
+            tokio::sync::RwLockReadGuard<'_, ()>,
+            tokio::sync::RwLockReadGuard<'static, ()>,
+        >(unit)
+    };
+    OwnedRwLockReadGuard {
+        held,
+        data,
+        unit,
+        lock,
+    }
+}
+
+/// # Safety
+/// `guard` must be a guard of `lock`'s own tokio lock.
+unsafe fn own_write<T: ?Sized>(
+    lock: Arc<RwLock<T>>,
+    mut guard: tokio::sync::RwLockWriteGuard<'_, T>,
+    held: Held,
+) -> OwnedWrite<T, T> {
+    let data: *mut T = &mut *guard;
+    let unit = tokio::sync::RwLockWriteGuard::map(guard, unit_mut);
+    // SAFETY: as in `own_read`.
+    let unit = unsafe {
+        std::mem::transmute::<
+            tokio::sync::RwLockMappedWriteGuard<'_, ()>,
+            tokio::sync::RwLockMappedWriteGuard<'static, ()>,
+        >(unit)
+    };
+    OwnedWrite {
+        held,
+        data,
+        unit,
+        lock,
+    }
+}
+
+impl<T: ?Sized> TrackedLock for RwLock<T> {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        LockInstance::of_parts(self.addr(), &self.class)
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    #[track_caller]
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        RwLock::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+guard_common!(RwLockWriteGuard<'a, T>, T, inner);
+guard_common!(RwLockMappedWriteGuard<'a, T>, T, inner);
+guard_common!(OwnedRwLockWriteGuard<T>, T, owned);
+guard_common!(OwnedRwLockMappedWriteGuard<T, U>, U, owned);
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedRwLockReadGuard<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: the lock is read-locked by this guard and outlives it.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedWrite<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: the lock is write-locked by this guard and outlives it.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedWrite<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`, and the guard is borrowed uniquely.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+macro_rules! release_on_drop {
+    ($($guard:ident<$($lt:lifetime,)? $($param:ident),+>),+ $(,)?) => {
+        $(
+            impl<$($lt,)? $($param: ?Sized),+> Drop for $guard<$($lt,)? $($param),+> {
+                fn drop(&mut self) {
+                    self.held.release();
+                }
+            }
+        )+
+    };
+}
+
+release_on_drop!(
+    RwLockReadGuard<'a, T>,
+    RwLockWriteGuard<'a, T>,
+    RwLockMappedWriteGuard<'a, T>,
+    OwnedRwLockReadGuard<T, U>,
+    OwnedWrite<T, U>,
+);
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// A guard of a part of the data.
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        RwLockReadGuard {
+            held,
+            inner: tokio::sync::RwLockReadGuard::map(inner, f),
+        }
+    }
+}
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    fn into_parts(this: Self) -> (Held, tokio::sync::RwLockWriteGuard<'a, T>) {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) }
+    }
+
+    /// A write guard of a part of the data.
+    pub fn map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> RwLockMappedWriteGuard<'a, U> {
+        let (held, inner) = Self::into_parts(this);
+        RwLockMappedWriteGuard {
+            held,
+            inner: tokio::sync::RwLockWriteGuard::map(inner, f),
+        }
+    }
+
+    /// Turns the write lock into a read lock without letting a writer in between (lockdep
+    /// then sees a reader).
+    pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
+        let (mut held, inner) = Self::into_parts(self);
+        let inner = inner.downgrade();
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        held.change_access(Access::Read);
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        let _ = &mut held;
+        RwLockReadGuard { held, inner }
+    }
+}
+
+impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
+    /// A write guard of a part of this part.
+    pub fn map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> RwLockMappedWriteGuard<'a, U> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        RwLockMappedWriteGuard {
+            held,
+            inner: tokio::sync::RwLockMappedWriteGuard::map(inner, f),
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
+    /// A guard of a part of the data, still owning the `Arc` of the lock.
+    pub fn map<V: ?Sized>(this: Self, f: impl FnOnce(&U) -> &V) -> OwnedRwLockReadGuard<T, V> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        let (held, data, unit, lock) = unsafe {
+            (
+                ptr::read(&this.held),
+                ptr::read(&this.data),
+                ptr::read(&this.unit),
+                ptr::read(&this.lock),
+            )
+        };
+        // SAFETY: `data` points into the read-locked lock, which `unit` keeps locked.
+        let data: *const V = f(unsafe { &*data });
+        OwnedRwLockReadGuard {
+            held,
+            data,
+            unit,
+            lock,
+        }
+    }
+
+    /// The lock this guard holds.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.lock
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedWrite<T, U> {
+    fn map<V: ?Sized>(self, f: impl FnOnce(&mut U) -> &mut V) -> OwnedWrite<T, V> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        let (held, data, unit, lock) = unsafe {
+            (
+                ptr::read(&this.held),
+                ptr::read(&this.data),
+                ptr::read(&this.unit),
+                ptr::read(&this.lock),
+            )
+        };
+        // SAFETY: `data` points into the write-locked lock, which `unit` keeps locked.
+        let data: *mut V = f(unsafe { &mut *data });
+        OwnedWrite {
+            held,
+            data,
+            unit,
+            lock,
+        }
+    }
+}
+
+impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    /// A write guard of a part of the data, still owning the `Arc` of the lock.
+    pub fn map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> OwnedRwLockMappedWriteGuard<T, U> {
+        OwnedRwLockMappedWriteGuard {
+            owned: this.owned.map(f),
+        }
+    }
+
+    /// The lock this guard holds.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.owned.lock
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
+    /// A write guard of a part of this part.
+    pub fn map<V: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut U) -> &mut V,
+    ) -> OwnedRwLockMappedWriteGuard<T, V> {
+        OwnedRwLockMappedWriteGuard {
+            owned: this.owned.map(f),
+        }
+    }
+}
