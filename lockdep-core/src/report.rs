@@ -383,7 +383,7 @@ mod checked {
             )?;
             writeln!(
                 f,
-                "{} yielded (its poll returned Pending) while holding lock:",
+                "a task yielded (its poll returned Pending) on thread '{}' while holding lock:",
                 self.thread
             )?;
             writeln!(f, " {}", self.holding)?;

@@ -127,7 +127,9 @@ impl<F> std::fmt::Debug for Tracked<F> {
 }
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-pub(crate) use checked::{claim_releases, current_owner, in_task, post_release};
+pub(crate) use checked::{
+    claim_releases, current_owner, current_task_site, in_task, post_release,
+};
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod checked {
@@ -157,6 +159,13 @@ mod checked {
         static TASK: Cell<u64> = const { Cell::new(0) };
         /// This thread's own owner id, given on first use (0: not yet).
         static THREAD_OWNER: Cell<u64> = const { Cell::new(0) };
+        /// Where the task being polled here was made, for reports.
+        static TASK_AT: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
+    }
+
+    /// Where the task being polled on this thread was made (`None` outside any task).
+    pub(crate) fn current_task_site() -> Option<&'static Location<'static>> {
+        TASK_AT.try_with(Cell::get).ok().flatten()
     }
 
     /// Whether a [`Tracked`](super::Tracked) poll is running on this thread.
@@ -335,6 +344,9 @@ mod checked {
             // A nested `Tracked` is part of the enclosing task: same owner.
             let owner = if outer == 0 { state.owner } else { outer };
             TASK.with(|t| t.set(owner));
+            if outer == 0 {
+                TASK_AT.with(|t| t.set(Some(state.at)));
+            }
             let saved = &mut state.saved;
             claim_releases(owner, |addr, how| remove_entry(saved, addr, how));
             let base = validator::held_depth();
@@ -378,6 +390,9 @@ mod checked {
             validator::restore_held(&self.hidden);
             self.hidden.clear();
             TASK.with(|t| t.set(self.outer));
+            if self.outer == 0 {
+                TASK_AT.with(|t| t.set(None));
+            }
         }
 
         /// The sync entries the task now holds while suspended, each finding once.
@@ -396,11 +411,7 @@ mod checked {
                 reports.push(Report::new(ReportData {
                     kind: ReportKind::HeldAcrossAwait,
                     classes: vec![holding.class.clone()],
-                    thread: format!(
-                        "task made at {}, polled by thread '{}',",
-                        self.state.at,
-                        validator::current_thread_name()
-                    ),
+                    thread: validator::current_thread_name(),
                     acquiring: holding.clone(),
                     holding,
                     held: saved.iter().map(validator::describe_held).collect(),

@@ -258,9 +258,14 @@ fn describe(h: &HeldLock) -> LockDesc {
 
 fn thread_name() -> String {
     let thread = std::thread::current();
-    match thread.name() {
+    let name = match thread.name() {
         Some(name) => name.to_string(),
         None => format!("{:?}", thread.id()),
+    };
+    // In a task, the task is what holds the locks: say which (where it was made).
+    match crate::task::current_task_site() {
+        Some(at) => format!("{name}, task made at {at}"),
+        None => name,
     }
 }
 
