@@ -128,7 +128,7 @@ impl<F> std::fmt::Debug for Tracked<F> {
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) use checked::{
-    claim_releases, current_owner, current_task_site, in_task, post_release,
+    claim_releases, current_owner, current_task, current_task_site, post_release,
 };
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -168,9 +168,10 @@ mod checked {
         TASK_AT.try_with(Cell::get).ok().flatten()
     }
 
-    /// Whether a [`Tracked`](super::Tracked) poll is running on this thread.
-    pub(crate) fn in_task() -> bool {
-        TASK.with(Cell::get) != 0
+    /// The owner id of the task being polled on this thread, 0 outside any task.
+    #[inline]
+    pub(crate) fn current_task() -> u64 {
+        TASK.with(Cell::get)
     }
 
     /// The owner of what is acquired here now: the task being polled, else the thread.

@@ -92,7 +92,7 @@ pub(crate) struct Start;
 #[cfg(not(any(debug_assertions, feature = "release-checks")))]
 impl Start {
     #[inline(always)]
-    pub(crate) fn finish(self, _trylock: bool) -> Held {
+    pub(crate) fn finish(self) -> Held {
         Held
     }
 }
@@ -118,6 +118,17 @@ mod checked {
     }
 
     impl Held {
+        fn of(acq: &Acquisition, owner: u64) -> Held {
+            Held {
+                addr: acq.addr,
+                how: match acq.access {
+                    Access::Write => Release::Exclusive,
+                    _ => Release::Shared,
+                },
+                owner,
+            }
+        }
+
         const NONE: Held = Held {
             addr: 0,
             how: Release::Exclusive,
@@ -153,18 +164,23 @@ mod checked {
         }
     }
 
-    /// An acquisition under way: validated when it starts, recorded when the lock is taken.
+    /// An acquisition under way: validated when it starts and, as the kernel does, recorded as
+    /// held from then on (a task waits for one lock at a time); if it is dropped before the lock
+    /// is taken (`select!`, a cancelled task), the entry goes again.
     pub(crate) struct Start {
-        acq: Option<Acquisition>,
+        /// What the guard will release; `addr == 0` once finished (or when not tracked). Only
+        /// this is kept across the wait: the future's state stays small.
+        held: Held,
     }
 
     /// Printed once: async locks in a tokio task that lockdep does not track.
     static UNTRACKED_HINT: AtomicBool = AtomicBool::new(false);
 
     impl Start {
-        /// A blocking (waiting) acquisition starts: validate it now, before waiting.
-        /// `in_async`: awaited (not `blocking_*`): inside a tokio task lockdep does not track,
-        /// the lock is not tracked either (its guard would outlive the poll on this thread).
+        /// A blocking (waiting) acquisition starts: validate it now, before waiting, and record
+        /// it (the validator's hot path: one thread-local access for both). `in_async`: awaited
+        /// (not `blocking_*`): inside a tokio task lockdep does not track, the lock is not
+        /// tracked either (its guard would outlive the poll on this thread).
         #[inline]
         pub(crate) fn begin(
             addr: usize,
@@ -174,11 +190,15 @@ mod checked {
             at: &'static Location<'static>,
             in_async: bool,
         ) -> Start {
-            let start = Start::new(addr, class, subclass, access, at, in_async);
-            if let Some(acq) = &start.acq {
-                validator::before_lock(acq);
+            match Start::acquisition(addr, class, subclass, access, at, in_async) {
+                Some((acq, owner)) => {
+                    validator::acquire(&acq, || ());
+                    Start {
+                        held: Held::of(&acq, owner),
+                    }
+                }
+                None => Start { held: Held::NONE },
             }
-            start
         }
 
         /// A trylock that succeeded: never validated, recorded as held.
@@ -190,48 +210,48 @@ mod checked {
             at: &'static Location<'static>,
             in_async: bool,
         ) -> Held {
-            Start::new(addr, class, 0, access, at, in_async).finish(true)
+            match Start::acquisition(addr, class, 0, access, at, in_async) {
+                Some((acq, owner)) => {
+                    validator::after_lock(&acq, true);
+                    Held::of(&acq, owner)
+                }
+                None => Held::NONE,
+            }
         }
 
+        /// The acquisition and its owner; `None` when it is not tracked.
         #[inline]
-        fn new(
+        fn acquisition(
             addr: usize,
             class: &ClassCell,
             subclass: u32,
             access: Access,
             at: &'static Location<'static>,
             in_async: bool,
-        ) -> Start {
-            if in_async && !task::in_task() && tokio::task::try_id().is_some() {
+        ) -> Option<(Acquisition, u64)> {
+            let task = task::current_task();
+            if task == 0 && in_async && tokio::task::try_id().is_some() {
                 untracked_hint(at);
-                return Start { acq: None };
+                return None;
             }
-            let owner = task::current_owner();
+            let owner = if task != 0 { task } else { task::current_owner() };
             task::claim_releases(owner, validator::release);
-            let acq = Acquisition::new(LockRef { addr, class }, subclass, access, Some(at)).map(
-                |mut acq| {
-                    acq.asynchronous = true;
-                    acq
-                },
-            );
-            Start { acq }
+            let mut acq = Acquisition::new(LockRef { addr, class }, subclass, access, Some(at))?;
+            acq.asynchronous = true;
+            Some((acq, owner))
         }
 
-        /// The lock was taken: it is held now, by the current task (or thread).
+        /// The lock was taken: the guard's part.
         #[inline]
-        pub(crate) fn finish(self, trylock: bool) -> Held {
-            let Some(acq) = self.acq else {
-                return Held::NONE;
-            };
-            validator::after_lock(&acq, trylock);
-            Held {
-                addr: acq.addr,
-                how: match acq.access {
-                    Access::Write => Release::Exclusive,
-                    _ => Release::Shared,
-                },
-                owner: task::current_owner(),
-            }
+        pub(crate) fn finish(mut self) -> Held {
+            std::mem::replace(&mut self.held, Held::NONE)
+        }
+    }
+
+    impl Drop for Start {
+        fn drop(&mut self) {
+            // Dropped while waiting (the lock was never taken): the entry goes.
+            self.held.release();
         }
     }
 

@@ -89,6 +89,7 @@ unsafe fn own<T: ?Sized>(
 }
 
 impl<T: ?Sized, U: ?Sized> Drop for Owned<T, U> {
+    #[inline]
     fn drop(&mut self) {
         self.held.release();
     }
@@ -219,6 +220,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex, waiting (asynchronously) until it is free. The acquisition is validated
     /// when the future is first polled, before it waits.
     #[track_caller]
+    #[inline]
     pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
         self.lock_nested(0)
     }
@@ -226,13 +228,20 @@ impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex as nesting level `subclass` of its class (the kernel's
     /// `mutex_lock_nested`). Panics if `subclass >= MAX_SUBCLASSES`.
     #[track_caller]
+    #[inline]
     pub fn lock_nested(&self, subclass: u32) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
         let at = Location::caller();
         async move {
             let start = self.begin(subclass, at, true);
-            let inner = self.inner.lock().await;
+            // tokio's own fast path, taken first: a free mutex has no waiters (tokio hands a
+            // released permit to the first waiter), so this is the acquisition `lock()` would
+            // make, without building its waiter node.
+            let inner = match self.inner.try_lock() {
+                Ok(inner) => inner,
+                Err(_) => self.inner.lock().await,
+            };
             MutexGuard {
-                held: start.finish(false),
+                held: start.finish(),
                 inner,
             }
         }
@@ -241,11 +250,12 @@ impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex from synchronous code, blocking the thread (tokio's `blocking_lock`:
     /// panics inside an async runtime). The thread owns the guard.
     #[track_caller]
+    #[inline]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
         let start = self.begin(0, Location::caller(), false);
         let inner = self.inner.blocking_lock();
         MutexGuard {
-            held: start.finish(false),
+            held: start.finish(),
             inner,
         }
     }
@@ -253,6 +263,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Tries to lock the mutex without waiting. A trylock adds no dependency to itself and never
     /// reports; once it succeeds, the mutex is held.
     #[track_caller]
+    #[inline]
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         let inner = self.inner.try_lock()?;
         Ok(MutexGuard {
@@ -263,13 +274,17 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Locks the mutex through its `Arc`, returning a `'static` guard.
     #[track_caller]
+    #[inline]
     pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>> {
         let at = Location::caller();
         async move {
             let start = self.begin(0, at, true);
             let lock = self.clone();
-            let guard = lock.inner.lock().await;
-            let held = start.finish(false);
+            let guard = match lock.inner.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => lock.inner.lock().await,
+            };
+            let held = start.finish();
             // SAFETY: `guard` is a guard of `self`'s mutex (`lock` is the same `Arc`).
             let owned = unsafe { own(self, guard, held) };
             drop(lock);
@@ -279,11 +294,12 @@ impl<T: ?Sized> Mutex<T> {
 
     /// [`Mutex::blocking_lock`] through the `Arc`.
     #[track_caller]
+    #[inline]
     pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
         let start = self.begin(0, Location::caller(), false);
         let lock = self.clone();
         let guard = lock.inner.blocking_lock();
-        let held = start.finish(false);
+        let held = start.finish();
         // SAFETY: `guard` is a guard of `self`'s mutex.
         let owned = unsafe { own(self, guard, held) };
         drop(lock);
@@ -292,6 +308,7 @@ impl<T: ?Sized> Mutex<T> {
 
     /// [`Mutex::try_lock`] through the `Arc`.
     #[track_caller]
+    #[inline]
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
         let lock = self.clone();
         let guard = lock.inner.try_lock()?;
@@ -375,12 +392,14 @@ guard_common!(OwnedMutexGuard<T>, T, owned);
 guard_common!(OwnedMappedMutexGuard<T, U>, U, owned);
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.held.release();
     }
 }
 
 impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.held.release();
     }

@@ -166,19 +166,25 @@ impl<T: ?Sized> RwLock<T> {
     /// Locks for reading (a fair read: it queues behind a waiting writer). Validated when the
     /// future is first polled, before it waits.
     #[track_caller]
+    #[inline]
     pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
         self.read_nested(0)
     }
 
     /// [`RwLock::read`] as nesting level `subclass` of the class.
     #[track_caller]
+    #[inline]
     pub fn read_nested(&self, subclass: u32) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
         let at = Location::caller();
         async move {
             let start = self.begin(subclass, Access::Read, at, true);
-            let inner = self.inner.read().await;
+            // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
+            let inner = match self.inner.try_read() {
+                Ok(inner) => inner,
+                Err(_) => self.inner.read().await,
+            };
             RwLockReadGuard {
-                held: start.finish(false),
+                held: start.finish(),
                 inner,
             }
         }
@@ -186,19 +192,25 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks for writing. Validated when the future is first polled, before it waits.
     #[track_caller]
+    #[inline]
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
         self.write_nested(0)
     }
 
     /// [`RwLock::write`] as nesting level `subclass` of the class.
     #[track_caller]
+    #[inline]
     pub fn write_nested(&self, subclass: u32) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
         let at = Location::caller();
         async move {
             let start = self.begin(subclass, Access::Write, at, true);
-            let inner = self.inner.write().await;
+            // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
+            let inner = match self.inner.try_write() {
+                Ok(inner) => inner,
+                Err(_) => self.inner.write().await,
+            };
             RwLockWriteGuard {
-                held: start.finish(false),
+                held: start.finish(),
                 inner,
             }
         }
@@ -206,28 +218,31 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks for reading from synchronous code, blocking the thread (tokio's `blocking_read`).
     #[track_caller]
+    #[inline]
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
         let start = self.begin(0, Access::Read, Location::caller(), false);
         let inner = self.inner.blocking_read();
         RwLockReadGuard {
-            held: start.finish(false),
+            held: start.finish(),
             inner,
         }
     }
 
     /// Locks for writing from synchronous code, blocking the thread (tokio's `blocking_write`).
     #[track_caller]
+    #[inline]
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
         let start = self.begin(0, Access::Write, Location::caller(), false);
         let inner = self.inner.blocking_write();
         RwLockWriteGuard {
-            held: start.finish(false),
+            held: start.finish(),
             inner,
         }
     }
 
     /// Tries to lock for reading without waiting (never reports; held once it succeeds).
     #[track_caller]
+    #[inline]
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         let inner = self.inner.try_read()?;
         Ok(RwLockReadGuard {
@@ -238,6 +253,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Tries to lock for writing without waiting (never reports; held once it succeeds).
     #[track_caller]
+    #[inline]
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         let inner = self.inner.try_write()?;
         Ok(RwLockWriteGuard {
@@ -248,13 +264,18 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks for reading through the `Arc`, returning a `'static` guard.
     #[track_caller]
+    #[inline]
     pub fn read_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockReadGuard<T>> {
         let at = Location::caller();
         async move {
             let start = self.begin(0, Access::Read, at, true);
             let lock = self.clone();
-            let guard = lock.inner.read().await;
-            let held = start.finish(false);
+            // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
+            let guard = match lock.inner.try_read() {
+                Ok(guard) => guard,
+                Err(_) => lock.inner.read().await,
+            };
+            let held = start.finish();
             // SAFETY: `guard` is a guard of `self`'s lock (`lock` is the same `Arc`).
             let owned = unsafe { own_read(self, guard, held) };
             drop(lock);
@@ -264,13 +285,18 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks for writing through the `Arc`, returning a `'static` guard.
     #[track_caller]
+    #[inline]
     pub fn write_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockWriteGuard<T>> {
         let at = Location::caller();
         async move {
             let start = self.begin(0, Access::Write, at, true);
             let lock = self.clone();
-            let guard = lock.inner.write().await;
-            let held = start.finish(false);
+            // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
+            let guard = match lock.inner.try_write() {
+                Ok(guard) => guard,
+                Err(_) => lock.inner.write().await,
+            };
+            let held = start.finish();
             // SAFETY: `guard` is a guard of `self`'s lock.
             let owned = unsafe { own_write(self, guard, held) };
             drop(lock);
@@ -280,6 +306,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// [`RwLock::try_read`] through the `Arc`.
     #[track_caller]
+    #[inline]
     pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
         let lock = self.clone();
         let guard = lock.inner.try_read()?;
@@ -292,6 +319,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// [`RwLock::try_write`] through the `Arc`.
     #[track_caller]
+    #[inline]
     pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
         let lock = self.clone();
         let guard = lock.inner.try_write()?;
@@ -439,7 +467,8 @@ macro_rules! release_on_drop {
     ($($guard:ident<$($lt:lifetime,)? $($param:ident),+>),+ $(,)?) => {
         $(
             impl<$($lt,)? $($param: ?Sized),+> Drop for $guard<$($lt,)? $($param),+> {
-                fn drop(&mut self) {
+                #[inline]
+            fn drop(&mut self) {
                     self.held.release();
                 }
             }
