@@ -74,15 +74,42 @@ pub(crate) fn unit_mut<T: ?Sized>(_: &mut T) -> &mut () {
     Box::leak(Box::new(()))
 }
 
+/// How a guard holds its lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    Exclusive,
+    Shared,
+}
+
+/// A lock instance's address as lockdep knows it (that of the tokio lock inside): zero-sized
+/// with the checks compiled out.
+#[derive(Clone, Copy)]
+pub(crate) struct Addr(#[cfg(any(debug_assertions, feature = "release-checks"))] usize);
+
+impl Addr {
+    #[inline(always)]
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
+    pub(crate) fn of<T: ?Sized>(lock: &T) -> Addr {
+        Addr(
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            {
+                lock as *const T as *const () as usize
+            },
+        )
+    }
+}
+
 /// What a guard needs to release its lock for lockdep: nothing with the checks compiled out.
 #[cfg(not(any(debug_assertions, feature = "release-checks")))]
-#[derive(Clone, Copy)]
 pub(crate) struct Held;
 
 #[cfg(not(any(debug_assertions, feature = "release-checks")))]
 impl Held {
     #[inline(always)]
-    pub(crate) fn release(&self) {}
+    pub(crate) fn release(&self, _: Addr, _: How) {}
 }
 
 /// An acquisition under way: validated when it starts, recorded when the lock is taken.
@@ -101,66 +128,58 @@ impl Start {
 pub(crate) use checked::{Held, Start};
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
+impl Addr {
+    pub(crate) fn get(self) -> usize {
+        self.0
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
 mod checked {
     use crate::access::Access;
     use crate::class::ClassCell;
     use crate::task;
+    use super::{Addr, How};
     use crate::validator::{self, Acquisition, LockRef, Release};
     use std::panic::Location;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    /// What a guard needs to release its lock for lockdep: the instance, how it is held, and
-    /// its owner (the task or thread that took it). `addr == 0`: not tracked.
+    /// What a guard needs to release its lock for lockdep beyond what the guard knows (the
+    /// instance and how it holds it): the owner, the task or thread that took it (0: not
+    /// tracked). Eight bytes, so that a mutex guard stays two words, returned in registers.
     pub(crate) struct Held {
-        addr: usize,
-        how: Release,
         owner: u64,
     }
 
-    impl Held {
-        fn of(acq: &Acquisition, owner: u64) -> Held {
-            Held {
-                addr: acq.addr,
-                how: match acq.access {
-                    Access::Write => Release::Exclusive,
-                    _ => Release::Shared,
-                },
-                owner,
-            }
+    fn release_how(how: How) -> Release {
+        match how {
+            How::Exclusive => Release::Exclusive,
+            How::Shared => Release::Shared,
         }
+    }
 
-        const NONE: Held = Held {
-            addr: 0,
-            how: Release::Exclusive,
-            owner: 0,
-        };
+    impl Held {
+        const NONE: Held = Held { owner: 0 };
 
-        /// The lock is being released (the guard is dropped).
+        /// The lock at `addr`, held as `how`, is being released (the guard is dropped).
         #[inline]
-        pub(crate) fn release(&self) {
-            if self.addr == 0 {
+        pub(crate) fn release(&self, addr: Addr, how: How) {
+            if self.owner == 0 {
                 return;
             }
             if self.owner == task::current_owner() {
-                validator::release(self.addr, self.how);
+                validator::release(addr.get(), release_how(how));
             } else {
                 // Dropped by another task or thread: the owner's entry is not here.
-                task::post_release(self.owner, self.addr, self.how);
+                task::post_release(self.owner, addr.get(), release_how(how));
             }
         }
 
-        /// The guard now holds the lock as `access` (a downgrade).
-        pub(crate) fn change_access(&mut self, access: Access) {
-            if self.addr == 0 {
-                return;
+        /// The guard now holds the lock as a reader (a downgrade).
+        pub(crate) fn downgrade(&self, addr: Addr) {
+            if self.owner != 0 && self.owner == task::current_owner() {
+                validator::change_access(addr.get(), Release::Exclusive, Access::Read);
             }
-            if self.owner == task::current_owner() {
-                validator::change_access(self.addr, self.how, access);
-            }
-            self.how = match access {
-                Access::Write => Release::Exclusive,
-                _ => Release::Shared,
-            };
         }
     }
 
@@ -168,9 +187,10 @@ mod checked {
     /// held from then on (a task waits for one lock at a time); if it is dropped before the lock
     /// is taken (`select!`, a cancelled task), the entry goes again.
     pub(crate) struct Start {
-        /// What the guard will release; `addr == 0` once finished (or when not tracked). Only
-        /// this is kept across the wait: the future's state stays small.
+        /// The guard's part; `owner == 0` once finished (or when not tracked).
         held: Held,
+        addr: Addr,
+        how: How,
     }
 
     /// Printed once: async locks in a tokio task that lockdep does not track.
@@ -194,10 +214,16 @@ mod checked {
                 Some((acq, owner)) => {
                     validator::acquire(&acq, || ());
                     Start {
-                        held: Held::of(&acq, owner),
+                        held: Held { owner },
+                        addr: Addr(addr),
+                        how: how_of(access),
                     }
                 }
-                None => Start { held: Held::NONE },
+                None => Start {
+                    held: Held::NONE,
+                    addr: Addr(addr),
+                    how: how_of(access),
+                },
             }
         }
 
@@ -213,7 +239,7 @@ mod checked {
             match Start::acquisition(addr, class, 0, access, at, in_async) {
                 Some((acq, owner)) => {
                     validator::after_lock(&acq, true);
-                    Held::of(&acq, owner)
+                    Held { owner }
                 }
                 None => Held::NONE,
             }
@@ -251,7 +277,14 @@ mod checked {
     impl Drop for Start {
         fn drop(&mut self) {
             // Dropped while waiting (the lock was never taken): the entry goes.
-            self.held.release();
+            self.held.release(self.addr, self.how);
+        }
+    }
+
+    fn how_of(access: Access) -> How {
+        match access {
+            Access::Write => How::Exclusive,
+            _ => How::Shared,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The async `Mutex`: tokio's, with lockdep's classes and checks.
 
-use super::{unit_mut, Held, Start, TryLockError};
+use super::{unit_mut, Addr, Held, How, Start, TryLockError};
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 use crate::access::Access;
 use crate::class::ClassCell;
@@ -34,6 +34,7 @@ pub struct MutexGuard<'a, T: ?Sized> {
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MappedMutexGuard<'a, T: ?Sized> {
     held: Held,
+    addr: Addr,
     inner: tokio::sync::MappedMutexGuard<'a, T>,
 }
 
@@ -91,7 +92,7 @@ unsafe fn own<T: ?Sized>(
 impl<T: ?Sized, U: ?Sized> Drop for Owned<T, U> {
     #[inline]
     fn drop(&mut self) {
-        self.held.release();
+        self.held.release(Addr::of(&self.lock.inner), How::Exclusive);
     }
 }
 
@@ -183,7 +184,8 @@ impl<T: ?Sized> Mutex<T> {
         allow(dead_code)
     )]
     fn addr(&self) -> usize {
-        self as *const Self as *const () as usize
+        // The tokio mutex's own address: a guard finds it through `MutexGuard::mutex`.
+        &self.inner as *const tokio::sync::Mutex<T> as *const () as usize
     }
 
     #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -394,14 +396,15 @@ guard_common!(OwnedMappedMutexGuard<T, U>, U, owned);
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.held.release();
+        let addr = Addr::of(tokio::sync::MutexGuard::mutex(&self.inner));
+        self.held.release(addr, How::Exclusive);
     }
 }
 
 impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.held.release();
+        self.held.release(self.addr, How::Exclusive);
     }
 }
 
@@ -418,6 +421,7 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         let (held, inner) = Self::into_parts(this);
         MappedMutexGuard {
             held,
+            addr: Addr::of(tokio::sync::MutexGuard::mutex(&inner)),
             inner: tokio::sync::MutexGuard::map(inner, f),
         }
     }
@@ -428,8 +432,9 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<MappedMutexGuard<'a, U>, Self> {
         let (held, inner) = Self::into_parts(this);
+        let addr = Addr::of(tokio::sync::MutexGuard::mutex(&inner));
         match tokio::sync::MutexGuard::try_map(inner, f) {
-            Ok(inner) => Ok(MappedMutexGuard { held, inner }),
+            Ok(inner) => Ok(MappedMutexGuard { held, addr, inner }),
             Err(inner) => Err(MutexGuard { held, inner }),
         }
     }
@@ -443,6 +448,7 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
         let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
         MappedMutexGuard {
             held,
+            addr: this.addr,
             inner: tokio::sync::MappedMutexGuard::map(inner, f),
         }
     }

@@ -5,7 +5,7 @@
 //! around, can deadlock, and are reported.
 
 use super::mutex::guard_common;
-use super::{unit_mut, Held, Start, TryLockError};
+use super::{unit_mut, Addr, Held, How, Start, TryLockError};
 use crate::access::Access;
 use crate::class::ClassCell;
 use crate::{LockClass, LockInstance, TrackedLock};
@@ -29,6 +29,7 @@ pub struct RwLock<T: ?Sized> {
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     held: Held,
+    addr: Addr,
     inner: tokio::sync::RwLockReadGuard<'a, T>,
 }
 
@@ -36,6 +37,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     held: Held,
+    addr: Addr,
     inner: tokio::sync::RwLockWriteGuard<'a, T>,
 }
 
@@ -43,6 +45,7 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
     held: Held,
+    addr: Addr,
     inner: tokio::sync::RwLockMappedWriteGuard<'a, T>,
 }
 
@@ -130,7 +133,8 @@ impl<T: ?Sized> RwLock<T> {
         allow(dead_code)
     )]
     fn addr(&self) -> usize {
-        self as *const Self as *const () as usize
+        // The tokio lock's own address, as for `Mutex`.
+        &self.inner as *const tokio::sync::RwLock<T> as *const () as usize
     }
 
     #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -185,6 +189,7 @@ impl<T: ?Sized> RwLock<T> {
             };
             RwLockReadGuard {
                 held: start.finish(),
+                addr: Addr::of(&self.inner),
                 inner,
             }
         }
@@ -211,6 +216,7 @@ impl<T: ?Sized> RwLock<T> {
             };
             RwLockWriteGuard {
                 held: start.finish(),
+                addr: Addr::of(&self.inner),
                 inner,
             }
         }
@@ -224,6 +230,7 @@ impl<T: ?Sized> RwLock<T> {
         let inner = self.inner.blocking_read();
         RwLockReadGuard {
             held: start.finish(),
+            addr: Addr::of(&self.inner),
             inner,
         }
     }
@@ -236,6 +243,7 @@ impl<T: ?Sized> RwLock<T> {
         let inner = self.inner.blocking_write();
         RwLockWriteGuard {
             held: start.finish(),
+            addr: Addr::of(&self.inner),
             inner,
         }
     }
@@ -247,6 +255,7 @@ impl<T: ?Sized> RwLock<T> {
         let inner = self.inner.try_read()?;
         Ok(RwLockReadGuard {
             held: self.try_taken(Access::Read, Location::caller()),
+            addr: Addr::of(&self.inner),
             inner,
         })
     }
@@ -258,6 +267,7 @@ impl<T: ?Sized> RwLock<T> {
         let inner = self.inner.try_write()?;
         Ok(RwLockWriteGuard {
             held: self.try_taken(Access::Write, Location::caller()),
+            addr: Addr::of(&self.inner),
             inner,
         })
     }
@@ -463,26 +473,40 @@ impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T, U
     }
 }
 
-macro_rules! release_on_drop {
-    ($($guard:ident<$($lt:lifetime,)? $($param:ident),+>),+ $(,)?) => {
-        $(
-            impl<$($lt,)? $($param: ?Sized),+> Drop for $guard<$($lt,)? $($param),+> {
-                #[inline]
-            fn drop(&mut self) {
-                    self.held.release();
-                }
-            }
-        )+
-    };
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(self.addr, How::Shared);
+    }
 }
 
-release_on_drop!(
-    RwLockReadGuard<'a, T>,
-    RwLockWriteGuard<'a, T>,
-    RwLockMappedWriteGuard<'a, T>,
-    OwnedRwLockReadGuard<T, U>,
-    OwnedWrite<T, U>,
-);
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(self.addr, How::Exclusive);
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(self.addr, How::Exclusive);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockReadGuard<T, U> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(Addr::of(&self.lock.inner), How::Shared);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedWrite<T, U> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(Addr::of(&self.lock.inner), How::Exclusive);
+    }
+}
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// A guard of a part of the data.
@@ -492,16 +516,17 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
         RwLockReadGuard {
             held,
+            addr: this.addr,
             inner: tokio::sync::RwLockReadGuard::map(inner, f),
         }
     }
 }
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
-    fn into_parts(this: Self) -> (Held, tokio::sync::RwLockWriteGuard<'a, T>) {
+    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::RwLockWriteGuard<'a, T>) {
         let this = ManuallyDrop::new(this);
         // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) }
+        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
     }
 
     /// A write guard of a part of the data.
@@ -509,9 +534,10 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&mut T) -> &mut U,
     ) -> RwLockMappedWriteGuard<'a, U> {
-        let (held, inner) = Self::into_parts(this);
+        let (held, addr, inner) = Self::into_parts(this);
         RwLockMappedWriteGuard {
             held,
+            addr,
             inner: tokio::sync::RwLockWriteGuard::map(inner, f),
         }
     }
@@ -519,13 +545,11 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write lock into a read lock without letting a writer in between (lockdep
     /// then sees a reader).
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
-        let (mut held, inner) = Self::into_parts(self);
+        let (held, addr, inner) = Self::into_parts(self);
         let inner = inner.downgrade();
         #[cfg(any(debug_assertions, feature = "release-checks"))]
-        held.change_access(Access::Read);
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
-        let _ = &mut held;
-        RwLockReadGuard { held, inner }
+        held.downgrade(addr);
+        RwLockReadGuard { held, addr, inner }
     }
 }
 
@@ -540,6 +564,7 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
         let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
         RwLockMappedWriteGuard {
             held,
+            addr: this.addr,
             inner: tokio::sync::RwLockMappedWriteGuard::map(inner, f),
         }
     }
