@@ -50,16 +50,18 @@ fn main() {
             }
             start.elapsed().as_nanos() as f64 / ITERS as f64
         }));
-        single[1].push(rt.block_on(
-            async {
-                let start = Instant::now();
-                for _ in 0..ITERS {
-                    *black_box(&checked.0).lock().await += 1;
+        single[1].push(
+            rt.block_on(
+                async {
+                    let start = Instant::now();
+                    for _ in 0..ITERS {
+                        *black_box(&checked.0).lock().await += 1;
+                    }
+                    start.elapsed().as_nanos() as f64 / ITERS as f64
                 }
-                start.elapsed().as_nanos() as f64 / ITERS as f64
-            }
-            .lockdep(),
-        ));
+                .lockdep(),
+            ),
+        );
         nested[0].push(rt.block_on(async {
             let (a, b) = black_box(&raw);
             let start = Instant::now();
@@ -70,19 +72,21 @@ fn main() {
             }
             start.elapsed().as_nanos() as f64 / ITERS as f64
         }));
-        nested[1].push(rt.block_on(
-            async {
-                let (a, b) = black_box(&checked);
-                let start = Instant::now();
-                for _ in 0..ITERS {
-                    let ga = a.lock().await;
-                    let gb = b.lock().await;
-                    drop((gb, ga));
+        nested[1].push(
+            rt.block_on(
+                async {
+                    let (a, b) = black_box(&checked);
+                    let start = Instant::now();
+                    for _ in 0..ITERS {
+                        let ga = a.lock().await;
+                        let gb = b.lock().await;
+                        drop((gb, ga));
+                    }
+                    start.elapsed().as_nanos() as f64 / ITERS as f64
                 }
-                start.elapsed().as_nanos() as f64 / ITERS as f64
-            }
-            .lockdep(),
-        ));
+                .lockdep(),
+            ),
+        );
     }
     let fast_path = median(fast_path);
     let checked_single = median(single[1].clone());

@@ -221,7 +221,10 @@ enum FindingKey {
     },
     /// A sync lock of this class, taken at this place (the `Location`'s address), held when a
     /// task yielded.
-    HeldAcrossAwait { node: NodeKey, at: usize },
+    HeldAcrossAwait {
+        node: NodeKey,
+        at: usize,
+    },
 }
 
 pub(crate) struct Global {
@@ -993,7 +996,10 @@ pub(crate) fn holds_sync_from(from: usize) -> bool {
 }
 
 /// Whether a finding of this identity is new (a lock class held across `.await` at a place).
-pub(crate) fn is_new_held_across_await(node: NodeKey, at: Option<&'static Location<'static>>) -> bool {
+pub(crate) fn is_new_held_across_await(
+    node: NodeKey,
+    at: Option<&'static Location<'static>>,
+) -> bool {
     is_new(FindingKey::HeldAcrossAwait {
         node,
         at: at.map_or(0, |at| at as *const Location<'static> as usize),

@@ -61,14 +61,22 @@ async fn rotate_log(accounts: &Mutex<Accounts>, audit: &Mutex<AuditLog>) {
 #[test]
 fn abba_between_two_tasks_run_one_after_the_other_is_reported() {
     for (flavor, rt) in runtimes() {
-        let accounts = Arc::new(Mutex::named(&format!("{flavor}-accounts"), Accounts::default()));
-        let audit = Arc::new(Mutex::named(&format!("{flavor}-audit"), AuditLog::default()));
+        let accounts = Arc::new(Mutex::named(
+            &format!("{flavor}-accounts"),
+            Accounts::default(),
+        ));
+        let audit = Arc::new(Mutex::named(
+            &format!("{flavor}-audit"),
+            AuditLog::default(),
+        ));
         let reports = capture(|| {
             rt.block_on(async {
                 let (a, l) = (accounts.clone(), audit.clone());
                 spawn(async move { transfer(&a, &l).await }).await.unwrap();
                 let (a, l) = (accounts.clone(), audit.clone());
-                spawn(async move { rotate_log(&a, &l).await }).await.unwrap();
+                spawn(async move { rotate_log(&a, &l).await })
+                    .await
+                    .unwrap();
             })
         });
         let accounts_class = format!("{flavor}-accounts");
@@ -148,10 +156,7 @@ fn relocking_an_async_mutex_the_task_holds_is_reported_and_panics() {
                 })
                 .await;
                 let panic = outcome.expect_err("the relock must panic").into_panic();
-                let text = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .unwrap_or_default();
+                let text = panic.downcast_ref::<String>().cloned().unwrap_or_default();
                 assert!(text.contains("self-deadlock"), "{text}");
             })
         });
@@ -377,7 +382,10 @@ fn sync_lock_held_across_await_is_reported_with_where_the_task_yielded() {
 fn a_mixed_cycle_async_sync_async_is_reported() {
     for (flavor, rt) in runtimes() {
         let first = Arc::new(Mutex::named(&format!("{flavor}-mixed-async-1"), ()));
-        let sync = Arc::new(lockdep_core::Mutex::named(&format!("{flavor}-mixed-sync"), ()));
+        let sync = Arc::new(lockdep_core::Mutex::named(
+            &format!("{flavor}-mixed-sync"),
+            (),
+        ));
         let second = Arc::new(Mutex::named(&format!("{flavor}-mixed-async-2"), ()));
         let reports = capture(|| {
             rt.block_on(async {
@@ -637,8 +645,9 @@ fn downgrade_and_owned_guards_are_tracked() {
                 drop(first);
                 assert!(!is_held(&*lock));
                 let owned = lock.clone().write_owned().await;
-                let mut last =
-                    lockdep_core::tokio::OwnedRwLockWriteGuard::map(owned, |v| v.last_mut().unwrap());
+                let mut last = lockdep_core::tokio::OwnedRwLockWriteGuard::map(owned, |v| {
+                    v.last_mut().unwrap()
+                });
                 *last = 40;
                 assert!(is_held(&*lock));
                 drop(last);

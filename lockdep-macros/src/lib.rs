@@ -249,7 +249,10 @@ impl TestOptions {
                     }),
                 ) => {
                     if n.base10_parse::<usize>()? == 0 {
-                        return Err(syn::Error::new_spanned(n, "`worker_threads` must be at least 1"));
+                        return Err(syn::Error::new_spanned(
+                            n,
+                            "`worker_threads` must be at least 1",
+                        ));
                     }
                     options.worker_threads = Some(n.clone());
                 }

@@ -238,8 +238,16 @@ fn race(bank: &Arc<Bank>) -> bool {
         Ok((transfer_ok, export_ok)) => {
             println!(
                 "finished: transfer {}, export_audit {}",
-                if transfer_ok { "completed" } else { "stopped by lockdep" },
-                if export_ok { "completed" } else { "stopped by lockdep" },
+                if transfer_ok {
+                    "completed"
+                } else {
+                    "stopped by lockdep"
+                },
+                if export_ok {
+                    "completed"
+                } else {
+                    "stopped by lockdep"
+                },
             );
             WAITING
                 .lock()
@@ -327,8 +335,12 @@ mod tests {
         assert_eq!(parse(&[]), Ok(Scenario::Splat));
         assert_eq!(parse(&["--scenario", "fixed"]), Ok(Scenario::Fixed));
         assert_eq!(parse(&["--scenario=deadlock"]), Ok(Scenario::Deadlock));
-        assert!(parse(&["--scenario"]).unwrap_err().contains("needs a value"));
-        assert!(parse(&["--scenario", "x"]).unwrap_err().contains("unknown scenario"));
+        assert!(parse(&["--scenario"])
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse(&["--scenario", "x"])
+            .unwrap_err()
+            .contains("unknown scenario"));
         assert!(parse(&["--loud"]).unwrap_err().contains("unknown argument"));
     }
 }

@@ -18,13 +18,19 @@ fn run(args: &[&str]) -> (i32, String) {
 fn the_default_run_reports_the_cycle_from_a_run_that_never_hung() {
     let (code, text) = run(&[]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("possible circular locking dependency detected"), "{text}");
+    assert!(
+        text.contains("possible circular locking dependency detected"),
+        "{text}"
+    );
     assert!(text.contains("(accounts){write}"), "{text}");
     assert!(text.contains("taken while holding (accounts)"), "{text}");
     // The edge's backtrace names the async fns.
     assert!(text.contains("async_deadlock::transfer"), "{text}");
     assert!(text.contains("async_deadlock::export_audit"), "{text}");
-    assert!(text.contains("task made at examples/async-deadlock/src/main.rs"), "{text}");
+    assert!(
+        text.contains("task made at examples/async-deadlock/src/main.rs"),
+        "{text}"
+    );
     assert!(text.contains("neither ever waited for the other"), "{text}");
 }
 

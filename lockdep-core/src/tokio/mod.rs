@@ -136,10 +136,10 @@ impl Addr {
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod checked {
+    use super::{Addr, How};
     use crate::access::Access;
     use crate::class::ClassCell;
     use crate::task;
-    use super::{Addr, How};
     use crate::validator::{self, Acquisition, LockRef, Release};
     use std::panic::Location;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -260,7 +260,11 @@ mod checked {
                 untracked_hint(at);
                 return None;
             }
-            let owner = if task != 0 { task } else { task::current_owner() };
+            let owner = if task != 0 {
+                task
+            } else {
+                task::current_owner()
+            };
             task::claim_releases(owner, validator::release);
             let mut acq = Acquisition::new(LockRef { addr, class }, subclass, access, Some(at))?;
             acq.asynchronous = true;

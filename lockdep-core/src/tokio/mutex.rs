@@ -92,7 +92,8 @@ unsafe fn own<T: ?Sized>(
 impl<T: ?Sized, U: ?Sized> Drop for Owned<T, U> {
     #[inline]
     fn drop(&mut self) {
-        self.held.release(Addr::of(&self.lock.inner), How::Exclusive);
+        self.held
+            .release(Addr::of(&self.lock.inner), How::Exclusive);
     }
 }
 
@@ -456,7 +457,10 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
 
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// A guard of a part of the data, still owning the `Arc` of the mutex.
-    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> OwnedMappedMutexGuard<T, U> {
+    pub fn map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> OwnedMappedMutexGuard<T, U> {
         OwnedMappedMutexGuard {
             owned: this.owned.map(f),
         }
@@ -470,7 +474,10 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
 
 impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
     /// A guard of a part of this part.
-    pub fn map<V: ?Sized>(this: Self, f: impl FnOnce(&mut U) -> &mut V) -> OwnedMappedMutexGuard<T, V> {
+    pub fn map<V: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut U) -> &mut V,
+    ) -> OwnedMappedMutexGuard<T, V> {
         OwnedMappedMutexGuard {
             owned: this.owned.map(f),
         }

@@ -205,7 +205,10 @@ impl<T: ?Sized> RwLock<T> {
     /// [`RwLock::write`] as nesting level `subclass` of the class.
     #[track_caller]
     #[inline]
-    pub fn write_nested(&self, subclass: u32) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
+    pub fn write_nested(
+        &self,
+        subclass: u32,
+    ) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
         let at = Location::caller();
         async move {
             let start = self.begin(subclass, Access::Write, at, true);
@@ -504,7 +507,8 @@ impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockReadGuard<T, U> {
 impl<T: ?Sized, U: ?Sized> Drop for OwnedWrite<T, U> {
     #[inline]
     fn drop(&mut self) {
-        self.held.release(Addr::of(&self.lock.inner), How::Exclusive);
+        self.held
+            .release(Addr::of(&self.lock.inner), How::Exclusive);
     }
 }
 
