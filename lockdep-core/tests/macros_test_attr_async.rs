@@ -63,6 +63,7 @@ async fn on_the_multi_thread_runtime_reports_from_workers_reach_the_test() {
 #[lockdep_core::test(flavor = "current_thread")]
 #[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "lock held across .await")]
+#[allow(clippy::await_holding_lock)] // the bug under test
 async fn a_sync_guard_held_across_await_fails_the_test() {
     let config = lockdep_core::Mutex::named("async-attr-held-config", ());
     let _guard = config.lock();
