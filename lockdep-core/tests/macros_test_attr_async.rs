@@ -80,3 +80,19 @@ async fn an_async_test_can_return_a_result() -> Result<(), String> {
         Err(format!("unexpected {value}"))
     }
 }
+
+/// The README's "Async code" example, as written there.
+#[lockdep_core::test]
+async fn transfer_and_export_take_the_locks_in_one_order() {
+    let accounts = Arc::new(Mutex::named("accounts", 100i64));
+    let audit = Arc::new(Mutex::named("audit_log", Vec::<String>::new()));
+    let (a, l) = (accounts.clone(), audit.clone());
+    spawn(async move {
+        let mut balance = a.lock().await;
+        *balance -= 30;
+        l.lock().await.push("transfer 30".into()); // accounts -> audit_log
+    })
+    .await
+    .unwrap();
+    assert_eq!(*accounts.lock().await, 70);
+}
