@@ -680,6 +680,24 @@ fn outside_any_task_the_thread_owns_async_locks() {
         assert!(is_held(&m));
     });
     assert!(!is_held(&m));
+    // A task polled under the thread's `blocking_lock` sees it: relocking it there would hang
+    // the thread for ever, so it is reported and panics.
+    let guard = m.blocking_lock();
+    let reports = capture(|| {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(
+                async {
+                    let _again = m.lock().await;
+                }
+                .lockdep(),
+            )
+        }));
+        assert!(outcome.is_err(), "relocking must panic, not hang");
+    });
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].is_certain_deadlock());
+    drop(guard);
+    assert!(lockdep_core::held_locks().is_empty());
 }
 
 #[test]

@@ -267,7 +267,10 @@ mod checked {
             };
             task::claim_releases(owner, validator::release);
             let mut acq = Acquisition::new(LockRef { addr, class }, subclass, access, Some(at))?;
-            acq.asynchronous = true;
+            // Awaited: the guard may live across `.await`, so the entry goes with the task. A
+            // `blocking_*` lock is held by synchronous code, like any sync lock: a task polled
+            // under it (a `block_on` inside its scope) sees it.
+            acq.asynchronous = in_async;
             Some((acq, owner))
         }
 
