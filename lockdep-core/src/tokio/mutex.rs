@@ -67,11 +67,17 @@ struct Owned<T: ?Sized, U: ?Sized> {
 /// `guard` must be a guard of `lock`'s own tokio mutex.
 unsafe fn own<T: ?Sized>(
     lock: Arc<Mutex<T>>,
-    mut guard: tokio::sync::MutexGuard<'_, T>,
+    guard: tokio::sync::MutexGuard<'_, T>,
     held: Held,
 ) -> Owned<T, T> {
-    let data: *mut T = &mut *guard;
-    let unit = tokio::sync::MutexGuard::map(guard, unit_mut);
+    // The pointer comes from the last `&mut T` made (inside `map`), so no later reborrow of the
+    // data invalidates it.
+    let mut data = None;
+    let unit = tokio::sync::MutexGuard::map(guard, |value| {
+        data = Some(value as *mut T);
+        unit_mut(value)
+    });
+    let data = data.expect("`map` calls its closure once");
     // SAFETY: the guard borrows the tokio mutex inside `lock`'s allocation, which `Owned` keeps
     // alive (and in place: an `Arc`'s value never moves) until after `unit` is dropped, since
     // `unit` is declared before `lock`; extending the borrow to `'static` is therefore sound.

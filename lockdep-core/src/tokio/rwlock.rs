@@ -361,8 +361,13 @@ unsafe fn own_read<T: ?Sized>(
     guard: tokio::sync::RwLockReadGuard<'_, T>,
     held: Held,
 ) -> OwnedRwLockReadGuard<T> {
-    let data: *const T = &*guard;
-    let unit = tokio::sync::RwLockReadGuard::map(guard, |_| &());
+    // The pointer comes from the last reference made (inside `map`), as in `mutex::own`.
+    let mut data = None;
+    let unit = tokio::sync::RwLockReadGuard::map(guard, |value| {
+        data = Some(value as *const T);
+        &()
+    });
+    let data = data.expect("`map` calls its closure once");
     // SAFETY: the guard borrows the tokio lock inside `lock`'s allocation, which the owned guard
     // keeps alive and in place until after `unit` is dropped (`unit` is declared first).
     let unit = unsafe {
@@ -383,11 +388,16 @@ unsafe fn own_read<T: ?Sized>(
 /// `guard` must be a guard of `lock`'s own tokio lock.
 unsafe fn own_write<T: ?Sized>(
     lock: Arc<RwLock<T>>,
-    mut guard: tokio::sync::RwLockWriteGuard<'_, T>,
+    guard: tokio::sync::RwLockWriteGuard<'_, T>,
     held: Held,
 ) -> OwnedWrite<T, T> {
-    let data: *mut T = &mut *guard;
-    let unit = tokio::sync::RwLockWriteGuard::map(guard, unit_mut);
+    // The pointer comes from the last `&mut T` made (inside `map`), as in `mutex::own`.
+    let mut data = None;
+    let unit = tokio::sync::RwLockWriteGuard::map(guard, |value| {
+        data = Some(value as *mut T);
+        unit_mut(value)
+    });
+    let data = data.expect("`map` calls its closure once");
     // SAFETY: as in `own_read`.
     let unit = unsafe {
         std::mem::transmute::<
