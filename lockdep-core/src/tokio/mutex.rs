@@ -494,3 +494,44 @@ impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
         &this.owned.lock
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The owned guards' pointer juggling, under Miri too
+    /// (`cargo +nightly miri test -p lockdep-core --lib tokio::`).
+    #[test]
+    fn owned_guards_map_and_release() {
+        let m = Arc::new(Mutex::named("unit-owned-mutex", vec![1, 2]));
+        let guard = m.clone().try_lock_owned().unwrap();
+        assert!(m.try_lock().is_err());
+        let mut second = OwnedMutexGuard::map(guard, |v| &mut v[1]);
+        *second += 1;
+        let mut second = OwnedMappedMutexGuard::map(second, |x| x);
+        *second += 1;
+        drop(second);
+        assert_eq!(*m.try_lock().unwrap(), [1, 4]);
+        let guard = m.clone().try_lock_owned().unwrap();
+        let handed = std::thread::spawn(move || guard.len()).join().unwrap();
+        assert_eq!(handed, 2);
+        assert!(m.try_lock().is_ok());
+    }
+
+    #[test]
+    fn owned_rwlock_guards_map_and_release() {
+        use super::super::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+        let l = Arc::new(RwLock::named("unit-owned-rwlock", vec![1, 2]));
+        let read = l.clone().try_read_owned().unwrap();
+        let also = l.clone().try_read_owned().unwrap();
+        assert!(l.try_write().is_err());
+        let first = OwnedRwLockReadGuard::map(read, |v| &v[0]);
+        assert_eq!(*first + also[1], 3);
+        drop((first, also));
+        let write = l.clone().try_write_owned().unwrap();
+        let mut last = OwnedRwLockWriteGuard::map(write, |v| v.last_mut().unwrap());
+        *last = 20;
+        drop(last);
+        assert_eq!(*l.try_read().unwrap(), [1, 20]);
+    }
+}
