@@ -637,6 +637,7 @@ fn write_after_read_of_the_same_async_rwlock_panics() {
 fn downgrade_and_owned_guards_are_tracked() {
     let rt = Builder::new_current_thread().enable_all().build().unwrap();
     let lock = Arc::new(RwLock::named("async-rw-guards", vec![1, 2, 3]));
+    let limited = RwLock::with_max_readers(0u8, 1);
     let reports = capture(|| {
         rt.block_on(
             async {
@@ -659,6 +660,9 @@ fn downgrade_and_owned_guards_are_tracked() {
                 assert_eq!(owned[3], 40);
                 drop(owned);
                 assert!(lockdep_core::held_locks().is_empty());
+                let one = limited.read().await;
+                assert!(limited.try_read().is_err(), "one reader at most");
+                drop(one);
             }
             .lockdep(),
         )

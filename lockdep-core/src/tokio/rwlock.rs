@@ -104,6 +104,16 @@ impl<T> RwLock<T> {
         Self::from_cell(ClassCell::from_site(Location::caller()), value)
     }
 
+    /// A new unlocked lock admitting at most `max_reads` concurrent readers (tokio's
+    /// `with_max_readers`), whose class is its creation site.
+    #[track_caller]
+    pub fn with_max_readers(value: T, max_reads: u32) -> Self {
+        RwLock {
+            class: ClassCell::from_site(Location::caller()),
+            inner: tokio::sync::RwLock::with_max_readers(value, max_reads),
+        }
+    }
+
     /// A new unlocked lock of the class `class` (a named static key).
     pub const fn with_class(class: &'static LockClass, value: T) -> Self {
         Self::from_cell(ClassCell::from_key(class), value)
