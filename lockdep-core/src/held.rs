@@ -29,6 +29,10 @@ pub(crate) struct HeldLock {
     pub(crate) at: Option<&'static Location<'static>>,
     /// Chain key of the stack up to and including this entry.
     pub(crate) chain_key: u64,
+    /// Taken by an async lock (`lockdep_core::tokio`): its guard may live across `.await`, so
+    /// the entry belongs to the task, which carries it from poll to poll (`task.rs`). A sync
+    /// entry still held when a task yields is a `HeldAcrossAwait` finding.
+    pub(crate) asynchronous: bool,
 }
 
 impl HeldLock {
@@ -39,6 +43,7 @@ impl HeldLock {
         trylock: false,
         at: None,
         chain_key: 0,
+        asynchronous: false,
     };
 
     /// This entry's contribution to a chain key: everything that decides which dependencies an

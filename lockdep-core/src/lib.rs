@@ -91,7 +91,10 @@ mod rwlock;
 mod stats;
 pub mod store;
 pub mod sync;
+pub mod task;
 pub mod thread;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod depgraph;
@@ -110,6 +113,7 @@ pub use mode::{capture, capture_with, clear_handler, mode, set_handler, set_mode
 pub use once::{Once, OnceState};
 pub use report::{Report, ReportKind};
 pub use stats::{stats, Stats};
+pub use task::LockdepFutureExt;
 
 #[cfg(feature = "macros")]
 pub use lockdep_macros::*;
@@ -444,6 +448,30 @@ pub mod __private {
             let _ = name;
             body()
         }
+    }
+
+    /// tokio, for the runtime an async `#[lockdep_core::test]` builds.
+    #[cfg(feature = "tokio")]
+    pub use ::tokio;
+
+    /// The runtime of an async `#[lockdep_core::test]`: builds the runtime from `builder` and
+    /// runs the body on it as a lockdep task (see [`crate::task`]), inside the test's report
+    /// scope.
+    #[cfg(feature = "tokio")]
+    #[track_caller]
+    pub fn run_async_test<F: std::future::Future>(
+        name: &'static str,
+        mut builder: ::tokio::runtime::Builder,
+        body: impl FnOnce() -> F,
+    ) -> F::Output {
+        let at = std::panic::Location::caller();
+        run_test(name, move || {
+            let runtime = builder
+                .enable_all()
+                .build()
+                .expect("lockdep: could not build the tokio runtime of the test");
+            runtime.block_on(crate::task::Tracked::new(body(), at, false))
+        })
     }
 
     /// The failure message of a test that raised `reports`.

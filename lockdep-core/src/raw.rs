@@ -352,6 +352,7 @@ mod checked {
                     node: entry.node,
                     access: entry.access,
                     at: entry.at,
+                    asynchronous: entry.asynchronous,
                 };
                 crate::deadlock::Waiting::around(
                     &acq,

@@ -22,6 +22,11 @@ pub enum ReportKind {
     /// blocking and timed acquisitions is not reported: the timed side gives up and lets the
     /// blocking side on (the back-off pattern).
     TimedInversion,
+    /// A sync lock's guard (`lockdep_core::Mutex`, `sync::Mutex`, ...) was alive when a task's
+    /// poll returned `Pending`: the task is suspended holding a lock that blocks its thread, so
+    /// another task polled there that wants it hangs the thread, and the holder with it. The
+    /// report names the lock, where it was taken, and where the task yielded.
+    HeldAcrossAwait,
 }
 
 impl ReportKind {
@@ -535,6 +540,64 @@ mod checked {
         }
     }
 
+    impl ReportData {
+        /// `thread` names the task here ("task spawned at ..., on thread ..."); `holding` is the
+        /// sync lock; `current` is the stack where the task yielded.
+        fn fmt_held_across_await(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            rule(
+                f,
+                "WARNING: lock held across .await: a sync lock is held while the task is suspended",
+            )?;
+            writeln!(
+                f,
+                "a task yielded (its poll returned Pending) on thread '{}' while holding lock:",
+                self.thread
+            )?;
+            writeln!(f, " {}", self.holding)?;
+            writeln!(f)?;
+            writeln!(
+                f,
+                "A sync lock blocks a thread, not a task. While this task is suspended, another"
+            )?;
+            writeln!(
+                f,
+                "task that wants the lock blocks its worker thread; if the holder is to be resumed"
+            )?;
+            writeln!(
+                f,
+                "on that thread (a current-thread runtime, a LocalSet), neither ever runs again."
+            )?;
+            writeln!(f)?;
+            writeln!(f, "other info that might help us debug this:")?;
+            writeln!(f, " Possible unsafe locking scenario:")?;
+            writeln!(f)?;
+            writeln!(f, "       Task A                  Task B (same thread)")?;
+            writeln!(f, "       ------                  --------")?;
+            let class = &self.holding.class;
+            scenario_row(f, 0, &format!("{}({class})", self.holding.access.verb()))?;
+            scenario_row(f, 0, ".await")?;
+            scenario_row(f, 1, &format!("{}({class})", self.holding.access.verb()))?;
+            writeln!(f)?;
+            writeln!(f, " *** DEADLOCK ***")?;
+            writeln!(f)?;
+            writeln!(
+                f,
+                " Drop the guard before the .await, or use an async lock (lockdep_core::tokio)."
+            )?;
+            writeln!(f)?;
+            match self.held.len() {
+                1 => writeln!(f, "1 lock held by the task:")?,
+                n => writeln!(f, "{n} locks held by the task:")?,
+            }
+            for (i, held) in self.held.iter().enumerate() {
+                writeln!(f, " #{i}: {held}")?;
+            }
+            writeln!(f)?;
+            writeln!(f, "where the task yielded (stack backtrace):")?;
+            write!(f, "{}", self.current)
+        }
+    }
+
     impl fmt::Display for Report {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             match self.data.kind {
@@ -542,6 +605,7 @@ mod checked {
                     self.data.fmt_cycle(f)
                 }
                 ReportKind::RecursiveLocking => self.data.fmt_recursive(f),
+                ReportKind::HeldAcrossAwait => self.data.fmt_held_across_await(f),
             }
         }
     }

@@ -148,6 +148,9 @@ fn is_internal(name: &str) -> bool {
         "__rust",
         "test::",
         "<fn(",
+        // The async runtime's polling machinery around a task's own frames.
+        "tokio::",
+        "<tokio::",
     ];
     // The C runtime's entry points below `main` and thread start-up.
     const ENTRY: &[&str] = &[

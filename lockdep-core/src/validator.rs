@@ -227,6 +227,12 @@ enum FindingKey {
         node: NodeKey,
         certain: bool,
     },
+    /// A sync lock of this class, taken at this place (the `Location`'s address), held when a
+    /// task yielded.
+    HeldAcrossAwait {
+        node: NodeKey,
+        at: usize,
+    },
 }
 
 pub(crate) struct Global {
@@ -266,9 +272,14 @@ fn describe(h: &HeldLock) -> LockDesc {
 
 fn thread_name() -> String {
     let thread = std::thread::current();
-    match thread.name() {
+    let name = match thread.name() {
         Some(name) => name.to_string(),
         None => format!("{:?}", thread.id()),
+    };
+    // In a task, the task is what holds the locks: say which (where it was made).
+    match crate::task::current_task_site() {
+        Some(at) => format!("{name}, task made at {at}"),
+        None => name,
     }
 }
 
@@ -330,6 +341,8 @@ pub(crate) struct Acquisition {
     pub(crate) node: NodeKey,
     pub(crate) access: Access,
     pub(crate) at: Option<&'static Location<'static>>,
+    /// An async lock's acquisition (see [`HeldLock::asynchronous`]).
+    pub(crate) asynchronous: bool,
 }
 
 impl Acquisition {
@@ -350,6 +363,7 @@ impl Acquisition {
             node: NodeKey::new(class, subclass),
             access,
             at,
+            asynchronous: false,
         })
     }
 
@@ -371,6 +385,7 @@ impl Acquisition {
             trylock,
             at: self.at,
             chain_key: 0,
+            asynchronous: self.asynchronous,
         }
     }
 }
@@ -464,6 +479,7 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
 /// (This costs the validated path about three instructions per acquisition, the test of the
 /// returned flag; `#[track_caller]` all the way down cost more.)
 #[inline]
+#[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
     let pushed = with_thread(|t| hot_push(t, acq));
     if pushed == Pushed::No {
@@ -536,6 +552,7 @@ impl Drop for Unpush {
 
 #[cold]
 #[inline(never)]
+#[must_use = "a pending panic must be raised"]
 fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
     if let Some(pending) = validate(acq) {
         return Some(pending);
@@ -575,6 +592,7 @@ fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report>, Pending>
 }
 
 /// Validates `acq` and delivers its findings; returns the panic due, if any.
+#[must_use = "a pending panic must be raised"]
 fn validate(acq: &Acquisition) -> Option<Pending> {
     match check(acq, None) {
         Ok(reports) => deliver_all(reports),
@@ -831,7 +849,8 @@ fn recursion_report_with(
 ///
 /// The `Panic` mode's panic is returned, for the caller to raise where the user's acquisition
 /// site is known.
-fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
+#[must_use = "a pending panic must be raised"]
+pub(crate) fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
     if reports.is_empty() {
         return None;
     }
@@ -1010,6 +1029,7 @@ fn reacquisition(addr: usize, held_as: Release, access: Access) -> Option<(usize
         node: entry.node,
         access,
         at: entry.at,
+        asynchronous: entry.asynchronous,
     };
     Some((index, acq))
 }
@@ -1052,6 +1072,7 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
         node: entry.node,
         access: entry.access,
         at: entry.at,
+        asynchronous: entry.asynchronous,
     };
     let reports = match check(&acq, None) {
         Ok(reports) => reports,
@@ -1074,6 +1095,7 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
         node: entry.node,
         access: entry.access,
         at: entry.at,
+        asynchronous: entry.asynchronous,
     };
     after_lock(&acq, entry.trylock);
     struct Remove(usize);
@@ -1142,4 +1164,104 @@ pub fn held_count() -> usize {
 /// Registered class names, for statistics.
 pub(crate) fn class_count() -> usize {
     registry::count()
+}
+
+// ---- the current held set: the seam for tasks (`task.rs`) ----
+//
+// The validator knows one held set per thread. A task's locks are put on top of its thread's
+// stack when the task is polled and taken off again when the poll returns, so every check above
+// sees "the task's locks and the thread's" as one stack, and none of it needs to know about
+// tasks.
+
+/// How many entries this thread's held stack has.
+pub(crate) fn held_depth() -> usize {
+    with_thread(|t| t.held.as_slice().len())
+}
+
+/// Moves the entries at `from` and above out of this thread's held stack, into `out`.
+pub(crate) fn take_held_from(from: usize, out: &mut Vec<HeldLock>) {
+    // Copied out under the borrow, pushed to `out` (which may allocate) after it.
+    let taken = with_thread(|t| {
+        let held = t.held.as_slice();
+        if held.len() <= from {
+            return None;
+        }
+        let taken = Snapshot::of(&held[from..], None);
+        while t.held.as_slice().len() > from {
+            t.held.pop();
+        }
+        Some(taken)
+    });
+    if let Some(taken) = taken {
+        out.extend_from_slice(taken.as_slice());
+    }
+}
+
+/// Moves this thread's async entries out of its held stack, into `out`, keeping the others.
+pub(crate) fn take_async_held(out: &mut Vec<HeldLock>) {
+    let taken = with_thread(|t| {
+        if !t.held.as_slice().iter().any(|h| h.asynchronous) {
+            return None;
+        }
+        let taken = Snapshot::of(t.held.as_slice(), None);
+        let mut index = t.held.as_slice().len();
+        while index > 0 {
+            index -= 1;
+            if t.held.as_slice()[index].asynchronous {
+                t.held.remove(index);
+            }
+        }
+        Some(taken)
+    });
+    if let Some(taken) = taken {
+        out.extend(taken.as_slice().iter().filter(|h| h.asynchronous));
+    }
+}
+
+/// Puts `entries` back on top of this thread's held stack, in order, with fresh chain keys.
+/// Entries beyond [`MAX_LOCK_DEPTH`] are counted as untracked, as any lock taken there is.
+pub(crate) fn restore_held(entries: &[HeldLock]) {
+    if entries.is_empty() {
+        return;
+    }
+    with_thread(|t| {
+        for entry in entries {
+            if t.held.is_full() {
+                t.held.overflowed += 1;
+            } else {
+                t.held.push(*entry);
+            }
+        }
+    });
+}
+
+/// Whether this thread holds a sync (not async) lock at stack index `from` or above.
+pub(crate) fn holds_sync_from(from: usize) -> bool {
+    with_thread(|t| {
+        t.held
+            .as_slice()
+            .get(from..)
+            .is_some_and(|above| above.iter().any(|h| !h.asynchronous))
+    })
+}
+
+/// Whether a finding of this identity is new (a lock class held across `.await` at a place).
+pub(crate) fn is_new_held_across_await(
+    node: NodeKey,
+    at: Option<&'static Location<'static>>,
+) -> bool {
+    is_new(FindingKey::HeldAcrossAwait {
+        node,
+        at: at.map_or(0, |at| at as *const Location<'static> as usize),
+    })
+}
+
+/// This thread's name, as reports write it.
+pub(crate) fn current_thread_name() -> String {
+    thread_name()
+}
+
+/// A held entry as reports describe it.
+pub(crate) fn describe_held(h: &HeldLock) -> LockDesc {
+    describe(h)
 }

@@ -54,6 +54,34 @@ mod compiled_out {
         );
     }
 
+    #[cfg(feature = "tokio")]
+    #[test]
+    fn async_locks_are_tokios_own_size() {
+        assert_eq!(
+            size_of::<lockdep_core::tokio::Mutex<u64>>(),
+            size_of::<tokio::sync::Mutex<u64>>()
+        );
+        assert_eq!(
+            size_of::<lockdep_core::tokio::RwLock<u64>>(),
+            size_of::<tokio::sync::RwLock<u64>>()
+        );
+        // The borrowed guards are tokio's guard and nothing else.
+        assert_eq!(
+            size_of::<lockdep_core::tokio::MutexGuard<'static, u64>>(),
+            size_of::<tokio::sync::MutexGuard<'static, u64>>()
+        );
+        assert_eq!(
+            size_of::<lockdep_core::tokio::RwLockWriteGuard<'static, u64>>(),
+            size_of::<tokio::sync::RwLockWriteGuard<'static, u64>>()
+        );
+        // `.lockdep()` adds nothing to the future.
+        let future = async {};
+        assert_eq!(
+            size_of_val(&lockdep_core::LockdepFutureExt::lockdep(async {})),
+            size_of_val(&future)
+        );
+    }
+
     #[test]
     fn once_cells_are_the_plain_cells() {
         assert_eq!(

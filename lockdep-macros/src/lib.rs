@@ -21,6 +21,12 @@ use syn::{Attribute, Block, Expr, Item, ItemFn, Signature, Token, TraitItemFn};
 /// test (cargo runs tests in parallel, each on its own thread) never reaches this one.
 /// `#[should_panic]`, `#[ignore]` and a `Result` return type work as with `#[test]`.
 ///
+/// On an `async fn` (feature `tokio` of `lockdep-core`) it builds a tokio runtime as
+/// `#[tokio::test]` does — current-thread, or `flavor = "multi_thread"` with an optional
+/// `worker_threads = N` — and runs the body as a lockdep task: its locks are tracked per task,
+/// sync locks held across `.await` are reported, and reports from the tasks it spawns with
+/// `lockdep_core::tokio::spawn` reach the test.
+///
 /// ```
 /// # use lockdep_core as _;
 /// #[lockdep_core::test]
@@ -131,30 +137,18 @@ pub fn might_lock(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
-    if !args.is_empty() {
-        return Err(syn::Error::new_spanned(
-            args,
-            "`#[lockdep_core::test]` takes no arguments",
-        ));
-    }
+    let options = TestOptions::parse(args)?;
     let func = parse_fn(item, "`#[lockdep_core::test]`")?;
     let ItemFn {
         attrs,
         vis,
-        sig,
+        mut sig,
         block,
     } = func;
     if let Some(attr) = attrs.iter().find(|a| is_test_attr(a)) {
         return Err(syn::Error::new_spanned(
             attr,
             "remove this `#[test]`: `#[lockdep_core::test]` already makes the function a test",
-        ));
-    }
-    if let Some(asyncness) = sig.asyncness {
-        return Err(syn::Error::new_spanned(
-            asyncness,
-            "`#[lockdep_core::test]` does not run async tests; use your runtime's test \
-             attribute and `lockdep_core::capture` inside it",
         ));
     }
     if !sig.inputs.is_empty() {
@@ -169,8 +163,35 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
             "a `#[lockdep_core::test]` function cannot be generic",
         ));
     }
-    let name = &sig.ident;
-    let output = &sig.output;
+    let name = sig.ident.clone();
+    let output = sig.output.clone();
+    let test_name = quote! {
+        ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name))
+    };
+    if sig.asyncness.take().is_some() {
+        // As `#[tokio::test]`: a runtime per test, current-thread unless told otherwise; the
+        // body runs as a lockdep task, so its locks are tracked per task.
+        let builder = options.builder();
+        return Ok(quote! {
+            #[::core::prelude::v1::test]
+            #(#attrs)*
+            #vis #sig {
+                async fn __lockdep_test_body() #output #block
+                ::lockdep_core::__private::run_async_test(
+                    #test_name,
+                    #builder,
+                    __lockdep_test_body,
+                )
+            }
+        });
+    }
+    if let Some(span) = options.first {
+        return Err(syn::Error::new(
+            span,
+            "`flavor` and `worker_threads` choose the runtime of an async test; this test is \
+             not `async`",
+        ));
+    }
     // The body becomes an inner function rather than a closure, so that `?`, `return` and an
     // `impl Trait` return type mean exactly what they meant under `#[test]`.
     Ok(quote! {
@@ -178,12 +199,94 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
         #(#attrs)*
         #vis #sig {
             fn __lockdep_test_body() #output #block
-            ::lockdep_core::__private::run_test(
-                ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
-                __lockdep_test_body,
-            )
+            ::lockdep_core::__private::run_test(#test_name, __lockdep_test_body)
         }
     })
+}
+
+/// The arguments of `#[lockdep_core::test(...)]`: those of `#[tokio::test]` that choose the
+/// runtime.
+#[derive(Default)]
+struct TestOptions {
+    multi_thread: bool,
+    worker_threads: Option<syn::LitInt>,
+    /// Where the first argument is, if any.
+    first: Option<Span>,
+}
+
+impl TestOptions {
+    fn parse(args: TokenStream2) -> syn::Result<TestOptions> {
+        let mut options = TestOptions::default();
+        let pairs = Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated.parse2(args)?;
+        for pair in &pairs {
+            options.first.get_or_insert(pair.span());
+            let key = pair.path.get_ident().map(ToString::to_string);
+            match (key.as_deref(), &pair.value) {
+                (
+                    Some("flavor"),
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(flavor),
+                        ..
+                    }),
+                ) => {
+                    options.multi_thread = match flavor.value().as_str() {
+                        "multi_thread" => true,
+                        "current_thread" => false,
+                        _ => {
+                            return Err(syn::Error::new_spanned(
+                                flavor,
+                                "unknown runtime flavor: expected \"current_thread\" or \
+                                 \"multi_thread\"",
+                            ))
+                        }
+                    };
+                }
+                (
+                    Some("worker_threads"),
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(n),
+                        ..
+                    }),
+                ) => {
+                    if n.base10_parse::<usize>()? == 0 {
+                        return Err(syn::Error::new_spanned(
+                            n,
+                            "`worker_threads` must be at least 1",
+                        ));
+                    }
+                    options.worker_threads = Some(n.clone());
+                }
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        pair,
+                        "`#[lockdep_core::test]` takes `flavor = \"current_thread\"` or \
+                         `flavor = \"multi_thread\"`, and `worker_threads = N`, for an async test",
+                    ))
+                }
+            }
+        }
+        if let (Some(n), false) = (&options.worker_threads, options.multi_thread) {
+            return Err(syn::Error::new_spanned(
+                n,
+                "`worker_threads` needs the multi-thread runtime: add `flavor = \"multi_thread\"`",
+            ));
+        }
+        Ok(options)
+    }
+
+    /// The runtime builder, as an expression.
+    fn builder(&self) -> TokenStream2 {
+        let runtime = quote! { ::lockdep_core::__private::tokio::runtime::Builder };
+        match (self.multi_thread, &self.worker_threads) {
+            (false, _) => quote! { #runtime::new_current_thread() },
+            (true, None) => quote! { #runtime::new_multi_thread() },
+            (true, Some(n)) => quote! {{
+                let mut builder = #runtime::new_multi_thread();
+                builder.worker_threads(#n);
+                builder
+            }},
+        }
+    }
 }
 
 /// `#[test]`, `#[core::prelude::v1::test]` and the like; another crate's `#[x::test]` is left

@@ -1,0 +1,500 @@
+//! Tasks: the locks an async task holds belong to the task, not to the thread polling it.
+//!
+//! The validator keeps one held-lock stack per thread. A task is a future that many threads may
+//! poll in turn, and one thread polls many tasks in turn, so a guard held across `.await` must
+//! leave the thread's stack when the task is suspended and come back when it is resumed,
+//! wherever that is. [`Tracked`] (made by [`LockdepFutureExt::lockdep`], by
+//! `lockdep_core::tokio::spawn` and by an async `#[lockdep_core::test]`) does that at every poll:
+//!
+//! * **entering a poll** puts the task's saved entries back on top of the thread's stack, so
+//!   every acquisition in the task is validated against the task's async locks *and* the sync
+//!   locks the thread holds, by the unchanged validator, in one graph;
+//! * **leaving a poll that returned `Pending`** moves every entry above the point it entered at
+//!   back into the task. A *sync* entry among them is a guard alive across `.await`: the finding
+//!   [`ReportKind::HeldAcrossAwait`](crate::ReportKind::HeldAcrossAwait);
+//! * **leaving with `Ready`** leaves the entries where they are: the output (a guard returned by
+//!   the future) now belongs to whoever polled it — the enclosing task, or the thread (`block_on`).
+//!   A spawned task's output goes to its `JoinHandle`, so its leftovers are dropped instead.
+//!
+//! A `Tracked` polled inside another (a `.lockdep()` future awaited in a task) is part of the
+//! same task: it sees the enclosing task's locks and splits off only its own at `Pending`. A
+//! top-level poll hides the async entries a plain (untracked) `block_on` future left on the
+//! thread, since on a current-thread runtime those belong to another task.
+//!
+//! Every async guard remembers its owner (the outermost task, or the thread). A guard dropped by
+//! another owner (a guard moved into another task, or into `spawn_blocking`) cannot reach the
+//! owner's entries, which may be suspended in a task or on another thread's stack; its release
+//! is posted to the owner, which applies it when it next enters a poll or takes an async lock
+//! (see [`claim_releases`]).
+
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// `.lockdep()` on any future: its locks are tracked per task, and sync locks held across
+/// `.await` are reported (in the manner of `tracing`'s `.instrument()`).
+///
+/// ```
+/// use lockdep_core::LockdepFutureExt;
+///
+/// async fn handler() { /* takes lockdep_core::tokio locks */ }
+/// # fn spawn<F>(_: F) {}
+/// spawn(handler().lockdep()); // e.g. tokio::spawn, or lockdep_core::tokio::spawn
+/// ```
+pub trait LockdepFutureExt: Future + Sized {
+    /// Wraps the future so that the locks it holds across `.await` belong to it, whichever
+    /// thread polls it; the task is named after this call's location in reports.
+    #[track_caller]
+    fn lockdep(self) -> Tracked<Self> {
+        Tracked::new(self, Location::caller(), false)
+    }
+}
+
+impl<F: Future> LockdepFutureExt for F {}
+
+/// A future whose held locks are tracked as a task's (see [`LockdepFutureExt::lockdep`]). With
+/// the checks compiled out it only polls the future.
+#[must_use = "futures do nothing unless polled"]
+pub struct Tracked<F> {
+    /// Structurally pinned; dropped in place by `Drop`, inside the task (so that the guards it
+    /// holds release their entries from the task's set).
+    future: ManuallyDrop<F>,
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    state: checked::TaskState,
+}
+
+impl<F> Tracked<F> {
+    /// `detached`: the output leaves for another owner (a spawned task's `JoinHandle`).
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
+    pub(crate) fn new(future: F, at: &'static Location<'static>, detached: bool) -> Self {
+        Tracked {
+            future: ManuallyDrop::new(future),
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            state: checked::TaskState::new(at, detached),
+        }
+    }
+
+    /// The wrapped future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: pin projection. `future` is structurally pinned: it is never moved out, only
+        // dropped in place in `Drop`; `state` is not pinned and `Tracked` is not `Unpin`-dependent
+        // on it.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above: `future` stays where it is for as long as `Tracked` lives.
+        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        return this.state.poll(future, cx);
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        future.poll(cx)
+    }
+}
+
+impl<F> Drop for Tracked<F> {
+    fn drop(&mut self) {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        {
+            let future = &mut self.future;
+            self.state.drop_inside(|| {
+                // SAFETY: dropped once, in place (never moved since pinned), never used again.
+                unsafe { ManuallyDrop::drop(future) }
+            });
+        }
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        // SAFETY: dropped once, in place, never used again.
+        unsafe {
+            ManuallyDrop::drop(&mut self.future)
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Tracked<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) use checked::{
+    claim_releases, current_owner, current_task, current_task_site, post_release,
+};
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod checked {
+    use crate::held::HeldLock;
+    use crate::mode::Sink;
+    use crate::report::{Report, ReportData, ReportKind};
+    use crate::trace::Trace;
+    use crate::validator::{self, Release};
+    use parking_lot::Mutex as InternalMutex;
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::panic::Location;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, OnceLock};
+    use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+    /// Owner ids: tasks and threads alike, never 0.
+    static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+
+    fn new_owner() -> u64 {
+        NEXT_OWNER.fetch_add(1, Ordering::Relaxed)
+    }
+
+    thread_local! {
+        /// The owner id of the task being polled here (the outermost [`Tracked`]), 0 if none.
+        static TASK: Cell<u64> = const { Cell::new(0) };
+        /// This thread's own owner id, given on first use (0: not yet).
+        static THREAD_OWNER: Cell<u64> = const { Cell::new(0) };
+        /// Where the task being polled here was made, for reports.
+        static TASK_AT: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
+    }
+
+    /// Where the task being polled on this thread was made (`None` outside any task).
+    pub(crate) fn current_task_site() -> Option<&'static Location<'static>> {
+        TASK_AT.try_with(Cell::get).ok().flatten()
+    }
+
+    /// The owner id of the task being polled on this thread, 0 outside any task.
+    #[inline]
+    pub(crate) fn current_task() -> u64 {
+        TASK.with(Cell::get)
+    }
+
+    /// The owner of what is acquired here now: the task being polled, else the thread.
+    #[inline]
+    pub(crate) fn current_owner() -> u64 {
+        match TASK.with(Cell::get) {
+            0 => THREAD_OWNER.with(|id| match id.get() {
+                0 => {
+                    let new = new_owner();
+                    id.set(new);
+                    new
+                }
+                known => known,
+            }),
+            task => task,
+        }
+    }
+
+    /// A release posted to an owner that could not be reached where the guard was dropped.
+    struct Posted {
+        owner: u64,
+        addr: usize,
+        how: Release,
+    }
+
+    /// Posted releases: rare (a guard moved to another owner), so one plain lock is enough. A
+    /// bit per `owner % 64` says whether an owner needs to look, so that nobody else pays more
+    /// than one relaxed load.
+    static POSTED: InternalMutex<Vec<Posted>> = InternalMutex::new(Vec::new());
+    static POSTED_BITS: AtomicU64 = AtomicU64::new(0);
+    /// Beyond this, the oldest posted releases are forgotten (each a release whose owner is
+    /// gone, typically: a guard that a finished spawned task returned).
+    const MAX_POSTED: usize = 1024;
+
+    fn bit(owner: u64) -> u64 {
+        1 << (owner % 64)
+    }
+
+    /// A guard of `owner` was dropped by someone else: post the release to `owner`.
+    #[cold]
+    pub(crate) fn post_release(owner: u64, addr: usize, how: Release) {
+        let mut posted = POSTED.lock();
+        if posted.len() >= MAX_POSTED {
+            posted.remove(0);
+        }
+        posted.push(Posted { owner, addr, how });
+        POSTED_BITS.fetch_or(bit(owner), Ordering::Release);
+    }
+
+    /// Applies the releases posted to `owner`: `apply` removes one entry, returning whether it
+    /// found it. Cheap when nothing is posted to it.
+    #[inline]
+    pub(crate) fn claim_releases(owner: u64, mut apply: impl FnMut(usize, Release)) {
+        if POSTED_BITS.load(Ordering::Acquire) & bit(owner) == 0 {
+            return;
+        }
+        let mine: Vec<(usize, Release)> = {
+            let mut posted = POSTED.lock();
+            let mut mine = Vec::new();
+            posted.retain(|p| {
+                if p.owner == owner {
+                    mine.push((p.addr, p.how));
+                    false
+                } else {
+                    true
+                }
+            });
+            let bits = posted.iter().fold(0, |bits, p| bits | bit(p.owner));
+            POSTED_BITS.store(bits, Ordering::Release);
+            mine
+        };
+        for (addr, how) in mine {
+            apply(addr, how);
+        }
+    }
+
+    /// Removes the topmost entry of `addr` held as `how` from `entries`.
+    fn remove_entry(entries: &mut Vec<HeldLock>, addr: usize, how: Release) {
+        if let Some(index) = entries
+            .iter()
+            .rposition(|h| h.instance == addr && how.matches(h.access))
+        {
+            entries.remove(index);
+        }
+    }
+
+    /// The task side of a [`Tracked`](super::Tracked).
+    pub(super) struct TaskState {
+        /// The task's held entries while it is suspended, outermost first.
+        saved: Vec<HeldLock>,
+        /// The report scope current where the task was made (a test's, a `capture`'s): reports
+        /// raised in the task go there, whichever thread polls it.
+        sink: Option<Sink>,
+        at: &'static Location<'static>,
+        detached: bool,
+        owner: u64,
+    }
+
+    impl TaskState {
+        pub(super) fn new(at: &'static Location<'static>, detached: bool) -> Self {
+            TaskState {
+                saved: Vec::new(),
+                sink: crate::mode::current_sink(),
+                at,
+                detached,
+                owner: new_owner(),
+            }
+        }
+
+        pub(super) fn poll<F: Future>(
+            &mut self,
+            future: Pin<&mut F>,
+            cx: &mut Context<'_>,
+        ) -> Poll<F::Output> {
+            match self.sink.clone() {
+                Some(sink) => crate::mode::with_sink(sink, || self.poll_inside(future, cx)),
+                None => self.poll_inside(future, cx),
+            }
+        }
+
+        fn poll_inside<F: Future>(
+            &mut self,
+            future: Pin<&mut F>,
+            cx: &mut Context<'_>,
+        ) -> Poll<F::Output> {
+            let entered = Entered::enter(self);
+            let yielded = YieldPoint {
+                inner: cx.waker(),
+                base: entered.base,
+                trace: OnceLock::new(),
+            };
+            let waker = yielded.waker();
+            let result = future.poll(&mut Context::from_waker(&waker));
+            let pending = result.is_pending();
+            let reports = entered.leave(pending, Some(&yielded));
+            // Every finding is delivered before a panic the mode asks for is raised.
+            if let Some(pending) = crate::validator::deliver_all(reports) {
+                pending.raise();
+            }
+            result
+        }
+
+        /// Runs `drop_future` inside the task, so that its guards find their entries; whatever
+        /// is left (a leaked guard) goes with the task.
+        pub(super) fn drop_inside(&mut self, drop_future: impl FnOnce()) {
+            let entered = Entered::enter(self);
+            drop_future();
+            entered.discard();
+        }
+    }
+
+    /// A task entered on this thread: undone by [`Entered::leave`], or by `Drop` when the poll
+    /// unwinds (the entries then go back to the task, without reports, for the future's drop).
+    struct Entered<'a> {
+        state: &'a mut TaskState,
+        /// The thread's stack depth below the task's entries.
+        base: usize,
+        /// The owner that was current before (0: none, a top-level poll).
+        outer: u64,
+        /// Async entries of a plain `block_on` future, hidden during a top-level poll.
+        hidden: Vec<HeldLock>,
+        done: bool,
+    }
+
+    impl<'a> Entered<'a> {
+        fn enter(state: &'a mut TaskState) -> Self {
+            let outer = TASK.with(Cell::get);
+            let mut hidden = Vec::new();
+            if outer == 0 {
+                validator::take_async_held(&mut hidden);
+            }
+            // A nested `Tracked` is part of the enclosing task: same owner.
+            let owner = if outer == 0 { state.owner } else { outer };
+            TASK.with(|t| t.set(owner));
+            if outer == 0 {
+                TASK_AT.with(|t| t.set(Some(state.at)));
+            }
+            let saved = &mut state.saved;
+            claim_releases(owner, |addr, how| remove_entry(saved, addr, how));
+            let base = validator::held_depth();
+            validator::restore_held(&state.saved);
+            state.saved.clear();
+            Entered {
+                state,
+                base,
+                outer,
+                hidden,
+                done: false,
+            }
+        }
+
+        /// Leaves the poll; returns the findings to deliver once everything is consistent.
+        fn leave(mut self, pending: bool, yielded: Option<&YieldPoint<'_>>) -> Vec<Report> {
+            self.done = true;
+            let mut reports = Vec::new();
+            if pending {
+                validator::take_held_from(self.base, &mut self.state.saved);
+                if let Some(yielded) = yielded {
+                    reports = self.held_across_await(yielded);
+                }
+            } else if self.state.detached && self.outer == 0 {
+                let mut output = Vec::new();
+                validator::take_held_from(self.base, &mut output);
+            }
+            self.restore_outer();
+            reports
+        }
+
+        /// Ends a drop inside the task: what its guards did not release is forgotten.
+        fn discard(mut self) {
+            self.done = true;
+            let mut leftover = Vec::new();
+            validator::take_held_from(self.base, &mut leftover);
+            self.restore_outer();
+        }
+
+        fn restore_outer(&mut self) {
+            validator::restore_held(&self.hidden);
+            self.hidden.clear();
+            TASK.with(|t| t.set(self.outer));
+            if self.outer == 0 {
+                TASK_AT.with(|t| t.set(None));
+            }
+        }
+
+        /// The sync entries the task now holds while suspended, each finding once.
+        fn held_across_await(&self, yielded: &YieldPoint<'_>) -> Vec<Report> {
+            let saved = &self.state.saved;
+            if saved.iter().all(|h| h.asynchronous) {
+                return Vec::new();
+            }
+            let mut reports = Vec::new();
+            for h in saved.iter().filter(|h| !h.asynchronous) {
+                if !validator::is_new_held_across_await(h.node, h.at) {
+                    continue;
+                }
+                let current = yielded.trace.get().cloned().unwrap_or_else(Trace::capture);
+                let holding = validator::describe_held(h);
+                reports.push(Report::new(ReportData {
+                    kind: ReportKind::HeldAcrossAwait,
+                    classes: vec![holding.class.clone()],
+                    thread: validator::current_thread_name(),
+                    acquiring: holding.clone(),
+                    holding,
+                    held: saved.iter().map(validator::describe_held).collect(),
+                    chain: Vec::new(),
+                    new_kinds: 0,
+                    certain: false,
+                    current,
+                }));
+            }
+            reports
+        }
+    }
+
+    impl Drop for Entered<'_> {
+        fn drop(&mut self) {
+            if !self.done {
+                // Unwinding out of the poll: keep the task's entries for the future's drop.
+                validator::take_held_from(self.base, &mut self.state.saved);
+                self.restore_outer();
+            }
+        }
+    }
+
+    /// The waker a task's future sees: the real one, plus a note of where the task yielded. A
+    /// future that returns `Pending` has registered the waker (cloned it, or woken it to be
+    /// polled again) from inside the `.await` it is stuck at, with the task's own async
+    /// frames on the stack: that stack is "where the task yielded". It is captured only while
+    /// the task holds a sync lock, so a clean task pays nothing for it.
+    struct YieldPoint<'a> {
+        inner: &'a Waker,
+        base: usize,
+        trace: OnceLock<Arc<Trace>>,
+    }
+
+    impl YieldPoint<'_> {
+        fn waker(&self) -> ManuallyDrop<Waker> {
+            let raw = RawWaker::new(self as *const Self as *const (), &YIELD_VTABLE);
+            // SAFETY: the vtable's functions uphold `RawWaker`'s contract: `clone` returns a
+            // clone of the real waker (which owns itself), and the data pointer (this
+            // `YieldPoint`) outlives the `Context` the waker is lent through, which lives only
+            // for the poll below it; `ManuallyDrop` because dropping it must not happen at all.
+            ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+        }
+
+        #[inline]
+        fn note(&self) {
+            if self.trace.get().is_none() && validator::holds_sync_from(self.base) {
+                let _ = self.trace.set(Trace::capture());
+            }
+        }
+    }
+
+    use std::mem::ManuallyDrop;
+
+    static YIELD_VTABLE: RawWakerVTable =
+        RawWakerVTable::new(yield_clone, yield_wake, yield_wake, yield_drop);
+
+    /// # Safety
+    /// `data` is the `YieldPoint` of a poll still running.
+    unsafe fn yield_point<'a>(data: *const ()) -> &'a YieldPoint<'a> {
+        // SAFETY: forwarded contract.
+        unsafe { &*(data as *const YieldPoint<'a>) }
+    }
+
+    unsafe fn yield_clone(data: *const ()) -> RawWaker {
+        // SAFETY: a waker of this vtable is only lent during its poll.
+        let point = unsafe { yield_point(data) };
+        point.note();
+        let real = point.inner.clone();
+        let raw = RawWaker::new(real.data(), real.vtable());
+        std::mem::forget(real);
+        raw
+    }
+
+    unsafe fn yield_wake(data: *const ()) {
+        // SAFETY: as in `yield_clone`. (`wake` by value is never called on the lent waker: the
+        // only owned one is never dropped or woken; it is handled like `wake_by_ref` anyway.)
+        let point = unsafe { yield_point(data) };
+        point.note();
+        point.inner.wake_by_ref();
+    }
+
+    unsafe fn yield_drop(_: *const ()) {}
+}

@@ -1,0 +1,311 @@
+//! Async locks checked by lockdep: tokio's [`Mutex`] and [`RwLock`] with tokio's API, tracked per
+//! task (feature `tokio`).
+//!
+//! A guard held across `.await` belongs to the *task*: [`spawn`] (or `.lockdep()` on any future,
+//! [`LockdepFutureExt`], or an async `#[lockdep_core::test]`) carries the task's held locks from
+//! poll to poll, whichever worker thread polls it. Every acquisition in a task — of an async lock
+//! here or of a sync lockdep lock — is validated against the task's async locks *and* the sync
+//! locks its thread holds, in the one class graph, when the acquisition starts (before it waits),
+//! so an inversion is found from a run in which nothing ever waited. Outside any task (a plain
+//! `block_on`, `blocking_lock`), the thread owns the lock.
+//!
+//! ```
+//! use lockdep_core::tokio::Mutex;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let accounts = Mutex::named("doc-accounts", 100u64);
+//! let audit = Mutex::named("doc-audit", Vec::<String>::new());
+//! lockdep_core::tokio::spawn(async move {
+//!     let mut balance = accounts.lock().await;
+//!     *balance -= 10;
+//!     audit.lock().await.push("withdraw 10".into()); // accounts -> audit: recorded
+//! })
+//! .await
+//! .unwrap();
+//! # }
+//! ```
+//!
+//! tokio's `RwLock` is fair (a reader queues behind a waiting writer), so `read()` is modelled as
+//! a fair, non-recursive read. With the checks compiled out each lock is tokio's own inside a
+//! transparent wrapper of the same size, and the guards release nothing but tokio's lock.
+
+mod mutex;
+mod rwlock;
+
+pub use crate::task::{LockdepFutureExt, Tracked};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard};
+pub use rwlock::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use tokio::sync::TryLockError;
+
+use std::future::Future;
+use std::panic::Location;
+
+/// [`tokio::spawn`] of the future as a lockdep task: its held locks are tracked per task, sync
+/// locks held across `.await` are reported, and reports go to the scope (a test's, a
+/// `capture`'s) current where it was spawned.
+#[track_caller]
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(Tracked::new(future, Location::caller(), true))
+}
+
+/// [`tokio::task::spawn_blocking`], carrying the current report scope into the blocking thread
+/// (as [`thread::spawn`](crate::thread::spawn) does). The closure runs on a thread of its own:
+/// its locks are that thread's, not the spawning task's.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    tokio::task::spawn_blocking(crate::thread::carry_scope(f))
+}
+
+/// Maps a guard to `()`: the owned guards keep tokio's lock held through a guard of `()`, with
+/// the data reached through a pointer (see `mutex.rs`).
+pub(crate) fn unit_mut<T: ?Sized>(_: &mut T) -> &mut () {
+    // A zero-sized box never allocates: this is a dangling, well-aligned `&'static mut ()`.
+    Box::leak(Box::new(()))
+}
+
+/// How a guard holds its lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum How {
+    Exclusive,
+    Shared,
+}
+
+/// A lock instance's address as lockdep knows it (that of the tokio lock inside): zero-sized
+/// with the checks compiled out.
+#[derive(Clone, Copy)]
+pub(crate) struct Addr(#[cfg(any(debug_assertions, feature = "release-checks"))] usize);
+
+impl Addr {
+    #[inline(always)]
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
+    pub(crate) fn of<T: ?Sized>(lock: &T) -> Addr {
+        Addr(
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            {
+                lock as *const T as *const () as usize
+            },
+        )
+    }
+}
+
+/// What a guard needs to release its lock for lockdep: nothing with the checks compiled out.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+pub(crate) struct Held;
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+impl Held {
+    #[inline(always)]
+    pub(crate) fn release(&self, _: Addr, _: How) {}
+}
+
+/// An acquisition under way: validated when it starts, recorded when the lock is taken.
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+pub(crate) struct Start;
+
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+impl Start {
+    #[inline(always)]
+    pub(crate) fn finish(self) -> Held {
+        Held
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) use checked::{Held, Start};
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+impl Addr {
+    pub(crate) fn get(self) -> usize {
+        self.0
+    }
+}
+
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+mod checked {
+    use super::{Addr, How};
+    use crate::access::Access;
+    use crate::class::ClassCell;
+    use crate::task;
+    use crate::validator::{self, Acquisition, LockRef, Release};
+    use std::panic::Location;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// What a guard needs to release its lock for lockdep beyond what the guard knows (the
+    /// instance and how it holds it): the owner, the task or thread that took it (0: not
+    /// tracked). Eight bytes, so that a mutex guard stays two words, returned in registers.
+    pub(crate) struct Held {
+        owner: u64,
+    }
+
+    fn release_how(how: How) -> Release {
+        match how {
+            How::Exclusive => Release::Exclusive,
+            How::Shared => Release::Shared,
+        }
+    }
+
+    impl Held {
+        const NONE: Held = Held { owner: 0 };
+
+        /// The lock at `addr`, held as `how`, is being released (the guard is dropped).
+        #[inline]
+        pub(crate) fn release(&self, addr: Addr, how: How) {
+            if self.owner == 0 {
+                return;
+            }
+            if self.owner == task::current_owner() {
+                validator::release(addr.get(), release_how(how));
+            } else {
+                // Dropped by another task or thread: the owner's entry is not here.
+                task::post_release(self.owner, addr.get(), release_how(how));
+            }
+        }
+
+        /// The guard now holds the lock as a reader (a downgrade).
+        pub(crate) fn downgrade(&self, addr: Addr) {
+            if self.owner != 0 && self.owner == task::current_owner() {
+                validator::change_access(addr.get(), Release::Exclusive, Access::Read);
+            }
+        }
+    }
+
+    /// An acquisition under way: validated when it starts and, as the kernel does, recorded as
+    /// held from then on (a task waits for one lock at a time); if it is dropped before the lock
+    /// is taken (`select!`, a cancelled task), the entry goes again.
+    pub(crate) struct Start {
+        /// The guard's part; `owner == 0` once finished (or when not tracked).
+        held: Held,
+        addr: Addr,
+        how: How,
+    }
+
+    /// Printed once: async locks in a tokio task that lockdep does not track.
+    static UNTRACKED_HINT: AtomicBool = AtomicBool::new(false);
+
+    impl Start {
+        /// A blocking (waiting) acquisition starts: validate it now, before waiting, and record
+        /// it (the validator's hot path: one thread-local access for both). `in_async`: awaited
+        /// (not `blocking_*`): inside a tokio task lockdep does not track, the lock is not
+        /// tracked either (its guard would outlive the poll on this thread).
+        #[inline]
+        #[track_caller]
+        pub(crate) fn begin(
+            addr: usize,
+            class: &ClassCell,
+            subclass: u32,
+            access: Access,
+            at: &'static Location<'static>,
+            in_async: bool,
+        ) -> Start {
+            match Start::acquisition(addr, class, subclass, access, at, in_async) {
+                Some((acq, owner)) => {
+                    if let Some(pending) = validator::acquire(&acq, || ()) {
+                        pending.raise();
+                    }
+                    Start {
+                        held: Held { owner },
+                        addr: Addr(addr),
+                        how: how_of(access),
+                    }
+                }
+                None => Start {
+                    held: Held::NONE,
+                    addr: Addr(addr),
+                    how: how_of(access),
+                },
+            }
+        }
+
+        /// A trylock that succeeded: never validated, recorded as held.
+        #[inline]
+        pub(crate) fn try_taken(
+            addr: usize,
+            class: &ClassCell,
+            access: Access,
+            at: &'static Location<'static>,
+            in_async: bool,
+        ) -> Held {
+            match Start::acquisition(addr, class, 0, access, at, in_async) {
+                Some((acq, owner)) => {
+                    validator::after_lock(&acq, true);
+                    Held { owner }
+                }
+                None => Held::NONE,
+            }
+        }
+
+        /// The acquisition and its owner; `None` when it is not tracked.
+        #[inline]
+        fn acquisition(
+            addr: usize,
+            class: &ClassCell,
+            subclass: u32,
+            access: Access,
+            at: &'static Location<'static>,
+            in_async: bool,
+        ) -> Option<(Acquisition, u64)> {
+            let task = task::current_task();
+            if task == 0 && in_async && tokio::task::try_id().is_some() {
+                untracked_hint(at);
+                return None;
+            }
+            let owner = if task != 0 {
+                task
+            } else {
+                task::current_owner()
+            };
+            task::claim_releases(owner, validator::release);
+            let mut acq = Acquisition::new(LockRef { addr, class }, subclass, access, Some(at))?;
+            // Awaited: the guard may live across `.await`, so the entry goes with the task. A
+            // `blocking_*` lock is held by synchronous code, like any sync lock: a task polled
+            // under it (a `block_on` inside its scope) sees it.
+            acq.asynchronous = in_async;
+            Some((acq, owner))
+        }
+
+        /// The lock was taken: the guard's part.
+        #[inline]
+        pub(crate) fn finish(mut self) -> Held {
+            std::mem::replace(&mut self.held, Held::NONE)
+        }
+    }
+
+    impl Drop for Start {
+        fn drop(&mut self) {
+            // Dropped while waiting (the lock was never taken): the entry goes.
+            self.held.release(self.addr, self.how);
+        }
+    }
+
+    fn how_of(access: Access) -> How {
+        match access {
+            Access::Write => How::Exclusive,
+            _ => How::Shared,
+        }
+    }
+
+    #[cold]
+    fn untracked_hint(at: &'static Location<'static>) {
+        if !UNTRACKED_HINT.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "lockdep: an async lock was taken at {at} in a tokio task that lockdep does not \
+                 track, so its locks are not checked; spawn it with lockdep_core::tokio::spawn or \
+                 wrap its future in `.lockdep()` (lockdep_core::LockdepFutureExt)"
+            );
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! The async `Mutex`: tokio's, with lockdep's classes and checks.
+
+use super::{unit_mut, Addr, Held, How, Start, TryLockError};
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+use crate::access::Access;
+use crate::class::ClassCell;
+use crate::{LockClass, LockInstance, TrackedLock};
+use std::fmt;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::ptr;
+use std::sync::Arc;
+
+/// An async mutex checked by lockdep: [`tokio::sync::Mutex`] with the same API, tracked per task.
+///
+/// `lock().await` is validated against the task's held locks when it starts, before it waits;
+/// relocking a mutex the task already holds is a certain self-deadlock: reported, then panics.
+pub struct Mutex<T: ?Sized> {
+    /// Zero-sized with the checks compiled out.
+    class: ClassCell,
+    inner: tokio::sync::Mutex<T>,
+}
+
+/// The guard of [`Mutex::lock`]: releases the mutex (for lockdep too) when dropped.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    held: Held,
+    inner: tokio::sync::MutexGuard<'a, T>,
+}
+
+/// A guard of a part of the data ([`MutexGuard::map`]).
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    held: Held,
+    addr: Addr,
+    inner: tokio::sync::MappedMutexGuard<'a, T>,
+}
+
+/// The guard of [`Mutex::lock_owned`]: keeps the `Arc` of the mutex, so it is `'static`.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    owned: Owned<T, T>,
+}
+
+/// A guard of a part of the data ([`OwnedMutexGuard::map`]).
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    owned: Owned<T, U>,
+}
+
+/// An owned guard: tokio's lock is held by a guard of `()`, which borrows the mutex inside the
+/// `Arc` kept beside it; the data is reached through `data`. (tokio's own owned guards need an
+/// `Arc` of tokio's mutex, which this type wraps.)
+struct Owned<T: ?Sized, U: ?Sized> {
+    held: Held,
+    data: *mut U,
+    /// Declared before `lock`: dropped (unlocking) while the mutex is still alive.
+    unit: tokio::sync::MappedMutexGuard<'static, ()>,
+    lock: Arc<Mutex<T>>,
+}
+
+/// Builds an owned guard from a borrowed one of the same mutex.
+///
+/// # Safety
+/// `guard` must be a guard of `lock`'s own tokio mutex.
+unsafe fn own<T: ?Sized>(
+    lock: Arc<Mutex<T>>,
+    guard: tokio::sync::MutexGuard<'_, T>,
+    held: Held,
+) -> Owned<T, T> {
+    // The pointer comes from the last `&mut T` made (inside `map`), so no later reborrow of the
+    // data invalidates it.
+    let mut data = None;
+    let unit = tokio::sync::MutexGuard::map(guard, |value| {
+        data = Some(value as *mut T);
+        unit_mut(value)
+    });
+    let data = data.expect("`map` calls its closure once");
+    // SAFETY: the guard borrows the tokio mutex inside `lock`'s allocation, which `Owned` keeps
+    // alive (and in place: an `Arc`'s value never moves) until after `unit` is dropped, since
+    // `unit` is declared before `lock`; extending the borrow to `'static` is therefore sound.
+    let unit = unsafe {
+        std::mem::transmute::<
+            tokio::sync::MappedMutexGuard<'_, ()>,
+            tokio::sync::MappedMutexGuard<'static, ()>,
+        >(unit)
+    };
+    Owned {
+        held,
+        data,
+        unit,
+        lock,
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for Owned<T, U> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held
+            .release(Addr::of(&self.lock.inner), How::Exclusive);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Owned<T, U> {
+    fn map<V: ?Sized>(self, f: impl FnOnce(&mut U) -> &mut V) -> Owned<T, V> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        let (held, data, unit, lock) = unsafe {
+            (
+                ptr::read(&this.held),
+                ptr::read(&this.data),
+                ptr::read(&this.unit),
+                ptr::read(&this.lock),
+            )
+        };
+        // SAFETY: `data` points into the locked mutex, which `unit` keeps locked.
+        let data: *mut V = f(unsafe { &mut *data });
+        Owned {
+            held,
+            data,
+            unit,
+            lock,
+        }
+    }
+}
+
+// SAFETY: an owned guard gives `&mut U` access (needs `U: Send` to be sent, as tokio's
+// `OwnedMappedMutexGuard`) and keeps an `Arc<Mutex<T>>` (`Send` when `T: Send`); the unit guard
+// only releases a semaphore permit, which any thread may do.
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for Owned<T, U> {}
+// SAFETY: shared access gives `&U` only.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for Owned<T, U> {}
+
+impl<T: ?Sized, U: ?Sized> Deref for Owned<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: the mutex is locked by this guard and outlives it.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for Owned<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`, and the guard is borrowed uniquely.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex whose class is its creation site (`file:line:column`). A `const fn`
+    /// (tokio's `const_new`), so it can initialise a `static`.
+    #[track_caller]
+    pub const fn new(value: T) -> Self {
+        Self::from_cell(ClassCell::from_site(Location::caller()), value)
+    }
+
+    /// The same as [`Mutex::new`] (tokio's name for the `const` constructor).
+    #[track_caller]
+    pub const fn const_new(value: T) -> Self {
+        Self::from_cell(ClassCell::from_site(Location::caller()), value)
+    }
+
+    /// A new unlocked mutex of the class `class` (a named static key).
+    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
+        Self::from_cell(ClassCell::from_key(class), value)
+    }
+
+    /// A new unlocked mutex whose class is `name`: every lock created with this name shares it.
+    pub fn named(name: &str, value: T) -> Self {
+        Self::from_cell(ClassCell::from_name(name), value)
+    }
+
+    const fn from_cell(class: ClassCell, value: T) -> Self {
+        Mutex {
+            class,
+            inner: tokio::sync::Mutex::const_new(value),
+        }
+    }
+
+    /// Consumes the mutex, returning the data.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(dead_code)
+    )]
+    fn addr(&self) -> usize {
+        // The tokio mutex's own address: a guard finds it through `MutexGuard::mutex`.
+        &self.inner as *const tokio::sync::Mutex<T> as *const () as usize
+    }
+
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[inline]
+    fn begin(&self, subclass: u32, at: &'static Location<'static>, in_async: bool) -> Start {
+        Start::begin(
+            self.addr(),
+            &self.class,
+            subclass,
+            Access::Write,
+            at,
+            in_async,
+        )
+    }
+
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[inline(always)]
+    fn begin(&self, _: u32, _: &'static Location<'static>, _: bool) -> Start {
+        Start
+    }
+
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
+    #[inline]
+    fn try_taken(&self, at: &'static Location<'static>) -> Held {
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        return Start::try_taken(self.addr(), &self.class, Access::Write, at, true);
+        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        Held
+    }
+
+    /// Locks the mutex, waiting (asynchronously) until it is free. The acquisition is validated
+    /// when the future is first polled, before it waits.
+    #[track_caller]
+    #[inline]
+    pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
+        self.lock_nested(0)
+    }
+
+    /// Locks the mutex as nesting level `subclass` of its class (the kernel's
+    /// `mutex_lock_nested`). Panics if `subclass >= MAX_SUBCLASSES`.
+    #[track_caller]
+    #[inline]
+    pub fn lock_nested(&self, subclass: u32) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
+        let at = Location::caller();
+        async move {
+            let start = self.begin(subclass, at, true);
+            // tokio's own fast path, taken first: a free mutex has no waiters (tokio hands a
+            // released permit to the first waiter), so this is the acquisition `lock()` would
+            // make, without building its waiter node.
+            let inner = match self.inner.try_lock() {
+                Ok(inner) => inner,
+                Err(_) => self.inner.lock().await,
+            };
+            MutexGuard {
+                held: start.finish(),
+                inner,
+            }
+        }
+    }
+
+    /// Locks the mutex from synchronous code, blocking the thread (tokio's `blocking_lock`:
+    /// panics inside an async runtime). The thread owns the guard.
+    #[track_caller]
+    #[inline]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        let start = self.begin(0, Location::caller(), false);
+        let inner = self.inner.blocking_lock();
+        MutexGuard {
+            held: start.finish(),
+            inner,
+        }
+    }
+
+    /// Tries to lock the mutex without waiting. A trylock adds no dependency to itself and never
+    /// reports; once it succeeds, the mutex is held.
+    #[track_caller]
+    #[inline]
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        let inner = self.inner.try_lock()?;
+        Ok(MutexGuard {
+            held: self.try_taken(Location::caller()),
+            inner,
+        })
+    }
+
+    /// Locks the mutex through its `Arc`, returning a `'static` guard.
+    #[track_caller]
+    #[inline]
+    pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>> {
+        let at = Location::caller();
+        async move {
+            let start = self.begin(0, at, true);
+            let lock = self.clone();
+            let guard = match lock.inner.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => lock.inner.lock().await,
+            };
+            let held = start.finish();
+            // SAFETY: `guard` is a guard of `self`'s mutex (`lock` is the same `Arc`).
+            let owned = unsafe { own(self, guard, held) };
+            drop(lock);
+            OwnedMutexGuard { owned }
+        }
+    }
+
+    /// [`Mutex::blocking_lock`] through the `Arc`.
+    #[track_caller]
+    #[inline]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        let start = self.begin(0, Location::caller(), false);
+        let lock = self.clone();
+        let guard = lock.inner.blocking_lock();
+        let held = start.finish();
+        // SAFETY: `guard` is a guard of `self`'s mutex.
+        let owned = unsafe { own(self, guard, held) };
+        drop(lock);
+        OwnedMutexGuard { owned }
+    }
+
+    /// [`Mutex::try_lock`] through the `Arc`.
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        let lock = self.clone();
+        let guard = lock.inner.try_lock()?;
+        let held = self.try_taken(Location::caller());
+        // SAFETY: `guard` is a guard of `self`'s mutex.
+        let owned = unsafe { own(self, guard, held) };
+        drop(lock);
+        Ok(OwnedMutexGuard { owned })
+    }
+
+    /// A mutable reference to the data; no locking is needed since the borrow is unique.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// tokio's mutex underneath, for what this type does not forward (not checked).
+    pub fn as_tokio(&self) -> &tokio::sync::Mutex<T> {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> TrackedLock for Mutex<T> {
+    fn lock_instance(&self) -> LockInstance<'_> {
+        LockInstance::of_parts(self.addr(), &self.class)
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+macro_rules! guard_common {
+    ($guard:ident<$($lt:lifetime,)? $($param:ident),+>, $target:ident, $field:ident) => {
+        impl<$($lt,)? $($param: ?Sized),+> Deref for $guard<$($lt,)? $($param),+> {
+            type Target = $target;
+            fn deref(&self) -> &$target {
+                &self.$field
+            }
+        }
+
+        impl<$($lt,)? $($param: ?Sized),+> DerefMut for $guard<$($lt,)? $($param),+> {
+            fn deref_mut(&mut self) -> &mut $target {
+                &mut self.$field
+            }
+        }
+
+        impl<$($lt,)? $($param: ?Sized + fmt::Debug),+> fmt::Debug for $guard<$($lt,)? $($param),+> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($lt,)? $($param: ?Sized + fmt::Display),+> fmt::Display for $guard<$($lt,)? $($param),+> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+pub(crate) use guard_common;
+
+guard_common!(MutexGuard<'a, T>, T, inner);
+guard_common!(MappedMutexGuard<'a, T>, T, inner);
+guard_common!(OwnedMutexGuard<T>, T, owned);
+guard_common!(OwnedMappedMutexGuard<T, U>, U, owned);
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        let addr = Addr::of(tokio::sync::MutexGuard::mutex(&self.inner));
+        self.held.release(addr, How::Exclusive);
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(self.addr, How::Exclusive);
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Splits the guard into its parts without running its `Drop`.
+    fn into_parts(this: Self) -> (Held, tokio::sync::MutexGuard<'a, T>) {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) }
+    }
+
+    /// A guard of a part of the data (tokio's `MutexGuard::map`).
+    pub fn map<U>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        let (held, inner) = Self::into_parts(this);
+        MappedMutexGuard {
+            held,
+            addr: Addr::of(tokio::sync::MutexGuard::mutex(&inner)),
+            inner: tokio::sync::MutexGuard::map(inner, f),
+        }
+    }
+
+    /// A guard of a part of the data, if `f` finds one; the guard back otherwise.
+    pub fn try_map<U>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        let (held, inner) = Self::into_parts(this);
+        let addr = Addr::of(tokio::sync::MutexGuard::mutex(&inner));
+        match tokio::sync::MutexGuard::try_map(inner, f) {
+            Ok(inner) => Ok(MappedMutexGuard { held, addr, inner }),
+            Err(inner) => Err(MutexGuard { held, inner }),
+        }
+    }
+}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// A guard of a part of this part.
+    pub fn map<U>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        MappedMutexGuard {
+            held,
+            addr: this.addr,
+            inner: tokio::sync::MappedMutexGuard::map(inner, f),
+        }
+    }
+}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// A guard of a part of the data, still owning the `Arc` of the mutex.
+    pub fn map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> OwnedMappedMutexGuard<T, U> {
+        OwnedMappedMutexGuard {
+            owned: this.owned.map(f),
+        }
+    }
+
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.owned.lock
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// A guard of a part of this part.
+    pub fn map<V: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut U) -> &mut V,
+    ) -> OwnedMappedMutexGuard<T, V> {
+        OwnedMappedMutexGuard {
+            owned: this.owned.map(f),
+        }
+    }
+
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.owned.lock
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The owned guards' pointer juggling, under Miri too
+    /// (`cargo +nightly miri test -p lockdep-core --lib tokio::`).
+    #[test]
+    fn owned_guards_map_and_release() {
+        let m = Arc::new(Mutex::named("unit-owned-mutex", vec![1, 2]));
+        let guard = m.clone().try_lock_owned().unwrap();
+        assert!(m.try_lock().is_err());
+        let mut second = OwnedMutexGuard::map(guard, |v| &mut v[1]);
+        *second += 1;
+        let mut second = OwnedMappedMutexGuard::map(second, |x| x);
+        *second += 1;
+        drop(second);
+        assert_eq!(*m.try_lock().unwrap(), [1, 4]);
+        let guard = m.clone().try_lock_owned().unwrap();
+        let handed = std::thread::spawn(move || guard.len()).join().unwrap();
+        assert_eq!(handed, 2);
+        assert!(m.try_lock().is_ok());
+    }
+
+    #[test]
+    fn owned_rwlock_guards_map_and_release() {
+        use super::super::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+        let l = Arc::new(RwLock::named("unit-owned-rwlock", vec![1, 2]));
+        let read = l.clone().try_read_owned().unwrap();
+        let also = l.clone().try_read_owned().unwrap();
+        assert!(l.try_write().is_err());
+        let first = OwnedRwLockReadGuard::map(read, |v| &v[0]);
+        assert_eq!(*first + also[1], 3);
+        drop((first, also));
+        let write = l.clone().try_write_owned().unwrap();
+        let mut last = OwnedRwLockWriteGuard::map(write, |v| v.last_mut().unwrap());
+        *last = 20;
+        drop(last);
+        assert_eq!(*l.try_read().unwrap(), [1, 20]);
+    }
+}
