@@ -105,6 +105,27 @@ impl Trace {
     }
 }
 
+/// Whether the current stack runs inside a thread-local's destructor, where a panic aborts the
+/// process: a frame of the standard library's destructor runner (`abort_on_dtor_unwind`,
+/// `thread_local::...::destroy`) or of the C library's (`__call_tls_dtors`). The whole stack
+/// is walked and resolved, so this is only for the way to a panic, never for the hot path.
+/// Without symbols (a stripped binary) it answers `false`.
+pub(crate) fn in_thread_local_destructor() -> bool {
+    let mut found = false;
+    backtrace::trace(|frame| {
+        backtrace::resolve_frame(frame, |symbol| {
+            if let Some(name) = symbol.name() {
+                let name = format!("{name:#}");
+                found |= name.contains("abort_on_dtor_unwind")
+                    || name.contains("call_tls_dtors")
+                    || (name.contains("thread_local") && name.contains("destroy"));
+            }
+        });
+        !found
+    });
+    found
+}
+
 /// Frames of the validator, the lock layers and the standard library glue between them.
 fn is_internal(name: &str) -> bool {
     const PREFIXES: &[&str] = &[

@@ -176,6 +176,14 @@ impl Drop for ExitCheck {
     }
 }
 
+/// Whether this thread's thread-locals are being destroyed, as far as the validator's own exit
+/// check can tell: once it has been destroyed (or while it runs), every later destructor is
+/// part of the teardown. (Destructors of thread-locals first used after the thread's first
+/// acquisition run before it; [`crate::trace::in_thread_local_destructor`] covers those.)
+pub(crate) fn thread_exiting() -> bool {
+    EXIT_CHECK.try_with(|_| {}).is_err()
+}
+
 /// A push made this thread's maximum depth grow (rare): update the process-wide maximum, and on
 /// the thread's first acquisition register the exit check. Called after the state is released.
 #[cold]

@@ -100,13 +100,23 @@ fn condvar_wait_timeout_and_notify() {
     let guard = pair.1.wait_while(guard, |ready| !*ready).unwrap();
     assert!(*guard);
     assert_eq!(held_locks(), ["std-cv"]);
-    let (guard, timeout) = pair
-        .1
-        .wait_timeout(guard, Duration::from_millis(1))
-        .unwrap();
-    assert!(timeout.timed_out());
-    drop(guard);
+    // `wait_while` can return as soon as the flag is set, before the other thread's
+    // `notify_one`: join it first, so no late notification can end the timed wait below. A
+    // timed wait may still wake spuriously; only a timeout ends the loop.
     t.join().unwrap();
+    let mut guard = guard;
+    loop {
+        let (again, timeout) = pair
+            .1
+            .wait_timeout(guard, Duration::from_millis(1))
+            .unwrap();
+        guard = again;
+        assert_eq!(held_locks(), ["std-cv"]);
+        if timeout.timed_out() {
+            break;
+        }
+    }
+    drop(guard);
     assert!(held_locks().is_empty());
 }
 
