@@ -195,6 +195,34 @@ impl<P> DepGraph<P> {
         Added::New
     }
 
+    /// What [`Self::add_dependency`] would answer, recording nothing: used once the dependency
+    /// table is full, so that new acquisitions are still checked against the recorded graph.
+    /// `New` means "not known, and closes no cycle".
+    pub(crate) fn check_dependency(
+        &mut self,
+        prev: NodeKey,
+        prev_access: Access,
+        next: NodeKey,
+        next_access: Access,
+    ) -> Added {
+        let kind = dep_kind(prev_access, next_access);
+        if self
+            .dependency(prev, next)
+            .is_some_and(|dep| dep.kinds & kind != 0)
+        {
+            return Added::Known;
+        }
+        match self.find_strong_path(
+            next,
+            next_access.acquire_recursive(),
+            prev,
+            prev_access.held_shared(),
+        ) {
+            Some(path) => Added::Cycle(path),
+            None => Added::New,
+        }
+    }
+
     /// Is there a strong path from `start` to `target` such that, closed by a dependency out of
     /// `target` (held shared if `target_held_shared`) into `start` (entered as a recursive read
     /// if `start_entered_recursive`), it makes a strong cycle? Returns the path, `start` first.

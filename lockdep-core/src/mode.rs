@@ -323,6 +323,15 @@ fn print_instead_of_panicking(report: &Report) {
     );
 }
 
+/// Prints one of the validator's own messages (a table is full, a guard leaked) to stderr.
+/// Errors are ignored: `eprintln!` panics when stderr is gone, and a message is never worth
+/// taking the program down.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) fn notice(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 fn warn(report: &Report) {
     #[cfg(feature = "log")]

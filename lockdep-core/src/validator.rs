@@ -590,17 +590,21 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64) -> Vec<Report> {
         // Edges from the held locks, topmost first, down to the first one that implies the rest.
         for (index, h) in held.iter().enumerate().rev() {
             if h.node != acq.node {
-                if graph.edge_count() >= MAX_DEPENDENCIES {
+                // A full table still checks against what it recorded: the best knowledge left.
+                let added = if graph.edge_count() < MAX_DEPENDENCIES {
+                    graph.add_dependency(h.node, h.access, acq.node, acq.access, || trace.clone())
+                } else {
                     if !DEPENDENCIES_FULL.swap(true, Ordering::Relaxed) {
-                        eprintln!(
+                        mode::notice(format_args!(
                             "lockdep: the dependency table is full ({MAX_DEPENDENCIES} edges); new \
-                             lock orders are not recorded or checked from now on"
-                        );
+                             lock orders are no longer recorded, but every acquisition is still \
+                             checked against the recorded ones (an inversion of an order first \
+                             taken from now on goes unseen)"
+                        ));
                     }
-                    break;
-                }
-                match graph.add_dependency(h.node, h.access, acq.node, acq.access, || trace.clone())
-                {
+                    graph.check_dependency(h.node, h.access, acq.node, acq.access)
+                };
+                match added {
                     Added::Known | Added::New => {}
                     Added::Cycle(path) => {
                         let links: Vec<(NodeKey, NodeKey, u8, Arc<Trace>)> = path
