@@ -148,8 +148,7 @@ pub type ReentrantMutexGuard<'a, T> =
 /// One lock instance, as the query functions see it. Obtained from [`TrackedLock`].
 #[derive(Clone, Copy)]
 pub struct LockInstance<'a> {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
-    addr: usize,
+    /// The lock's class cell, which also carries its instance identity.
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     class: &'a class::ClassCell,
     _lock: std::marker::PhantomData<&'a ()>,
@@ -158,7 +157,7 @@ pub struct LockInstance<'a> {
 impl<'a> LockInstance<'a> {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     pub(crate) fn of_raw<R>(raw: &'a raw::Checked<R>) -> Self {
-        LockInstance::of_parts(raw.lock_ref().addr, raw.class_cell())
+        LockInstance::of_class(raw.class_cell())
     }
 
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
@@ -172,10 +171,8 @@ impl<'a> LockInstance<'a> {
         not(any(debug_assertions, feature = "release-checks")),
         allow(unused_variables)
     )]
-    pub(crate) fn of_parts(addr: usize, class: &'a class::ClassCell) -> Self {
+    pub(crate) fn of_class(class: &'a class::ClassCell) -> Self {
         LockInstance {
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
-            addr,
             #[cfg(any(debug_assertions, feature = "release-checks"))]
             class,
             _lock: std::marker::PhantomData,
@@ -192,10 +189,7 @@ impl<'a> LockInstance<'a> {
 
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     fn lock_ref(&self) -> validator::LockRef<'a> {
-        validator::LockRef {
-            addr: self.addr,
-            class: self.class,
-        }
+        validator::LockRef { class: self.class }
     }
 }
 
@@ -236,7 +230,7 @@ impl<L: TrackedLock + ?Sized> TrackedLock for std::sync::Arc<L> {
 /// ```
 pub fn is_held<L: TrackedLock + ?Sized>(lock: &L) -> bool {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
-    return validator::is_held(lock.lock_instance().addr);
+    return validator::is_held(lock.lock_instance().class.identity());
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
     {
         let _ = lock;

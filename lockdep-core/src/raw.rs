@@ -172,19 +172,18 @@ mod checked {
 
         #[inline]
         pub(crate) fn lock_ref(&self) -> LockRef<'_> {
-            LockRef {
-                addr: self as *const Self as usize,
-                class: &self.class,
-            }
+            LockRef { class: &self.class }
         }
 
         pub(crate) fn class_cell(&self) -> &ClassCell {
             &self.class
         }
 
+        /// The instance's identity on the held-lock stack (see `ClassCell`): not its address,
+        /// which a later lock may reuse once this one is dropped.
         #[inline]
         fn addr(&self) -> usize {
-            self as *const Self as usize
+            self.class.identity()
         }
 
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.

@@ -50,7 +50,7 @@ fn cache_tag(key: u64, class_held: bool) -> u64 {
 /// A lock instance as the validator sees it.
 #[derive(Clone, Copy)]
 pub(crate) struct LockRef<'a> {
-    pub(crate) addr: usize,
+    /// The lock's class cell, which also gives its identity (see [`ClassCell`]).
     pub(crate) class: &'a ClassCell,
 }
 
@@ -341,9 +341,9 @@ impl Acquisition {
         if subclass != 0 {
             crate::class::check_subclass(subclass, lock.class);
         }
-        let class = lock.class.resolve()?;
+        let (class, identity) = lock.class.resolve_instance()?;
         Some(Acquisition {
-            addr: lock.addr,
+            addr: identity,
             node: NodeKey::new(class, subclass),
             access,
             at,
@@ -887,6 +887,46 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
 /// `might_lock`).
 pub(crate) fn might_lock(acq: &Acquisition) {
     before_lock(acq);
+}
+
+/// A lock instance is being dropped (its identity ends). An entry this thread still holds for
+/// it can only come from a leaked guard (a live guard borrows the lock): it is removed, with
+/// one message, so that the thread does not go on "holding" a lock that no longer exists.
+#[inline]
+pub(crate) fn instance_dropped(identity: usize) {
+    let leaked = with_thread(|t| t.held.find(identity).is_some());
+    if leaked {
+        leaked_guard_of_dropped_lock(identity);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn leaked_guard_of_dropped_lock(identity: usize) {
+    let (first, count) = with_thread(|t| {
+        let mut first = None;
+        let mut count = 0;
+        while let Some(index) = t.held.find(identity) {
+            first = Some(t.held.remove(index));
+            count += 1;
+        }
+        (first, count)
+    });
+    let Some(first) = first else { return };
+    if mode::mode() == Mode::Off {
+        return;
+    }
+    let times = if count == 1 {
+        String::new()
+    } else {
+        format!(" ({count} times)")
+    };
+    mode::notice(format_args!(
+        "lockdep: a lock was dropped while thread '{}' still held it{times}: its guard was \
+         leaked (mem::forget?). The lock: {}. It is no longer tracked as held.",
+        thread_name(),
+        describe(&first)
+    ));
 }
 
 /// Is this lock instance held by the current thread?

@@ -189,8 +189,7 @@ fn a_panicking_handler_while_unwinding_is_printed_not_fatal() {
             // Outside unwinding, the handler's panic reaches the acquiring thread as before.
             let a = Mutex::named("handler-outside-A", ());
             let b = Mutex::named("handler-outside-B", ());
-            let outside =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| invert(&a, &b)));
+            let outside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| invert(&a, &b)));
             if lockdep_core::CHECKS_COMPILED_IN {
                 let message = outside.expect_err("the handler panics");
                 let message = message.downcast_ref::<String>().unwrap();

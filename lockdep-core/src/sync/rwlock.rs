@@ -63,10 +63,6 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    fn addr(&self) -> usize {
-        self as *const Self as *const () as usize
-    }
-
     /// Shared read access (a fair read for lockdep).
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
@@ -84,7 +80,7 @@ impl<T: ?Sized> RwLock<T> {
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<RwLockReadGuard<'_, T>> {
-        let result = hooks::lock(&self.class, self.addr(), subclass, Access::Read, at, || {
+        let result = hooks::lock(&self.class, subclass, Access::Read, at, || {
             self.inner.read()
         });
         map_result(result, |g| self.read_guard(g))
@@ -107,14 +103,9 @@ impl<T: ?Sized> RwLock<T> {
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let result = hooks::lock(
-            &self.class,
-            self.addr(),
-            subclass,
-            Access::Write,
-            at,
-            || self.inner.write(),
-        );
+        let result = hooks::lock(&self.class, subclass, Access::Write, at, || {
+            self.inner.write()
+        });
         map_result(result, |g| self.write_guard(g))
     }
 
@@ -124,7 +115,7 @@ impl<T: ?Sized> RwLock<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_read(),
-            || hooks::try_locked(&self.class, self.addr(), Access::Read, at),
+            || hooks::try_locked(&self.class, Access::Read, at),
             |g| self.read_guard(g),
         )
     }
@@ -135,7 +126,7 @@ impl<T: ?Sized> RwLock<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_write(),
-            || hooks::try_locked(&self.class, self.addr(), Access::Write, at),
+            || hooks::try_locked(&self.class, Access::Write, at),
             |g| self.write_guard(g),
         )
     }
@@ -146,7 +137,7 @@ impl<T: ?Sized> RwLock<T> {
     ) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             inner: ManuallyDrop::new(inner),
-            held: Held::new(self.addr()),
+            held: Held::new(&self.class),
         }
     }
 
@@ -156,7 +147,7 @@ impl<T: ?Sized> RwLock<T> {
     ) -> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard {
             inner: ManuallyDrop::new(inner),
-            held: Held::new(self.addr()),
+            held: Held::new(&self.class),
         }
     }
 
@@ -226,7 +217,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> TrackedLock for RwLock<T> {
     fn lock_instance(&self) -> LockInstance<'_> {
-        LockInstance::of_parts(self.addr(), &self.class)
+        LockInstance::of_class(&self.class)
     }
 }
 
