@@ -2,6 +2,7 @@
 //! to symbols only when a report is printed.
 
 use once_cell::sync::Lazy;
+use std::ffi::c_void;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -12,9 +13,18 @@ pub const MAX_TRACE_FRAMES: usize = 32;
 
 /// An unresolved stack trace.
 pub(crate) struct Trace {
-    ips: Box<[usize]>,
+    /// Return addresses, kept as the pointers the unwinder gave (never cast to `usize` and
+    /// back): symbol resolution under Miri looks the frame up through the pointer's provenance.
+    ips: Box<[*mut c_void]>,
     resolved: OnceLock<Vec<Frame>>,
 }
+
+// SAFETY: the pointers are code addresses, only ever handed to `backtrace::resolve` (which
+// reads no memory through them that another thread could be writing) and never dereferenced
+// here; the rest is `Send + Sync` data.
+unsafe impl Send for Trace {}
+// SAFETY: as above; `resolved` is a `OnceLock`, safe to initialise from any thread.
+unsafe impl Sync for Trace {}
 
 struct Frame {
     name: String,
@@ -53,10 +63,10 @@ impl Trace {
     /// Captures the current stack, at most [`MAX_TRACE_FRAMES`] frames, without resolving it.
     #[inline(never)]
     pub(crate) fn capture() -> Arc<Trace> {
-        let mut ips = [0usize; MAX_TRACE_FRAMES];
+        let mut ips = [std::ptr::null_mut(); MAX_TRACE_FRAMES];
         let mut len = 0;
         backtrace::trace(|frame| {
-            ips[len] = frame.ip() as usize;
+            ips[len] = frame.ip();
             len += 1;
             len < MAX_TRACE_FRAMES
         });
@@ -76,12 +86,12 @@ impl Trace {
             let mut frames = Vec::new();
             for &ip in self.ips.iter() {
                 let mut found = false;
-                backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
+                backtrace::resolve(ip, |symbol| {
                     found = true;
                     frames.push(Frame {
                         name: symbol
                             .name()
-                            .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}")),
+                            .map_or_else(|| format!("{ip:p}"), |n| format!("{n:#}")),
                         location: symbol.filename().map(|file| match symbol.lineno() {
                             Some(line) => format!("{}:{line}", file.display()),
                             None => file.display().to_string(),
@@ -90,7 +100,7 @@ impl Trace {
                 });
                 if !found {
                     frames.push(Frame {
-                        name: format!("{ip:#x}"),
+                        name: format!("{ip:p}"),
                         location: None,
                     });
                 }
