@@ -66,8 +66,9 @@ pub(crate) fn note_cycle(nodes: &[NodeKey], closing_kinds: u8) {
 /// }
 /// let dot = lockdep_core::graph::to_dot();
 /// assert!(dot.starts_with("digraph {"));
-/// # #[cfg(debug_assertions)]
+/// # if lockdep_core::CHECKS_COMPILED_IN {
 /// assert!(dot.contains("label = \"doc-dot-pool\\nsubclass 0, 1 live instance\""));
+/// # }
 /// ```
 pub fn to_dot() -> String {
     #[cfg(any(debug_assertions, feature = "release-checks"))]

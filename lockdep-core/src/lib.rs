@@ -24,7 +24,7 @@
 //!     let _l = audit_log.lock();
 //!     let _a = accounts.lock();
 //! });
-//! # #[cfg(debug_assertions)] {
+//! # if lockdep_core::CHECKS_COMPILED_IN {
 //! assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
 //! assert_eq!(reports[0].classes(), ["accounts", "audit_log"]);
 //! # }
@@ -225,8 +225,9 @@ impl<L: TrackedLock + ?Sized> TrackedLock for std::sync::Arc<L> {
 /// ```
 /// let m = lockdep_core::Mutex::new(());
 /// let guard = m.lock();
-/// # #[cfg(debug_assertions)]
+/// # if lockdep_core::CHECKS_COMPILED_IN {
 /// assert!(lockdep_core::is_held(&m));
+/// # }
 /// drop(guard);
 /// assert!(!lockdep_core::is_held(&m));
 /// ```

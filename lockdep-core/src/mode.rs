@@ -68,7 +68,9 @@ fn encode(mode: Mode) -> u8 {
 ///
 /// ```
 /// lockdep_core::set_mode(lockdep_core::Mode::Warn);
+/// # if lockdep_core::CHECKS_COMPILED_IN {
 /// assert_eq!(lockdep_core::mode(), lockdep_core::Mode::Warn);
+/// # }
 /// # lockdep_core::set_mode(lockdep_core::Mode::Panic);
 /// ```
 pub fn set_mode(mode: Mode) {
@@ -239,7 +241,7 @@ pub(crate) fn current_sink() -> Option<Sink> {
 ///     let _b = b.lock();
 ///     let _a = a.lock(); // the inversion: reported, not acted on
 /// });
-/// # #[cfg(debug_assertions)] {
+/// # if lockdep_core::CHECKS_COMPILED_IN {
 /// assert_eq!(reports.len(), 1);
 /// assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
 /// assert_eq!(reports[0].classes(), ["doc-capture-a", "doc-capture-b"]);
