@@ -88,6 +88,7 @@ fn a_guard_leaked_on_another_thread_never_matches_a_new_lock() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "spawns a child process, which Miri cannot")]
 fn a_leaked_guard_of_a_dropped_lock_is_reported_once() {
     if std::env::var_os("LOCKDEP_IDENTITY_CHILD").is_some() {
         std::thread::spawn(|| {

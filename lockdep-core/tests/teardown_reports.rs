@@ -87,6 +87,7 @@ impl Drop for InvertsOnDrop {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "spawns a child process, which Miri cannot")]
 fn a_report_while_unwinding_is_printed_not_fatal() {
     let stderr = in_child("a_report_while_unwinding_is_printed_not_fatal", || {
         let unwound = std::panic::catch_unwind(|| {
@@ -110,6 +111,7 @@ thread_local! {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "spawns a child process, which Miri cannot")]
 fn a_report_in_a_thread_local_destructor_is_printed_not_fatal() {
     let stderr = in_child(
         "a_report_in_a_thread_local_destructor_is_printed_not_fatal",
@@ -186,6 +188,7 @@ fn capture_works_in_thread_local_destructors() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "spawns a child process, which Miri cannot")]
 fn a_panicking_handler_while_unwinding_is_printed_not_fatal() {
     let stderr = in_child(
         "a_panicking_handler_while_unwinding_is_printed_not_fatal",
