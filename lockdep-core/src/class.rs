@@ -230,7 +230,8 @@ impl ClassCell {
 /// a message. One atomic-free read when the lock was never taken; otherwise a scan of this
 /// thread's (short) held stack. An entry a guard leaked on *another* thread stays on that
 /// thread's stack until it exits (and is named then): it cannot be reached from here, and,
-/// identities never being reused, it can never be mistaken for a later lock.
+/// identities never being reused (on 64-bit targets), it can never be mistaken for a later
+/// lock. (Elsewhere the identity is the cell's address, as it used to be.)
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 impl Drop for ClassCell {
     fn drop(&mut self) {
