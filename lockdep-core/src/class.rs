@@ -77,15 +77,16 @@ impl ClassCell {
 ///
 /// One pointer wide. Its low bits say what it holds: `SITE` marks a creation site that is not
 /// yet interned to a class (a `const fn` cannot intern), no tag a `&'static LockClass` not yet
-/// registered or counted for this instance, and `SEEN` the class's registered id (shifted left
-/// by 3, not a pointer) once the instance has been counted: the state the hot path wants to
-/// find, where resolving is one load and no second one through the class.
+/// registered or counted for this instance, and `SEEN` (not a pointer) once the instance has
+/// been counted: the state the hot path wants to find, where resolving is one load and no
+/// second one through the class. A `SEEN` word holds the class's registered id in its top
+/// [`ID_BITS`] bits (so the id is one shift away, as cheap as before it had company) and, on
+/// 64-bit targets, a serial number drawn once per instance in the bits between (44 of them,
+/// never reused in practice).
 ///
-/// The `SEEN` word also carries, above the id, a serial number drawn once per instance (on
-/// 64-bit targets: 44 bits, never reused in practice). The whole word is the instance's
-/// identity on the held-lock stack: a new lock at a freed lock's address gets a new one, so a
-/// stale entry left by a leaked guard can never be taken for it. Dropping the cell ends the
-/// identity (see the `Drop` impl).
+/// The whole `SEEN` word is the instance's identity on the held-lock stack: a new lock at a
+/// freed lock's address gets a new one, so a stale entry left by a leaked guard can never be
+/// taken for it. Dropping the cell ends the identity (see the `Drop` impl).
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) struct ClassCell(AtomicPtr<()>);
 
@@ -96,16 +97,17 @@ const SEEN: usize = 2;
 /// Bits of the class id in a `SEEN` word (ids go up to `MAX_CLASSES`, `1 << 16`).
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 const ID_BITS: u32 = 17;
+/// Where the class id starts in a `SEEN` word: the top bits.
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-const ID_MASK: usize = (1 << ID_BITS) - 1;
-/// Where the instance serial starts in a `SEEN` word.
+const ID_SHIFT: u32 = usize::BITS - ID_BITS;
+/// Serials fill the bits between the tags and the id (64-bit targets only: on smaller ones a
+/// serial would wrap, and the cell's address is the identity instead).
 #[cfg(all(
     target_pointer_width = "64",
     any(debug_assertions, feature = "release-checks")
 ))]
-const SERIAL_SHIFT: u32 = 3 + ID_BITS;
-/// The next instance serial (64-bit targets only: on smaller ones a serial would wrap, and the
-/// cell's address is the identity instead).
+const SERIAL_MASK: usize = (1 << (ID_SHIFT - 3)) - 1;
+/// The next instance serial.
 #[cfg(all(
     target_pointer_width = "64",
     any(debug_assertions, feature = "release-checks")
@@ -116,7 +118,7 @@ static NEXT_SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUs
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 #[inline(always)]
 fn seen_id(word: usize) -> ClassId {
-    ClassId(((word >> 3) & ID_MASK) as u32)
+    ClassId((word >> ID_SHIFT) as u32)
 }
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -151,17 +153,14 @@ impl ClassCell {
         self.resolve_slow(ptr)
     }
 
-    /// This instance's identity on the held-lock stack; 0 (nothing held has it) if it was
-    /// never tracked.
+    /// This instance's identity on the held-lock stack. For an instance never tracked it is
+    /// the cell's unresolved word, which no held entry has: those all carry a `SEEN` word, and
+    /// an unresolved one is a `LockClass` pointer (bits 0 and 1 clear) or `SITE`-tagged (bit 0
+    /// set). So releases need no test of the tag: one load.
     #[inline]
     pub(crate) fn identity(&self) -> usize {
         // Relaxed: the cell changes once, to `SEEN`, and a thread that holds the lock saw that.
-        let word = self.0.load(Ordering::Relaxed).addr();
-        if word & (SITE | SEEN) == SEEN {
-            self.identity_of(word)
-        } else {
-            0
-        }
+        self.identity_of(self.0.load(Ordering::Relaxed).addr())
     }
 
     #[inline(always)]
@@ -189,10 +188,10 @@ impl ClassCell {
         };
         let id = registry::register(class)?;
         #[cfg(target_pointer_width = "64")]
-        let serial = NEXT_SERIAL.fetch_add(1, Ordering::Relaxed) << SERIAL_SHIFT;
+        let serial = (NEXT_SERIAL.fetch_add(1, Ordering::Relaxed) & SERIAL_MASK) << 3;
         #[cfg(not(target_pointer_width = "64"))]
         let serial = 0;
-        let seen = serial | ((id.0 as usize) << 3) | SEEN;
+        let seen = ((id.0 as usize) << ID_SHIFT) | serial | SEEN;
         match self.0.compare_exchange(
             ptr,
             std::ptr::without_provenance_mut(seen),
