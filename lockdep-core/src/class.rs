@@ -133,9 +133,16 @@ pub(crate) use crate::default_class::{call_site, generic_cell};
 ///
 /// One pointer wide. Its low bits say what it holds: `SITE` marks a creation site that is not
 /// yet interned to a class (a `const fn` cannot intern), no tag a `&'static LockClass` not yet
-/// registered or counted for this instance, and `SEEN` the class's registered id (shifted left
-/// by 3, not a pointer) once the instance has been counted: the state the hot path wants to
-/// find, where resolving is one load and no second one through the class.
+/// registered or counted for this instance, and `SEEN` (not a pointer) once the instance has
+/// been counted: the state the hot path wants to find, where resolving is one load and no
+/// second one through the class. A `SEEN` word holds the class's registered id in its top
+/// [`ID_BITS`] bits (so the id is one shift away, as cheap as before it had company) and, on
+/// 64-bit targets, a serial number drawn once per instance in the bits between (44 of them,
+/// never reused in practice).
+///
+/// The whole `SEEN` word is the instance's identity on the held-lock stack: a new lock at a
+/// freed lock's address gets a new one, so a stale entry left by a leaked guard can never be
+/// taken for it. Dropping the cell ends the identity (see the `Drop` impl).
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) struct ClassCell(AtomicPtr<()>);
 
@@ -143,6 +150,32 @@ pub(crate) struct ClassCell(AtomicPtr<()>);
 const SITE: usize = 1;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 const SEEN: usize = 2;
+/// Bits of the class id in a `SEEN` word (ids go up to `MAX_CLASSES`, `1 << 16`).
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+const ID_BITS: u32 = 17;
+/// Where the class id starts in a `SEEN` word: the top bits.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+const ID_SHIFT: u32 = usize::BITS - ID_BITS;
+/// Serials fill the bits between the tags and the id (64-bit targets only: on smaller ones a
+/// serial would wrap, and the cell's address is the identity instead).
+#[cfg(all(
+    target_pointer_width = "64",
+    any(debug_assertions, feature = "release-checks")
+))]
+const SERIAL_MASK: usize = (1 << (ID_SHIFT - 3)) - 1;
+/// The next instance serial.
+#[cfg(all(
+    target_pointer_width = "64",
+    any(debug_assertions, feature = "release-checks")
+))]
+static NEXT_SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// The class id in a `SEEN` word.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[inline(always)]
+fn seen_id(word: usize) -> ClassId {
+    ClassId((word >> ID_SHIFT) as u32)
+}
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 impl ClassCell {
@@ -165,17 +198,47 @@ impl ClassCell {
     }
 
     /// The class of this instance, registering it (and counting the instance) on first use.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn resolve(&self) -> Option<ClassId> {
+        self.resolve_instance().map(|(id, _)| id)
+    }
+
+    /// The class of this instance and its identity (see the type's doc), registering the class
+    /// and counting the instance on first use. `None` when the class table is full.
+    #[inline]
+    pub(crate) fn resolve_instance(&self) -> Option<(ClassId, usize)> {
         let ptr = self.0.load(Ordering::Acquire);
         if ptr.addr() & (SITE | SEEN) == SEEN {
-            return Some(ClassId((ptr.addr() >> 3) as u32));
+            return Some((seen_id(ptr.addr()), self.identity_of(ptr.addr())));
         }
         self.resolve_slow(ptr)
     }
 
+    /// This instance's identity on the held-lock stack. For an instance never tracked it is
+    /// the cell's unresolved word, which no held entry has: those all carry a `SEEN` word, and
+    /// an unresolved one is a `LockClass` pointer (bits 0 and 1 clear) or `SITE`-tagged (bit 0
+    /// set). So releases need no test of the tag: one load.
+    #[inline]
+    pub(crate) fn identity(&self) -> usize {
+        // Relaxed: the cell changes once, to `SEEN`, and a thread that holds the lock saw that.
+        self.identity_of(self.0.load(Ordering::Relaxed).addr())
+    }
+
+    #[inline(always)]
+    fn identity_of(&self, word: usize) -> usize {
+        #[cfg(target_pointer_width = "64")]
+        {
+            word
+        }
+        #[cfg(not(target_pointer_width = "64"))]
+        {
+            let _ = word;
+            self as *const Self as usize
+        }
+    }
+
     #[cold]
-    fn resolve_slow(&self, ptr: *mut ()) -> Option<ClassId> {
+    fn resolve_slow(&self, ptr: *mut ()) -> Option<(ClassId, usize)> {
         let class: &'static LockClass = if ptr.addr() & SITE != 0 {
             // SAFETY: a SITE-tagged pointer was made from a `&'static Location` in `from_site`.
             let site = unsafe { &*(ptr.wrapping_byte_sub(SITE) as *const Location<'static>) };
@@ -185,11 +248,24 @@ impl ClassCell {
             unsafe { &*(ptr as *const LockClass) }
         };
         let id = registry::register(class)?;
-        registry::count_instance(id);
-        let seen = std::ptr::without_provenance_mut(((id.0 as usize) << 3) | SEEN);
-        // Losing this race to another thread only counts the instance twice.
-        self.0.store(seen, Ordering::Release);
-        Some(id)
+        #[cfg(target_pointer_width = "64")]
+        let serial = (NEXT_SERIAL.fetch_add(1, Ordering::Relaxed) & SERIAL_MASK) << 3;
+        #[cfg(not(target_pointer_width = "64"))]
+        let serial = 0;
+        let seen = ((id.0 as usize) << ID_SHIFT) | serial | SEEN;
+        match self.0.compare_exchange(
+            ptr,
+            std::ptr::without_provenance_mut(seen),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => {
+                registry::count_instance(id);
+                Some((id, self.identity_of(seen)))
+            }
+            // Another thread resolved this instance first: its identity is the one.
+            Err(_) => self.resolve_instance(),
+        }
     }
 
     /// The class name without registering anything (for messages about a lock that is not
@@ -202,12 +278,30 @@ impl ClassCell {
             return site_name(site);
         }
         if ptr.addr() & SEEN != 0 {
-            return registry::name(ClassId((ptr.addr() >> 3) as u32)).to_string();
+            return registry::name(seen_id(ptr.addr())).to_string();
         }
         // SAFETY: an untagged pointer is a `&'static LockClass` (see `resolve_slow`).
         unsafe { &*(ptr as *const LockClass) }
             .report_name()
             .to_string()
+    }
+}
+
+/// Dropping a lock ends its instance identity: it no longer counts as a live instance of its
+/// class, and an entry this thread still holds for it (its guard was leaked) is removed, with
+/// a message. One atomic-free read when the lock was never taken; otherwise a scan of this
+/// thread's (short) held stack. An entry a guard leaked on *another* thread stays on that
+/// thread's stack until it exits (and is named then): it cannot be reached from here, and,
+/// identities never being reused (on 64-bit targets), it can never be mistaken for a later
+/// lock. (Elsewhere the identity is the cell's address, as it used to be.)
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+impl Drop for ClassCell {
+    fn drop(&mut self) {
+        let word = self.0.get_mut().addr();
+        if word & (SITE | SEEN) == SEEN {
+            registry::drop_instance(seen_id(word));
+            crate::validator::instance_dropped(self.identity_of(word));
+        }
     }
 }
 
@@ -289,9 +383,12 @@ pub(crate) mod registry {
     /// Most classes the table holds (the kernel's MAX_LOCKDEP_KEYS is 8191).
     pub const MAX_CLASSES: usize = 1 << 16;
 
+    /// Most distinct names `named(...)` interns: one per class the table can hold. Each costs
+    /// its text and a leaked `LockClass`, kept for the life of the process.
+    pub const MAX_NAMES: usize = MAX_CLASSES;
+
     pub(crate) struct ClassInfo {
         pub(crate) class: Option<&'static LockClass>,
-        pub(crate) instances: AtomicUsize,
         /// Acquired by initialising a once-cell (see `init.rs`): only changes report wording.
         pub(crate) initialising: AtomicBool,
     }
@@ -300,13 +397,19 @@ pub(crate) mod registry {
         // Index 0 is reserved so that a zero id means "not registered".
         RwLock::new(vec![ClassInfo {
             class: None,
-            instances: AtomicUsize::new(0),
             initialising: AtomicBool::new(false),
         }])
     });
+    /// Live (resolved, not yet dropped) instances per class id. A fixed array, so counting a
+    /// drop takes no lock; untouched pages of it cost nothing.
+    static LIVE: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MAX_CLASSES + 1];
     static SITES: Lazy<DashMap<Location<'static>, &'static LockClass>> = Lazy::new(DashMap::new);
     static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
     static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
+    static NAMES_FULL_REPORTED: AtomicBool = AtomicBool::new(false);
+    /// The class of every lock named after the name table filled up: it is never registered,
+    /// so those locks go unchecked (like locks of classes beyond a full class table).
+    static NAME_TABLE_FULL: LockClass = LockClass::new("<name table full: not checked>");
 
     /// The class of a creation site, created (and leaked, once per site) on first use.
     pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClass {
@@ -321,6 +424,23 @@ pub(crate) mod registry {
         if let Some(class) = NAMES.get(name) {
             return *class;
         }
+        // Bounded like the class table (and useless once that is full: a new name could not
+        // be registered). Racing threads may overshoot by a few names, never without bound.
+        if NAMES.len() >= MAX_NAMES || FULL_REPORTED.load(Ordering::Relaxed) {
+            if !NAMES_FULL_REPORTED.swap(true, Ordering::Relaxed) {
+                crate::mode::notice(format_args!(
+                    "lockdep: the lock name table is full ({} names{}); locks named with a new \
+                     name (first: `{name}`) are not checked from now on",
+                    NAMES.len(),
+                    if FULL_REPORTED.load(Ordering::Relaxed) {
+                        ", and the class table is full"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            return &NAME_TABLE_FULL;
+        }
         let name: &'static str = Box::leak(name.to_string().into_boxed_str());
         *NAMES
             .entry(name)
@@ -334,6 +454,9 @@ pub(crate) mod registry {
         if id != 0 {
             return Some(ClassId(id));
         }
+        if std::ptr::eq(class, &NAME_TABLE_FULL) {
+            return None;
+        }
         let mut classes = CLASSES.write();
         let id = class.id.load(Ordering::Acquire);
         if id != 0 {
@@ -343,17 +466,16 @@ pub(crate) mod registry {
         if classes.len() > MAX_CLASSES {
             drop(classes);
             if !FULL_REPORTED.swap(true, Ordering::Relaxed) {
-                eprintln!(
+                crate::mode::notice(format_args!(
                     "lockdep: the class table is full ({MAX_CLASSES} classes); locks of new \
                      classes (first: `{}`) are not checked from now on",
                     class.report_name()
-                );
+                ));
             }
             return None;
         }
         classes.push(ClassInfo {
             class: Some(class),
-            instances: AtomicUsize::new(0),
             initialising: AtomicBool::new(false),
         });
         let id = (classes.len() - 1) as u32;
@@ -362,9 +484,21 @@ pub(crate) mod registry {
     }
 
     pub(crate) fn count_instance(id: ClassId) {
-        if let Some(info) = CLASSES.read().get(id.0 as usize) {
-            info.instances.fetch_add(1, Ordering::Relaxed);
+        if let Some(live) = LIVE.get(id.0 as usize) {
+            live.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// A counted instance was dropped.
+    pub(crate) fn drop_instance(id: ClassId) {
+        if let Some(live) = LIVE.get(id.0 as usize) {
+            live.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Distinct names interned by `named(...)`.
+    pub(crate) fn name_count() -> usize {
+        NAMES.len()
     }
 
     /// Marks `id` as a once-cell's class. Called on the (rare) path of a cell not yet
@@ -389,11 +523,10 @@ pub(crate) mod registry {
         class.map_or("<unknown>", LockClass::report_name)
     }
 
+    /// Live instances of a class: resolved (taken at least once) and not dropped yet.
     pub(crate) fn instances(id: ClassId) -> usize {
-        CLASSES
-            .read()
-            .get(id.0 as usize)
-            .map_or(0, |c| c.instances.load(Ordering::Relaxed))
+        LIVE.get(id.0 as usize)
+            .map_or(0, |live| live.load(Ordering::Relaxed))
     }
 
     /// Registered classes (not counting the reserved slot).

@@ -251,6 +251,30 @@ impl<P> DepGraph<P> {
         Added::New
     }
 
+    /// What [`Self::add_dependency_in`] would answer, recording nothing: used once the
+    /// dependency table is full, so that new acquisitions are still checked against the
+    /// recorded graph. `New` means "not known, and closes no cycle".
+    pub(crate) fn check_dependency(
+        &mut self,
+        layer: Layer,
+        prev: NodeKey,
+        prev_access: Access,
+        next: NodeKey,
+        next_access: Access,
+    ) -> Added {
+        let kind = dep_kind(prev_access, next_access);
+        if self
+            .dependency(prev, next)
+            .is_some_and(|dep| dep.kinds & layer.bits(kind) != 0)
+        {
+            return Added::Known;
+        }
+        match self.find_deadlock_path(layer, next, prev, kind) {
+            Some(path) => Added::Cycle(path),
+            None => Added::New,
+        }
+    }
+
     /// Inserts (or widens) the edge `prev -> next` with `kinds` without any check: for
     /// dependencies another process recorded, and for the offline search, which must see the
     /// closing edges that were refused online. `first_seen` is kept only for a new edge.

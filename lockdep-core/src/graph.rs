@@ -2,8 +2,8 @@
 //! `LOCKDEP_DOT` environment variable.
 //!
 //! Nodes are lock classes (at a nesting level: a nonzero subclass is its own node), labelled with
-//! the class name, the subclass and how many lock instances of the class have been used. An edge
-//! `A -> B` means "B was taken while A was held", labelled with the kernel's dependency kinds
+//! the class name, the subclass and how many lock instances of the class are alive (taken at
+//! least once, not dropped yet). An edge `A -> B` means "B was taken while A was held", labelled with the kernel's dependency kinds
 //! (`EN`, `ER`, `SN`, `SR`: holder side **E**xclusive or **S**hared, acquirer side
 //! **R**ecursive read or **N**ot). Every cycle that was reported is drawn in red; its closing
 //! edge, which the validator refused to record, is drawn dashed.
@@ -66,8 +66,9 @@ pub(crate) fn note_cycle(nodes: &[NodeKey], closing_kinds: u8) {
 /// }
 /// let dot = lockdep_core::graph::to_dot();
 /// assert!(dot.starts_with("digraph {"));
-/// # #[cfg(debug_assertions)]
-/// assert!(dot.contains("label = \"doc-dot-pool\\nsubclass 0, 1 instance\""));
+/// # if lockdep_core::CHECKS_COMPILED_IN {
+/// assert!(dot.contains("label = \"doc-dot-pool\\nsubclass 0, 1 live instance\""));
+/// # }
 /// ```
 pub fn to_dot() -> String {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -173,8 +174,9 @@ mod render {
 
     fn node_attrs(node: &ClassNode) -> String {
         let plural = if node.instances == 1 { "" } else { "s" };
+        // Instances alive now (taken at least once, not dropped yet), not every one ever made.
         let label = format!(
-            "{}\nsubclass {}, {} instance{plural}",
+            "{}\nsubclass {}, {} live instance{plural}",
             node.name, node.subclass, node.instances
         );
         let color = if node.in_cycle {

@@ -41,11 +41,14 @@ impl Init {
         #[cfg(any(debug_assertions, feature = "release-checks"))]
         {
             use crate::validator::{self, Acquisition, LockRef};
-            let lock = LockRef {
-                addr: instance(addr),
-                class,
-            };
-            let acq = Acquisition::new(lock, 0, crate::access::Access::Write, Some(at));
+            let lock = LockRef { class };
+            let acq = Acquisition::at_address(
+                lock,
+                instance(addr),
+                0,
+                crate::access::Access::Write,
+                Some(at),
+            );
             if let Some(acq) = &acq {
                 crate::class::registry::mark_initialising(acq.node.class());
                 // Reports are delivered here, before anything is taken: a panicking one leaves

@@ -24,7 +24,7 @@
 //!     let _l = audit_log.lock();
 //!     let _a = accounts.lock();
 //! });
-//! # #[cfg(debug_assertions)] {
+//! # if lockdep_core::CHECKS_COMPILED_IN {
 //! assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
 //! assert_eq!(reports[0].classes(), ["accounts", "audit_log"]);
 //! # }
@@ -104,6 +104,8 @@ mod held;
 mod relock;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod trace;
+#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+mod unchecked;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 mod validator;
 
@@ -182,17 +184,20 @@ pub type ReentrantMutexGuard<'a, T> =
 /// One lock instance, as the query functions see it. Obtained from [`TrackedLock`].
 #[derive(Clone, Copy)]
 pub struct LockInstance<'a> {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
-    addr: usize,
+    /// The lock's class cell, which also carries its instance identity.
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     class: &'a class::ClassCell,
+    /// For locks whose held entries are named by an address (once-cells, tokio's locks: see
+    /// `Acquisition::at_address`), that address; 0 for the class cell's identity.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    addr: usize,
     _lock: std::marker::PhantomData<&'a ()>,
 }
 
 impl<'a> LockInstance<'a> {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     pub(crate) fn of_raw<R>(raw: &'a raw::Checked<R>) -> Self {
-        LockInstance::of_parts(raw.lock_ref().addr, raw.class_cell())
+        LockInstance::of_class(raw.class_cell())
     }
 
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
@@ -206,14 +211,47 @@ impl<'a> LockInstance<'a> {
         not(any(debug_assertions, feature = "release-checks")),
         allow(unused_variables)
     )]
+    pub(crate) fn of_class(class: &'a class::ClassCell) -> Self {
+        LockInstance::of_parts(0, class)
+    }
+
+    /// An instance whose held entries are named by `addr` (see the field's doc).
+    #[cfg_attr(
+        not(any(debug_assertions, feature = "release-checks")),
+        allow(unused_variables)
+    )]
     pub(crate) fn of_parts(addr: usize, class: &'a class::ClassCell) -> Self {
         LockInstance {
             #[cfg(any(debug_assertions, feature = "release-checks"))]
-            addr,
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
             class,
+            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            addr,
             _lock: std::marker::PhantomData,
         }
+    }
+
+    /// The name of this instance's held entries.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    fn key(&self) -> usize {
+        if self.addr != 0 {
+            self.addr
+        } else {
+            self.class.identity()
+        }
+    }
+
+    /// Its acquisition as `access` at `at`, as the validator sees it.
+    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    fn acquisition(
+        &self,
+        access: access::Access,
+        at: &'static std::panic::Location<'static>,
+    ) -> Option<validator::Acquisition> {
+        let acq = validator::Acquisition::new(self.lock_ref(), 0, access, Some(at));
+        if self.addr == 0 {
+            return acq;
+        }
+        validator::Acquisition::at_address(self.lock_ref(), self.addr, 0, access, Some(at))
     }
 
     /// The name of the lock's class (`"<unchecked>"` with the checks compiled out).
@@ -226,10 +264,7 @@ impl<'a> LockInstance<'a> {
 
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     fn lock_ref(&self) -> validator::LockRef<'a> {
-        validator::LockRef {
-            addr: self.addr,
-            class: self.class,
-        }
+        validator::LockRef { class: self.class }
     }
 }
 
@@ -263,14 +298,15 @@ impl<L: TrackedLock + ?Sized> TrackedLock for std::sync::Arc<L> {
 /// ```
 /// let m = lockdep_core::Mutex::new(());
 /// let guard = m.lock();
-/// # #[cfg(debug_assertions)]
+/// # if lockdep_core::CHECKS_COMPILED_IN {
 /// assert!(lockdep_core::is_held(&m));
+/// # }
 /// drop(guard);
 /// assert!(!lockdep_core::is_held(&m));
 /// ```
 pub fn is_held<L: TrackedLock + ?Sized>(lock: &L) -> bool {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
-    return validator::is_held(lock.lock_instance().addr);
+    return validator::is_held(lock.lock_instance().key());
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
     {
         let _ = lock;
@@ -345,7 +381,7 @@ fn might_lock_as<L: TrackedLock + ?Sized>(
     at: &'static std::panic::Location<'static>,
 ) {
     let instance = lock.lock_instance();
-    if let Some(acq) = validator::Acquisition::new(instance.lock_ref(), 0, access, Some(at)) {
+    if let Some(acq) = instance.acquisition(access, at) {
         validator::might_lock(&acq);
     }
 }
@@ -417,6 +453,12 @@ pub mod __private {
     //! Support for `lockdep-macros`; not a public API.
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     pub use crate::validator::held_count;
+
+    /// How many locks the current thread holds: none are tracked with the checks compiled out.
+    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    pub fn held_count() -> usize {
+        0
+    }
 
     use crate::TrackedLock;
 

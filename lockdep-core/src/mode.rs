@@ -8,7 +8,7 @@ use once_cell::sync::Lazy;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 use parking_lot::{Mutex as InternalMutex, RwLock as InternalRwLock};
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-use std::cell::RefCell;
+use std::cell::Cell;
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 use std::sync::atomic::{AtomicU8, Ordering};
 #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -70,7 +70,9 @@ fn encode(mode: Mode) -> u8 {
 ///
 /// ```
 /// lockdep_core::set_mode(lockdep_core::Mode::Warn);
+/// # if lockdep_core::CHECKS_COMPILED_IN {
 /// assert_eq!(lockdep_core::mode(), lockdep_core::Mode::Warn);
+/// # }
 /// # lockdep_core::set_mode(lockdep_core::Mode::Panic);
 /// ```
 pub fn set_mode(mode: Mode) {
@@ -174,32 +176,51 @@ pub(crate) fn collect<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
     (value, reports)
 }
 
+/// One open capture scope of this thread. It lives in [`with_sink`]'s stack frame and points
+/// to the scope it is nested in.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+struct Scope {
+    sink: Sink,
+    outer: *const Scope,
+}
+
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 thread_local! {
-    static SINKS: RefCell<Vec<Sink>> = const { RefCell::new(Vec::new()) };
+    /// This thread's innermost open scope (null: none). A bare pointer, so the thread-local has
+    /// no destructor: it stays usable while the thread's other thread-locals are destroyed, in
+    /// any order, and a `capture` inside such a destructor works like any other (a `RefCell<Vec>`
+    /// here made `capture` abort the process there).
+    static SCOPE: Cell<*const Scope> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Runs `f` in a capture scope of `sink` on this thread (scopes nest; the innermost wins).
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) fn with_sink<R>(sink: Sink, f: impl FnOnce() -> R) -> R {
-    struct Pop;
-    impl Drop for Pop {
+    struct Pop<'a>(&'a Scope);
+    impl Drop for Pop<'_> {
         fn drop(&mut self) {
-            let _ = SINKS.try_with(|s| s.borrow_mut().pop());
+            SCOPE.with(|s| s.set(self.0.outer));
         }
     }
-    SINKS.with(|s| s.borrow_mut().push(sink));
-    let _pop = Pop;
+    let scope = Scope {
+        sink,
+        outer: SCOPE.with(Cell::get),
+    };
+    SCOPE.with(|s| s.set(&scope));
+    // Declared after `scope`, so dropped before it (also when `f` unwinds): the thread-local
+    // never points to a scope that is gone. Scopes are opened and closed by nested calls of
+    // this function only, so they close in the reverse order they opened.
+    let _pop = Pop(&scope);
     f()
 }
 
 /// The innermost capture scope of this thread.
 #[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) fn current_sink() -> Option<Sink> {
-    SINKS
-        .try_with(|s| s.borrow().last().cloned())
-        .ok()
-        .flatten()
+    let scope = SCOPE.with(Cell::get);
+    // SAFETY: a non-null pointer was set by `with_sink`, whose frame (holding the scope) is
+    // still live: `Pop` resets the pointer before the scope is dropped.
+    unsafe { scope.as_ref() }.map(|scope| scope.sink.clone())
 }
 
 /// Runs `f` and returns the reports raised *on this thread* while it ran, instead of acting on
@@ -222,7 +243,7 @@ pub(crate) fn current_sink() -> Option<Sink> {
 ///     let _b = b.lock();
 ///     let _a = a.lock(); // the inversion: reported, not acted on
 /// });
-/// # #[cfg(debug_assertions)] {
+/// # if lockdep_core::CHECKS_COMPILED_IN {
 /// assert_eq!(reports.len(), 1);
 /// assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
 /// assert_eq!(reports[0].classes(), ["doc-capture-a", "doc-capture-b"]);
@@ -259,17 +280,67 @@ pub(crate) fn deliver_unless_panic(report: &Report) -> bool {
     }
     let handler = HANDLER.read().clone();
     if let Some(handler) = handler {
-        handler(report);
+        // A handler's panic goes on to the acquiring thread, unless that would take the process
+        // down: then the report is printed instead.
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(report)));
+        if let Err(payload) = handled {
+            if !panic_would_abort() {
+                std::panic::resume_unwind(payload);
+            }
+            print_instead_of_panicking(report);
+        }
         return false;
     }
     match mode() {
         // A warning-level finding (a timed-lock inversion) never panics.
         Mode::Panic if report.kind().is_warning() => warn(report),
+        // Unwinding already, or in a thread-local destructor: a panic would abort the process.
+        Mode::Panic if panic_would_abort() => print_instead_of_panicking(report),
         Mode::Panic => return true,
         Mode::Warn => warn(report),
         Mode::Off => {}
     }
     false
+}
+
+/// Whether a panic raised here would abort the process instead of reaching the caller: this
+/// thread is already unwinding (a panic in a destructor during unwinding aborts), or a
+/// thread-local's destructor is running (a panic escaping one aborts). The second is known
+/// for certain once the validator's own per-thread exit check has been destroyed, and
+/// otherwise read from the stack (a frame of the standard library's or the C library's
+/// thread-local destructor runner), which is walked only here, on the way to a panic.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) fn panic_would_abort() -> bool {
+    std::thread::panicking()
+        || crate::validator::thread_exiting()
+        || crate::trace::in_thread_local_destructor()
+}
+
+/// `Panic` mode where a panic would abort: the report is printed (whole, once) and the
+/// acquisition goes on, as in `Warn` mode. Nothing is lost and the process is not taken down.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+fn print_instead_of_panicking(report: &Report) {
+    use std::io::Write;
+    let why = if std::thread::panicking() {
+        "this thread is already panicking"
+    } else {
+        "it was raised in a thread-local destructor"
+    };
+    // Written straight to stderr, ignoring errors: `eprintln!` panics if stderr is gone.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "lockdep: a report is printed instead of panicking, because {why} (a panic now would \
+         abort the process):\n{report}"
+    );
+}
+
+/// Prints one of the validator's own messages (a table is full, a guard leaked) to stderr.
+/// Errors are ignored: `eprintln!` panics when stderr is gone, and a message is never worth
+/// taking the program down.
+#[cfg(any(debug_assertions, feature = "release-checks"))]
+pub(crate) fn notice(message: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
 }
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
@@ -293,7 +364,9 @@ fn warn(report: &Report) {
             return;
         }
     }
-    eprintln!("{report}");
+    use std::io::Write;
+    // Not `eprintln!`, which panics if stderr is gone: a warning never takes the program down.
+    let _ = writeln!(std::io::stderr().lock(), "{report}");
 }
 
 #[cfg(all(test, any(debug_assertions, feature = "release-checks")))]

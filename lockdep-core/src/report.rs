@@ -39,6 +39,9 @@ impl ReportKind {
 
 /// One finding of the validator.
 ///
+/// With the checks compiled out no report can exist (the type is uninhabited), but every
+/// method is there, so code written against it builds in every configuration.
+///
 /// Reports reach the caller of [`capture`](crate::capture), the handler installed with
 /// [`set_handler`](crate::set_handler), or the action of the current [`Mode`](crate::Mode).
 /// `Display` gives the full text, modelled on the kernel's: the lock being acquired, the locks
@@ -64,6 +67,22 @@ impl Report {
     }
     /// Whether the acquisition could only block for ever.
     pub fn is_certain_deadlock(&self) -> bool {
+        match self.never {}
+    }
+    /// Name (or id) of the thread that made the acquisition.
+    pub fn thread_name(&self) -> &str {
+        match self.never {}
+    }
+    /// Class names of the locks the thread held at the time, outermost first.
+    pub fn held_classes(&self) -> Vec<&str> {
+        match self.never {}
+    }
+    /// Function names of the acquisition's own stack.
+    pub fn backtrace_functions(&self) -> Vec<String> {
+        match self.never {}
+    }
+    /// For a cycle: the function names of each existing edge's first-seen stack.
+    pub fn edge_backtrace_functions(&self) -> Vec<Vec<String>> {
         match self.never {}
     }
 }

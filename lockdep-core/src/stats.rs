@@ -40,6 +40,10 @@ pub struct Stats {
     pub max_depth: usize,
     /// Reports raised (each distinct finding once).
     pub reports: usize,
+    /// Distinct names interned by `named(...)` (each kept for the life of the process).
+    pub names: usize,
+    /// Capacity of the name table; locks named with a new name beyond it are not checked.
+    pub max_names: usize,
     /// Capacity of the class table.
     pub max_classes: usize,
     /// Capacity of the dependency table.
@@ -84,6 +88,8 @@ pub fn stats() -> Stats {
             chains,
             max_depth: MAX_DEPTH.load(Ordering::Relaxed),
             reports: REPORTS.load(Ordering::Relaxed),
+            names: crate::class::registry::name_count(),
+            max_names: crate::class::registry::MAX_NAMES,
             max_classes: crate::class::registry::MAX_CLASSES,
             max_dependencies: crate::validator::MAX_DEPENDENCIES,
             max_chains: crate::validator::MAX_CHAINS,

@@ -127,11 +127,13 @@ impl<F> std::fmt::Debug for Tracked<F> {
 }
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
-pub(crate) use checked::{
-    claim_releases, current_owner, current_task, current_task_site, post_release,
-};
+pub(crate) use checked::current_task_site;
+#[cfg(all(feature = "tokio", any(debug_assertions, feature = "release-checks")))]
+pub(crate) use checked::{claim_releases, current_owner, current_task, post_release};
 
 #[cfg(any(debug_assertions, feature = "release-checks"))]
+// The owner bookkeeping serves the async locks of the `tokio` feature only.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 mod checked {
     use crate::held::HeldLock;
     use crate::mode::Sink;

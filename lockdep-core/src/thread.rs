@@ -27,8 +27,9 @@
 //!         });
 //!     });
 //! });
-//! # #[cfg(debug_assertions)]
+//! # if lockdep_core::CHECKS_COMPILED_IN {
 //! assert_eq!(reports[0].classes(), ["thread-doc-a", "thread-doc-b"]);
+//! # }
 //! ```
 
 use std::fmt;

@@ -2,6 +2,7 @@
 //! to symbols only when a report is printed.
 
 use once_cell::sync::Lazy;
+use std::ffi::c_void;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -12,11 +13,20 @@ pub const MAX_TRACE_FRAMES: usize = 32;
 
 /// An unresolved stack trace.
 pub(crate) struct Trace {
-    ips: Box<[usize]>,
+    /// Return addresses, kept as the pointers the unwinder gave (never cast to `usize` and
+    /// back): symbol resolution under Miri looks the frame up through the pointer's provenance.
+    ips: Box<[*mut c_void]>,
     resolved: OnceLock<Vec<Frame>>,
     /// For a stack another process recorded (`LOCKDEP_GRAPH`): which one, shown above it.
     origin: Option<String>,
 }
+
+// SAFETY: the pointers are code addresses, only ever handed to `backtrace::resolve` (which
+// reads no memory through them that another thread could be writing) and never dereferenced
+// here; the rest is `Send + Sync` data.
+unsafe impl Send for Trace {}
+// SAFETY: as above; `resolved` is a `OnceLock`, safe to initialise from any thread.
+unsafe impl Sync for Trace {}
 
 struct Frame {
     name: String,
@@ -56,10 +66,10 @@ impl Trace {
     /// Captures the current stack, at most [`MAX_TRACE_FRAMES`] frames, without resolving it.
     #[inline(never)]
     pub(crate) fn capture() -> Arc<Trace> {
-        let mut ips = [0usize; MAX_TRACE_FRAMES];
+        let mut ips = [std::ptr::null_mut(); MAX_TRACE_FRAMES];
         let mut len = 0;
         backtrace::trace(|frame| {
-            ips[len] = frame.ip() as usize;
+            ips[len] = frame.ip();
             len += 1;
             len < MAX_TRACE_FRAMES
         });
@@ -102,12 +112,12 @@ impl Trace {
             let mut frames = Vec::new();
             for &ip in self.ips.iter() {
                 let mut found = false;
-                backtrace::resolve(ip as *mut std::ffi::c_void, |symbol| {
+                backtrace::resolve(ip, |symbol| {
                     found = true;
                     frames.push(Frame {
                         name: symbol
                             .name()
-                            .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}")),
+                            .map_or_else(|| format!("{ip:p}"), |n| format!("{n:#}")),
                         location: symbol.filename().map(|file| match symbol.lineno() {
                             Some(line) => format!("{}:{line}", file.display()),
                             None => file.display().to_string(),
@@ -116,7 +126,7 @@ impl Trace {
                 });
                 if !found {
                     frames.push(Frame {
-                        name: format!("{ip:#x}"),
+                        name: format!("{ip:p}"),
                         location: None,
                     });
                 }
@@ -129,6 +139,27 @@ impl Trace {
     pub(crate) fn function_names(&self) -> Vec<&str> {
         self.frames().iter().map(|f| f.name.as_str()).collect()
     }
+}
+
+/// Whether the current stack runs inside a thread-local's destructor, where a panic aborts the
+/// process: a frame of the standard library's destructor runner (`abort_on_dtor_unwind`,
+/// `thread_local::...::destroy`) or of the C library's (`__call_tls_dtors`). The whole stack
+/// is walked and resolved, so this is only for the way to a panic, never for the hot path.
+/// Without symbols (a stripped binary) it answers `false`.
+pub(crate) fn in_thread_local_destructor() -> bool {
+    let mut found = false;
+    backtrace::trace(|frame| {
+        backtrace::resolve_frame(frame, |symbol| {
+            if let Some(name) = symbol.name() {
+                let name = format!("{name:#}");
+                found |= name.contains("abort_on_dtor_unwind")
+                    || name.contains("call_tls_dtors")
+                    || (name.contains("thread_local") && name.contains("destroy"));
+            }
+        });
+        !found
+    });
+    found
 }
 
 /// Frames of the validator, the lock layers and the standard library glue between them.

@@ -53,7 +53,7 @@ fn cache_tag(key: u64, class_held: bool) -> u64 {
 /// A lock instance as the validator sees it.
 #[derive(Clone, Copy)]
 pub(crate) struct LockRef<'a> {
-    pub(crate) addr: usize,
+    /// The lock's class cell, which also gives its identity (see [`ClassCell`]).
     pub(crate) class: &'a ClassCell,
 }
 
@@ -180,6 +180,14 @@ impl Drop for ExitCheck {
             );
         }
     }
+}
+
+/// Whether this thread's thread-locals are being destroyed, as far as the validator's own exit
+/// check can tell: once it has been destroyed (or while it runs), every later destructor is
+/// part of the teardown. (Destructors of thread-locals first used after the thread's first
+/// acquisition run before it; [`crate::trace::in_thread_local_destructor`] covers those.)
+pub(crate) fn thread_exiting() -> bool {
+    EXIT_CHECK.try_with(|_| {}).is_err()
 }
 
 /// A push made this thread's maximum depth grow (rare): update the process-wide maximum, and on
@@ -357,14 +365,31 @@ impl Acquisition {
         if subclass != 0 {
             crate::class::check_subclass(subclass, lock.class);
         }
-        let class = lock.class.resolve()?;
+        let (class, identity) = lock.class.resolve_instance()?;
         Some(Acquisition {
-            addr: lock.addr,
+            addr: identity,
             node: NodeKey::new(class, subclass),
             access,
             at,
             asynchronous: false,
         })
+    }
+
+    /// [`Self::new`] for a lock whose held entry is named by an address rather than by its
+    /// class cell's identity: once-cells (an odd address, see `init.rs`) and tokio's locks,
+    /// whose guards know only the tokio lock inside. An address never equals an identity word
+    /// (those carry the class id in their top bits); a new lock at a freed one's address can
+    /// be confused with a leaked entry of the old one, which identity words rule out.
+    pub(crate) fn at_address(
+        lock: LockRef<'_>,
+        addr: usize,
+        subclass: u32,
+        access: Access,
+        at: Option<&'static Location<'static>>,
+    ) -> Option<Acquisition> {
+        let mut acq = Acquisition::new(lock, subclass, access, at)?;
+        acq.addr = addr;
+        Some(acq)
     }
 
     fn desc(&self, trylock: bool) -> LockDesc {
@@ -686,23 +711,29 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
         // Edges from the held locks, topmost first, down to the first one that implies the rest.
         for (index, h) in held.iter().enumerate().rev() {
             if h.node != acq.node {
-                if graph.edge_count() >= MAX_DEPENDENCIES {
+                // A full table still checks against what it recorded: the best knowledge left.
+                let recorded = graph.edge_count() < MAX_DEPENDENCIES;
+                let added = if recorded {
+                    graph.add_dependency_in(layer, h.node, h.access, acq.node, acq.access, || {
+                        trace.clone()
+                    })
+                } else {
                     if !DEPENDENCIES_FULL.swap(true, Ordering::Relaxed) {
-                        eprintln!(
+                        mode::notice(format_args!(
                             "lockdep: the dependency table is full ({MAX_DEPENDENCIES} edges); new \
-                             lock orders are not recorded or checked from now on"
-                        );
+                             lock orders are no longer recorded, but every acquisition is still \
+                             checked against the recorded ones (an inversion of an order first \
+                             taken from now on goes unseen)"
+                        ));
                     }
-                    break;
-                }
-                match graph.add_dependency_in(layer, h.node, h.access, acq.node, acq.access, || {
-                    trace.clone()
-                }) {
+                    graph.check_dependency(layer, h.node, h.access, acq.node, acq.access)
+                };
+                match added {
                     Added::Known => {}
-                    // The shared store holds blocking dependencies only: a timed one is a local
-                    // warning-level matter (DESIGN.md rule 26).
+                    // The shared store holds blocking dependencies only (a timed one is a local
+                    // warning-level matter, DESIGN.md rule 26), and only recorded ones.
                     Added::New => {
-                        if layer == Layer::Blocking {
+                        if layer == Layer::Blocking && recorded {
                             new_edges.push(store::NewEdge::new(h, acq, index, false));
                         }
                     }
@@ -1134,6 +1165,46 @@ pub(crate) fn might_lock(acq: &Acquisition) {
     if let Some(pending) = validate(acq) {
         pending.raise();
     }
+}
+
+/// A lock instance is being dropped (its identity ends). An entry this thread still holds for
+/// it can only come from a leaked guard (a live guard borrows the lock): it is removed, with
+/// one message, so that the thread does not go on "holding" a lock that no longer exists.
+#[inline]
+pub(crate) fn instance_dropped(identity: usize) {
+    let leaked = with_thread(|t| t.held.find(identity).is_some());
+    if leaked {
+        leaked_guard_of_dropped_lock(identity);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn leaked_guard_of_dropped_lock(identity: usize) {
+    let (first, count) = with_thread(|t| {
+        let mut first = None;
+        let mut count = 0;
+        while let Some(index) = t.held.find(identity) {
+            first = Some(t.held.remove(index));
+            count += 1;
+        }
+        (first, count)
+    });
+    let Some(first) = first else { return };
+    if mode::mode() == Mode::Off {
+        return;
+    }
+    let times = if count == 1 {
+        String::new()
+    } else {
+        format!(" ({count} times)")
+    };
+    mode::notice(format_args!(
+        "lockdep: a lock was dropped while thread '{}' still held it{times}: its guard was \
+         leaked (mem::forget?). The lock: {}. It is no longer tracked as held.",
+        thread_name(),
+        describe(&first)
+    ));
 }
 
 /// Is this lock instance held by the current thread?

@@ -263,3 +263,48 @@ mod compiled_in {
         }
     }
 }
+
+/// One public API in every build: code using every part of it compiles (and runs) whether the
+/// checks are compiled in or out.
+mod same_api_in_every_build {
+    use lock_api::RawMutex as _;
+    use lockdep_core::{raw, LockClass, Report};
+
+    static CLASS: LockClass = LockClass::new("same-api-raw");
+
+    /// Every accessor of a report (with the checks compiled out no report exists, but the
+    /// methods must, for code like this to build).
+    fn describe(report: &Report) -> String {
+        format!(
+            "{:?} {:?} {} {} {:?} {:?} {:?} {}",
+            report.kind(),
+            report.classes(),
+            report.is_certain_deadlock(),
+            report.thread_name(),
+            report.held_classes(),
+            report.backtrace_functions(),
+            report.edge_backtrace_functions(),
+            report
+        )
+    }
+
+    #[test]
+    fn every_public_item_exists() {
+        let reports = lockdep_core::capture(|| ());
+        assert!(reports.iter().map(describe).next().is_none());
+
+        // The instrumented raw lock under `lock_api`'s own typed layer.
+        let checked = raw::Checked::with_class(parking_lot::RawMutex::INIT, &CLASS);
+        assert!(!checked.inner().is_locked());
+        let mutex: lock_api::Mutex<raw::Checked<parking_lot::RawMutex>, u32> =
+            lock_api::Mutex::from_raw(checked, 3);
+        assert_eq!(*mutex.lock(), 3);
+
+        assert!(lockdep_core::held_locks().is_empty());
+        assert_eq!(lockdep_core::__private::held_count(), 0);
+        lockdep_core::raw::bench::set_dependency_backtraces(true);
+        let _ = lockdep_core::raw::bench::capture_backtrace();
+        let stats = lockdep_core::stats();
+        assert!(stats.names <= stats.max_names || !lockdep_core::CHECKS_COMPILED_IN);
+    }
+}

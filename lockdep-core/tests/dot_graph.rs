@@ -113,19 +113,19 @@ fn classes_edges_kinds_and_reported_cycles() {
     let red = "color = \"red\", fontcolor = \"red\", penwidth = 2";
     assert_eq!(
         p.node("dot-a"),
-        format!("N [ label = \"dot-a\\nsubclass 0, 2 instances\", shape = \"box\", {red} ]")
+        format!("N [ label = \"dot-a\\nsubclass 0, 2 live instances\", shape = \"box\", {red} ]")
     );
     assert_eq!(
         p.node("dot-b"),
-        format!("N [ label = \"dot-b\\nsubclass 0, 1 instance\", shape = \"box\", {red} ]")
+        format!("N [ label = \"dot-b\\nsubclass 0, 1 live instance\", shape = \"box\", {red} ]")
     );
     assert_eq!(
         p.node("dot-rw"),
-        "N [ label = \"dot-rw\\nsubclass 0, 1 instance\", shape = \"box\" ]"
+        "N [ label = \"dot-rw\\nsubclass 0, 1 live instance\", shape = \"box\" ]"
     );
     assert_eq!(
         p.node("dot-a/1"),
-        "N [ label = \"dot-a\\nsubclass 1, 2 instances\", shape = \"box\" ]"
+        "N [ label = \"dot-a\\nsubclass 1, 2 live instances\", shape = \"box\" ]"
     );
 
     // Edges: the cycle's two recorded edges and its dashed closing edge in red.
@@ -174,7 +174,7 @@ fn write_dot_writes_what_to_dot_renders() {
     assert!(written.starts_with("digraph {"));
     if lockdep_core::CHECKS_COMPILED_IN {
         assert!(
-            written.contains("\"dot-write-outer\\nsubclass 0, 1 instance\""),
+            written.contains("\"dot-write-outer\\nsubclass 0, 1 live instance\""),
             "{written}"
         );
     }

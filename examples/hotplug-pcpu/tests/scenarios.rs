@@ -2,6 +2,8 @@
 //!
 //! Every run has a deadline and is killed past it, so that a regression that makes a scenario
 //! hang fails the test instead of hanging CI.
+// Tests that need the checks are compiled out one by one; what they share goes unused then.
+#![cfg_attr(not(debug_assertions), allow(unused))]
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -98,6 +100,8 @@ fn edge_section(report: &str, number: usize) -> &str {
     &rest[..end]
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn splat_reports_the_cycle_with_a_backtrace_per_edge_and_exits_0() {
     let run = run(&[]);
@@ -156,6 +160,8 @@ fn splat_reports_the_cycle_with_a_backtrace_per_edge_and_exits_0() {
     assert_contains_all(&out[explained..], &["a459eeb7b852", "get_online_cpus()"]);
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn splat_with_recursive_reads_is_still_reported_because_the_writer_is_in_the_cycle() {
     let run = run(&["--scenario", "splat", "--recursive-reads"]);
@@ -170,6 +176,8 @@ fn splat_with_recursive_reads_is_still_reported_because_the_writer_is_in_the_cyc
     );
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn readers_with_fair_reads_are_reported() {
     let run = run(&["--scenario", "readers"]);
@@ -188,6 +196,8 @@ fn readers_with_fair_reads_are_reported() {
     );
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn readers_with_recursive_reads_are_reported_and_the_program_says_what_the_kernel_hid() {
     // parking_lot's read_recursive can wait behind a queued writer once parked, so this cycle
@@ -207,6 +217,8 @@ fn readers_with_recursive_reads_are_reported_and_the_program_says_what_the_kerne
     );
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn fixed_runs_clean() {
     let run = run(&["--scenario", "fixed"]);
@@ -215,6 +227,8 @@ fn fixed_runs_clean() {
     assert_contains_all(&run.stdout, &["a459eeb7b852", "No report was raised"]);
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn deadlock_is_reported_with_lockdep_on_then_really_hangs_with_it_off() {
     let started = Instant::now();
@@ -247,6 +261,8 @@ fn deadlock_is_reported_with_lockdep_on_then_really_hangs_with_it_off() {
     );
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn lockdep_off_in_the_environment_does_not_silence_the_demo() {
     let run = run_with_lockdep_env(&[], Some("off"));
@@ -284,6 +300,8 @@ fn unknown_flags_are_refused_with_exit_code_2() {
     assert_contains_all(&run.stderr, &["unknown scenario `nonsense`"]);
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn dot_writes_the_class_graph_with_the_cycle() {
     let path = std::env::temp_dir().join(format!("hotplug-pcpu-{}.dot", std::process::id()));
@@ -305,6 +323,8 @@ fn dot_writes_the_class_graph_with_the_cycle() {
     );
 }
 
+// Needs lockdep compiled into the demo (a debug build).
+#[cfg(debug_assertions)]
 #[test]
 fn dot_to_an_unwritable_path_fails_with_a_reason() {
     let run = run(&["--scenario", "fixed", "--dot", "/nonexistent-dir/graph.dot"]);

@@ -19,18 +19,20 @@ pub(crate) enum Release {
 /// Identifies a held lock inside a guard; zero-sized when the checks are compiled out.
 #[derive(Clone, Copy)]
 pub(crate) struct Held {
+    /// The instance identity the acquisition recorded (see `ClassCell`).
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     addr: usize,
 }
 
 impl Held {
+    /// The guard of a lock of class cell `class`, just acquired (so its identity is known).
     #[inline]
-    pub(crate) fn new(addr: usize) -> Held {
+    pub(crate) fn new(class: &ClassCell) -> Held {
         #[cfg(not(any(debug_assertions, feature = "release-checks")))]
-        let _ = addr;
+        let _ = class;
         Held {
             #[cfg(any(debug_assertions, feature = "release-checks"))]
-            addr,
+            addr: class.identity(),
         }
     }
 }
@@ -42,7 +44,6 @@ impl Held {
 #[track_caller]
 pub(crate) fn lock<G>(
     class: &ClassCell,
-    addr: usize,
     subclass: u32,
     access: Access,
     at: &'static Location<'static>,
@@ -52,7 +53,7 @@ pub(crate) fn lock<G>(
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     {
         use crate::validator::{self, Acquisition, LockRef};
-        match Acquisition::new(LockRef { addr, class }, subclass, access, Some(at)) {
+        match Acquisition::new(LockRef { class }, subclass, access, Some(at)) {
             Some(acq) => {
                 validator::before_lock(&acq);
                 #[cfg(feature = "deadlock_detection")]
@@ -71,28 +72,23 @@ pub(crate) fn lock<G>(
     }
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
     {
-        let _ = (class, addr, subclass, access, at, try_take);
+        let _ = (class, subclass, access, at, try_take);
         take()
     }
 }
 
 /// A trylock succeeded: the lock is held (and adds no dependency to itself).
 #[inline]
-pub(crate) fn try_locked(
-    class: &ClassCell,
-    addr: usize,
-    access: Access,
-    at: &'static Location<'static>,
-) {
+pub(crate) fn try_locked(class: &ClassCell, access: Access, at: &'static Location<'static>) {
     #[cfg(any(debug_assertions, feature = "release-checks"))]
     {
         use crate::validator::{self, Acquisition, LockRef};
-        if let Some(acq) = Acquisition::new(LockRef { addr, class }, 0, access, Some(at)) {
+        if let Some(acq) = Acquisition::new(LockRef { class }, 0, access, Some(at)) {
             validator::after_lock(&acq, true);
         }
     }
     #[cfg(not(any(debug_assertions, feature = "release-checks")))]
-    let _ = (class, addr, access, at);
+    let _ = (class, access, at);
 }
 
 /// A guard is being dropped.

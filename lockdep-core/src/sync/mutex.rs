@@ -57,14 +57,10 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
-    fn addr(&self) -> usize {
-        self as *const Self as *const () as usize
-    }
-
     fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard {
             inner: ManuallyDrop::new(inner),
-            held: Held::new(self.addr()),
+            held: Held::new(&self.class),
         }
     }
 
@@ -88,7 +84,6 @@ impl<T: ?Sized> Mutex<T> {
     ) -> LockResult<MutexGuard<'_, T>> {
         let result = hooks::lock(
             &self.class,
-            self.addr(),
             subclass,
             Access::Write,
             at,
@@ -104,7 +99,7 @@ impl<T: ?Sized> Mutex<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_lock(),
-            || hooks::try_locked(&self.class, self.addr(), Access::Write, at),
+            || hooks::try_locked(&self.class, Access::Write, at),
             |g| self.guard(g),
         )
     }
@@ -177,7 +172,7 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 
 impl<T: ?Sized> TrackedLock for Mutex<T> {
     fn lock_instance(&self) -> LockInstance<'_> {
-        LockInstance::of_parts(self.addr(), &self.class)
+        LockInstance::of_class(&self.class)
     }
 }
 

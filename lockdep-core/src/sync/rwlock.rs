@@ -64,10 +64,6 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    fn addr(&self) -> usize {
-        self as *const Self as *const () as usize
-    }
-
     /// Shared read access (a fair read for lockdep).
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
@@ -88,7 +84,6 @@ impl<T: ?Sized> RwLock<T> {
     ) -> LockResult<RwLockReadGuard<'_, T>> {
         let result = hooks::lock(
             &self.class,
-            self.addr(),
             subclass,
             Access::Read,
             at,
@@ -118,7 +113,6 @@ impl<T: ?Sized> RwLock<T> {
     ) -> LockResult<RwLockWriteGuard<'_, T>> {
         let result = hooks::lock(
             &self.class,
-            self.addr(),
             subclass,
             Access::Write,
             at,
@@ -134,7 +128,7 @@ impl<T: ?Sized> RwLock<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_read(),
-            || hooks::try_locked(&self.class, self.addr(), Access::Read, at),
+            || hooks::try_locked(&self.class, Access::Read, at),
             |g| self.read_guard(g),
         )
     }
@@ -145,7 +139,7 @@ impl<T: ?Sized> RwLock<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_write(),
-            || hooks::try_locked(&self.class, self.addr(), Access::Write, at),
+            || hooks::try_locked(&self.class, Access::Write, at),
             |g| self.write_guard(g),
         )
     }
@@ -156,7 +150,7 @@ impl<T: ?Sized> RwLock<T> {
     ) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             inner: ManuallyDrop::new(inner),
-            held: Held::new(self.addr()),
+            held: Held::new(&self.class),
         }
     }
 
@@ -166,7 +160,7 @@ impl<T: ?Sized> RwLock<T> {
     ) -> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard {
             inner: ManuallyDrop::new(inner),
-            held: Held::new(self.addr()),
+            held: Held::new(&self.class),
         }
     }
 
@@ -275,7 +269,7 @@ impl<T> From<T> for RwLock<T> {
 
 impl<T: ?Sized> TrackedLock for RwLock<T> {
     fn lock_instance(&self) -> LockInstance<'_> {
-        LockInstance::of_parts(self.addr(), &self.class)
+        LockInstance::of_class(&self.class)
     }
 }
 

@@ -269,7 +269,8 @@ mod checked {
                 task::current_owner()
             };
             task::claim_releases(owner, validator::release);
-            let mut acq = Acquisition::new(LockRef { addr, class }, subclass, access, Some(at))?;
+            let mut acq =
+                Acquisition::at_address(LockRef { class }, addr, subclass, access, Some(at))?;
             // Awaited: the guard may live across `.await`, so the entry goes with the task. A
             // `blocking_*` lock is held by synchronous code, like any sync lock: a task polled
             // under it (a `block_on` inside its scope) sees it.
