@@ -25,7 +25,7 @@
 //! another owner (a guard moved into another task, or into `spawn_blocking`) cannot reach the
 //! owner's entries, which may be suspended in a task or on another thread's stack; its release
 //! is posted to the owner, which applies it when it next enters a poll or takes an async lock
-//! (see [`claim_releases`]).
+//! (see `claim_releases`).
 
 use std::future::Future;
 use std::mem::ManuallyDrop;

@@ -279,6 +279,8 @@ impl StoredGraph {
 }
 
 /// A finding's identity: its classes (in dependency order) rotated to start at the smallest.
+/// (Only the checks use it: the offline search and the online side.)
+#[cfg(any(debug_assertions, feature = "release-checks"))]
 pub(crate) fn canonical<T: Ord>(mut classes: Vec<T>) -> Vec<T> {
     if let Some(min) = (0..classes.len()).min_by_key(|&i| &classes[i]) {
         classes.rotate_left(min);
