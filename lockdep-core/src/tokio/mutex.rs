@@ -574,7 +574,13 @@ mod tests {
         *second += 1;
         let mut second = OwnedMappedMutexGuard::map(second, |x| x);
         *second += 1;
+        let second = OwnedMappedMutexGuard::try_map(second, |_| None::<&mut u8>).unwrap_err();
         drop(second);
+        let guard = m.clone().try_lock_owned().unwrap();
+        let guard = OwnedMutexGuard::try_map(guard, |v| v.get_mut(5)).unwrap_err();
+        let mut first = OwnedMutexGuard::try_map(guard, |v| v.first_mut()).unwrap();
+        *first += 0;
+        drop(first);
         assert_eq!(*m.try_lock().unwrap(), [1, 4]);
         let guard = m.clone().try_lock_owned().unwrap();
         let handed = std::thread::spawn(move || guard.len()).join().unwrap();
@@ -589,7 +595,8 @@ mod tests {
         let read = l.clone().try_read_owned().unwrap();
         let also = l.clone().try_read_owned().unwrap();
         assert!(l.try_write().is_err());
-        let first = OwnedRwLockReadGuard::map(read, |v| &v[0]);
+        let read = OwnedRwLockReadGuard::try_map(read, |v| v.get(5)).unwrap_err();
+        let first = OwnedRwLockReadGuard::try_map(read, |v| v.first()).unwrap();
         assert_eq!(*first + also[1], 3);
         drop((first, also));
         let write = l.clone().try_write_owned().unwrap();

@@ -8,7 +8,7 @@
 //! instead (one allocation per `write_owned`), the `Arc` beside it keeping the lock in place.
 
 use super::super::mutex::guard_common;
-use super::super::{unit_mut, Addr, Held, How};
+use super::super::{Addr, Held, How};
 use super::RwLock;
 use std::fmt;
 use std::mem::ManuallyDrop;
@@ -116,7 +116,10 @@ impl<'a, T: ?Sized + 'a> Unmapped<T> for Erased<'a, T> {
         let Erased(guard) = *self;
         match tokio::sync::RwLockWriteGuard::try_map(guard, |value| {
             if f(value) {
-                Some(unit_mut(value))
+                // Not `unit_mut(value)`: reborrowing `value` again would invalidate the pointer
+                // `f` kept. A zero-sized box never allocates (a dangling, aligned `&mut ()`).
+                let unit: &mut () = Box::leak(Box::new(()));
+                Some(unit)
             } else {
                 None
             }
