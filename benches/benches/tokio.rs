@@ -3,6 +3,8 @@
 //! known order (validated on the first iteration, a cache hit on every timed one). The lockdep
 //! loop runs as a lockdep task (`.lockdep()`), as a user's task would; the loop is timed inside
 //! one poll, so the figure is the acquisition path, not the runtime's scheduling.
+//! `owned_write_downgrade`: `write_owned().await`, `downgrade()`, drop, on an `Arc<RwLock>`
+//! (lockdep's unmapped owned write guard boxes tokio's guard: one allocation each).
 
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
@@ -83,6 +85,38 @@ fn async_locks(c: &mut Criterion) {
                         let ga = a.lock().await;
                         let gb = b.lock().await;
                         drop((gb, ga));
+                    }
+                    start.elapsed()
+                }
+                .lockdep(),
+            )
+        })
+    });
+
+    let raw_rw = std::sync::Arc::new(tokio::sync::RwLock::new(0u64));
+    let checked_rw = std::sync::Arc::new(lockdep_core::tokio::RwLock::with_class(&OUTER, 0u64));
+    group.bench_function("owned_write_downgrade/tokio", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let mut guard = black_box(&raw_rw).clone().write_owned().await;
+                    *guard += 1;
+                    black_box(*guard.downgrade());
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("owned_write_downgrade/lockdep", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(
+                async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let mut guard = black_box(&checked_rw).clone().write_owned().await;
+                        *guard += 1;
+                        black_box(*guard.downgrade());
                     }
                     start.elapsed()
                 }

@@ -380,6 +380,7 @@ impl Acquisition {
     /// whose guards know only the tokio lock inside. An address never equals an identity word
     /// (those carry the class id in their top bits); a new lock at a freed one's address can
     /// be confused with a leaked entry of the old one, which identity words rule out.
+    #[inline]
     pub(crate) fn at_address(
         lock: LockRef<'_>,
         addr: usize,

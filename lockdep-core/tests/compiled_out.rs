@@ -82,6 +82,32 @@ mod compiled_out {
         );
     }
 
+    #[cfg(feature = "tokio")]
+    #[test]
+    fn async_guard_conversions_work_compiled_out() {
+        use lockdep_core::tokio::{OwnedRwLockWriteGuard, RwLock};
+        use std::sync::Arc;
+        let lock = Arc::new(RwLock::new(vec![1, 2]));
+        let mut write = lock.clone().try_write_owned().unwrap();
+        write.push(3);
+        let read = write.downgrade();
+        assert!(lock.try_write().is_err());
+        assert_eq!(*lock.try_read().unwrap(), [1, 2, 3]);
+        drop(read);
+        let write = lock.clone().try_write_owned().unwrap();
+        let write = OwnedRwLockWriteGuard::try_map(write, |v| v.get_mut(9)).unwrap_err();
+        let mut last = OwnedRwLockWriteGuard::map(write, |v| v.last_mut().unwrap());
+        *last = 30;
+        drop(last);
+        let first =
+            OwnedRwLockWriteGuard::downgrade_map(lock.clone().try_write_owned().unwrap(), |v| {
+                &v[0]
+            });
+        assert_eq!(*first, 1);
+        drop(first);
+        assert_eq!(*lock.try_write().unwrap(), [1, 2, 30]);
+    }
+
     #[test]
     fn once_cells_are_the_plain_cells() {
         assert_eq!(

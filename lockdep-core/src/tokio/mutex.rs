@@ -124,6 +124,31 @@ impl<T: ?Sized, U: ?Sized> Owned<T, U> {
             lock,
         }
     }
+
+    fn try_map<V: ?Sized>(
+        self,
+        f: impl FnOnce(&mut U) -> Option<&mut V>,
+    ) -> Result<Owned<T, V>, Self> {
+        // SAFETY: `data` points into the locked mutex, which `unit` keeps locked.
+        let Some(part) = f(unsafe { &mut *self.data }).map(|part| part as *mut V) else {
+            return Err(self);
+        };
+        let this = ManuallyDrop::new(self);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        let (held, unit, lock) = unsafe {
+            (
+                ptr::read(&this.held),
+                ptr::read(&this.unit),
+                ptr::read(&this.lock),
+            )
+        };
+        Ok(Owned {
+            held,
+            data: part,
+            unit,
+            lock,
+        })
+    }
 }
 
 // SAFETY: an owned guard gives `&mut U` access (needs `U: Send` to be sent, as tokio's
@@ -448,15 +473,32 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 }
 
 impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
-    /// A guard of a part of this part.
-    pub fn map<U>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+    /// Splits the guard into its parts without running its `Drop`.
+    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::MappedMutexGuard<'a, T>) {
         let this = ManuallyDrop::new(this);
         // SAFETY: each field is read once and `this` is never dropped or used again.
-        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
+    }
+
+    /// A guard of a part of this part.
+    pub fn map<U>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        let (held, addr, inner) = Self::into_parts(this);
         MappedMutexGuard {
             held,
-            addr: this.addr,
+            addr,
             inner: tokio::sync::MappedMutexGuard::map(inner, f),
+        }
+    }
+
+    /// A guard of a part of this part if `f` finds one; the guard back otherwise.
+    pub fn try_map<U>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        let (held, addr, inner) = Self::into_parts(this);
+        match tokio::sync::MappedMutexGuard::try_map(inner, f) {
+            Ok(inner) => Ok(MappedMutexGuard { held, addr, inner }),
+            Err(inner) => Err(MappedMutexGuard { held, addr, inner }),
         }
     }
 }
@@ -469,6 +511,17 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     ) -> OwnedMappedMutexGuard<T, U> {
         OwnedMappedMutexGuard {
             owned: this.owned.map(f),
+        }
+    }
+
+    /// A guard of a part of the data if `f` finds one; the guard back otherwise.
+    pub fn try_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<OwnedMappedMutexGuard<T, U>, Self> {
+        match this.owned.try_map(f) {
+            Ok(owned) => Ok(OwnedMappedMutexGuard { owned }),
+            Err(owned) => Err(OwnedMutexGuard { owned }),
         }
     }
 
@@ -486,6 +539,17 @@ impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
     ) -> OwnedMappedMutexGuard<T, V> {
         OwnedMappedMutexGuard {
             owned: this.owned.map(f),
+        }
+    }
+
+    /// A guard of a part of this part if `f` finds one; the guard back otherwise.
+    pub fn try_map<V: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut U) -> Option<&mut V>,
+    ) -> Result<OwnedMappedMutexGuard<T, V>, Self> {
+        match this.owned.try_map(f) {
+            Ok(owned) => Ok(OwnedMappedMutexGuard { owned }),
+            Err(owned) => Err(OwnedMappedMutexGuard { owned }),
         }
     }
 
@@ -510,7 +574,13 @@ mod tests {
         *second += 1;
         let mut second = OwnedMappedMutexGuard::map(second, |x| x);
         *second += 1;
+        let second = OwnedMappedMutexGuard::try_map(second, |_| None::<&mut u8>).unwrap_err();
         drop(second);
+        let guard = m.clone().try_lock_owned().unwrap();
+        let guard = OwnedMutexGuard::try_map(guard, |v| v.get_mut(5)).unwrap_err();
+        let mut first = OwnedMutexGuard::try_map(guard, |v| v.first_mut()).unwrap();
+        *first += 0;
+        drop(first);
         assert_eq!(*m.try_lock().unwrap(), [1, 4]);
         let guard = m.clone().try_lock_owned().unwrap();
         let handed = std::thread::spawn(move || guard.len()).join().unwrap();
@@ -525,7 +595,8 @@ mod tests {
         let read = l.clone().try_read_owned().unwrap();
         let also = l.clone().try_read_owned().unwrap();
         assert!(l.try_write().is_err());
-        let first = OwnedRwLockReadGuard::map(read, |v| &v[0]);
+        let read = OwnedRwLockReadGuard::try_map(read, |v| v.get(5)).unwrap_err();
+        let first = OwnedRwLockReadGuard::try_map(read, |v| v.first()).unwrap();
         assert_eq!(*first + also[1], 3);
         drop((first, also));
         let write = l.clone().try_write_owned().unwrap();
@@ -533,5 +604,32 @@ mod tests {
         *last = 20;
         drop(last);
         assert_eq!(*l.try_read().unwrap(), [1, 20]);
+    }
+
+    /// The unmapped owned write guard's boxed tokio guard: its conversions, under Miri too.
+    #[test]
+    fn owned_write_guard_downgrades_and_maps() {
+        use super::super::{OwnedRwLockMappedWriteGuard, OwnedRwLockWriteGuard, RwLock};
+        let l = Arc::new(RwLock::named("unit-owned-downgrade", vec![1, 2]));
+        let mut write = l.clone().try_write_owned().unwrap();
+        write.push(3);
+        let read = write.downgrade();
+        assert!(l.try_write().is_err());
+        assert_eq!(*l.try_read().unwrap(), [1, 2, 3]);
+        drop(read);
+        let write = l.clone().try_write_owned().unwrap();
+        let write = OwnedRwLockWriteGuard::try_map(write, |v| v.get_mut(7)).unwrap_err();
+        let write = OwnedRwLockWriteGuard::try_downgrade_map(write, |v| v.get(7)).unwrap_err();
+        let mut whole = OwnedRwLockWriteGuard::into_mapped(write);
+        whole[0] = 10;
+        let mut last = OwnedRwLockMappedWriteGuard::map(whole, |v| v.last_mut().unwrap());
+        *last = 30;
+        drop(last);
+        let write = l.clone().try_write_owned().unwrap();
+        let first = OwnedRwLockWriteGuard::downgrade_map(write, |v| &v[0]);
+        assert_eq!(*first, 10);
+        let handed = std::thread::spawn(move || *first).join().unwrap();
+        assert_eq!(handed, 10);
+        assert_eq!(*l.try_write().unwrap(), [10, 2, 30]);
     }
 }

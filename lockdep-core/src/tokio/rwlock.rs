@@ -392,15 +392,32 @@ impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
 }
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
-    /// A guard of a part of the data.
-    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
+    /// Splits the guard into its parts without running its `Drop`.
+    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::RwLockReadGuard<'a, T>) {
         let this = ManuallyDrop::new(this);
         // SAFETY: each field is read once and `this` is never dropped or used again.
-        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
+    }
+
+    /// A guard of a part of the data.
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
+        let (held, addr, inner) = Self::into_parts(this);
         RwLockReadGuard {
             held,
-            addr: this.addr,
+            addr,
             inner: tokio::sync::RwLockReadGuard::map(inner, f),
+        }
+    }
+
+    /// A guard of a part of the data if `f` finds one; the guard back otherwise.
+    pub fn try_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        let (held, addr, inner) = Self::into_parts(this);
+        match tokio::sync::RwLockReadGuard::try_map(inner, f) {
+            Ok(inner) => Ok(RwLockReadGuard { held, addr, inner }),
+            Err(inner) => Err(RwLockReadGuard { held, addr, inner }),
         }
     }
 }
@@ -425,6 +442,28 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         }
     }
 
+    /// A write guard of a part of the data if `f` finds one; the guard back otherwise.
+    pub fn try_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
+        let (held, addr, inner) = Self::into_parts(this);
+        match tokio::sync::RwLockWriteGuard::try_map(inner, f) {
+            Ok(inner) => Ok(RwLockMappedWriteGuard { held, addr, inner }),
+            Err(inner) => Err(RwLockWriteGuard { held, addr, inner }),
+        }
+    }
+
+    /// The guard as a mapped write guard of the whole data (tokio's `into_mapped`).
+    pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
+        let (held, addr, inner) = Self::into_parts(this);
+        RwLockMappedWriteGuard {
+            held,
+            addr,
+            inner: tokio::sync::RwLockWriteGuard::into_mapped(inner),
+        }
+    }
+
     /// Turns the write lock into a read lock without letting a writer in between (lockdep
     /// then sees a reader).
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
@@ -434,21 +473,67 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         held.downgrade(addr);
         RwLockReadGuard { held, addr, inner }
     }
+
+    /// [`RwLockWriteGuard::downgrade`], keeping a part of the data.
+    pub fn downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> &U,
+    ) -> RwLockReadGuard<'a, U> {
+        let (held, addr, inner) = Self::into_parts(this);
+        let inner = tokio::sync::RwLockWriteGuard::downgrade_map(inner, f);
+        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        held.downgrade(addr);
+        RwLockReadGuard { held, addr, inner }
+    }
+
+    /// [`RwLockWriteGuard::downgrade_map`] if `f` finds a part; the write guard back,
+    /// unchanged (still writing), otherwise.
+    pub fn try_downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        let (held, addr, inner) = Self::into_parts(this);
+        match tokio::sync::RwLockWriteGuard::try_downgrade_map(inner, f) {
+            Ok(inner) => {
+                #[cfg(any(debug_assertions, feature = "release-checks"))]
+                held.downgrade(addr);
+                Ok(RwLockReadGuard { held, addr, inner })
+            }
+            Err(inner) => Err(RwLockWriteGuard { held, addr, inner }),
+        }
+    }
 }
 
 impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
+    /// Splits the guard into its parts without running its `Drop`.
+    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::RwLockMappedWriteGuard<'a, T>) {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
+    }
+
     /// A write guard of a part of this part.
     pub fn map<U: ?Sized>(
         this: Self,
         f: impl FnOnce(&mut T) -> &mut U,
     ) -> RwLockMappedWriteGuard<'a, U> {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        let (held, addr, inner) = Self::into_parts(this);
         RwLockMappedWriteGuard {
             held,
-            addr: this.addr,
+            addr,
             inner: tokio::sync::RwLockMappedWriteGuard::map(inner, f),
+        }
+    }
+
+    /// A write guard of a part of this part if `f` finds one; the guard back otherwise.
+    pub fn try_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
+        let (held, addr, inner) = Self::into_parts(this);
+        match tokio::sync::RwLockMappedWriteGuard::try_map(inner, f) {
+            Ok(inner) => Ok(RwLockMappedWriteGuard { held, addr, inner }),
+            Err(inner) => Err(RwLockMappedWriteGuard { held, addr, inner }),
         }
     }
 }
