@@ -5,6 +5,9 @@
 //! The two patterns come from real, since-fixed deadlocks (a chain state's two maps; a queue's
 //! two `Arc<RwLock<_>>` halves); each is run the way the real program ran: every code path on
 //! its own thread, one after the other, so nothing ever blocks.
+//!
+//! Every test here asks for the reports or the classes of checked locks.
+#![cfg(lockdep_checks)]
 
 mod common;
 
