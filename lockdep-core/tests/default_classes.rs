@@ -33,7 +33,7 @@ fn on_thread(f: impl FnOnce() + Send + 'static) -> Vec<lockdep_core::Report> {
 type Hash = [u8; 4];
 
 /// The line of `InMemoryState::numbers` (checked by `names_say_which_field_and_type`).
-const FIELD_LINE: u32 = 44;
+const FIELD_LINE: u32 = 47;
 
 #[derive(Default, Clone)]
 struct Block {
