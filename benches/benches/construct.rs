@@ -8,7 +8,8 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 use std::sync::Arc;
 
 // Built to be dropped: the construction is what is timed.

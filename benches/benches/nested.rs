@@ -6,8 +6,9 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lockdep_core::LockClass;
+use std::hint::black_box;
 
 const DEPTHS: [usize; 3] = [2, 4, 8];
 const MAX_DEPTH: usize = 8;

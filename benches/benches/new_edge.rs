@@ -23,9 +23,10 @@
 #![allow(missing_docs)]
 
 use benches::leaked_class;
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lockdep_core::raw::bench::{capture_backtrace, set_dependency_backtraces};
 use lockdep_core::{stats, Mutex};
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];

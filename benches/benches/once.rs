@@ -5,7 +5,8 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 
 static STD_LAZY: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| 7);
 static LOCKDEP_LAZY: lockdep_core::sync::LazyLock<u64> = lockdep_core::sync::LazyLock::new(|| 7);

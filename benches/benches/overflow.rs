@@ -9,8 +9,9 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lockdep_core::MAX_LOCK_DEPTH;
+use std::hint::black_box;
 
 fn overflow(c: &mut Criterion) {
     let mut group = c.benchmark_group("overflow");

@@ -5,7 +5,8 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
 
 fn rwlock(c: &mut Criterion) {
     let mut group = c.benchmark_group("rwlock");

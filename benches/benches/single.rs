@@ -6,7 +6,8 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 
 fn single_lock(c: &mut Criterion) {
     let mut group = c.benchmark_group("single_lock");

@@ -14,7 +14,8 @@
 #![allow(missing_docs)]
 
 use benches::{bench_threads, run_parallel};
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
 use std::time::Duration;
 
 /// One pair per thread, each on cache lines of its own: adjacent pairs in a `Vec` would share a

@@ -9,8 +9,9 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use lockdep_core::{LockClass, LockdepFutureExt};
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 static OUTER: LockClass = LockClass::new("bench-async-outer");

@@ -3,10 +3,7 @@
 /// How a lock is acquired, and so how it is held.
 // With the checks compiled out only the `std::sync` wrappers name these, to pass them to
 // hooks that ignore them.
-#[cfg_attr(
-    not(any(debug_assertions, feature = "release-checks")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(lockdep_checks), allow(dead_code))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Access {
     /// A mutex, or the write side of a rwlock.
@@ -21,10 +18,7 @@ pub(crate) enum Access {
     Upgradable,
 }
 
-#[cfg_attr(
-    not(any(debug_assertions, feature = "release-checks")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(lockdep_checks), allow(dead_code))]
 impl Access {
     /// Holder side of an edge: the kernel's E (exclusive) versus S (shared).
     pub(crate) fn held_shared(self) -> bool {

@@ -10,7 +10,7 @@ use std::panic::Location;
 /// `lock_api` drives; the typed layers' own paths pass the location directly and never read it.
 #[inline]
 pub(crate) fn at_caller<T>(at: &'static Location<'static>, f: impl FnOnce() -> T) -> T {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         /// Restores the previous location even if `f` unwinds.
         struct Restore(Option<&'static Location<'static>>);
@@ -23,14 +23,14 @@ pub(crate) fn at_caller<T>(at: &'static Location<'static>, f: impl FnOnce() -> T
         let _restore = Restore(previous);
         f()
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     {
         let _ = at;
         f()
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 thread_local! {
     /// The location [`at_caller`] set for the raw acquisition under way; no destructor, so the
     /// access is a plain thread-local load.
@@ -41,7 +41,7 @@ thread_local! {
 /// The location of a raw-trait acquisition: the one [`at_caller`] set, else `fallback`. The
 /// location is taken (cleared), so that a nested acquisition inside the same call (there is none
 /// in `lock_api`, but a raw lock could) does not reuse it.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[inline]
 pub(crate) fn caller_or(fallback: &'static Location<'static>) -> &'static Location<'static> {
     CALLER

@@ -6,7 +6,7 @@
 //! instances of the same two classes in the opposite order.
 
 use std::panic::Location;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 /// A named static lock-class key, like the kernel's `struct lock_class_key`.
@@ -26,10 +26,10 @@ use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 pub struct LockClass {
     name: &'static str,
     /// Index in the class registry plus one; 0 until the class is first used.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     id: AtomicU32,
     /// For a class made for a lock built through `Default`: what names it at report time.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     generic: Option<&'static crate::default_class::GenericSite>,
 }
 
@@ -38,15 +38,15 @@ impl LockClass {
     pub const fn new(name: &'static str) -> Self {
         LockClass {
             name,
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             id: AtomicU32::new(0),
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             generic: None,
         }
     }
 
     /// The class of locks built through `Default` at one site (see `default_class`).
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     pub(crate) const fn generic(site: &'static crate::default_class::GenericSite) -> Self {
         LockClass {
             name: "<default>",
@@ -57,7 +57,7 @@ impl LockClass {
 
     /// The name reports show: the given name, or for a class made through `Default` the one
     /// built (lazily, once) from its site.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     pub(crate) fn report_name(&self) -> &'static str {
         match self.generic {
             Some(site) => site.name(),
@@ -81,11 +81,11 @@ impl std::fmt::Debug for LockClass {
 ///
 /// With the checks compiled out this is a zero-sized type, so a lock costs exactly what the
 /// lock underneath costs.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 #[derive(Clone, Copy)]
 pub(crate) struct ClassCell;
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 impl ClassCell {
     pub(crate) const fn from_key(_: &'static LockClass) -> Self {
         ClassCell
@@ -103,7 +103,7 @@ impl ClassCell {
 
 /// The class of a lock built by `default()` or `from()`: nothing to compute with the checks
 /// compiled out.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 #[inline(always)]
 pub(crate) fn generic_cell(
     _: &'static Location<'static>,
@@ -116,17 +116,17 @@ pub(crate) fn generic_cell(
 }
 
 /// Where a constructor was inlined: nothing with the checks compiled out.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 #[derive(Clone, Copy)]
 pub(crate) struct CallSite;
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 #[inline(always)]
 pub(crate) fn call_site() -> CallSite {
     CallSite
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) use crate::default_class::{call_site, generic_cell};
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
@@ -143,41 +143,35 @@ pub(crate) use crate::default_class::{call_site, generic_cell};
 /// The whole `SEEN` word is the instance's identity on the held-lock stack: a new lock at a
 /// freed lock's address gets a new one, so a stale entry left by a leaked guard can never be
 /// taken for it. Dropping the cell ends the identity (see the `Drop` impl).
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) struct ClassCell(AtomicPtr<()>);
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 const SITE: usize = 1;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 const SEEN: usize = 2;
 /// Bits of the class id in a `SEEN` word (ids go up to `MAX_CLASSES`, `1 << 16`).
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 const ID_BITS: u32 = 17;
 /// Where the class id starts in a `SEEN` word: the top bits.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 const ID_SHIFT: u32 = usize::BITS - ID_BITS;
 /// Serials fill the bits between the tags and the id (64-bit targets only: on smaller ones a
 /// serial would wrap, and the cell's address is the identity instead).
-#[cfg(all(
-    target_pointer_width = "64",
-    any(debug_assertions, feature = "release-checks")
-))]
+#[cfg(all(target_pointer_width = "64", lockdep_checks))]
 const SERIAL_MASK: usize = (1 << (ID_SHIFT - 3)) - 1;
 /// The next instance serial.
-#[cfg(all(
-    target_pointer_width = "64",
-    any(debug_assertions, feature = "release-checks")
-))]
+#[cfg(all(target_pointer_width = "64", lockdep_checks))]
 static NEXT_SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 /// The class id in a `SEEN` word.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[inline(always)]
 fn seen_id(word: usize) -> ClassId {
     ClassId((word >> ID_SHIFT) as u32)
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 impl ClassCell {
     pub(crate) const fn from_key(key: &'static LockClass) -> Self {
         ClassCell(AtomicPtr::new(key as *const LockClass as *mut ()))
@@ -294,7 +288,7 @@ impl ClassCell {
 /// thread's stack until it exits (and is named then): it cannot be reached from here, and,
 /// identities never being reused (on 64-bit targets), it can never be mistaken for a later
 /// lock. (Elsewhere the identity is the cell's address, as it used to be.)
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 impl Drop for ClassCell {
     fn drop(&mut self) {
         let word = self.0.get_mut().addr();
@@ -307,13 +301,13 @@ impl Drop for ClassCell {
 
 /// The class name of a creation-site class: `file:line:col`, as the kernel names a class after
 /// its key's symbol.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 fn site_name(site: &Location<'_>) -> String {
     format!("{}:{}:{}", site.file(), site.line(), site.column())
 }
 
 /// A registered class: a small integer, so held-lock entries and graph keys stay compact.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ClassId(pub(crate) u32);
 
@@ -321,11 +315,11 @@ pub(crate) struct ClassId(pub(crate) u32);
 pub const MAX_SUBCLASSES: u32 = 8;
 
 /// A graph node: a class at one nesting level, packed as `class << 3 | subclass`.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct NodeKey(pub(crate) u32);
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 impl NodeKey {
     pub(crate) fn new(class: ClassId, subclass: u32) -> Self {
         debug_assert!(subclass < MAX_SUBCLASSES);
@@ -354,7 +348,7 @@ impl NodeKey {
 }
 
 /// Panics with a clear message when a subclass is out of range (a misuse, not a finding).
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[track_caller]
 pub(crate) fn check_subclass(subclass: u32, class: &ClassCell) {
     if subclass >= MAX_SUBCLASSES {
@@ -368,7 +362,7 @@ pub(crate) fn check_subclass(subclass: u32, class: &ClassCell) {
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) mod registry {
     //! The global class table. Written only when a class is first used; read only to name
     //! classes in reports and statistics, so its lock is never on the hot path.
@@ -535,7 +529,7 @@ pub(crate) mod registry {
     }
 }
 
-#[cfg(all(test, any(debug_assertions, feature = "release-checks")))]
+#[cfg(all(test, lockdep_checks))]
 mod tests {
     use super::*;
 

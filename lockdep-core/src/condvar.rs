@@ -42,13 +42,13 @@ pub struct Condvar {
     /// lost between the release and the park. It also guards which mutex the waiters use:
     /// `parking_lot` panics when one condvar is waited on with two mutexes at once, but it only
     /// ever sees this internal lock, so the check is made here.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     wait_lock: parking_lot::Mutex<Waiters>,
 }
 
 /// The threads waiting on a [`Condvar`], as `parking_lot` counts them: the mutex they wait with
 /// is remembered while at least one waits.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 struct Waiters {
     /// The low 32 bits of the address of the user's mutex (its raw lock) while `count > 0`:
     /// enough to tell two mutexes apart (two live ones 4 GiB apart would go unnoticed, as all
@@ -65,7 +65,7 @@ impl Condvar {
     pub const fn new() -> Self {
         Condvar {
             cv: parking_lot::Condvar::new(),
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             wait_lock: parking_lot::const_mutex(Waiters { mutex: 0, count: 0 }),
         }
     }
@@ -73,21 +73,21 @@ impl Condvar {
     /// Wakes one waiting thread; returns whether one was woken.
     #[inline]
     pub fn notify_one(&self) -> bool {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         {
             let mut waiters = self.wait_lock.lock();
             let woken = self.cv.notify_one();
             waiters.count -= u32::from(woken);
             woken
         }
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         self.cv.notify_one()
     }
 
     /// Wakes every waiting thread; returns how many were woken.
     #[inline]
     pub fn notify_all(&self) -> usize {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         {
             let mut waiters = self.wait_lock.lock();
             let woken = self.cv.notify_all();
@@ -95,7 +95,7 @@ impl Condvar {
             waiters.count -= woken as u32;
             woken
         }
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         self.cv.notify_all()
     }
 
@@ -186,7 +186,7 @@ impl Condvar {
         result
     }
 
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     fn wait_inner<T: ?Sized>(
         &self,
         guard: &mut MutexGuard<'_, T>,
@@ -222,7 +222,7 @@ impl Condvar {
         WaitTimeoutResult(timed_out)
     }
 
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     #[inline]
     fn wait_inner<T: ?Sized>(
         &self,

@@ -26,24 +26,24 @@
 use std::io;
 use std::path::Path;
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use crate::class::{registry, NodeKey};
 
 /// A cycle the validator reported: its nodes, from the lock being acquired along the recorded
 /// edges to the held lock that closes it, and the dependency kinds of the closing edge (which is
 /// not in the graph).
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 struct ReportedCycle {
     nodes: Vec<NodeKey>,
     closing_kinds: u8,
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 static CYCLES: parking_lot::Mutex<Vec<ReportedCycle>> = parking_lot::const_mutex(Vec::new());
 
 /// Remembers a reported cycle for drawing. `nodes` runs from the lock being acquired to the
 /// held lock; the closing edge runs from the last node back to the first.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn note_cycle(nodes: &[NodeKey], closing_kinds: u8) {
     CYCLES.lock().push(ReportedCycle {
         nodes: nodes.to_vec(),
@@ -71,9 +71,9 @@ pub(crate) fn note_cycle(nodes: &[NodeKey], closing_kinds: u8) {
 /// # }
 /// ```
 pub fn to_dot() -> String {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     return render::to_dot();
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     "digraph {\n}\n".to_string()
 }
 
@@ -90,7 +90,7 @@ pub fn write_dot(path: impl AsRef<Path>) -> io::Result<()> {
 
 /// Arranges for `LOCKDEP_DOT` to be honoured at exit. Called once, when the validator's global
 /// state is created.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn install_exit_hook() {
     use std::sync::OnceLock;
     static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
@@ -117,7 +117,7 @@ pub(crate) fn install_exit_hook() {
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod render {
     use super::{registry, NodeKey, CYCLES};
     use crate::depgraph::dep_label;

@@ -21,7 +21,7 @@ pub(crate) fn instance(addr: usize) -> usize {
 
 /// An initialisation (or a wait for one) that has been validated.
 pub(crate) struct Init {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     acq: Option<crate::validator::Acquisition>,
     #[cfg(feature = "deadlock_detection")]
     waiting: Option<crate::deadlock::Waiting>,
@@ -33,12 +33,9 @@ impl Init {
     /// registered as waiting for the cell until [`Init::run`] starts or this is dropped.
     #[cold]
     #[inline(never)]
-    #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
-        allow(unused_variables)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
     pub(crate) fn begin(class: &ClassCell, addr: usize, at: &'static Location<'static>) -> Init {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         {
             use crate::validator::{self, Acquisition, LockRef};
             let lock = LockRef { class };
@@ -63,7 +60,7 @@ impl Init {
                 acq,
             }
         }
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         Init {}
     }
 
@@ -73,7 +70,7 @@ impl Init {
         #[cfg(feature = "deadlock_detection")]
         // This thread runs the initialiser: it no longer waits for anyone.
         drop(self.waiting.take());
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         if let Some(acq) = &self.acq {
             crate::validator::after_lock(acq, false);
             /// Releases the class when the initialiser returns or unwinds.

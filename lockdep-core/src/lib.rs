@@ -77,7 +77,7 @@ mod class;
 mod condvar;
 #[cfg(feature = "deadlock_detection")]
 pub mod deadlock;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod default_class;
 pub mod graph;
 mod init;
@@ -96,17 +96,17 @@ pub mod thread;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod depgraph;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod held;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod relock;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod trace;
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 mod unchecked;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod validator;
 
 pub use class::{LockClass, MAX_SUBCLASSES};
@@ -124,7 +124,7 @@ pub use lockdep_macros::*;
 pub const MAX_LOCK_DEPTH: usize = 48;
 
 /// Whether checking is compiled into this build (`debug_assertions` or `release-checks`).
-pub const CHECKS_COMPILED_IN: bool = cfg!(any(debug_assertions, feature = "release-checks"));
+pub const CHECKS_COMPILED_IN: bool = cfg!(lockdep_checks);
 
 /// The typed lock layers, generic over any `lock_api` raw lock.
 ///
@@ -185,53 +185,47 @@ pub type ReentrantMutexGuard<'a, T> =
 #[derive(Clone, Copy)]
 pub struct LockInstance<'a> {
     /// The lock's class cell, which also carries its instance identity.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     class: &'a class::ClassCell,
     /// For locks whose held entries are named by an address (once-cells, tokio's locks: see
     /// `Acquisition::at_address`), that address; 0 for the class cell's identity.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     addr: usize,
     _lock: std::marker::PhantomData<&'a ()>,
 }
 
 impl<'a> LockInstance<'a> {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     pub(crate) fn of_raw<R>(raw: &'a raw::Checked<R>) -> Self {
         LockInstance::of_class(raw.class_cell())
     }
 
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     pub(crate) fn of_raw<R>(_: &'a R) -> Self {
         LockInstance {
             _lock: std::marker::PhantomData,
         }
     }
 
-    #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
-        allow(unused_variables)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
     pub(crate) fn of_class(class: &'a class::ClassCell) -> Self {
         LockInstance::of_parts(0, class)
     }
 
     /// An instance whose held entries are named by `addr` (see the field's doc).
-    #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
-        allow(unused_variables)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
     pub(crate) fn of_parts(addr: usize, class: &'a class::ClassCell) -> Self {
         LockInstance {
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             class,
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             addr,
             _lock: std::marker::PhantomData,
         }
     }
 
     /// The name of this instance's held entries.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     fn key(&self) -> usize {
         if self.addr != 0 {
             self.addr
@@ -241,7 +235,7 @@ impl<'a> LockInstance<'a> {
     }
 
     /// Its acquisition as `access` at `at`, as the validator sees it.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     fn acquisition(
         &self,
         access: access::Access,
@@ -256,13 +250,13 @@ impl<'a> LockInstance<'a> {
 
     /// The name of the lock's class (`"<unchecked>"` with the checks compiled out).
     pub fn class_name(&self) -> String {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         return self.class.describe();
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         "<unchecked>".to_string()
     }
 
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     fn lock_ref(&self) -> validator::LockRef<'a> {
         validator::LockRef { class: self.class }
     }
@@ -305,9 +299,9 @@ impl<L: TrackedLock + ?Sized> TrackedLock for std::sync::Arc<L> {
 /// assert!(!lockdep_core::is_held(&m));
 /// ```
 pub fn is_held<L: TrackedLock + ?Sized>(lock: &L) -> bool {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     return validator::is_held(lock.lock_instance().key());
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     {
         let _ = lock;
         false
@@ -318,14 +312,14 @@ pub fn is_held<L: TrackedLock + ?Sized>(lock: &L) -> bool {
 /// `lockdep_assert_held`). Does nothing with the checks compiled out.
 #[track_caller]
 pub fn assert_held<L: TrackedLock + ?Sized>(lock: &L) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     if !is_held(lock) {
         panic!(
             "lockdep: lock of class `{}` is not held by this thread, but must be",
             lock.lock_instance().class_name()
         );
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = lock;
 }
 
@@ -333,14 +327,14 @@ pub fn assert_held<L: TrackedLock + ?Sized>(lock: &L) {
 /// `lockdep_assert_not_held`). Does nothing with the checks compiled out.
 #[track_caller]
 pub fn assert_not_held<L: TrackedLock + ?Sized>(lock: &L) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     if is_held(lock) {
         panic!(
             "lockdep: lock of class `{}` is held by this thread, but must not be",
             lock.lock_instance().class_name()
         );
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = lock;
 }
 
@@ -357,9 +351,9 @@ pub fn assert_not_held<L: TrackedLock + ?Sized>(lock: &L) {
 /// ```
 #[track_caller]
 pub fn might_lock<L: TrackedLock + ?Sized>(lock: &L) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     might_lock_as(lock, access::Access::Write, std::panic::Location::caller());
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = lock;
 }
 
@@ -367,13 +361,13 @@ pub fn might_lock<L: TrackedLock + ?Sized>(lock: &L) {
 /// `might_lock_read`).
 #[track_caller]
 pub fn might_lock_read<L: TrackedLock + ?Sized>(lock: &L) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     might_lock_as(lock, access::Access::Read, std::panic::Location::caller());
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = lock;
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[track_caller]
 fn might_lock_as<L: TrackedLock + ?Sized>(
     lock: &L,
@@ -389,9 +383,9 @@ fn might_lock_as<L: TrackedLock + ?Sized>(
 /// Class names of the locks the current thread holds, outermost first (empty with the checks
 /// compiled out). Handy in assertions and debugging output.
 pub fn held_locks() -> Vec<String> {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     return validator::held_classes();
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     Vec::new()
 }
 
@@ -451,11 +445,11 @@ macro_rules! __lock_class_name {
 #[doc(hidden)]
 pub mod __private {
     //! Support for `lockdep-macros`; not a public API.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     pub use crate::validator::held_count;
 
     /// How many locks the current thread holds: none are tracked with the checks compiled out.
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     pub fn held_count() -> usize {
         0
     }
@@ -467,7 +461,7 @@ pub mod __private {
     /// reports are printed and the panic goes on unchanged, so `#[should_panic]` sees its own
     /// message.
     pub fn run_test<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         {
             // A thread the test started and did not join reports, once the test is over, as if
             // it had no scope: to the handler or the global mode.
@@ -485,7 +479,7 @@ pub mod __private {
                 }
             }
         }
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         {
             let _ = name;
             body()
@@ -517,7 +511,7 @@ pub mod __private {
     }
 
     /// The failure message of a test that raised `reports`.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     fn test_failure(name: &str, reports: &[crate::Report]) -> String {
         use std::fmt::Write;
         let n = reports.len();

@@ -1,17 +1,17 @@
 //! What happens to a report: the mode, the user handler, and `capture`.
 
 use crate::report::Report;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use crate::report::ReportKind;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use once_cell::sync::Lazy;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use parking_lot::{Mutex as InternalMutex, RwLock as InternalRwLock};
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use std::cell::Cell;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use std::sync::atomic::{AtomicU8, Ordering};
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use std::sync::Arc;
 
 /// What the validator does with a finding when no [`capture`] scope or handler takes it.
@@ -52,12 +52,12 @@ impl std::str::FromStr for Mode {
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 const UNSET: u8 = u8::MAX;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 static MODE: AtomicU8 = AtomicU8::new(UNSET);
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 fn encode(mode: Mode) -> u8 {
     match mode {
         Mode::Panic => 0,
@@ -76,16 +76,16 @@ fn encode(mode: Mode) -> u8 {
 /// # lockdep_core::set_mode(lockdep_core::Mode::Panic);
 /// ```
 pub fn set_mode(mode: Mode) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     MODE.store(encode(mode), Ordering::Relaxed);
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = mode;
 }
 
 /// The current mode (with the checks compiled out: always [`Mode::Off`]).
 #[inline]
 pub fn mode() -> Mode {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         match MODE.load(Ordering::Relaxed) {
             0 => Mode::Panic,
@@ -94,11 +94,11 @@ pub fn mode() -> Mode {
             _ => mode_from_env(),
         }
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     Mode::Off
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[cold]
 fn mode_from_env() -> Mode {
     let mode = match std::env::var("LOCKDEP") {
@@ -115,9 +115,9 @@ fn mode_from_env() -> Mode {
     self::mode()
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 type Handler = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 static HANDLER: Lazy<InternalRwLock<Option<Handler>>> = Lazy::new(|| InternalRwLock::new(None));
 
 /// Installs a callback that receives every report instead of the mode's action (a [`capture`]
@@ -136,17 +136,17 @@ static HANDLER: Lazy<InternalRwLock<Option<Handler>>> = Lazy::new(|| InternalRwL
 /// lockdep_core::clear_handler();
 /// ```
 pub fn set_handler(handler: impl Fn(&Report) + Send + Sync + 'static) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         *HANDLER.write() = Some(Arc::new(handler));
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     drop(handler);
 }
 
 /// Removes the handler installed by [`set_handler`]; reports go to the mode's action again.
 pub fn clear_handler() {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         *HANDLER.write() = None;
     }
@@ -156,12 +156,12 @@ pub fn clear_handler() {
 /// has ended. Shared, so that a scope can be carried into threads it starts
 /// ([`crate::thread`]); a thread that outlives the scope then reports as if it had none, rather
 /// than into a vector nobody reads.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) type Sink = Arc<InternalMutex<Option<Vec<Report>>>>;
 
 /// Runs `f` in a new capture scope and returns what it collected. The scope ends when `f`
 /// returns or unwinds.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn collect<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
     struct Close(Sink);
     impl Drop for Close {
@@ -178,13 +178,13 @@ pub(crate) fn collect<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
 
 /// One open capture scope of this thread. It lives in [`with_sink`]'s stack frame and points
 /// to the scope it is nested in.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 struct Scope {
     sink: Sink,
     outer: *const Scope,
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 thread_local! {
     /// This thread's innermost open scope (null: none). A bare pointer, so the thread-local has
     /// no destructor: it stays usable while the thread's other thread-locals are destroyed, in
@@ -194,7 +194,7 @@ thread_local! {
 }
 
 /// Runs `f` in a capture scope of `sink` on this thread (scopes nest; the innermost wins).
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn with_sink<R>(sink: Sink, f: impl FnOnce() -> R) -> R {
     struct Pop<'a>(&'a Scope);
     impl Drop for Pop<'_> {
@@ -215,7 +215,7 @@ pub(crate) fn with_sink<R>(sink: Sink, f: impl FnOnce() -> R) -> R {
 }
 
 /// The innermost capture scope of this thread.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn current_sink() -> Option<Sink> {
     let scope = SCOPE.with(Cell::get);
     // SAFETY: a non-null pointer was set by `with_sink`, whose frame (holding the scope) is
@@ -255,11 +255,11 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> Vec<Report> {
 
 /// Like [`capture`], also returning what `f` returned.
 pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         collect(f)
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     (f(), Vec::new())
 }
 
@@ -269,7 +269,7 @@ pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
 ///
 /// The `Panic` mode's panic is left to the caller, which raises it where the user's
 /// acquisition site is known: returns whether it is due (a handler may still panic in here).
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn deliver_unless_panic(report: &Report) -> bool {
     crate::stats::REPORTS.fetch_add(1, Ordering::Relaxed);
     if let Some(sink) = current_sink() {
@@ -309,7 +309,7 @@ pub(crate) fn deliver_unless_panic(report: &Report) -> bool {
 /// for certain once the validator's own per-thread exit check has been destroyed, and
 /// otherwise read from the stack (a frame of the standard library's or the C library's
 /// thread-local destructor runner), which is walked only here, on the way to a panic.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn panic_would_abort() -> bool {
     std::thread::panicking()
         || crate::validator::thread_exiting()
@@ -318,7 +318,7 @@ pub(crate) fn panic_would_abort() -> bool {
 
 /// `Panic` mode where a panic would abort: the report is printed (whole, once) and the
 /// acquisition goes on, as in `Warn` mode. Nothing is lost and the process is not taken down.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 fn print_instead_of_panicking(report: &Report) {
     use std::io::Write;
     let why = if std::thread::panicking() {
@@ -337,13 +337,13 @@ fn print_instead_of_panicking(report: &Report) {
 /// Prints one of the validator's own messages (a table is full, a guard leaked) to stderr.
 /// Errors are ignored: `eprintln!` panics when stderr is gone, and a message is never worth
 /// taking the program down.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn notice(message: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{message}");
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 fn warn(report: &Report) {
     // LOCKDEP_GRAPH: a finding another process of the suite reported is printed once there.
     if let Some(first) = crate::store::online::reported_elsewhere(report) {
@@ -369,7 +369,7 @@ fn warn(report: &Report) {
     let _ = writeln!(std::io::stderr().lock(), "{report}");
 }
 
-#[cfg(all(test, any(debug_assertions, feature = "release-checks")))]
+#[cfg(all(test, lockdep_checks))]
 mod tests {
     use super::*;
 

@@ -235,7 +235,7 @@ impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
 /// code that asked for it: see `default_class`.
 impl<R: RawMutex, T: Default> Default for Mutex<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
         let class = generic_cell(
             Location::caller(),
@@ -250,7 +250,7 @@ impl<R: RawMutex, T: Default> Default for Mutex<R, T> {
 
 impl<R: RawMutex, T> From<T> for Mutex<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn from(value: T) -> Self {
         let class = generic_cell(
             Location::caller(),

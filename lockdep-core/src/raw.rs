@@ -11,11 +11,11 @@ use std::panic::Location;
 
 /// The raw lock the typed layers use for `R`: [`Checked<R>`] when checking is compiled in,
 /// `R` itself otherwise.
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub type Raw<R> = Checked<R>;
 /// The raw lock the typed layers use for `R`: [`Checked<R>`] when checking is compiled in,
 /// `R` itself otherwise.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 pub type Raw<R> = R;
 
 /// The class of locks built with `lock_api`'s own constructors (through `RawMutex::INIT`), which
@@ -25,11 +25,11 @@ pub static UNCLASSED: LockClass = LockClass::new("<lock_api INIT: no lockdep cla
 /// Wraps `raw` for the typed layers, attaching its class when checking is compiled in.
 #[inline]
 pub(crate) const fn wrap<R>(raw: R, class: ClassCell) -> Raw<R> {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         Checked::from_cell(raw, class)
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     {
         let _ = class;
         raw
@@ -37,14 +37,14 @@ pub(crate) const fn wrap<R>(raw: R, class: ClassCell) -> Raw<R> {
 }
 
 /// A report's panic, raised by the typed layer (see [`RawMutexAt::lock_at`]).
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) use crate::validator::Pending;
 
 /// With the checks compiled out nothing is ever pending.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 pub(crate) enum Pending {}
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 impl Pending {
     pub(crate) fn raise(self) -> ! {
         match self {}
@@ -86,7 +86,7 @@ pub(crate) trait RawRwLockUpgradeAt {
     fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
 }
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 mod plain {
     use super::*;
     use lock_api::{RawMutex, RawRwLock, RawRwLockRecursive, RawRwLockUpgrade};
@@ -153,12 +153,12 @@ mod plain {
     }
 }
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 pub use crate::unchecked::Checked;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub use checked::Checked;
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod checked {
     use super::*;
     use crate::caller::caller_or;
@@ -789,7 +789,7 @@ mod checked {
 /// with every new edge is timed apart, so the benches need to switch it off and to call it alone.
 /// With the checks compiled out they do nothing (and capture nothing).
 #[doc(hidden)]
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 pub mod bench {
     /// Does nothing: nothing is recorded with the checks compiled out.
     pub fn set_dependency_backtraces(on: bool) {
@@ -807,7 +807,7 @@ pub mod bench {
 /// The issue's "new edge ≤ 2 µs" target is for the graph work; the backtrace capture that goes
 /// with every new edge is timed apart, so the benches need to switch it off and to call it alone.
 #[doc(hidden)]
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub mod bench {
     /// Whether new dependencies capture the backtrace where they were first seen (on by
     /// default). Off, they all share one empty trace: reports lose their first-seen stacks.

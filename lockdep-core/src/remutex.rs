@@ -194,7 +194,7 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> TrackedLock for ReentrantMutex<R, G
 /// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawMutex, G: GetThreadId, T: Default> Default for ReentrantMutex<R, G, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
         let class = generic_cell(
             Location::caller(),

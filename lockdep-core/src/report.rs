@@ -1,8 +1,8 @@
 //! Findings and their human-readable form, modelled on the kernel's lockdep splats.
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 use std::fmt;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use std::sync::Arc;
 
 /// What kind of problem a [`Report`] describes.
@@ -49,13 +49,13 @@ impl ReportKind {
 /// "possible unsafe locking scenario".
 #[derive(Clone)]
 pub struct Report {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     pub(crate) data: Arc<ReportData>,
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     never: std::convert::Infallible,
 }
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 impl Report {
     /// The kind of finding.
     pub fn kind(&self) -> ReportKind {
@@ -87,24 +87,24 @@ impl Report {
     }
 }
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 impl fmt::Display for Report {
     fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.never {}
     }
 }
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 impl fmt::Debug for Report {
     fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.never {}
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) use checked::*;
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod checked {
     use super::{Report, ReportKind};
     use crate::depgraph::dep_label;

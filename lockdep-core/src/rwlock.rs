@@ -471,7 +471,7 @@ impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
 /// Classes as for `Mutex`'s `Default` (see `default_class`).
 impl<R: RawRwLock, T: Default> Default for RwLock<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
         let class = generic_cell(
             Location::caller(),
@@ -486,7 +486,7 @@ impl<R: RawRwLock, T: Default> Default for RwLock<R, T> {
 
 impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn from(value: T) -> Self {
         let class = generic_cell(
             Location::caller(),

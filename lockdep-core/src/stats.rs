@@ -1,15 +1,15 @@
 //! Counters about the validator itself, like the kernel's `/proc/lockdep_stats`.
 
 use std::fmt;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) static REPORTS: AtomicUsize = AtomicUsize::new(0);
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 static MAX_DEPTH: AtomicUsize = AtomicUsize::new(0);
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[inline]
 pub(crate) fn note_depth(depth: usize) {
     // A relaxed load first: the shared line is only written when a new maximum is seen.
@@ -58,7 +58,7 @@ pub struct Stats {
 
 /// The current figures (all zero with the checks compiled out).
 pub fn stats() -> Stats {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         use crate::validator::GLOBAL;
         let (nodes, dependencies, trace_bytes) = {
@@ -97,7 +97,7 @@ pub fn stats() -> Stats {
             memory_bytes,
         }
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     Stats::default()
 }
 
@@ -141,7 +141,7 @@ impl fmt::Display for Stats {
                 None => writeln!(f)?,
             }
         }
-        let checking = if cfg!(any(debug_assertions, feature = "release-checks")) {
+        let checking = if cfg!(lockdep_checks) {
             format!("compiled in, mode {:?}", crate::mode())
         } else {
             "compiled out".to_string()

@@ -61,20 +61,17 @@ pub struct Tracked<F> {
     /// Structurally pinned; dropped in place by `Drop`, inside the task (so that the guards it
     /// holds release their entries from the task's set).
     future: ManuallyDrop<F>,
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     state: checked::TaskState,
 }
 
 impl<F> Tracked<F> {
     /// `detached`: the output leaves for another owner (a spawned task's `JoinHandle`).
-    #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
-        allow(unused_variables)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
     pub(crate) fn new(future: F, at: &'static Location<'static>, detached: bool) -> Self {
         Tracked {
             future: ManuallyDrop::new(future),
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             state: checked::TaskState::new(at, detached),
         }
     }
@@ -95,16 +92,16 @@ impl<F: Future> Future for Tracked<F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above: `future` stays where it is for as long as `Tracked` lives.
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         return this.state.poll(future, cx);
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         future.poll(cx)
     }
 }
 
 impl<F> Drop for Tracked<F> {
     fn drop(&mut self) {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         {
             let future = &mut self.future;
             self.state.drop_inside(|| {
@@ -112,7 +109,7 @@ impl<F> Drop for Tracked<F> {
                 unsafe { ManuallyDrop::drop(future) }
             });
         }
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         // SAFETY: dropped once, in place, never used again.
         unsafe {
             ManuallyDrop::drop(&mut self.future)
@@ -126,12 +123,12 @@ impl<F> std::fmt::Debug for Tracked<F> {
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) use checked::current_task_site;
-#[cfg(all(feature = "tokio", any(debug_assertions, feature = "release-checks")))]
+#[cfg(all(feature = "tokio", lockdep_checks))]
 pub(crate) use checked::{claim_releases, current_owner, current_task, post_release};
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 // The owner bookkeeping serves the async locks of the `tokio` feature only.
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 mod checked {

@@ -51,7 +51,7 @@ pub fn carry_scope<F, T>(f: F) -> impl FnOnce() -> T
 where
     F: FnOnce() -> T,
 {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         let sink = crate::mode::current_sink();
         move || match sink {
@@ -59,7 +59,7 @@ where
             None => f(),
         }
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     f
 }
 

@@ -6,7 +6,7 @@
 
 use std::mem::size_of;
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 mod compiled_out {
     use super::size_of;
 
@@ -231,7 +231,7 @@ mod compiled_out {
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod compiled_in {
     use super::size_of;
 

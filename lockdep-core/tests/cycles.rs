@@ -1,7 +1,7 @@
 //! Circular dependencies between classes: the kernel's locking-selftest set (AA is in
 //! self_deadlock.rs), with the exact class order each report must give.
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
-#![cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused))]
+#![cfg_attr(not(lockdep_checks), allow(unused))]
 
 mod common;
 
@@ -19,7 +19,7 @@ fn pair(first: &Mutex<()>, second: &Mutex<()>) {
     let _b = second.lock();
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn abba_is_reported_with_the_acquired_class_first() {
     let [a, b] = locks::<2>("abba");
@@ -34,7 +34,7 @@ fn abba_is_reported_with_the_acquired_class_first() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn abbcca_three_lock_cycle() {
     let [a, b, c] = locks::<3>("abbcca");
@@ -50,7 +50,7 @@ fn abbcca_three_lock_cycle() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn abbccdda_four_lock_cycle() {
     let [a, b, c, d] = locks::<4>("abbccdda");
@@ -67,7 +67,7 @@ fn abbccdda_four_lock_cycle() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn abcabc_cycle_closed_in_the_middle() {
     let [a, b, c] = locks::<3>("abcabc");
@@ -84,7 +84,7 @@ fn abcabc_cycle_closed_in_the_middle() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn abcdbcda_cycle_through_two_pairs() {
     let [a, b, c, d] = locks::<4>("abcdbcda");
@@ -101,7 +101,7 @@ fn abcdbcda_cycle_through_two_pairs() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn abcdbdda_cycle_skipping_a_lock() {
     let [a, b, c, d] = locks::<4>("abcdbdda");
@@ -133,7 +133,7 @@ fn consistent_order_is_never_reported() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn inversion_between_other_instances_of_the_same_classes() {
     // One class per creation site: the order is learnt on one pair of instances and the
@@ -157,7 +157,7 @@ fn inversion_between_other_instances_of_the_same_classes() {
     assert_ne!(classes[0], classes[1]);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn orders_taken_on_different_threads_are_combined() {
     let [a, b] = locks::<2>("threads");
@@ -172,7 +172,7 @@ fn orders_taken_on_different_threads_are_combined() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn the_same_cycle_is_reported_once() {
     let [a, b] = locks::<2>("once");
@@ -195,7 +195,7 @@ fn the_same_cycle_is_reported_once() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn edges_come_from_the_top_held_lock_only() {
     // Holding A and B, acquiring C records B -> C (A -> C follows through A -> B). C -> A
@@ -229,7 +229,7 @@ fn trylock_adds_no_dependency_to_itself() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn held_trylock_adds_dependencies_from_itself() {
     let [a, b, c] = locks::<3>("try-from");
@@ -255,7 +255,7 @@ fn held_trylock_adds_dependencies_from_itself() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn might_lock_checks_without_taking() {
     let [a, b] = locks::<2>("might");
@@ -272,7 +272,7 @@ fn might_lock_checks_without_taking() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn nested_subclasses_are_distinct_nodes() {
     let parent = Mutex::named("nested-inode", ());
@@ -294,7 +294,7 @@ fn nested_subclasses_are_distinct_nodes() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn static_class_keys_share_a_class() {
     static DEVICE: lockdep_core::LockClass = lockdep_core::LockClass::new("static-device");

@@ -1,7 +1,7 @@
 //! A full dependency table: new orders are no longer recorded, but every acquisition is still
 //! checked against the recorded graph, so the inversion of a recorded order is still reported
 //! (own test binary: it fills the process-wide table).
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{capture, Mutex, ReportKind};
 

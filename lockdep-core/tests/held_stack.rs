@@ -1,7 +1,7 @@
 //! The per-thread held-lock stack: out-of-order release, unwinding, condition-variable waits,
 //! the depth limit, and the assertions built on it.
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
-#![cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused))]
+#![cfg_attr(not(lockdep_checks), allow(unused))]
 
 mod common;
 
@@ -14,7 +14,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn guards_dropped_out_of_order() {
     // The kernel's "bad unlock order" selftest: no false report, and the stack stays right.
@@ -53,7 +53,7 @@ fn unwinding_releases_every_held_lock() {
     assert!(!a.is_locked() && !b.is_locked());
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn condvar_wait_releases_the_mutex_for_lockdep_too() {
     let pair = Arc::new((Mutex::named("cv-mutex", false), Condvar::new()));
@@ -84,7 +84,7 @@ fn condvar_wait_releases_the_mutex_for_lockdep_too() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn condvar_relock_is_validated_against_locks_taken_before() {
     // Holding X, waiting on a condvar whose mutex M was taken *before* X: the wait releases M
@@ -106,7 +106,7 @@ fn condvar_relock_is_validated_against_locks_taken_before() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn guard_unlocked_releases_and_retakes() {
     let m = Mutex::named("unlocked-M", ());
@@ -117,7 +117,7 @@ fn guard_unlocked_releases_and_retakes() {
     assert!(is_held(&m));
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn assertions_name_the_class() {
     let m = Mutex::named("assert-M", ());
@@ -139,7 +139,7 @@ fn assertions_name_the_class() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn is_held_is_per_thread() {
     let m = Arc::new(Mutex::named("per-thread", ()));
@@ -150,7 +150,7 @@ fn is_held_is_per_thread() {
     assert!(!held_elsewhere);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn beyond_max_lock_depth_locks_are_untracked_not_fatal() {
     let locks: Vec<Mutex<()>> = (0..MAX_LOCK_DEPTH + 2)
@@ -169,7 +169,7 @@ fn beyond_max_lock_depth_locks_are_untracked_not_fatal() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn forgotten_guard_and_force_unlock() {
     let m = Mutex::named("forgotten", ());

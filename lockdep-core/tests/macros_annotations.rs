@@ -65,7 +65,7 @@ fn requires_passes_when_every_lock_is_held() {
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "the checks are compiled out")]
+#[cfg_attr(not(lockdep_checks), ignore = "the checks are compiled out")]
 #[should_panic(
     expected = "lockdep: `audit` requires `self.balance` (class `macros-ann-balance`) to be held \
                 by this thread, but it is not"
@@ -75,7 +75,7 @@ fn requires_panics_naming_function_expression_and_class() {
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "the checks are compiled out")]
+#[cfg_attr(not(lockdep_checks), ignore = "the checks are compiled out")]
 #[should_panic(expected = "`record` requires `&self.history`")]
 fn requires_checks_every_listed_lock() {
     let account = Account::new();
@@ -84,7 +84,7 @@ fn requires_checks_every_listed_lock() {
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "the checks are compiled out")]
+#[cfg_attr(not(lockdep_checks), ignore = "the checks are compiled out")]
 #[should_panic(expected = "`peek` requires `self.lock()`")]
 fn requires_works_on_default_trait_methods() {
     Account::new().peek();
@@ -96,7 +96,7 @@ fn excludes_passes_when_the_lock_is_free() {
 }
 
 #[test]
-#[cfg_attr(not(debug_assertions), ignore = "the checks are compiled out")]
+#[cfg_attr(not(lockdep_checks), ignore = "the checks are compiled out")]
 #[should_panic(
     expected = "lockdep: `deposit` must not be called with `self.balance` (class \
                 `macros-ann-balance`) held, but this thread holds it"

@@ -40,14 +40,14 @@ fn a_test_that_keeps_one_order_passes() {
 }
 
 #[lockdep_core::test]
-#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "raised 1 lockdep report:")]
 fn an_inversion_fails_the_test() {
     invert("macros-test-fail-a", "macros-test-fail-b");
 }
 
 #[lockdep_core::test]
-#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "raised 1 lockdep report:")]
 fn an_inversion_on_a_thread_it_spawned_fails_the_test() {
     thread::spawn(|| invert("macros-test-spawn-a", "macros-test-spawn-b"))
@@ -56,7 +56,7 @@ fn an_inversion_on_a_thread_it_spawned_fails_the_test() {
 }
 
 #[lockdep_core::test]
-#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "raised 1 lockdep report:")]
 fn an_inversion_on_a_scoped_thread_fails_the_test() {
     let a = Mutex::named("macros-test-scope-a", ());
@@ -79,7 +79,7 @@ fn an_inversion_on_a_scoped_thread_fails_the_test() {
 }
 
 #[lockdep_core::test]
-#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "self-deadlock detected")]
 fn a_certain_self_deadlock_still_panics_at_once() {
     let m = Mutex::named("macros-test-self", ());

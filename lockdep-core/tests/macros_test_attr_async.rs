@@ -27,6 +27,7 @@ async fn invert(first: &str, second: &str) {
 }
 
 #[lockdep_core::test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 async fn an_async_test_that_keeps_one_order_passes() {
     let accounts = Mutex::named("async-attr-clean-accounts", 10);
     let audit = Mutex::named("async-attr-clean-audit", 0);
@@ -43,14 +44,14 @@ async fn an_async_test_that_keeps_one_order_passes() {
 }
 
 #[lockdep_core::test]
-#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "raised 1 lockdep report:")]
 async fn an_inversion_in_spawned_tasks_fails_the_test() {
     invert("async-attr-fail-a", "async-attr-fail-b").await;
 }
 
 #[lockdep_core::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "async-attr-multi-b")]
 async fn on_the_multi_thread_runtime_reports_from_workers_reach_the_test() {
     assert_eq!(
@@ -61,7 +62,7 @@ async fn on_the_multi_thread_runtime_reports_from_workers_reach_the_test() {
 }
 
 #[lockdep_core::test(flavor = "current_thread")]
-#[cfg_attr(not(debug_assertions), ignore = "needs the checks compiled in")]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 #[should_panic(expected = "lock held across .await")]
 #[allow(clippy::await_holding_lock)] // the bug under test
 async fn a_sync_guard_held_across_await_fails_the_test() {

@@ -1,7 +1,7 @@
 //! `LOCKDEP=warn` in the environment sets the mode at the first lock operation (own binary:
 //! the variable is read once per process).
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 #[test]
 fn environment_variable_sets_the_initial_mode() {

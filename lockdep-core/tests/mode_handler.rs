@@ -1,7 +1,7 @@
 //! A user handler receives reports instead of the mode's action; `capture` still wins on its
 //! own thread; a panicking handler propagates and leaves the validator usable (own binary).
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{capture, clear_handler, set_handler, Mutex, Report, ReportKind};
 use std::panic::{catch_unwind, AssertUnwindSafe};

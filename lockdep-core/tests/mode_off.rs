@@ -1,6 +1,6 @@
 //! Off: nothing is recorded or reported, but a certain self-deadlock still panics (own binary).
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{set_mode, Mode, Mutex};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -1,6 +1,6 @@
 //! The default mode panics with the report's text (own test binary: it uses the global mode).
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{Mode, Mutex};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -1,7 +1,7 @@
 //! One acquisition raising two findings in Panic mode: both are delivered before the panic
 //! unwinds, so neither is lost (own test binary: it uses the global mode and counters).
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{capture, Mutex};
 use std::panic::{catch_unwind, AssertUnwindSafe};

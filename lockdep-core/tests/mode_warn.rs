@@ -1,6 +1,6 @@
 //! Warn mode: the report goes to stderr once and the program goes on (own test binary).
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{set_mode, Mode, Mutex};
 

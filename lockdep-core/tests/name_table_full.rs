@@ -1,7 +1,7 @@
 //! The name table is bounded like the class table: every distinct `named(...)` string is kept
 //! for the life of the process, so past the bound new names give one message and their locks
 //! go unchecked (own test binary: it fills the process-wide table).
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{capture, is_held, Mutex, ReportKind};
 

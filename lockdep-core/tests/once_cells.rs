@@ -26,6 +26,7 @@ impl Plugin {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn lazy_lock_forced_under_a_mutex_its_initialiser_takes_is_an_abba() {
     let registry = Arc::new(Mutex::named("plugin-registry", Vec::<u32>::new()));
     let reports = capture(|| {
@@ -58,6 +59,7 @@ fn lazy_lock_forced_under_a_mutex_its_initialiser_takes_is_an_abba() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn once_lock_initialisers_order_against_locks_both_ways() {
     #[derive(Default)]
     struct Session {
@@ -85,6 +87,7 @@ fn once_lock_initialisers_order_against_locks_both_ways() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn std_once_and_parking_lot_once_take_part_in_cycles() {
     static STD_ONCE_CLASS: LockClass = LockClass::new("std-once-class");
     let m = Mutex::named("once-mutex", ());
@@ -117,6 +120,7 @@ fn std_once_and_parking_lot_once_take_part_in_cycles() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn locks_taken_inside_an_initialiser_are_held_under_the_cell() {
     let cell = OnceLock::named("held-under-cell");
     let inner = Mutex::named("inside-initialiser", ());
@@ -191,6 +195,7 @@ fn watchdog(f: impl FnOnce() + Send + 'static) {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn recursive_initialisation_panics_instead_of_hanging() {
     watchdog(recursive_initialisations);
 }
@@ -245,6 +250,7 @@ fn recursive_initialisations() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn initialising_another_cell_of_the_class_inside_an_initialiser_is_recursive() {
     // A tree of lazily computed nodes, one class: two threads initialising two of them in
     // opposite orders would deadlock, as two locks of one class can.
@@ -365,6 +371,7 @@ fn generic_code_over_cells_and_locks() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn lockdep_stops_the_real_init_versus_lock_race() {
     // The real thing, on two threads: A runs a cell's initialiser, which will take M; B holds M
     // and reaches the same cell, so it waits for A, which waits for M. lockdep knows the order
@@ -430,6 +437,7 @@ fn lockdep_stops_the_real_init_versus_lock_race() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn set_is_validated_like_an_initialisation() {
     // `set` blocks while another thread initialises the cell, so it is an acquisition too.
     let m = Mutex::named("set-m", ());

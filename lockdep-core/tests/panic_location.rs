@@ -22,6 +22,7 @@ struct Pair {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn report_panics_name_the_users_acquisition_site() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -1,7 +1,7 @@
 //! The report itself: the kernel-style text, the backtrace where each edge was first recorded,
 //! the scenario table and the held locks.
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::{capture, Mutex, ReportKind, RwLock};
 

@@ -5,7 +5,7 @@
 //! `-(SR)->`): DESIGN.md rule 10. The cases follow lockdep-design.rst and
 //! lib/locking-selftest.c, with the verdicts of that rule where it differs from the kernel's.
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
-#![cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused))]
+#![cfg_attr(not(lockdep_checks), allow(unused))]
 
 mod common;
 
@@ -31,7 +31,7 @@ fn recursive_readers_in_both_orders_do_not_deadlock() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn fair_readers_in_both_orders_can_deadlock() {
     // A -(SN)-> B -(SN)-> A: each reader can queue behind a writer waiting on the other lock.
@@ -51,7 +51,7 @@ fn fair_readers_in_both_orders_can_deadlock() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn recursive_reads_under_writers_deadlock() {
     // A -(ER)-> B -(ER)-> A: a recursive reader does wait for a writer that holds the lock.
@@ -68,6 +68,7 @@ fn recursive_reads_under_writers_deadlock() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn entered_by_recursive_read_left_as_reader_deadlocks() {
     // A -(ER)-> B -(SN)-> A. B is a breaking junction, A is not: the recursive reader of B may
     // have parked while B was write-held, and stays behind a writer queued since (the kernel
@@ -89,6 +90,7 @@ fn entered_by_recursive_read_left_as_reader_deadlocks() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn recursive_read_back_into_a_read_held_lock_deadlocks() {
     // A -(SN)-> B, then B -(ER)-> A: A is a breaking junction, B (entered by SN) is not.
     let (a, b) = (rw("snEr", 'A'), rw("snEr", 'B'));
@@ -121,7 +123,7 @@ fn a_cycle_of_recursive_reads_under_readers_only_is_not_a_deadlock() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn fair_read_against_writer_deadlocks() {
     // A -(SN)-> B, B -(EN)-> A: the fair read of A queues behind a writer of A.
@@ -141,7 +143,7 @@ fn fair_read_against_writer_deadlocks() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn mutex_and_rwlock_read_inversion() {
     // The hotplug shape: rwlock read -> mutex, mutex -> rwlock read (fair): a waiting writer
@@ -164,6 +166,7 @@ fn mutex_and_rwlock_read_inversion() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn mutex_and_recursive_read_inversion_is_reported() {
     // H -(SN)-> M and M -(ER)-> H: the four-thread program really deadlocks this way
     // (`lockdep-core/tests/rw_threads.rs`).
@@ -197,7 +200,7 @@ fn recursive_read_of_a_held_read_class_is_legal() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn fair_read_of_a_held_read_lock_is_recursive_locking() {
     let a = rw("fair-again", 'A');
@@ -224,7 +227,7 @@ fn upgradable_reads_are_readers_for_recursive_readers() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn upgrade_is_validated_as_a_write() {
     // Holding A upgradable, then B, then upgrading A waits for A's readers: B -(EN)-> A, and
@@ -268,7 +271,7 @@ fn try_read_never_reports() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn rlock_abba1_read_then_write_inversion_deadlocks() {
     // locking-selftest rlock_ABBA1: RL(X) L(Y) / L(Y) WL(X): X -(SN)-> Y -(EN)-> X.
@@ -289,7 +292,7 @@ fn rlock_abba1_read_then_write_inversion_deadlocks() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn w1r2_w2r3_w3r1_three_writers_with_recursive_reads_deadlock() {
     // lockdep-design.rst: X1 -(ER)-> X2 -(ER)-> X3 -(ER)-> X1 is strong: each recursive reader
@@ -311,6 +314,7 @@ fn w1r2_w2r3_w3r1_three_writers_with_recursive_reads_deadlock() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn w1w2_r2r3_r3w1_deadlocks_with_lock_api_recursive_reads() {
     // lockdep-design.rst: X1 -(EN)-> X2 -(SR)-> X3 -(SN)-> X1. X3 is a breaking junction, so
     // the kernel calls it safe; X1 and X2 are not, and parking_lot's recursive read of X3 can
@@ -335,7 +339,7 @@ fn w1w2_r2r3_r3w1_deadlocks_with_lock_api_recursive_reads() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn a_recursive_reader_on_top_implies_the_locks_below() {
     // Holding A, then B as a recursive reader, acquiring C: the edges A -(ER)-> B -(SN)-> C
@@ -361,6 +365,7 @@ fn a_recursive_reader_on_top_implies_the_locks_below() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn std_rwlock_reads_are_fair_reads() {
     // std's read is not recursive at all (its futex rwlock queues readers behind a waiting
     // writer): two reads in opposite orders are A -(SN)-> B -(SN)-> A, a deadlock.

@@ -146,6 +146,10 @@ fn the_issue_s_four_threads_really_deadlock_with_plain_parking_lot() {
 }
 
 #[test]
+#[cfg_attr(
+    not(lockdep_checks),
+    ignore = "needs the checks compiled in: without them the four threads really deadlock"
+)]
 fn lockdep_reports_the_four_threads_before_they_hang() {
     // The same schedule with lockdep's locks, in the default `Panic` mode: T4's recursive read,
     // validated before it parks, records M -(ER)-> L; T2, holding its read of L, is about to

@@ -1,7 +1,7 @@
 //! Recursive locking: a lock instance already held (certain: panics instead of hanging) and a
 //! second lock of a held class (possible: reported, then the acquisition proceeds).
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
-#![cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused))]
+#![cfg_attr(not(lockdep_checks), allow(unused))]
 
 mod common;
 
@@ -9,7 +9,7 @@ use common::{assert_none, assert_one, capture_panic};
 use lockdep_core::{capture, is_held, Mutex, ReentrantMutex, ReportKind, RwLock};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn aa_relocking_a_held_mutex_panics_instead_of_hanging() {
     let m = Mutex::named("aa-mutex", 0);
@@ -26,7 +26,7 @@ fn aa_relocking_a_held_mutex_panics_instead_of_hanging() {
     *m.lock() += 1;
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn write_after_read_of_the_same_rwlock_panics() {
     let l = RwLock::named("w-after-r", ());
@@ -38,7 +38,7 @@ fn write_after_read_of_the_same_rwlock_panics() {
     assert!(reports[0].is_certain_deadlock());
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn read_after_write_of_the_same_rwlock_panics() {
     let l = RwLock::named("r-after-w", ());
@@ -49,7 +49,7 @@ fn read_after_write_of_the_same_rwlock_panics() {
     assert_one(&reports, ReportKind::RecursiveLocking, &["r-after-w"]);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn upgradable_twice_panics() {
     let l = RwLock::named("upg-twice", ());
@@ -60,7 +60,7 @@ fn upgradable_twice_panics() {
     assert_one(&reports, ReportKind::RecursiveLocking, &["upg-twice"]);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn upgrade_while_also_reading_panics() {
     let l = RwLock::named("upg-read", ());
@@ -85,7 +85,7 @@ fn upgrade_while_also_reading_panics() {
     assert_eq!(reports[1].classes(), ["upg-read"]);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn nested_subclass_does_not_excuse_the_same_instance() {
     let m = Mutex::named("same-instance-nested", ());
@@ -97,7 +97,7 @@ fn nested_subclass_does_not_excuse_the_same_instance() {
     assert!(reports[0].is_certain_deadlock());
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn second_instance_of_a_held_class_is_reported_and_proceeds() {
     let make = || Mutex::new(0u8); // one creation site: one class
@@ -132,7 +132,7 @@ fn try_lock_of_a_held_mutex_just_fails() {
     assert_none(&reports);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn reentrant_mutex_recursion_is_legal() {
     let m = ReentrantMutex::named("reentrant", 5);
@@ -147,7 +147,7 @@ fn reentrant_mutex_recursion_is_legal() {
     assert!(!is_held(&m));
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn reentrant_mutex_takes_part_in_cycles() {
     let r = ReentrantMutex::named("reentrant-cycle-R", ());
@@ -168,7 +168,7 @@ fn reentrant_mutex_takes_part_in_cycles() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn subclass_beyond_the_limit_panics_clearly() {
     let m = Mutex::named("too-deep", ());

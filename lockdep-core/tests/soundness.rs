@@ -12,6 +12,7 @@ use lockdep_core::{
 use std::time::Duration;
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn condvar_relock_is_a_blocking_lock_not_the_original_trylock() {
     // The program: M is first taken by a trylock under A, then given back by the wait
     // and taken again by a *blocking* lock, so A -> M; C taken after that depends on M only.
@@ -39,6 +40,7 @@ fn condvar_relock_is_a_blocking_lock_not_the_original_trylock() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn std_condvar_relock_is_a_blocking_lock_not_the_original_trylock() {
     use lockdep_core::sync;
     let (a, m, c) = (
@@ -65,6 +67,7 @@ fn std_condvar_relock_is_a_blocking_lock_not_the_original_trylock() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn upgrade_of_a_nested_guard_is_validated_at_its_subclass() {
     // B/1 -> A, then the upgrade acquires B/1 for writing while A is held: a real ABBA.
     let (a, b) = (Mutex::named("up-sub-A", ()), RwLock::named("up-sub-B", ()));
@@ -116,6 +119,7 @@ fn bump_of_a_nested_guard_under_its_parent_is_not_recursive_locking() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn bump_of_a_nested_guard_still_sees_a_real_inversion() {
     // X/1 -> Y is known; holding Y under a bumped X/1 relocks X/1 after Y: Y -> X/1.
     let (x, y) = (
@@ -139,6 +143,7 @@ fn bump_of_a_nested_guard_still_sees_a_real_inversion() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn unlocked_on_a_nested_mutex_guard_relocks_at_its_subclass() {
     // Hand-over-hand: parent and child share the class "tree".
     let (parent, child) = (Mutex::named("unl-tree", ()), Mutex::named("unl-tree", ()));
@@ -192,6 +197,7 @@ fn unlocked_closure_may_take_other_nested_locks() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn unlocked_on_a_plain_guard_after_a_nested_one_relocks_at_subclass_zero() {
     // A record left by an earlier nested use of the same lock must not leak into a later
     // plain guard's relock.
@@ -206,6 +212,7 @@ fn unlocked_on_a_plain_guard_after_a_nested_one_relocks_at_subclass_zero() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn unlocked_on_a_reentrant_mutex_guard_is_not_reported() {
     let (a, b) = (
         ReentrantMutex::named("unl-re-A", ()),

@@ -1,6 +1,6 @@
 //! The `std::sync` flavour: the same checking, with poisoning and `LockResult`.
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
-#![cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused))]
+#![cfg_attr(not(lockdep_checks), allow(unused))]
 
 mod common;
 
@@ -10,7 +10,7 @@ use lockdep_core::{capture, held_locks, is_held, ReportKind};
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn abba_with_std_mutexes() {
     let a = Mutex::named("std-A", 0);
@@ -30,7 +30,7 @@ fn abba_with_std_mutexes() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn std_and_parking_lot_flavours_share_one_graph() {
     let a = Mutex::named("mixed-A", ());
@@ -50,7 +50,7 @@ fn std_and_parking_lot_flavours_share_one_graph() {
     );
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn poisoning_works_and_leaves_the_stack_clean() {
     let m = Arc::new(Mutex::named("poison", 1));
@@ -92,7 +92,7 @@ fn rwlock_reads_and_writes() {
     assert_eq!(l.into_inner().unwrap(), 6);
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn condvar_wait_timeout_and_notify() {
     let pair = Arc::new((Mutex::named("std-cv", false), Condvar::new()));
@@ -126,7 +126,7 @@ fn condvar_wait_timeout_and_notify() {
     assert!(held_locks().is_empty());
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn relocking_a_held_std_mutex_panics_instead_of_hanging() {
     let m = Mutex::named("std-aa", ());
@@ -144,7 +144,7 @@ fn relocking_a_held_std_mutex_panics_instead_of_hanging() {
     assert!(held_locks().is_empty());
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn wait_while_condition_runs_with_the_mutex_held() {
     let m = Mutex::named("std-cv-cond-M", 0);

@@ -1,7 +1,7 @@
 //! Many threads, thousands of acquisitions: a consistent order raises nothing, one planted
 //! inversion raises exactly one report.
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
-#![cfg_attr(not(any(debug_assertions, feature = "release-checks")), allow(unused))]
+#![cfg_attr(not(lockdep_checks), allow(unused))]
 
 use lockdep_core::{capture, Mutex, ReportKind};
 use std::sync::{Arc, Barrier};
@@ -68,7 +68,7 @@ fn planted(t: usize, locks: &[Mutex<u64>]) {
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 #[test]
 fn one_planted_inversion_reports_exactly_once() {
     let locks = locks("stress-bad");

@@ -1,7 +1,7 @@
 //! A full class table: one clear message, and locks of further classes still work, unchecked
 //! (own test binary: it fills the process-wide table).
 // Every test here needs the checks: compiled out with them.
-#![cfg(any(debug_assertions, feature = "release-checks"))]
+#![cfg(lockdep_checks)]
 
 use lockdep_core::Mutex;
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 const SHORT: Duration = Duration::from_millis(1);
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn timed_locks_on_both_sides_are_a_timed_inversion() {
     let (a, b) = (Mutex::named("timed-A", 0), Mutex::named("timed-B", 0));
     let reports = capture(|| {
@@ -60,6 +61,7 @@ fn a_timed_lock_against_a_blocking_order_is_the_back_off_pattern_not_reported() 
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn timed_rwlock_acquisitions_follow_the_reader_writer_rules() {
     let (a, b) = (
         RwLock::named("timed-rw-A", ()),
@@ -94,6 +96,7 @@ fn timed_rwlock_acquisitions_follow_the_reader_writer_rules() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn a_timed_upgrade_is_a_timed_write_at_the_guard_s_subclass() {
     let (a, b) = (
         Mutex::named("timed-up-A", ()),
@@ -131,6 +134,7 @@ fn a_timed_inversion_only_warns_in_the_panic_mode() {
 }
 
 #[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn timed_locks_on_both_sides_really_stall_for_the_whole_timeout() {
     // Two real threads, each holding its first lock until both timed tries of the other's have
     // returned: both wait out their whole timeout and fail, every time. lockdep reports it.

@@ -31,7 +31,7 @@
 //! The rest of this module reads a store back whole, for tools such as `cargo lockdep`.
 
 pub mod format;
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) mod online;
 
 use format::{
@@ -210,7 +210,7 @@ impl StoredGraph {
     /// (`find_deadlock_path`, blocking layer). Every dependency that lies on a strong cycle is in at least one
     /// cycle returned (the first the search finds through it); each cycle is in dependency
     /// order, rotated to start at its smallest class, and the list is sorted.
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     pub fn check(&self) -> Vec<Vec<StoredClass>> {
         use crate::class::NodeKey;
         use crate::depgraph::{DepGraph, Layer};
@@ -280,7 +280,7 @@ impl StoredGraph {
 
 /// A finding's identity: its classes (in dependency order) rotated to start at the smallest.
 /// (Only the checks use it: the offline search and the online side.)
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) fn canonical<T: Ord>(mut classes: Vec<T>) -> Vec<T> {
     if let Some(min) = (0..classes.len()).min_by_key(|&i| &classes[i]) {
         classes.rotate_left(min);

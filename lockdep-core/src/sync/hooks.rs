@@ -5,11 +5,11 @@ use crate::access::Access;
 use crate::class::ClassCell;
 use std::panic::Location;
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) use crate::validator::Release;
 
 /// Which side of a lock a guard releases.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 #[derive(Clone, Copy)]
 pub(crate) enum Release {
     Exclusive,
@@ -20,7 +20,7 @@ pub(crate) enum Release {
 #[derive(Clone, Copy)]
 pub(crate) struct Held {
     /// The instance identity the acquisition recorded (see `ClassCell`).
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     addr: usize,
 }
 
@@ -28,10 +28,10 @@ impl Held {
     /// The guard of a lock of class cell `class`, just acquired (so its identity is known).
     #[inline]
     pub(crate) fn new(class: &ClassCell) -> Held {
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         let _ = class;
         Held {
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             addr: class.identity(),
         }
     }
@@ -50,7 +50,7 @@ pub(crate) fn lock<G>(
     try_take: impl FnOnce() -> Option<G>,
     take: impl FnOnce() -> G,
 ) -> G {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         use crate::validator::{self, Acquisition, LockRef};
         match Acquisition::new(LockRef { class }, subclass, access, Some(at)) {
@@ -70,7 +70,7 @@ pub(crate) fn lock<G>(
             None => take(),
         }
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     {
         let _ = (class, subclass, access, at, try_take);
         take()
@@ -80,23 +80,23 @@ pub(crate) fn lock<G>(
 /// A trylock succeeded: the lock is held (and adds no dependency to itself).
 #[inline]
 pub(crate) fn try_locked(class: &ClassCell, access: Access, at: &'static Location<'static>) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     {
         use crate::validator::{self, Acquisition, LockRef};
         if let Some(acq) = Acquisition::new(LockRef { class }, 0, access, Some(at)) {
             validator::after_lock(&acq, true);
         }
     }
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = (class, access, at);
 }
 
 /// A guard is being dropped.
 #[inline]
 pub(crate) fn release(held: Held, how: Release) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     crate::validator::release(held.addr, how);
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = (held, how);
 }
 
@@ -105,25 +105,25 @@ pub(crate) fn release(held: Held, how: Release) {
 #[cfg(std_rwlock_downgrade)]
 #[inline]
 pub(crate) fn downgraded(held: Held) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     crate::validator::change_access(held.addr, Release::Exclusive, Access::Read);
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = held;
 }
 
 /// What a condition-variable wait must restore.
 pub(crate) struct Waiting {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     entry: Option<crate::held::HeldLock>,
 }
 
 /// The mutex is released for a wait.
 #[inline]
 pub(crate) fn before_wait(held: Held) -> Waiting {
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = held;
     Waiting {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         entry: crate::validator::before_wait(held.addr),
     }
 }
@@ -131,9 +131,9 @@ pub(crate) fn before_wait(held: Held) -> Waiting {
 /// The mutex is held again after a wait (validated; reported only now that it is held).
 #[inline]
 pub(crate) fn after_wait(waiting: Waiting) {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     crate::validator::after_wait(waiting.entry);
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     let _ = waiting;
 }
 
@@ -141,9 +141,9 @@ pub(crate) fn after_wait(waiting: Waiting) {
 /// the held-lock stack, so `is_held` answers true and locks taken inside depend on it.
 #[inline]
 pub(crate) fn held_during<R>(waiting: &Waiting, f: impl FnOnce() -> R) -> R {
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     return crate::validator::held_during(waiting.entry, f);
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     {
         let _ = waiting;
         f()

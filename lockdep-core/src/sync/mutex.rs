@@ -179,7 +179,7 @@ impl<T: ?Sized> TrackedLock for Mutex<T> {
 /// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
 impl<T: Default> Default for Mutex<T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
         Mutex {
             class: generic_cell(
@@ -196,7 +196,7 @@ impl<T: Default> Default for Mutex<T> {
 
 impl<T> From<T> for Mutex<T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn from(value: T) -> Self {
         Mutex {
             class: generic_cell(

@@ -276,7 +276,7 @@ impl<T: ?Sized> TrackedLock for RwLock<T> {
 /// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
 impl<T: Default> Default for RwLock<T> {
     #[track_caller]
-    #[cfg_attr(any(debug_assertions, feature = "release-checks"), inline(always))]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
         RwLock {
             class: generic_cell(
