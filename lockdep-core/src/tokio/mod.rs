@@ -84,17 +84,17 @@ pub(crate) enum How {
 /// A lock instance's address as lockdep knows it (that of the tokio lock inside): zero-sized
 /// with the checks compiled out.
 #[derive(Clone, Copy)]
-pub(crate) struct Addr(#[cfg(any(debug_assertions, feature = "release-checks"))] usize);
+pub(crate) struct Addr(#[cfg(lockdep_checks)] usize);
 
 impl Addr {
     #[inline(always)]
     #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
+        not(lockdep_checks),
         allow(unused_variables)
     )]
     pub(crate) fn of<T: ?Sized>(lock: &T) -> Addr {
         Addr(
-            #[cfg(any(debug_assertions, feature = "release-checks"))]
+            #[cfg(lockdep_checks)]
             {
                 lock as *const T as *const () as usize
             },
@@ -103,20 +103,20 @@ impl Addr {
 }
 
 /// What a guard needs to release its lock for lockdep: nothing with the checks compiled out.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 pub(crate) struct Held;
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 impl Held {
     #[inline(always)]
     pub(crate) fn release(&self, _: Addr, _: How) {}
 }
 
 /// An acquisition under way: validated when it starts, recorded when the lock is taken.
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 pub(crate) struct Start;
 
-#[cfg(not(any(debug_assertions, feature = "release-checks")))]
+#[cfg(not(lockdep_checks))]
 impl Start {
     #[inline(always)]
     pub(crate) fn finish(self) -> Held {
@@ -124,17 +124,17 @@ impl Start {
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 pub(crate) use checked::{Held, Start};
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 impl Addr {
     pub(crate) fn get(self) -> usize {
         self.0
     }
 }
 
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 mod checked {
     use super::{Addr, How};
     use crate::access::Access;

@@ -1,7 +1,7 @@
 //! The async `Mutex`: tokio's, with lockdep's classes and checks.
 
 use super::{unit_mut, Addr, Held, How, Start, TryLockError};
-#[cfg(any(debug_assertions, feature = "release-checks"))]
+#[cfg(lockdep_checks)]
 use crate::access::Access;
 use crate::class::ClassCell;
 use crate::{LockClass, LockInstance, TrackedLock};
@@ -212,7 +212,7 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
+        not(lockdep_checks),
         allow(dead_code)
     )]
     fn addr(&self) -> usize {
@@ -220,7 +220,7 @@ impl<T: ?Sized> Mutex<T> {
         &self.inner as *const tokio::sync::Mutex<T> as *const () as usize
     }
 
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     #[inline]
     fn begin(&self, subclass: u32, at: &'static Location<'static>, in_async: bool) -> Start {
         Start::begin(
@@ -233,21 +233,21 @@ impl<T: ?Sized> Mutex<T> {
         )
     }
 
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     #[inline(always)]
     fn begin(&self, _: u32, _: &'static Location<'static>, _: bool) -> Start {
         Start
     }
 
     #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
+        not(lockdep_checks),
         allow(unused_variables)
     )]
     #[inline]
     fn try_taken(&self, at: &'static Location<'static>) -> Held {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         return Start::try_taken(self.addr(), &self.class, Access::Write, at, true);
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         Held
     }
 

@@ -103,7 +103,7 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
+        not(lockdep_checks),
         allow(dead_code)
     )]
     fn addr(&self) -> usize {
@@ -111,7 +111,7 @@ impl<T: ?Sized> RwLock<T> {
         &self.inner as *const tokio::sync::RwLock<T> as *const () as usize
     }
 
-    #[cfg(any(debug_assertions, feature = "release-checks"))]
+    #[cfg(lockdep_checks)]
     #[inline]
     fn begin(
         &self,
@@ -123,21 +123,21 @@ impl<T: ?Sized> RwLock<T> {
         Start::begin(self.addr(), &self.class, subclass, access, at, in_async)
     }
 
-    #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+    #[cfg(not(lockdep_checks))]
     #[inline(always)]
     fn begin(&self, _: u32, _: Access, _: &'static Location<'static>, _: bool) -> Start {
         Start
     }
 
     #[cfg_attr(
-        not(any(debug_assertions, feature = "release-checks")),
+        not(lockdep_checks),
         allow(unused_variables)
     )]
     #[inline]
     fn try_taken(&self, access: Access, at: &'static Location<'static>) -> Held {
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         return Start::try_taken(self.addr(), &self.class, access, at, true);
-        #[cfg(not(any(debug_assertions, feature = "release-checks")))]
+        #[cfg(not(lockdep_checks))]
         Held
     }
 
@@ -469,7 +469,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
         let (held, addr, inner) = Self::into_parts(self);
         let inner = inner.downgrade();
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         held.downgrade(addr);
         RwLockReadGuard { held, addr, inner }
     }
@@ -481,7 +481,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     ) -> RwLockReadGuard<'a, U> {
         let (held, addr, inner) = Self::into_parts(this);
         let inner = tokio::sync::RwLockWriteGuard::downgrade_map(inner, f);
-        #[cfg(any(debug_assertions, feature = "release-checks"))]
+        #[cfg(lockdep_checks)]
         held.downgrade(addr);
         RwLockReadGuard { held, addr, inner }
     }
@@ -495,7 +495,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         let (held, addr, inner) = Self::into_parts(this);
         match tokio::sync::RwLockWriteGuard::try_downgrade_map(inner, f) {
             Ok(inner) => {
-                #[cfg(any(debug_assertions, feature = "release-checks"))]
+                #[cfg(lockdep_checks)]
                 held.downgrade(addr);
                 Ok(RwLockReadGuard { held, addr, inner })
             }

@@ -471,7 +471,7 @@ impl<T: ?Sized> OwnedUnmapped<T> {
         // SAFETY: the result is kept beside `lock`, declared before it.
         match unsafe { guard.try_downgrade(&mut choose) } {
             Ok(unit) => {
-                #[cfg(any(debug_assertions, feature = "release-checks"))]
+                #[cfg(lockdep_checks)]
                 held.downgrade(Addr::of(&lock.inner));
                 Ok(OwnedRwLockReadGuard {
                     held,
