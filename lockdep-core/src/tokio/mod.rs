@@ -88,10 +88,7 @@ pub(crate) struct Addr(#[cfg(lockdep_checks)] usize);
 
 impl Addr {
     #[inline(always)]
-    #[cfg_attr(
-        not(lockdep_checks),
-        allow(unused_variables)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
     pub(crate) fn of<T: ?Sized>(lock: &T) -> Addr {
         Addr(
             #[cfg(lockdep_checks)]

@@ -211,10 +211,7 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
-    #[cfg_attr(
-        not(lockdep_checks),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
     fn addr(&self) -> usize {
         // The tokio mutex's own address: a guard finds it through `MutexGuard::mutex`.
         &self.inner as *const tokio::sync::Mutex<T> as *const () as usize
@@ -239,10 +236,7 @@ impl<T: ?Sized> Mutex<T> {
         Start
     }
 
-    #[cfg_attr(
-        not(lockdep_checks),
-        allow(unused_variables)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
     #[inline]
     fn try_taken(&self, at: &'static Location<'static>) -> Held {
         #[cfg(lockdep_checks)]

@@ -102,10 +102,7 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    #[cfg_attr(
-        not(lockdep_checks),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
     fn addr(&self) -> usize {
         // The tokio lock's own address, as for `Mutex`.
         &self.inner as *const tokio::sync::RwLock<T> as *const () as usize
@@ -129,10 +126,7 @@ impl<T: ?Sized> RwLock<T> {
         Start
     }
 
-    #[cfg_attr(
-        not(lockdep_checks),
-        allow(unused_variables)
-    )]
+    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
     #[inline]
     fn try_taken(&self, access: Access, at: &'static Location<'static>) -> Held {
         #[cfg(lockdep_checks)]
