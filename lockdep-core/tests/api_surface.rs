@@ -3,8 +3,8 @@
 //! Condvar}` and their guards, stable API as of Rust 1.95), each with the signature upstream
 //! gives it, as lockdep's drop-in replacements. A gap in the surface is a build error here.
 //!
-//! Not named here: `parking_lot::{Once, OnceState}` and the `deadlock` module (tracked `Once`
-//! and `deadlock_detection` are the other half of issue 11, with their own tests), and the
+//! `parking_lot::{Once, OnceState}`, std's `Once`/`OnceLock`/`LazyLock` and the `deadlock`
+//! module (feature `deadlock_detection`) are named in `once_cells` below. Not named: the
 //! guards' `Send`-ness (lockdep's guards are never `Send`: the held-lock stack is per thread).
 //! The behaviour behind each item is tested in `parking_lot_ported.rs`, `dropin_api.rs` and
 //! `std_sync.rs`.
@@ -423,4 +423,49 @@ fn const_constructors_give_each_static_its_own_class() {
         assert!(reports.is_empty());
     }
     let _ = (Duration::ZERO, Instant::now());
+}
+
+/// `parking_lot`'s `Once`/`OnceState`, std's once-cells and the `deadlock` module, under the
+/// same names (their behaviour: `once_cells.rs`, `deadlock_detection.rs`).
+mod once_cells {
+    use lockdep_core::{Once, OnceState};
+
+    static O: Once = Once::new();
+
+    fn parking_lot_once() {
+        O.call_once(|| {});
+        O.call_once_force(|s: OnceState| {
+            let _: bool = s.poisoned();
+            let _: bool = s.done();
+        });
+        let _: OnceState = O.state();
+    }
+
+    fn std_cells() {
+        use lockdep_core::sync::{LazyLock, Once, OnceLock, OnceState};
+        static SO: Once = Once::new();
+        SO.call_once(|| {});
+        SO.call_once_force(|s: &OnceState| {
+            let _: bool = s.is_poisoned();
+        });
+        let _: bool = SO.is_completed();
+        SO.wait();
+        static CELL: OnceLock<u8> = OnceLock::new();
+        let _: &u8 = CELL.get_or_init(|| 1);
+        let _: Option<&u8> = CELL.get();
+        let _: Result<(), u8> = CELL.set(2);
+        let _: &u8 = CELL.wait();
+        let mut cell = OnceLock::<u8>::new();
+        let _: Option<&mut u8> = cell.get_mut();
+        let _: Option<u8> = cell.take();
+        let _: Option<u8> = cell.into_inner();
+        static LAZY: LazyLock<u8> = LazyLock::new(|| 3);
+        let _: &u8 = LazyLock::force(&LAZY);
+        let _: u8 = *LAZY;
+    }
+
+    #[cfg(feature = "deadlock_detection")]
+    fn deadlock() {
+        let _ = lockdep_core::deadlock::check_deadlock();
+    }
 }
