@@ -294,9 +294,25 @@ impl Drop for ClassCell {
         let word = self.0.get_mut().addr();
         if word & (SITE | SEEN) == SEEN {
             registry::drop_instance(seen_id(word));
-            crate::validator::instance_dropped(self.identity_of(word));
+            if let Some(dropped) = INSTANCE_DROPPED.get() {
+                dropped(self.identity_of(word));
+            }
         }
     }
+}
+
+/// What else dropping a tracked instance does: the validator's `instance_dropped`, which clears
+/// a leaked entry of it from this thread's held stack. The validator sits above this module (it
+/// resolves classes through it), so it hands the function down rather than being called by
+/// name: [`on_instance_dropped`], on each thread's first push. No entry exists before the
+/// first push of any thread, so no drop that matters can come before it.
+#[cfg(lockdep_checks)]
+static INSTANCE_DROPPED: std::sync::OnceLock<fn(usize)> = std::sync::OnceLock::new();
+
+/// Sets what dropping a tracked instance does besides counting it (see [`INSTANCE_DROPPED`]).
+#[cfg(lockdep_checks)]
+pub(crate) fn on_instance_dropped(dropped: fn(usize)) {
+    let _ = INSTANCE_DROPPED.set(dropped);
 }
 
 /// The class name of a creation-site class: `file:line:col`, as the kernel names a class after
@@ -422,7 +438,7 @@ pub(crate) mod registry {
         // be registered). Racing threads may overshoot by a few names, never without bound.
         if NAMES.len() >= MAX_NAMES || FULL_REPORTED.load(Ordering::Relaxed) {
             if !NAMES_FULL_REPORTED.swap(true, Ordering::Relaxed) {
-                crate::mode::notice(format_args!(
+                crate::message::notice(format_args!(
                     "lockdep: the lock name table is full ({} names{}); locks named with a new \
                      name (first: `{name}`) are not checked from now on",
                     NAMES.len(),
@@ -460,7 +476,7 @@ pub(crate) mod registry {
         if classes.len() > MAX_CLASSES {
             drop(classes);
             if !FULL_REPORTED.swap(true, Ordering::Relaxed) {
-                crate::mode::notice(format_args!(
+                crate::message::notice(format_args!(
                     "lockdep: the class table is full ({MAX_CLASSES} classes); locks of new \
                      classes (first: `{}`) are not checked from now on",
                     class.report_name()

@@ -15,8 +15,9 @@
 //! ## `LOCKDEP_DOT=path`
 //! When this variable is set, the graph is written to `path` as the process exits (through
 //! `atexit`, so at the normal end of `main`, at `std::process::exit`, and at the end of a test
-//! binary). It is read once, when the validator first records a dependency; a process that never
-//! held two locks at once has no graph, and writes no file. A process killed by a signal or
+//! binary). It is read once, when the graph is created (the first time the validator checks a
+//! lock chain no thread has checked before, or the first [`to_dot`]); a process that never held
+//! two locks at once has no graph, and writes no file. A process killed by a signal or
 //! ending in an abort does not run exit handlers: call [`write_dot`] yourself there.
 //!
 //! Writing at exit rather than whenever the graph changes keeps file I/O (and rendering, which
@@ -29,27 +30,17 @@ use std::path::Path;
 #[cfg(lockdep_checks)]
 use crate::class::{registry, NodeKey};
 
-/// A cycle the validator reported: its nodes, from the lock being acquired along the recorded
-/// edges to the held lock that closes it, and the dependency kinds of the closing edge (which is
-/// not in the graph).
+/// The process's class dependency graph, with the backtrace where each dependency was first
+/// seen. The validator writes it (under this lock: its own, never instrumented); [`to_dot`] and
+/// `stats` read it. Creating it arranges for `LOCKDEP_DOT` to be honoured at exit: the graph
+/// owns its drawing, so the validator never needs to know about either.
 #[cfg(lockdep_checks)]
-struct ReportedCycle {
-    nodes: Vec<NodeKey>,
-    closing_kinds: u8,
-}
-
-#[cfg(lockdep_checks)]
-static CYCLES: parking_lot::Mutex<Vec<ReportedCycle>> = parking_lot::const_mutex(Vec::new());
-
-/// Remembers a reported cycle for drawing. `nodes` runs from the lock being acquired to the
-/// held lock; the closing edge runs from the last node back to the first.
-#[cfg(lockdep_checks)]
-pub(crate) fn note_cycle(nodes: &[NodeKey], closing_kinds: u8) {
-    CYCLES.lock().push(ReportedCycle {
-        nodes: nodes.to_vec(),
-        closing_kinds,
-    });
-}
+pub(crate) static DEPENDENCIES: once_cell::sync::Lazy<
+    parking_lot::Mutex<crate::depgraph::DepGraph<std::sync::Arc<crate::trace::Trace>>>,
+> = once_cell::sync::Lazy::new(|| {
+    install_exit_hook();
+    parking_lot::Mutex::new(crate::depgraph::DepGraph::default())
+});
 
 /// The class dependency graph as a Graphviz DOT document (see the [module docs](self)).
 ///
@@ -88,10 +79,10 @@ pub fn write_dot(path: impl AsRef<Path>) -> io::Result<()> {
     std::fs::write(path, to_dot())
 }
 
-/// Arranges for `LOCKDEP_DOT` to be honoured at exit. Called once, when the validator's global
-/// state is created.
+/// Arranges for `LOCKDEP_DOT` to be honoured at exit. Called once, when [`DEPENDENCIES`] is
+/// created.
 #[cfg(lockdep_checks)]
-pub(crate) fn install_exit_hook() {
+fn install_exit_hook() {
     use std::sync::OnceLock;
     static PATH: OnceLock<std::path::PathBuf> = OnceLock::new();
 
@@ -119,7 +110,7 @@ pub(crate) fn install_exit_hook() {
 
 #[cfg(lockdep_checks)]
 mod render {
-    use super::{registry, NodeKey, CYCLES};
+    use super::{registry, NodeKey, DEPENDENCIES};
     use crate::depgraph::dep_label;
     use petgraph::dot::{Config, Dot};
     use petgraph::graph::{DiGraph, NodeIndex};
@@ -205,7 +196,7 @@ mod render {
         // Copy what is needed and let go of the graph lock before naming anything: names come
         // from the class registry, which has its own lock.
         let (keys, deps): (Vec<NodeKey>, Vec<(NodeKey, NodeKey, u8)>) = {
-            let graph = crate::validator::GLOBAL.graph.lock();
+            let graph = DEPENDENCIES.lock();
             (
                 graph.petgraph().node_weights().copied().collect(),
                 graph
@@ -214,10 +205,9 @@ mod render {
                     .collect(),
             )
         };
-        let cycles: Vec<(Vec<NodeKey>, u8)> = CYCLES
-            .lock()
-            .iter()
-            .map(|c| (c.nodes.clone(), c.closing_kinds))
+        let cycles: Vec<(Vec<NodeKey>, u8)> = crate::figures::reported_cycles()
+            .into_iter()
+            .map(|c| (c.nodes, c.closing_kinds))
             .collect();
 
         let mut cycle_nodes = HashSet::new();

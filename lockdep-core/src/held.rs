@@ -53,6 +53,26 @@ impl HeldLock {
     }
 }
 
+/// How a release names the entry it ends (a rwlock instance may be held several ways at once).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Release {
+    Exclusive,
+    Shared,
+    Upgradable,
+}
+
+impl Release {
+    /// Whether an entry held as `access` is one this release ends.
+    #[inline]
+    pub(crate) fn matches(self, access: Access) -> bool {
+        match self {
+            Release::Exclusive => access == Access::Write,
+            Release::Shared => matches!(access, Access::Read | Access::RecursiveRead),
+            Release::Upgradable => access == Access::Upgradable,
+        }
+    }
+}
+
 /// The chain key of an empty stack.
 pub(crate) const CHAIN_ROOT: u64 = 0x6c6f_636b_6465_7021;
 

@@ -99,7 +99,11 @@ pub mod tokio;
 #[cfg(lockdep_checks)]
 mod depgraph;
 #[cfg(lockdep_checks)]
+mod figures;
+#[cfg(lockdep_checks)]
 mod held;
+#[cfg(lockdep_checks)]
+mod message;
 #[cfg(lockdep_checks)]
 mod relock;
 #[cfg(lockdep_checks)]

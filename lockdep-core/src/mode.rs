@@ -271,7 +271,7 @@ pub fn capture_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Report>) {
 /// acquisition site is known: returns whether it is due (a handler may still panic in here).
 #[cfg(lockdep_checks)]
 pub(crate) fn deliver_unless_panic(report: &Report) -> bool {
-    crate::stats::REPORTS.fetch_add(1, Ordering::Relaxed);
+    crate::figures::note_report();
     if let Some(sink) = current_sink() {
         if let Some(reports) = sink.lock().as_mut() {
             reports.push(report.clone());
@@ -306,14 +306,32 @@ pub(crate) fn deliver_unless_panic(report: &Report) -> bool {
 /// Whether a panic raised here would abort the process instead of reaching the caller: this
 /// thread is already unwinding (a panic in a destructor during unwinding aborts), or a
 /// thread-local's destructor is running (a panic escaping one aborts). The second is known
-/// for certain once the validator's own per-thread exit check has been destroyed, and
+/// for certain once the validator's own per-thread exit check has begun its destructor (it
+/// says so through [`note_thread_exiting`]), and
 /// otherwise read from the stack (a frame of the standard library's or the C library's
 /// thread-local destructor runner), which is walked only here, on the way to a panic.
 #[cfg(lockdep_checks)]
 pub(crate) fn panic_would_abort() -> bool {
     std::thread::panicking()
-        || crate::validator::thread_exiting()
+        || THREAD_EXITING.with(Cell::get)
         || crate::trace::in_thread_local_destructor()
+}
+
+#[cfg(lockdep_checks)]
+thread_local! {
+    /// Set once this thread's thread-locals are being destroyed, as far as the validator's own
+    /// exit check can tell: from its destructor on, every later destructor is part of the
+    /// teardown. (Destructors of thread-locals first used after the thread's first acquisition
+    /// run before it; [`crate::trace::in_thread_local_destructor`] covers those.) A plain
+    /// `Cell` with no destructor, so it stays readable to the very end.
+    static THREAD_EXITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by the validator's per-thread exit check as its destructor starts (see
+/// [`panic_would_abort`]).
+#[cfg(lockdep_checks)]
+pub(crate) fn note_thread_exiting() {
+    THREAD_EXITING.with(|exiting| exiting.set(true));
 }
 
 /// `Panic` mode where a panic would abort: the report is printed (whole, once) and the
@@ -332,15 +350,6 @@ fn print_instead_of_panicking(report: &Report) {
         "lockdep: a report is printed instead of panicking, because {why} (a panic now would \
          abort the process):\n{report}"
     );
-}
-
-/// Prints one of the validator's own messages (a table is full, a guard leaked) to stderr.
-/// Errors are ignored: `eprintln!` panics when stderr is gone, and a message is never worth
-/// taking the program down.
-#[cfg(lockdep_checks)]
-pub(crate) fn notice(message: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{message}");
 }
 
 #[cfg(lockdep_checks)]

@@ -16,8 +16,7 @@
 //! `as_lock_api()` right after a nested guard of the same lock was dropped is taken at that
 //! subclass; this crate's typed layers never lock that way (they pass their subclass).
 
-use crate::held::HeldLock;
-use crate::validator::Release;
+use crate::held::{HeldLock, Release};
 
 /// Records kept per thread: enough for `unlocked` closures that themselves take and release
 /// several nested locks (a record is left by every nested release, used or not); the oldest

@@ -1,22 +1,9 @@
 //! Counters about the validator itself, like the kernel's `/proc/lockdep_stats`.
+//!
+//! It reads what the validator publishes (`figures`, the graph, the chain count) and writes
+//! nothing back.
 
 use std::fmt;
-#[cfg(lockdep_checks)]
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-#[cfg(lockdep_checks)]
-pub(crate) static REPORTS: AtomicUsize = AtomicUsize::new(0);
-#[cfg(lockdep_checks)]
-static MAX_DEPTH: AtomicUsize = AtomicUsize::new(0);
-
-#[cfg(lockdep_checks)]
-#[inline]
-pub(crate) fn note_depth(depth: usize) {
-    // A relaxed load first: the shared line is only written when a new maximum is seen.
-    if depth > MAX_DEPTH.load(Ordering::Relaxed) {
-        MAX_DEPTH.fetch_max(depth, Ordering::Relaxed);
-    }
-}
 
 /// A snapshot of the validator's tables; `Display` prints it like `/proc/lockdep_stats`.
 ///
@@ -60,9 +47,8 @@ pub struct Stats {
 pub fn stats() -> Stats {
     #[cfg(lockdep_checks)]
     {
-        use crate::validator::GLOBAL;
         let (nodes, dependencies, trace_bytes) = {
-            let graph = GLOBAL.graph.lock();
+            let graph = crate::graph::DEPENDENCIES.lock();
             let mut traces = std::collections::HashSet::new();
             let trace_bytes: usize = graph
                 .edges()
@@ -72,7 +58,7 @@ pub fn stats() -> Stats {
             (graph.node_count(), graph.edge_count(), trace_bytes)
         };
         let chains = crate::validator::chain_count();
-        let classes = crate::validator::class_count();
+        let classes = crate::class::registry::count();
         // petgraph stores a node in 12 bytes plus ours, an edge in 16 plus ours; the node index
         // map and the search marks add about 40 bytes a node; a cached chain about 16 bytes.
         let memory_bytes = nodes * (16 + 40)
@@ -86,8 +72,8 @@ pub fn stats() -> Stats {
             nodes,
             dependencies,
             chains,
-            max_depth: MAX_DEPTH.load(Ordering::Relaxed),
-            reports: REPORTS.load(Ordering::Relaxed),
+            max_depth: crate::figures::max_depth(),
+            reports: crate::figures::reports(),
             names: crate::class::registry::name_count(),
             max_names: crate::class::registry::MAX_NAMES,
             max_classes: crate::class::registry::MAX_CLASSES,

@@ -123,8 +123,6 @@ impl<F> std::fmt::Debug for Tracked<F> {
     }
 }
 
-#[cfg(lockdep_checks)]
-pub(crate) use checked::current_task_site;
 #[cfg(all(feature = "tokio", lockdep_checks))]
 pub(crate) use checked::{claim_releases, current_owner, current_task, post_release};
 
@@ -158,13 +156,6 @@ mod checked {
         static TASK: Cell<u64> = const { Cell::new(0) };
         /// This thread's own owner id, given on first use (0: not yet).
         static THREAD_OWNER: Cell<u64> = const { Cell::new(0) };
-        /// Where the task being polled here was made, for reports.
-        static TASK_AT: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
-    }
-
-    /// Where the task being polled on this thread was made (`None` outside any task).
-    pub(crate) fn current_task_site() -> Option<&'static Location<'static>> {
-        TASK_AT.try_with(Cell::get).ok().flatten()
     }
 
     /// The owner id of the task being polled on this thread, 0 outside any task.
@@ -346,7 +337,7 @@ mod checked {
             let owner = if outer == 0 { state.owner } else { outer };
             TASK.with(|t| t.set(owner));
             if outer == 0 {
-                TASK_AT.with(|t| t.set(Some(state.at)));
+                validator::set_task_site(Some(state.at));
             }
             let saved = &mut state.saved;
             claim_releases(owner, |addr, how| remove_entry(saved, addr, how));
@@ -392,7 +383,7 @@ mod checked {
             self.hidden.clear();
             TASK.with(|t| t.set(self.outer));
             if self.outer == 0 {
-                TASK_AT.with(|t| t.set(None));
+                validator::set_task_site(None);
             }
         }
 

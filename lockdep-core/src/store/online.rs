@@ -37,18 +37,19 @@ pub(crate) struct NewEdge {
 }
 
 impl NewEdge {
-    /// The dependency "`acq` taken while `held` (at `held_index`) is held".
+    /// The dependency "`next` taken as `next_access` while `held` (at `held_index`) is held".
     pub(crate) fn new(
         held: &crate::held::HeldLock,
-        acq: &crate::validator::Acquisition,
+        next: NodeKey,
+        next_access: Access,
         held_index: usize,
         refused: bool,
     ) -> NewEdge {
         NewEdge {
             prev: held.node,
             prev_access: held.access,
-            next: acq.node,
-            next_access: acq.access,
+            next,
+            next_access,
             refused,
             held_index,
         }

@@ -1,0 +1,357 @@
+//! The slow path: a lock chain this thread has not validated yet. It is looked up among the
+//! chains any thread validated (one shard read lock); only a chain nobody has seen takes the
+//! graph lock, captures a backtrace and searches the graph for a cycle. Also the checks that
+//! leave an entry out (upgrades) and those of timed acquisitions.
+
+use super::acquire::{certain_conflict, Acquisition};
+use super::findings::{
+    deliver_all, describe, is_new, recursion_report, recursion_report_with, thread_name,
+    FindingKey, Pending,
+};
+use super::thread::{cache_slot, cache_tag, with_thread, Snapshot, ThreadState};
+use super::{MAX_CHAINS, MAX_DEPENDENCIES};
+use crate::class::NodeKey;
+use crate::depgraph::{dep_kind, Added, Layer};
+use crate::figures;
+use crate::held::{chain_step, HeldLock};
+use crate::mode::{self, Mode};
+use crate::report::{ChainLink, Report, ReportData, ReportKind};
+use crate::store::format::FindingKind;
+use crate::store::online as store;
+use crate::trace::Trace;
+use dashmap::DashSet;
+use once_cell::sync::Lazy;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The keys are already hashes: pass them through.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The lock chains validated in this process (by any thread): a chain found here is only
+/// copied into the thread's own cache.
+static CHAINS: Lazy<DashSet<u64, BuildHasherDefault<KeyHasher>>> = Lazy::new(|| {
+    // LOCKDEP_GRAPH: load the suite's shared graph before the first dependency is checked
+    // (every check looks here before it reaches the graph).
+    crate::store::online::init();
+    DashSet::with_hasher(BuildHasherDefault::default())
+});
+
+static DEPENDENCIES_FULL: AtomicBool = AtomicBool::new(false);
+static CHAINS_FULL: AtomicBool = AtomicBool::new(false);
+
+/// How many lock chains were validated (for `stats`).
+pub(crate) fn chain_count() -> usize {
+    CHAINS.len()
+}
+
+/// What the fast check found.
+enum Fast {
+    /// Nothing to do: no locks held, checking off, or the chain was validated before.
+    Clean,
+    /// The same instance is held in a way that makes this acquisition hang.
+    Certain(Snapshot, usize),
+    /// A chain not validated by this thread yet.
+    Check(Snapshot, u64),
+}
+
+fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool) -> Fast {
+    let held = t.held.as_slice();
+    if let Some(i) = certain_conflict(held, acq, skip) {
+        return Fast::Certain(Snapshot::of(held, skip), i);
+    }
+    // Nothing else held (the skipped entry aside): no dependency to check.
+    if held.len() == usize::from(skip.is_some()) || off {
+        return Fast::Clean;
+    }
+    let prefix = match skip {
+        None => t.held.top_key(),
+        Some(skip) => held
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .fold(crate::held::CHAIN_ROOT, |key, (_, h)| {
+                chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
+            }),
+    };
+    let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, false));
+    if t.cache[cache_slot(key)] | 1 == key | 1 {
+        return Fast::Clean;
+    }
+    Fast::Check(Snapshot::of(held, skip), key)
+}
+
+/// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
+/// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
+/// the report — if the acquisition can only hang.
+pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report>, Pending> {
+    // Read before the state is borrowed: the first read looks at the environment.
+    let off = mode::mode() == Mode::Off;
+    match with_thread(|t| fast_check(t, acq, skip, off)) {
+        Fast::Clean => Ok(Vec::new()),
+        Fast::Certain(held, index) => {
+            let report = recursion_report(acq, &held, index, true);
+            if is_new(FindingKey::Recursive {
+                node: acq.node,
+                certain: true,
+            }) {
+                // The panic below is due whatever the mode says.
+                let _ = mode::deliver_unless_panic(&report);
+            }
+            Err(Pending(report))
+        }
+        Fast::Check(held, key) => {
+            if CHAINS.contains(&key) {
+                remember(key, acq, held.as_slice());
+                return Ok(Vec::new());
+            }
+            Ok(slow_check(acq, held.as_slice(), key, Layer::Blocking))
+        }
+    }
+}
+
+/// Validates `acq` and delivers its findings; returns the panic due, if any.
+#[must_use = "a pending panic must be raised"]
+pub(super) fn validate(acq: &Acquisition) -> Option<Pending> {
+    match check(acq, None) {
+        Ok(reports) => deliver_all(reports),
+        Err(pending) => Some(pending),
+    }
+}
+
+/// Caches a validated chain for this thread (see [`cache_tag`]); `held` is the stack `acq` was
+/// validated against.
+fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
+    let class_held = held.iter().any(|h| h.node.class() == acq.node.class());
+    with_thread(|t| t.cache[cache_slot(key)] = cache_tag(key, class_held));
+}
+
+/// Validates a timed acquisition (`try_lock_for`, ...; leaving out entry `skip`, a lock being
+/// upgraded) in the timed layer of the graph. It never panics for a self-deadlock: a timed lock
+/// gives up. Chain keys are those of the acquisition taken as a trylock, which is never
+/// validated otherwise, so they cannot be mistaken for a validated blocking chain.
+pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
+    if mode::mode() == Mode::Off {
+        return Vec::new();
+    }
+    let found = with_thread(|t| {
+        let held = t.held.as_slice();
+        if held.len() == usize::from(skip.is_some()) {
+            return None;
+        }
+        let prefix = held
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .fold(crate::held::CHAIN_ROOT, |key, (_, h)| {
+                chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
+            });
+        let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, true));
+        if t.cache[cache_slot(key)] | 1 == key | 1 {
+            return None;
+        }
+        Some((Snapshot::of(held, skip), key))
+    });
+    let Some((held, key)) = found else {
+        return Vec::new();
+    };
+    if CHAINS.contains(&key) {
+        remember(key, acq, held.as_slice());
+        return Vec::new();
+    }
+    slow_check(acq, held.as_slice(), key, Layer::Timed)
+}
+
+/// The slow path: a lock chain never validated in this process. `layer` says whether the
+/// acquisition blocks or gives up after a timeout.
+#[cold]
+#[inline(never)]
+fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> Vec<Report> {
+    // Captured before taking the graph lock: it is the expensive part.
+    let trace = Trace::for_dependency();
+    let mut findings = Vec::new();
+    let mut cycles = Vec::new();
+    // For the LOCKDEP_GRAPH store: the dependencies added or refused here.
+    let mut new_edges = Vec::new();
+
+    // Recursion: another lock of this class (and subclass) is held. A recursive read beside
+    // readers is fine; anything else can deadlock (a timed lock only stalls: not checked).
+    if let Some(index) = held.iter().rposition(|h| {
+        layer == Layer::Blocking
+            && h.node == acq.node
+            && !(acq.access.acquire_recursive() && h.access.held_shared())
+    }) {
+        if is_new(FindingKey::Recursive {
+            node: acq.node,
+            certain: false,
+        }) && store::report_finding(FindingKind::Recursive, &[acq.node])
+        {
+            findings.push(recursion_report_with(
+                acq,
+                held,
+                index,
+                false,
+                trace.clone(),
+            ));
+        }
+    }
+
+    {
+        let mut graph = crate::graph::DEPENDENCIES.lock();
+        // Edges from the held locks, topmost first, down to the first one that implies the rest.
+        for (index, h) in held.iter().enumerate().rev() {
+            if h.node != acq.node {
+                // A full table still checks against what it recorded: the best knowledge left.
+                let recorded = graph.edge_count() < MAX_DEPENDENCIES;
+                let added = if recorded {
+                    graph.add_dependency_in(layer, h.node, h.access, acq.node, acq.access, || {
+                        trace.clone()
+                    })
+                } else {
+                    if !DEPENDENCIES_FULL.swap(true, Ordering::Relaxed) {
+                        crate::message::notice(format_args!(
+                            "lockdep: the dependency table is full ({MAX_DEPENDENCIES} edges); new \
+                             lock orders are no longer recorded, but every acquisition is still \
+                             checked against the recorded ones (an inversion of an order first \
+                             taken from now on goes unseen)"
+                        ));
+                    }
+                    graph.check_dependency(layer, h.node, h.access, acq.node, acq.access)
+                };
+                match added {
+                    Added::Known => {}
+                    // The shared store holds blocking dependencies only (a timed one is a local
+                    // warning-level matter, DESIGN.md rule 26), and only recorded ones.
+                    Added::New => {
+                        if layer == Layer::Blocking && recorded {
+                            new_edges
+                                .push(store::NewEdge::new(h, acq.node, acq.access, index, false));
+                        }
+                    }
+                    Added::Cycle(path) => {
+                        if layer == Layer::Blocking {
+                            new_edges
+                                .push(store::NewEdge::new(h, acq.node, acq.access, index, true));
+                        }
+                        let links: Vec<(NodeKey, NodeKey, u8, bool, Arc<Trace>)> = path
+                            .windows(2)
+                            .map(|w| {
+                                let edge = graph.edge(
+                                    w[1].via.expect("path steps after the first have an edge"),
+                                );
+                                let first_seen = edge.first_seen.clone();
+                                (w[0].node, w[1].node, w[1].kinds, edge.n_write, first_seen)
+                            })
+                            .collect();
+                        let nodes: Vec<NodeKey> = path.iter().map(|s| s.node).collect();
+                        cycles.push((index, nodes, links));
+                    }
+                }
+            }
+            // Stop at the first lock below which every dependency is implied through this one.
+            // A trylock implies nothing (nothing depends on it). A lock taken as a recursive
+            // read does: the path below -(xR)-> it -(Sx)-> here has a dependency other than SR
+            // exactly when the direct edge would (DESIGN.md, rules 4 and 10).
+            if !h.trylock {
+                break;
+            }
+        }
+    }
+
+    // Cycles through dependencies other processes recorded (an empty list without a store).
+    let store_cycles = store::on_new_edges(&new_edges, &trace);
+
+    for (index, nodes, links) in cycles {
+        let mut canonical = nodes.clone();
+        let min = canonical
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, n)| **n)
+            .map_or(0, |(i, _)| i);
+        canonical.rotate_left(min);
+        let (finding, kind) = match layer {
+            Layer::Blocking => (FindingKey::Cycle(canonical), ReportKind::CircularDependency),
+            Layer::Timed => (
+                FindingKey::TimedCycle(canonical),
+                ReportKind::TimedInversion,
+            ),
+        };
+        if !is_new(finding)
+            || (layer == Layer::Blocking && !store::report_finding(FindingKind::Cycle, &nodes))
+        {
+            continue;
+        }
+        let holding = &held[index];
+        let new_kinds = dep_kind(holding.access, acq.access);
+        // Published for whoever draws reported cycles (`graph::to_dot`, in red).
+        figures::note_cycle(&nodes, layer.bits(new_kinds));
+        findings.push(Report::new(ReportData {
+            kind,
+            classes: nodes.iter().map(|n| n.name()).collect(),
+            thread: thread_name(),
+            acquiring: acq.desc(false),
+            holding: describe(holding),
+            held: held.iter().map(describe).collect(),
+            chain: links
+                .into_iter()
+                .map(|(from, to, kinds, n_write, first_seen)| ChainLink {
+                    from: from.name(),
+                    to: to.name(),
+                    from_initialising: from.initialising(),
+                    to_initialising: to.initialising(),
+                    kinds,
+                    n_write,
+                    first_seen,
+                })
+                .collect(),
+            new_kinds,
+            certain: false,
+            current: trace.clone(),
+        }));
+    }
+
+    for cycle in store_cycles {
+        if !store::report_stored(FindingKind::Cycle, cycle.nodes) {
+            continue;
+        }
+        let holding = &held[cycle.held_index];
+        findings.push(Report::new(ReportData {
+            kind: ReportKind::CircularDependency,
+            classes: cycle.classes,
+            thread: thread_name(),
+            acquiring: acq.desc(false),
+            holding: describe(holding),
+            held: held.iter().map(describe).collect(),
+            chain: cycle.links,
+            new_kinds: dep_kind(holding.access, acq.access),
+            certain: false,
+            current: trace.clone(),
+        }));
+    }
+
+    if CHAINS.len() < MAX_CHAINS {
+        CHAINS.insert(key);
+    } else if !CHAINS_FULL.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "lockdep: the lock-chain cache is full ({MAX_CHAINS} chains); new chains are \
+             validated again each time they are taken (slower, still correct)"
+        );
+    }
+    remember(key, acq, held);
+    findings
+}

@@ -1,0 +1,160 @@
+//! Findings: their identities (each is reported once per process), the reports the slow paths
+//! build, and their delivery ([`deliver_all`], [`Pending`]).
+
+use super::acquire::Acquisition;
+use super::thread::Snapshot;
+use crate::class::NodeKey;
+use crate::held::HeldLock;
+use crate::mode;
+use crate::report::{LockDesc, Report, ReportData, ReportKind};
+use crate::trace::Trace;
+use once_cell::sync::Lazy;
+use parking_lot::Mutex as InternalMutex;
+use std::collections::HashSet;
+use std::panic::Location;
+use std::sync::Arc;
+
+/// A finding's identity, so each is reported once per process.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(super) enum FindingKey {
+    /// The cycle's nodes, rotated to start at the smallest.
+    Cycle(Vec<NodeKey>),
+    /// The same, for a cycle of timed acquisitions.
+    TimedCycle(Vec<NodeKey>),
+    Recursive {
+        node: NodeKey,
+        certain: bool,
+    },
+    /// A sync lock of this class, taken at this place (the `Location`'s address), held when a
+    /// task yielded.
+    HeldAcrossAwait {
+        node: NodeKey,
+        at: usize,
+    },
+}
+
+/// A held entry as reports describe it.
+pub(crate) fn describe(h: &HeldLock) -> LockDesc {
+    LockDesc {
+        class: h.node.name(),
+        access: h.access,
+        trylock: h.trylock,
+        at: h.at,
+        initialising: h.node.initialising(),
+    }
+}
+
+/// This thread's name, as reports write it (with the task being polled, if any).
+pub(crate) fn thread_name() -> String {
+    let thread = std::thread::current();
+    let name = match thread.name() {
+        Some(name) => name.to_string(),
+        None => format!("{:?}", thread.id()),
+    };
+    // In a task, the task is what holds the locks: say which (where it was made).
+    match super::held_set::task_site() {
+        Some(at) => format!("{name}, task made at {at}"),
+        None => name,
+    }
+}
+
+/// A report the `Panic` mode (or a certain self-deadlock) must panic with, raised where the
+/// user's acquisition site is known.
+pub(crate) struct Pending(pub(super) Report);
+
+impl Pending {
+    /// Panics with the report's text, at the caller's (`#[track_caller]`) location.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(crate) fn raise(self) -> ! {
+        panic!("{}", crate::report::panic_text(&self.0))
+    }
+}
+
+/// The findings reported so far in this process.
+static FINDINGS: Lazy<InternalMutex<HashSet<FindingKey>>> =
+    Lazy::new(|| InternalMutex::new(HashSet::new()));
+
+/// Whether `key` is reported for the first time (it is marked reported).
+pub(super) fn is_new(key: FindingKey) -> bool {
+    FINDINGS.lock().insert(key)
+}
+
+pub(super) fn recursion_report(
+    acq: &Acquisition,
+    held: &Snapshot,
+    index: usize,
+    certain: bool,
+) -> Report {
+    recursion_report_with(acq, held.as_slice(), index, certain, Trace::capture())
+}
+
+pub(super) fn recursion_report_with(
+    acq: &Acquisition,
+    held: &[HeldLock],
+    index: usize,
+    certain: bool,
+    trace: Arc<Trace>,
+) -> Report {
+    Report::new(ReportData {
+        kind: ReportKind::RecursiveLocking,
+        classes: vec![acq.node.name()],
+        thread: thread_name(),
+        acquiring: acq.desc(false),
+        holding: describe(&held[index]),
+        held: held.iter().map(describe).collect(),
+        chain: Vec::new(),
+        new_kinds: 0,
+        certain,
+        current: trace,
+    })
+}
+
+/// Delivers every report, even when delivering one panics (the `Panic` mode, a panicking
+/// handler): each was marked as reported, so one left undelivered would be lost for good. The
+/// first panic is raised again once all have been delivered.
+///
+/// The `Panic` mode's panic is returned, for the caller to raise where the user's acquisition
+/// site is known.
+#[must_use = "a pending panic must be raised"]
+pub(crate) fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
+    if reports.is_empty() {
+        return None;
+    }
+    enum First {
+        Mode(Report),
+        Handler(Box<dyn std::any::Any + Send>),
+    }
+    let mut first = None;
+    for report in &reports {
+        let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            mode::deliver_unless_panic(report)
+        }));
+        match delivered {
+            Ok(false) => {}
+            Ok(true) => {
+                first.get_or_insert(First::Mode(report.clone()));
+            }
+            Err(payload) => {
+                first.get_or_insert(First::Handler(payload));
+            }
+        }
+    }
+    match first {
+        Some(First::Mode(report)) => Some(Pending(report)),
+        Some(First::Handler(payload)) => std::panic::resume_unwind(payload),
+        None => None,
+    }
+}
+
+/// Whether a finding of this identity is new (a lock class held across `.await` at a place).
+pub(crate) fn is_new_held_across_await(
+    node: NodeKey,
+    at: Option<&'static Location<'static>>,
+) -> bool {
+    is_new(FindingKey::HeldAcrossAwait {
+        node,
+        at: at.map_or(0, |at| at as *const Location<'static> as usize),
+    })
+}

@@ -1,0 +1,147 @@
+//! The other ways a held lock is taken again or given up for a while: upgrades and bumps
+//! (a reacquisition with the lock's own entry left out), condition-variable waits, timed
+//! acquisitions (validated in the timed layer), and `might_lock`.
+
+use super::acquire::{after_lock, release, Acquisition};
+use super::check::{check, check_timed, validate};
+use super::findings::deliver_all;
+use super::thread::with_thread;
+use crate::held::{Access, HeldLock, Release};
+
+/// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
+/// the lock is acquired again as `access` while every other held lock stays held. It is
+/// acquired at the node (class and subclass) its guard holds, and reported at the location
+/// where the guard was taken: `lock_api` cannot pass the caller's location down.
+#[track_caller]
+pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) {
+    if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
+        let pending = match check(&acq, Some(skip)) {
+            Ok(reports) => deliver_all(reports),
+            Err(pending) => Some(pending),
+        };
+        if let Some(pending) = pending {
+            pending.raise();
+        }
+    }
+}
+
+/// The held entry of `addr` held as `held_as`, and its acquisition again as `access` at the
+/// same node and with the same location.
+fn reacquisition(addr: usize, held_as: Release, access: Access) -> Option<(usize, Acquisition)> {
+    let (index, entry) = with_thread(|t| {
+        let held = t.held.as_slice();
+        held.iter()
+            .rposition(|h| h.instance == addr && held_as.matches(h.access))
+            .map(|i| (i, held[i]))
+    })?;
+    let acq = Acquisition {
+        addr,
+        node: entry.node,
+        access,
+        at: entry.at,
+        asynchronous: entry.asynchronous,
+    };
+    Some((index, acq))
+}
+
+/// An upgrade or downgrade completed: the lock is now held as `access`.
+pub(crate) fn change_access(addr: usize, from: Release, access: Access) {
+    with_thread(|t| {
+        if let Some(index) = t
+            .held
+            .as_slice()
+            .iter()
+            .rposition(|h| h.instance == addr && from.matches(h.access))
+        {
+            t.held.set_access(index, access);
+        }
+    });
+}
+
+/// A condition-variable wait releases the mutex: returns its entry, to be restored by
+/// [`after_wait`].
+pub(crate) fn before_wait(addr: usize) -> Option<HeldLock> {
+    with_thread(|t| {
+        let index = t
+            .held
+            .as_slice()
+            .iter()
+            .rposition(|h| h.instance == addr && h.access == Access::Write)?;
+        Some(t.held.remove(index))
+    })
+}
+
+/// The mutex was taken again after a wait. It is validated like any acquisition (locks taken
+/// while it was released now come before it), but the report is delivered only once it is held
+/// again, because the caller's guard will release it when unwinding.
+#[track_caller]
+pub(crate) fn after_wait(entry: Option<HeldLock>) {
+    let Some(entry) = entry else { return };
+    let acq = Acquisition {
+        addr: entry.instance,
+        node: entry.node,
+        access: entry.access,
+        at: entry.at,
+        asynchronous: entry.asynchronous,
+    };
+    let reports = match check(&acq, None) {
+        Ok(reports) => reports,
+        Err(pending) => pending.raise(),
+    };
+    // Taken back by a blocking lock, whatever took it first: a trylock flag kept from the
+    // original acquisition would let later acquisitions add edges from the locks below it.
+    after_lock(&acq, false);
+    if let Some(pending) = deliver_all(reports) {
+        pending.raise();
+    }
+}
+
+/// Runs `f` with a waiting mutex's `entry` back on the stack (a wait's condition runs with the
+/// mutex held), removing it again afterwards, also when `f` unwinds.
+pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> R {
+    let Some(entry) = entry else { return f() };
+    let acq = Acquisition {
+        addr: entry.instance,
+        node: entry.node,
+        access: entry.access,
+        at: entry.at,
+        asynchronous: entry.asynchronous,
+    };
+    after_lock(&acq, entry.trylock);
+    struct Remove(usize);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            release(self.0, Release::Exclusive);
+        }
+    }
+    let _remove = Remove(entry.instance);
+    f()
+}
+
+/// Before a timed acquisition (`try_lock_for`, `try_read_until`, ...): validate it in the timed
+/// layer and deliver any finding, before the lock is tried.
+pub(crate) fn before_timed_lock(acq: &Acquisition) {
+    if let Some(pending) = deliver_all(check_timed(acq, None)) {
+        pending.raise();
+    }
+}
+
+/// Validates a timed upgrade (`try_upgrade_for`, ...) as a timed write acquisition of the lock
+/// at the node its guard holds, every other held lock staying held.
+pub(crate) fn before_timed_reacquire(addr: usize, held_as: Release, access: Access) {
+    if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
+        if let Some(pending) = deliver_all(check_timed(&acq, Some(skip))) {
+            pending.raise();
+        }
+    }
+}
+
+/// Validates `acq` as if the lock were taken here, without taking it (the kernel's
+/// `might_lock`).
+#[track_caller]
+pub(crate) fn might_lock(acq: &Acquisition) {
+    // Validated even past MAX_LOCK_DEPTH: it was asked for explicitly.
+    if let Some(pending) = validate(acq) {
+        pending.raise();
+    }
+}

@@ -1,0 +1,184 @@
+//! The validator's per-thread state: the held-lock stack, the validated-chain cache and the
+//! `unlocked` records, reached through one thread-local access ([`with_thread`]); the exit check
+//! that names leaked guards; and [`Snapshot`], the copy of the stack the slow paths work on.
+
+use super::findings::describe;
+use crate::figures;
+use crate::held::{HeldLock, HeldStack, MAX_LOCK_DEPTH};
+use crate::mode;
+use crate::relock::Relocks;
+#[cfg(debug_assertions)]
+use std::cell::Cell;
+use std::cell::UnsafeCell;
+
+/// Slots of the per-thread validated-chain cache (direct-mapped).
+pub(super) const CACHE_SLOTS: usize = 256;
+
+/// The cache slot of a chain key.
+#[inline(always)]
+pub(super) fn cache_slot(key: u64) -> usize {
+    (key >> 1) as usize % CACHE_SLOTS
+}
+
+/// What a cache slot holds for a validated chain: the key with its low bit replaced by "the
+/// acquired lock's class is already held". When it is not, the same *instance* cannot be held
+/// either, so a hit skips the scan for a self-deadlock (the low bit is not in the slot index).
+#[inline(always)]
+pub(super) fn cache_tag(key: u64, class_held: bool) -> u64 {
+    (key & !1) | class_held as u64
+}
+
+pub(super) struct ThreadState {
+    pub(super) held: HeldStack,
+    /// Validated chain keys; a slot holds the key that last hashed to it.
+    pub(super) cache: [u64; CACHE_SLOTS],
+    pub(super) overflow_reported: bool,
+    /// Nested entries released lately, for `unlocked` relocks (`relock.rs`).
+    pub(super) relocks: Relocks,
+}
+
+/// This thread's [`ThreadState`], reached only through [`with_thread`].
+///
+/// It has no destructor, on purpose: a `thread_local!` whose type needs dropping checks on every
+/// access whether its destructor is registered yet or has run already, and becomes unusable
+/// while the thread's locals are torn down. Without one, an access is a plain address
+/// computation, and locks taken in other thread-locals' destructors are still tracked. The
+/// leaked-guard warning a destructor used to give lives in [`ExitCheck`], registered once per
+/// thread.
+struct ThreadCell {
+    state: UnsafeCell<ThreadState>,
+    /// Debug builds check the no-re-entry rule [`with_thread`] relies on.
+    #[cfg(debug_assertions)]
+    busy: Cell<bool>,
+}
+
+thread_local! {
+    static THREAD: ThreadCell = const {
+        ThreadCell {
+            state: UnsafeCell::new(ThreadState {
+                held: HeldStack::new(),
+                cache: [0; CACHE_SLOTS],
+                overflow_reported: false,
+                relocks: Relocks::new(),
+            }),
+            #[cfg(debug_assertions)]
+            busy: Cell::new(false),
+        }
+    };
+    static EXIT_CHECK: ExitCheck = const { ExitCheck };
+}
+
+/// Runs `f` on this thread's validator state.
+///
+/// Every `f` given here only reads and writes the state (and plain data): it never calls user
+/// code, takes a lock of this crate, allocates, prints or delivers a report, so nothing can
+/// reach `with_thread` again while the `&mut` is live; anything of that kind happens after `f`
+/// returns, on copies. (A signal handler that takes a lock could interrupt `f`, but taking a
+/// lock in a signal handler is not async-signal-safe to begin with: the lock itself could be
+/// held by the code it interrupted.)
+#[inline(always)]
+pub(super) fn with_thread<T>(f: impl FnOnce(&mut ThreadState) -> T) -> T {
+    // Only the address comes out of `with`: a closure this small lets `with` and the key's
+    // accessor inline to one thread-pointer-relative address, where wrapping all of `f` made
+    // the compiler call them out of line.
+    let cell = THREAD.with(|cell| cell as *const ThreadCell);
+    // SAFETY: `THREAD` has no destructor, so its storage is valid for as long as this thread
+    // runs, and the reference does not leave this call.
+    let cell = unsafe { &*cell };
+    #[cfg(debug_assertions)]
+    let _busy = Busy::enter(&cell.busy);
+    // SAFETY: the state is thread-local, so only this thread reaches it, and only through this
+    // function; by the rule above no other `&mut` to it is live while `f` runs.
+    f(unsafe { &mut *cell.state.get() })
+}
+
+/// The re-entry check of debug builds: would a second `&mut` to the state be made?
+#[cfg(debug_assertions)]
+struct Busy<'a>(&'a Cell<bool>);
+
+#[cfg(debug_assertions)]
+impl<'a> Busy<'a> {
+    fn enter(flag: &'a Cell<bool>) -> Self {
+        assert!(
+            !flag.replace(true),
+            "lockdep: the validator's thread state was re-entered"
+        );
+        Busy(flag)
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+/// Warns, when the thread exits, about locks it still holds (the kernel's "lock held when
+/// returning to user space": a leaked guard). Registered by the thread's first acquisition, so
+/// its destructor runs after those of thread-locals created later.
+struct ExitCheck;
+
+impl Drop for ExitCheck {
+    fn drop(&mut self) {
+        // From here on every destructor of this thread is part of its teardown, where a panic
+        // would abort: `mode` delivers reports accordingly.
+        mode::note_thread_exiting();
+        let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
+        let held = held.as_slice();
+        if !held.is_empty() {
+            let names: Vec<String> = held.iter().map(|h| describe(h).to_string()).collect();
+            eprintln!(
+                "lockdep: a thread exited while holding {} lock(s) (a guard was leaked with \
+                 mem::forget?):\n  {}",
+                held.len(),
+                names.join("\n  ")
+            );
+        }
+    }
+}
+
+/// A push made this thread's maximum depth grow (rare): update the process-wide maximum, and on
+/// the thread's first acquisition register the exit check. Called after the state is released.
+#[cold]
+#[inline(never)]
+pub(super) fn new_max_depth() {
+    let depth = with_thread(|t| t.held.max_depth);
+    figures::note_depth(depth);
+    if depth == 1 {
+        // Before this thread's first entry can be leaked: dropping a lock clears its entries.
+        crate::class::on_instance_dropped(super::instance_dropped);
+        // Fails only while the thread's locals are being torn down: nothing left to warn about.
+        let _ = EXIT_CHECK.try_with(|_| {});
+        // Makes the mode known before the hot path reads it with the state borrowed (see
+        // `hot_check`): its first read looks at the environment.
+        let _ = mode::mode();
+    }
+}
+
+/// A copy of the held stack, taken only on the slow path, so that nothing stays borrowed while
+/// the graph is searched and reports are delivered.
+pub(super) struct Snapshot {
+    entries: [HeldLock; MAX_LOCK_DEPTH],
+    len: usize,
+}
+
+impl Snapshot {
+    pub(super) fn of(held: &[HeldLock], skip: Option<usize>) -> Snapshot {
+        let mut snapshot = Snapshot {
+            entries: [held.first().copied().unwrap_or(HeldLock::EMPTY); MAX_LOCK_DEPTH],
+            len: 0,
+        };
+        for (i, h) in held.iter().enumerate() {
+            if Some(i) != skip {
+                snapshot.entries[snapshot.len] = *h;
+                snapshot.len += 1;
+            }
+        }
+        snapshot
+    }
+
+    pub(super) fn as_slice(&self) -> &[HeldLock] {
+        &self.entries[..self.len]
+    }
+}
