@@ -123,6 +123,9 @@ pub(crate) enum Added {
 pub(crate) struct DepGraph<P> {
     graph: DiGraph<NodeKey, Dependency<P>, u32>,
     index: HashMap<NodeKey, NodeIndex<u32>>,
+    /// The edge between two nodes: petgraph's `find_edge` walks the source's edge list, which
+    /// grows with the graph (hundreds of edges a node in a dense graph).
+    edge_index: HashMap<(NodeIndex<u32>, NodeIndex<u32>), EdgeIndex<u32>>,
     /// The topological order of the graph's components that bounds the search.
     order: order::Order,
     /// Search the whole reachable graph, ignoring the order (the search before the order
@@ -143,6 +146,7 @@ impl<P> Default for DepGraph<P> {
         DepGraph {
             graph: DiGraph::default(),
             index: HashMap::new(),
+            edge_index: HashMap::new(),
             order: order::Order::default(),
             exhaustive: false,
             generation: 0,
@@ -174,6 +178,11 @@ impl<P> DepGraph<P> {
         + std::mem::size_of::<(u32, bool, bool)>()
         + 2 * std::mem::size_of::<(u32, Option<EdgeIndex>)>();
 
+    /// Bytes the edge lookup keeps per edge (hashbrown: the entry, a control byte, and a table
+    /// at most 7/8 full; up to twice that just after it grows).
+    pub(crate) const LOOKUP_BYTES_PER_EDGE: usize =
+        (std::mem::size_of::<((NodeIndex<u32>, NodeIndex<u32>), EdgeIndex<u32>)>() + 1) * 8 / 7;
+
     /// Makes [`Self::find_deadlock_path`] search the whole reachable graph, as it did before
     /// the order bounded it (`true`), or not. The order is kept up to date either way.
     pub(crate) fn set_exhaustive(&mut self, exhaustive: bool) {
@@ -198,7 +207,7 @@ impl<P> DepGraph<P> {
     /// The edge `from -> to`, if any.
     pub(crate) fn dependency(&self, from: NodeKey, to: NodeKey) -> Option<&Dependency<P>> {
         let (a, b) = (self.index.get(&from)?, self.index.get(&to)?);
-        self.graph.find_edge(*a, *b).map(|e| &self.graph[e])
+        self.edge_index.get(&(*a, *b)).map(|&e| &self.graph[e])
     }
 
     /// The edge behind a path step.
@@ -250,7 +259,7 @@ impl<P> DepGraph<P> {
             if dep.kinds & bits != 0 {
                 if n_write && !dep.n_write {
                     let (a, b) = (self.index[&prev], self.index[&next]);
-                    if let Some(e) = self.graph.find_edge(a, b) {
+                    if let Some(&e) = self.edge_index.get(&(a, b)) {
                         self.graph[e].n_write = true;
                     }
                 }
@@ -261,13 +270,13 @@ impl<P> DepGraph<P> {
             return Added::Cycle(path);
         }
         let (a, b) = (self.node(prev, true), self.node(next, false));
-        match self.graph.find_edge(a, b) {
+        match self.edge_index.get(&(a, b)).copied() {
             Some(e) => {
                 self.graph[e].kinds |= bits;
                 self.graph[e].n_write |= n_write;
             }
             None => {
-                self.graph.add_edge(
+                let e = self.graph.add_edge(
                     a,
                     b,
                     Dependency {
@@ -276,6 +285,7 @@ impl<P> DepGraph<P> {
                         n_write,
                     },
                 );
+                self.edge_index.insert((a, b), e);
                 self.order.add_edge(&self.graph, a, b);
             }
         }
@@ -317,10 +327,10 @@ impl<P> DepGraph<P> {
         first_seen: P,
     ) {
         let (a, b) = (self.node(prev, true), self.node(next, false));
-        match self.graph.find_edge(a, b) {
+        match self.edge_index.get(&(a, b)).copied() {
             Some(e) => self.graph[e].kinds |= kinds,
             None => {
-                self.graph.add_edge(
+                let e = self.graph.add_edge(
                     a,
                     b,
                     Dependency {
@@ -331,6 +341,7 @@ impl<P> DepGraph<P> {
                         n_write: kinds & (DEP_EN | DEP_SN) != 0,
                     },
                 );
+                self.edge_index.insert((a, b), e);
                 // Unchecked: this may close any cycle, which the order absorbs (a component).
                 self.order.add_edge(&self.graph, a, b);
             }
