@@ -6,8 +6,9 @@
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
 #![cfg_attr(not(lockdep_checks), allow(unused))]
 
+mod common;
+
 use lockdep_core::{capture, Mutex, Report, ReportKind, RwLock};
-use std::sync::Arc;
 use std::time::Instant;
 
 /// The locks of one program: mutexes always taken in index order, then rwlocks read
@@ -18,15 +19,15 @@ struct Program {
 }
 
 impl Program {
-    fn new(prefix: &str, mutexes: usize, rwlocks: usize) -> Arc<Self> {
-        Arc::new(Program {
+    fn new(prefix: &str, mutexes: usize, rwlocks: usize) -> Self {
+        Program {
             mutexes: (0..mutexes)
                 .map(|i| Mutex::named(&format!("{prefix}-m{i}"), 0))
                 .collect(),
             rwlocks: (0..rwlocks)
                 .map(|i| RwLock::named(&format!("{prefix}-r{i}"), 0))
                 .collect(),
-        })
+        }
     }
 
     /// One thread's pass: `rounds` random orders, each consistent with every other thread's.
@@ -86,20 +87,8 @@ impl Program {
 
     /// Runs a pass on each of `threads` threads, each in its own capture scope; returns every
     /// report raised.
-    fn run(self: &Arc<Self>, threads: usize, rounds: usize) -> Vec<Report> {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let program = Arc::clone(self);
-                std::thread::Builder::new()
-                    .name(format!("scale-{t}"))
-                    .spawn(move || capture(|| program.pass(t, rounds)))
-                    .unwrap()
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+    fn run(&self, threads: usize, rounds: usize) -> Vec<Report> {
+        common::on_threads(threads, "scale", |t| self.pass(t, rounds))
     }
 
     /// Holds mutex `high`, then acquires mutex `low`: the inversion of the chain's orders.
