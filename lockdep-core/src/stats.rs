@@ -60,10 +60,14 @@ pub fn stats() -> Stats {
         let chains = crate::validator::chain_count();
         let classes = crate::class::registry::count();
         // petgraph stores a node in 12 bytes plus ours, an edge in 16 plus ours; the node index
-        // map and the search marks add about 40 bytes a node; a cached chain about 16 bytes.
-        let memory_bytes = nodes * (16 + 40)
+        // map adds about 16 bytes a node, the search's marks and the order what the graph says,
+        // the edge lookup what the graph says an edge; a cached chain about 16 bytes.
+        let memory_bytes = nodes
+            * (16 + 16 + crate::depgraph::DepGraph::<()>::SEARCH_BYTES_PER_NODE)
             + dependencies
-                * (16 + std::mem::size_of::<crate::depgraph::Dependency<std::sync::Arc<()>>>())
+                * (16
+                    + std::mem::size_of::<crate::depgraph::Dependency<std::sync::Arc<()>>>()
+                    + crate::depgraph::DepGraph::<()>::LOOKUP_BYTES_PER_EDGE)
             + trace_bytes
             + chains * 16
             + classes * 48;

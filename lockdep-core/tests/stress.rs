@@ -3,36 +3,24 @@
 // Tests that need the checks are compiled out one by one; what they share goes unused then.
 #![cfg_attr(not(lockdep_checks), allow(unused))]
 
-use lockdep_core::{capture, Mutex, ReportKind};
-use std::sync::{Arc, Barrier};
+mod common;
+
+use lockdep_core::{Mutex, ReportKind};
+use std::sync::Barrier;
 
 const THREADS: usize = 8;
 const ROUNDS: usize = 2_000;
 
-fn locks(prefix: &str) -> Arc<Vec<Mutex<u64>>> {
-    Arc::new(
-        (0..4)
-            .map(|i| Mutex::named(&format!("{prefix}-{i}"), 0))
-            .collect(),
-    )
+fn locks(prefix: &str) -> Vec<Mutex<u64>> {
+    (0..4)
+        .map(|i| Mutex::named(&format!("{prefix}-{i}"), 0))
+        .collect()
 }
 
 /// Runs `work(thread, locks)` on THREADS threads, each in its own capture scope, and returns
 /// every report raised.
-fn run(locks: &Arc<Vec<Mutex<u64>>>, work: fn(usize, &[Mutex<u64>])) -> Vec<lockdep_core::Report> {
-    let handles: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let locks = Arc::clone(locks);
-            std::thread::Builder::new()
-                .name(format!("stress-{t}"))
-                .spawn(move || capture(|| work(t, &locks)))
-                .unwrap()
-        })
-        .collect();
-    handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect()
+fn run(locks: &[Mutex<u64>], work: fn(usize, &[Mutex<u64>])) -> Vec<lockdep_core::Report> {
+    common::on_threads(THREADS, "stress", |t| work(t, locks))
 }
 
 fn consistent(t: usize, locks: &[Mutex<u64>]) {

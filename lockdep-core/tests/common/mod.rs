@@ -47,3 +47,23 @@ pub fn capture_panic(f: impl FnOnce()) -> (Vec<Report>, String) {
     });
     (reports, message)
 }
+
+/// Runs `work(thread)` on `threads` threads named `{prefix}-{thread}`, each in its own capture
+/// scope, and returns every report raised.
+pub fn on_threads(threads: usize, prefix: &str, work: impl Fn(usize) + Sync) -> Vec<Report> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                std::thread::Builder::new()
+                    .name(format!("{prefix}-{t}"))
+                    .spawn_scoped(scope, move || capture(|| work(t)))
+                    .unwrap()
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}

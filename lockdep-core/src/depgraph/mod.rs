@@ -10,6 +10,13 @@
 //! lock is read-held at the moment of the call; see [`DepGraph::find_deadlock_path`]).
 //! That breadth-first search is the counterpart of the kernel's `check_noncircular`. Timed
 //! acquisitions record their dependencies in a layer of their own ([`Layer`]), searched apart.
+//!
+//! Unlike the kernel's, the search does not cost more as the graph grows: an incremental
+//! topological order of the graph's components ([`order`]) proves most new dependencies
+//! cycle-free without a search (the acquired lock comes later in the order than the held one),
+//! and bounds the others' search to the nodes ranked between the two. The bound only leaves
+//! out nodes that lie on no path between them, so the verdict and the path found are exactly
+//! those of the search over the whole graph (`exhaustive`, kept for the tests and the benches).
 
 use crate::class::NodeKey;
 use crate::held::Access;
@@ -17,6 +24,8 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use std::collections::{HashMap, VecDeque};
+
+mod order;
 
 /// `-(SR)->`: held shared, acquired as a recursive read.
 pub(crate) const DEP_SR: u8 = 1;
@@ -114,6 +123,14 @@ pub(crate) enum Added {
 pub(crate) struct DepGraph<P> {
     graph: DiGraph<NodeKey, Dependency<P>, u32>,
     index: HashMap<NodeKey, NodeIndex<u32>>,
+    /// The edge between two nodes: petgraph's `find_edge` walks the source's edge list, which
+    /// grows with the graph (hundreds of edges a node in a dense graph).
+    edge_index: HashMap<(NodeIndex<u32>, NodeIndex<u32>), EdgeIndex<u32>>,
+    /// The topological order of the graph's components that bounds the search.
+    order: order::Order,
+    /// Search the whole reachable graph, ignoring the order (the search before the order
+    /// existed: the reference of the tests, and the benches' "before").
+    exhaustive: bool,
     // Breadth-first search scratch space, kept between searches so that a search allocates
     // nothing once the graph has stopped growing.
     generation: u32,
@@ -129,6 +146,9 @@ impl<P> Default for DepGraph<P> {
         DepGraph {
             graph: DiGraph::default(),
             index: HashMap::new(),
+            edge_index: HashMap::new(),
+            order: order::Order::default(),
+            exhaustive: false,
             generation: 0,
             marks: Vec::new(),
             parents: Vec::new(),
@@ -153,12 +173,31 @@ impl<P> DepGraph<P> {
         &self.graph
     }
 
-    fn node(&mut self, key: NodeKey) -> NodeIndex<u32> {
+    /// Bytes the order and the search keep per node, beside petgraph's and the index's.
+    pub(crate) const SEARCH_BYTES_PER_NODE: usize = order::Order::BYTES_PER_NODE
+        + std::mem::size_of::<(u32, bool, bool)>()
+        + 2 * std::mem::size_of::<(u32, Option<EdgeIndex>)>();
+
+    /// Bytes the edge lookup keeps per edge (hashbrown: the entry, a control byte, and a table
+    /// at most 7/8 full; up to twice that just after it grows).
+    pub(crate) const LOOKUP_BYTES_PER_EDGE: usize =
+        (std::mem::size_of::<((NodeIndex<u32>, NodeIndex<u32>), EdgeIndex<u32>)>() + 1) * 8 / 7;
+
+    /// Makes [`Self::find_deadlock_path`] search the whole reachable graph, as it did before
+    /// the order bounded it (`true`), or not. The order is kept up to date either way.
+    pub(crate) fn set_exhaustive(&mut self, exhaustive: bool) {
+        self.exhaustive = exhaustive;
+    }
+
+    /// The node of `key`, created if new: placed first in the order when it is the holder of
+    /// the dependency that creates it (`holder`), last when it is the acquired lock.
+    fn node(&mut self, key: NodeKey, holder: bool) -> NodeIndex<u32> {
         if let Some(&index) = self.index.get(&key) {
             return index;
         }
         let index = self.graph.add_node(key);
         self.index.insert(key, index);
+        self.order.push(holder);
         self.marks.push((0, false, false));
         self.parents.push((0, None));
         self.parents.push((0, None));
@@ -168,7 +207,7 @@ impl<P> DepGraph<P> {
     /// The edge `from -> to`, if any.
     pub(crate) fn dependency(&self, from: NodeKey, to: NodeKey) -> Option<&Dependency<P>> {
         let (a, b) = (self.index.get(&from)?, self.index.get(&to)?);
-        self.graph.find_edge(*a, *b).map(|e| &self.graph[e])
+        self.edge_index.get(&(*a, *b)).map(|&e| &self.graph[e])
     }
 
     /// The edge behind a path step.
@@ -220,7 +259,7 @@ impl<P> DepGraph<P> {
             if dep.kinds & bits != 0 {
                 if n_write && !dep.n_write {
                     let (a, b) = (self.index[&prev], self.index[&next]);
-                    if let Some(e) = self.graph.find_edge(a, b) {
+                    if let Some(&e) = self.edge_index.get(&(a, b)) {
                         self.graph[e].n_write = true;
                     }
                 }
@@ -230,14 +269,14 @@ impl<P> DepGraph<P> {
         if let Some(path) = self.find_deadlock_path(layer, next, prev, kind) {
             return Added::Cycle(path);
         }
-        let (a, b) = (self.node(prev), self.node(next));
-        match self.graph.find_edge(a, b) {
+        let (a, b) = (self.node(prev, true), self.node(next, false));
+        match self.edge_index.get(&(a, b)).copied() {
             Some(e) => {
                 self.graph[e].kinds |= bits;
                 self.graph[e].n_write |= n_write;
             }
             None => {
-                self.graph.add_edge(
+                let e = self.graph.add_edge(
                     a,
                     b,
                     Dependency {
@@ -246,6 +285,8 @@ impl<P> DepGraph<P> {
                         n_write,
                     },
                 );
+                self.edge_index.insert((a, b), e);
+                self.order.add_edge(&self.graph, a, b);
             }
         }
         Added::New
@@ -285,11 +326,11 @@ impl<P> DepGraph<P> {
         kinds: u8,
         first_seen: P,
     ) {
-        let (a, b) = (self.node(prev), self.node(next));
-        match self.graph.find_edge(a, b) {
+        let (a, b) = (self.node(prev, true), self.node(next, false));
+        match self.edge_index.get(&(a, b)).copied() {
             Some(e) => self.graph[e].kinds |= kinds,
             None => {
-                self.graph.add_edge(
+                let e = self.graph.add_edge(
                     a,
                     b,
                     Dependency {
@@ -300,6 +341,9 @@ impl<P> DepGraph<P> {
                         n_write: kinds & (DEP_EN | DEP_SN) != 0,
                     },
                 );
+                self.edge_index.insert((a, b), e);
+                // Unchecked: this may close any cycle, which the order absorbs (a component).
+                self.order.add_edge(&self.graph, a, b);
             }
         }
     }
@@ -321,6 +365,12 @@ impl<P> DepGraph<P> {
     /// previous one) iff at least one of its dependencies is not `-(SR)->`. The search is a BFS
     /// over (node, "a dependency other than SR is on the path") states, preferring the set state,
     /// which subsumes the other.
+    ///
+    /// Every node of a path from `start` to `target` ranks between them in the order, so the
+    /// search skips the others, and does not run at all when `start` ranks after `target`.
+    /// Skipping a node that lies on no such path changes neither the verdict nor the path: no
+    /// state that leads to `target` is ever reached through it, so the states that do are
+    /// queued, and found, in the same order.
     pub(crate) fn find_deadlock_path(
         &mut self,
         layer: Layer,
@@ -329,6 +379,14 @@ impl<P> DepGraph<P> {
         closing: u8,
     ) -> Option<Vec<Step>> {
         let (&start_ix, &target_ix) = (self.index.get(&start)?, self.index.get(&target)?);
+        let (low, high) = if self.exhaustive {
+            (0, u32::MAX)
+        } else {
+            (self.order.rank(start_ix), self.order.rank(target_ix))
+        };
+        if low > high {
+            return None;
+        }
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             // Wrapped: old marks could alias the new generation.
@@ -349,6 +407,10 @@ impl<P> DepGraph<P> {
             while let Some((edge, next)) = edges.next(&self.graph) {
                 let usable = layer.kinds(self.graph[edge].kinds);
                 if usable == 0 {
+                    continue;
+                }
+                let rank = self.order.rank(next);
+                if rank < low || rank > high {
                     continue;
                 }
                 let next_flag = flag || usable & !DEP_SR != 0;
@@ -418,264 +480,4 @@ impl<P> DepGraph<P> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use Access::*;
-
-    fn n(i: u32) -> NodeKey {
-        NodeKey(i << 3)
-    }
-
-    fn add(g: &mut DepGraph<()>, a: u32, aa: Access, b: u32, ba: Access) -> Added {
-        g.add_dependency(n(a), aa, n(b), ba, || ())
-    }
-
-    fn cycle_nodes(added: Added) -> Vec<NodeKey> {
-        match added {
-            Added::Cycle(path) => path.into_iter().map(|s| s.node).collect(),
-            other => panic!("expected a cycle, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn abba_is_a_cycle_from_next_back_to_prev() {
-        let mut g = DepGraph::default();
-        assert_eq!(add(&mut g, 1, Write, 2, Write), Added::New);
-        assert_eq!(add(&mut g, 1, Write, 2, Write), Added::Known);
-        // Holding 2, acquiring 1: the path runs 1 -> 2.
-        assert_eq!(
-            cycle_nodes(add(&mut g, 2, Write, 1, Write)),
-            vec![n(1), n(2)]
-        );
-        assert_eq!(g.edge_count(), 1, "a cycle-closing edge is not inserted");
-    }
-
-    #[test]
-    fn long_cycle_reports_every_node_in_order() {
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Write, 2, Write);
-        add(&mut g, 2, Write, 3, Write);
-        add(&mut g, 3, Write, 4, Write);
-        assert_eq!(
-            cycle_nodes(add(&mut g, 4, Write, 1, Write)),
-            vec![n(1), n(2), n(3), n(4)]
-        );
-    }
-
-    #[test]
-    fn recursive_readers_do_not_wait_for_readers() {
-        // A -(SR)-> B and B -(SR)-> A: two recursive readers never block each other.
-        let mut g = DepGraph::default();
-        assert_eq!(add(&mut g, 1, RecursiveRead, 2, RecursiveRead), Added::New);
-        assert_eq!(add(&mut g, 2, RecursiveRead, 1, RecursiveRead), Added::New);
-    }
-
-    #[test]
-    fn recursive_read_blocked_by_writer_holder() {
-        // Held A as writer, recursive-read B; held B as writer, recursive-read A: deadlock.
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Write, 2, RecursiveRead);
-        assert!(matches!(
-            add(&mut g, 2, Write, 1, RecursiveRead),
-            Added::Cycle(_)
-        ));
-    }
-
-    #[test]
-    fn entered_recursive_left_shared_is_a_deadlock_for_lock_api_recursive_reads() {
-        // A -(ER)-> B -(SN)-> A: B is a breaking junction, but A (entered by SN, left by ER) is
-        // not: the recursive reader of B may have parked while B was write-held and stay behind
-        // a writer queued since (the kernel, for truly recursive reads, would call this safe).
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Write, 2, RecursiveRead);
-        assert!(matches!(add(&mut g, 2, Read, 1, Write), Added::Cycle(_)));
-        // ...and A -(EN)-> B -(SN)-> A is a deadlock under any rule.
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Write, 2, Read);
-        assert!(matches!(add(&mut g, 2, Read, 1, Write), Added::Cycle(_)));
-    }
-
-    #[test]
-    fn recursive_read_into_a_lock_held_as_reader_elsewhere_is_a_deadlock() {
-        // 1 -(ER)-> 2 exists; now holding 2 as a reader, acquire 1: 2 -(SN)-> 1 closes a cycle
-        // whose junction 1 is not breaking.
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Write, 2, RecursiveRead);
-        assert!(matches!(
-            add(&mut g, 2, RecursiveRead, 1, Write),
-            Added::Cycle(_)
-        ));
-    }
-
-    #[test]
-    fn a_cycle_of_recursive_reads_under_readers_only_is_safe() {
-        // Every junction breaking: 1 -(SR)-> 2 -(SR)-> 3 -(SR)-> 1.
-        let mut g = DepGraph::default();
-        assert_eq!(add(&mut g, 1, Read, 2, RecursiveRead), Added::New);
-        assert_eq!(add(&mut g, 2, Read, 3, RecursiveRead), Added::New);
-        assert_eq!(add(&mut g, 3, Upgradable, 1, RecursiveRead), Added::New);
-        // One more kind on one edge of it: 2 -(SN)-> 3 makes junction 3 non-breaking.
-        assert_eq!(
-            cycle_nodes(add(&mut g, 2, Read, 3, Write)),
-            vec![n(3), n(1), n(2)]
-        );
-    }
-
-    #[test]
-    fn the_search_prefers_a_path_with_a_non_sr_dependency() {
-        // 1 -(SR)-> 2 -(SR)-> 4 and 1 -(SR)-> 3 -(SN)-> 4: closing 4 -(SR)-> 1 is a deadlock
-        // only through 3.
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Read, 2, RecursiveRead);
-        add(&mut g, 2, Read, 4, RecursiveRead);
-        add(&mut g, 1, Read, 3, RecursiveRead);
-        add(&mut g, 3, Read, 4, Write);
-        assert_eq!(
-            cycle_nodes(add(&mut g, 4, Read, 1, RecursiveRead)),
-            vec![n(1), n(3), n(4)]
-        );
-    }
-
-    #[test]
-    fn the_set_state_wins_when_a_node_is_reachable_both_ways() {
-        // 1 -> 2 both as SR and as EN; 2 -(SR)-> 3; closing 3 -(SR)-> 1 needs the EN.
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Read, 2, RecursiveRead);
-        add(&mut g, 1, Write, 2, Write);
-        add(&mut g, 2, Read, 3, RecursiveRead);
-        match add(&mut g, 3, Read, 1, RecursiveRead) {
-            Added::Cycle(path) => {
-                let nodes: Vec<_> = path.iter().map(|s| s.node).collect();
-                assert_eq!(nodes, [n(1), n(2), n(3)]);
-                assert_eq!(dep_label(path[1].kinds), "EN/SR");
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn timed_dependencies_are_a_layer_of_their_own() {
-        let mut g = DepGraph::default();
-        let timed = |g: &mut DepGraph<()>, a, b| {
-            g.add_dependency_in(Layer::Timed, n(a), Write, n(b), Write, || ())
-        };
-        assert_eq!(timed(&mut g, 1, 2), Added::New);
-        // A blocking 2 -> 1 against a timed 1 -> 2: the timed side gives up; no cycle.
-        assert_eq!(add(&mut g, 2, Write, 1, Write), Added::New);
-        // A timed 2 -> 1 against the timed 1 -> 2: a timed cycle.
-        assert_eq!(cycle_nodes(timed(&mut g, 2, 1)), vec![n(1), n(2)]);
-        assert_eq!(dep_label(g.dependency(n(1), n(2)).unwrap().kinds), "EN~");
-    }
-
-    #[test]
-    fn path_steps_carry_the_edge_kinds_used() {
-        let mut g = DepGraph::default();
-        add(&mut g, 1, Read, 2, Write);
-        match add(&mut g, 2, Write, 1, Write) {
-            Added::Cycle(path) => {
-                assert_eq!(path.len(), 2);
-                assert_eq!(path[0].via, None);
-                assert_eq!(dep_label(path[1].kinds), "SN");
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    /// Every simple path from `from` to `to` over `edges` (pair -> kinds), as the kinds of its
-    /// edges: the exhaustive reference the BFS is checked against.
-    fn simple_paths(
-        edges: &HashMap<(u32, u32), u8>,
-        from: u32,
-        to: u32,
-        seen: &mut Vec<u32>,
-        kinds: &mut Vec<u8>,
-        out: &mut Vec<Vec<u8>>,
-    ) {
-        if from == to {
-            out.push(kinds.clone());
-            return;
-        }
-        seen.push(from);
-        for (&(a, b), &k) in edges {
-            if a == from && !seen.contains(&b) {
-                kinds.push(k);
-                simple_paths(edges, b, to, seen, kinds, out);
-                kinds.pop();
-            }
-        }
-        seen.pop();
-    }
-
-    #[test]
-    fn agrees_with_an_exhaustive_search_on_random_graphs() {
-        // A small xorshift generator: reproducible, no dependency.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
-        let accesses = [Write, Read, RecursiveRead, Upgradable];
-        // The generator must reach both verdicts that matter: cycles, and cycles of SR only.
-        let (mut cycles, mut sr_only) = (0, 0);
-        for _ in 0..300 {
-            let mut g = DepGraph::default();
-            let mut edges: HashMap<(u32, u32), u8> = HashMap::new();
-            for _ in 0..14 {
-                let (a, b) = (next(6) as u32 + 1, next(6) as u32 + 1);
-                if a == b {
-                    continue;
-                }
-                let (aa, ba) = (accesses[next(4) as usize], accesses[next(4) as usize]);
-                let kind = dep_kind(aa, ba);
-                let known = edges.get(&(a, b)).is_some_and(|k| k & kind != 0);
-                let mut paths = Vec::new();
-                simple_paths(&edges, b, a, &mut Vec::new(), &mut Vec::new(), &mut paths);
-                // A deadlock: some cycle through the new dependency has a kind other than SR.
-                let deadlock = paths
-                    .iter()
-                    .any(|p| kind != DEP_SR || p.iter().any(|k| k & !DEP_SR != 0));
-                match add(&mut g, a, aa, b, ba) {
-                    Added::Known => assert!(known),
-                    Added::New => {
-                        assert!(!known && !deadlock, "missed a cycle {a} -> {b}: {paths:?}");
-                        sr_only += usize::from(!paths.is_empty());
-                        *edges.entry((a, b)).or_default() |= kind;
-                    }
-                    Added::Cycle(path) => {
-                        assert!(!known && deadlock, "false cycle {a} -> {b}");
-                        cycles += 1;
-                        // A real, simple path from b back to a with a non-SR kind on it.
-                        let nodes: Vec<_> = path.iter().map(|s| s.node).collect();
-                        assert_eq!((nodes[0], *nodes.last().unwrap()), (n(b), n(a)));
-                        let mut sorted = nodes.clone();
-                        sorted.sort();
-                        sorted.dedup();
-                        assert_eq!(sorted.len(), nodes.len(), "not simple: {nodes:?}");
-                        let mut non_sr = kind != DEP_SR;
-                        for w in path.windows(2) {
-                            let pair = (w[0].node.0 >> 3, w[1].node.0 >> 3);
-                            let stored = edges[&pair];
-                            assert_eq!(w[1].kinds, stored);
-                            non_sr |= stored & !DEP_SR != 0;
-                        }
-                        assert!(non_sr);
-                    }
-                }
-            }
-        }
-        assert!(
-            cycles > 100 && sr_only > 10,
-            "{cycles} cycles, {sr_only} SR-only"
-        );
-    }
-
-    #[test]
-    fn labels_use_kernel_notation() {
-        assert_eq!(dep_label(dep_kind(Write, Write)), "EN");
-        assert_eq!(dep_label(dep_kind(Read, RecursiveRead)), "SR");
-        assert_eq!(dep_label(dep_kind(Upgradable, Read)), "SN");
-        assert_eq!(dep_label(DEP_ER | DEP_SN), "ER/SN");
-    }
-}
+mod tests;
