@@ -831,6 +831,6 @@ pub mod bench {
     /// before the topological order bounded it (off by default): the `new_edge` bench's
     /// "before", measured in the same run as the "after".
     pub fn set_exhaustive_search(on: bool) {
-        crate::validator::GLOBAL.graph.lock().set_exhaustive(on);
+        crate::graph::DEPENDENCIES.lock().set_exhaustive(on);
     }
 }
