@@ -75,6 +75,7 @@ mod arc;
 mod caller;
 mod class;
 mod condvar;
+mod construct;
 #[cfg(feature = "deadlock_detection")]
 pub mod deadlock;
 #[cfg(lockdep_checks)]
