@@ -29,6 +29,7 @@
 //! a fair, non-recursive read. With the checks compiled out each lock is tokio's own inside a
 //! transparent wrapper of the same size, and the guards release nothing but tokio's lock.
 
+mod guard;
 mod mutex;
 mod rwlock;
 
