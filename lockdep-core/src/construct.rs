@@ -2,8 +2,9 @@
 //!
 //! Every lock type of the crate (`parking_lot`'s flavour over any raw lock, `sync`, the
 //! once-cells, `tokio`) has one private constructor of its own, `from_cell(class, ...)`, which
-//! puts a [`ClassCell`](crate::class::ClassCell) beside the lock underneath; everything that
-//! decides *which* class a new lock gets is here, the same for every type:
+//! puts a [`ClassCell`](crate::class::ClassCell) beside the lock underneath (written by the
+//! macro below where it is one expression); everything that decides *which* class a new lock
+//! gets is here, the same for every type:
 //!
 //! - `class_constructors!` writes `new` (the creation site: `#[track_caller]`, a `const fn`
 //!   that stores the `Location` as it is, interned on first acquisition), `with_class` (a
@@ -19,10 +20,13 @@
 //! With the checks compiled out every class is the zero-sized `ClassCell` and these are the
 //! plain constructors of the lock underneath.
 
-/// `new`, `with_class` and `named` (and, when asked, `const_new`, the same as `new`) for a lock
-/// type that has `const fn from_cell(class: ClassCell, args...) -> Self`, inside its `impl`.
-/// `new`'s line gives the arguments after the class and the return type; each constructor
-/// takes the doc text (and any other attributes) written above its line.
+/// `new`, `with_class` and `named` for a lock type, inside its `impl`, over its
+/// `const fn from_cell(class: ClassCell, args...) -> Self`. `new`'s line gives the arguments
+/// after the class and the return type; each constructor takes the doc text (and any other
+/// attributes) written above its line. After `named`, in any order:
+/// - `const fn from_cell(class) => EXPR;` writes `from_cell` itself, `EXPR` building the lock
+///   from `class` and the arguments;
+/// - `pub const fn const_new;` (with its doc) writes tokio's `const_new`, the same as `new`.
 macro_rules! class_constructors {
     (
         $(#[$new_attr:meta])*
@@ -31,33 +35,7 @@ macro_rules! class_constructors {
         pub const fn with_class;
         $(#[$name_attr:meta])*
         pub fn named;
-        $(#[$alias_attr:meta])*
-        pub const fn const_new;
-    ) => {
-        $crate::construct::class_constructors! {
-            $(#[$new_attr])*
-            pub const fn new($($arg: $ty),*) -> $Lock;
-            $(#[$key_attr])*
-            pub const fn with_class;
-            $(#[$name_attr])*
-            pub fn named;
-        }
-
-        $(#[$alias_attr])*
-        #[track_caller]
-        #[inline]
-        pub const fn const_new($($arg: $ty),*) -> $Lock {
-            // `#[track_caller]` on both: `new` sees this function's caller.
-            Self::new($($arg),*)
-        }
-    };
-    (
-        $(#[$new_attr:meta])*
-        pub const fn new($($arg:ident: $ty:ty),*) -> $Lock:ty;
-        $(#[$key_attr:meta])*
-        pub const fn with_class;
-        $(#[$name_attr:meta])*
-        pub fn named;
+        $($extra:tt)*
     ) => {
         $(#[$new_attr])*
         #[track_caller]
@@ -79,6 +57,37 @@ macro_rules! class_constructors {
         pub fn named(name: &str, $($arg: $ty),*) -> $Lock {
             Self::from_cell($crate::class::ClassCell::from_name(name), $($arg),*)
         }
+
+        $crate::construct::class_constructors!(@extra ($($arg: $ty),*) -> $Lock; $($extra)*);
+    };
+    (@extra $args:tt -> $Lock:ty;) => {};
+    (
+        @extra ($($arg:ident: $ty:ty),*) -> $Lock:ty;
+        const fn from_cell($class:ident) => $body:expr;
+        $($extra:tt)*
+    ) => {
+        #[inline]
+        const fn from_cell($class: $crate::class::ClassCell, $($arg: $ty),*) -> $Lock {
+            $body
+        }
+
+        $crate::construct::class_constructors!(@extra ($($arg: $ty),*) -> $Lock; $($extra)*);
+    };
+    (
+        @extra ($($arg:ident: $ty:ty),*) -> $Lock:ty;
+        $(#[$alias_attr:meta])*
+        pub const fn const_new;
+        $($extra:tt)*
+    ) => {
+        $(#[$alias_attr])*
+        #[track_caller]
+        #[inline]
+        pub const fn const_new($($arg: $ty),*) -> $Lock {
+            // `#[track_caller]` on both: `new` sees this function's caller.
+            Self::new($($arg),*)
+        }
+
+        $crate::construct::class_constructors!(@extra ($($arg: $ty),*) -> $Lock; $($extra)*);
     };
 }
 pub(crate) use class_constructors;

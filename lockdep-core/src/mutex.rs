@@ -44,6 +44,7 @@ impl<R: RawMutex, T> Mutex<R, T> {
         /// A new unlocked mutex whose class is `name`: every lock created with this name,
         /// anywhere, shares one class.
         pub fn named;
+        const fn from_cell(class) => Self::from_raw(R::INIT, class, value);
     }
 
     /// A new unlocked mutex over the raw mutex `raw` (`lock_api`'s `const_new`), whose class is
@@ -52,11 +53,6 @@ impl<R: RawMutex, T> Mutex<R, T> {
     #[inline]
     pub const fn const_new(raw: R, value: T) -> Self {
         Self::from_raw(raw, ClassCell::from_site(Location::caller()), value)
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        Self::from_raw(R::INIT, class, value)
     }
 
     #[inline]

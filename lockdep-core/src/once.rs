@@ -37,14 +37,10 @@ impl Once {
         pub const fn with_class;
         /// A new `Once` whose class is `name`.
         pub fn named;
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell) -> Once {
-        Once {
+        const fn from_cell(class) => Once {
             class,
             inner: parking_lot::Once::new(),
-        }
+        };
     }
 
     fn addr(&self) -> usize {

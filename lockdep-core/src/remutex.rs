@@ -34,6 +34,7 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
         pub const fn with_class;
         /// A new unlocked reentrant mutex whose class is `name`.
         pub fn named;
+        const fn from_cell(class) => Self::from_raw(R::INIT, G::INIT, class, value);
     }
 
     /// A new unlocked reentrant mutex over the raw mutex `raw` and the thread-id source
@@ -47,11 +48,6 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
             ClassCell::from_site(Location::caller()),
             value,
         )
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        Self::from_raw(R::INIT, G::INIT, class, value)
     }
 
     #[inline]

@@ -47,6 +47,7 @@ impl<R: RawRwLock, T> RwLock<R, T> {
         pub const fn with_class;
         /// A new unlocked rwlock whose class is `name` (shared by every lock of that name).
         pub fn named;
+        const fn from_cell(class) => Self::from_raw(R::INIT, class, value);
     }
 
     /// A new unlocked rwlock over the raw lock `raw` (`lock_api`'s `const_new`), whose class is
@@ -55,11 +56,6 @@ impl<R: RawRwLock, T> RwLock<R, T> {
     #[inline]
     pub const fn const_new(raw: R, value: T) -> Self {
         Self::from_raw(raw, ClassCell::from_site(Location::caller()), value)
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        Self::from_raw(R::INIT, class, value)
     }
 
     #[inline]

@@ -57,17 +57,13 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
         pub const fn with_class;
         /// A new lazy value whose class is `name`.
         pub fn named;
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, f: F) -> LazyLock<T, F> {
-        LazyLock {
+        const fn from_cell(class) => LazyLock {
             class,
             once: Once::new(),
             data: UnsafeCell::new(Data {
                 f: ManuallyDrop::new(f),
             }),
-        }
+        };
     }
 
     /// The value, initialising it first if needed (std's `LazyLock::force`). Panics if an

@@ -32,14 +32,10 @@ impl<T> Mutex<T> {
         pub const fn with_class;
         /// A new mutex whose class is `name`.
         pub fn named;
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        Mutex {
+        const fn from_cell(class) => Mutex {
             class,
             inner: std::sync::Mutex::new(value),
-        }
+        };
     }
 
     /// Consumes the mutex, returning the data (an error if it is poisoned).

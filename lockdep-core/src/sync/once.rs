@@ -35,14 +35,10 @@ impl Once {
         pub const fn with_class;
         /// A new `Once` whose class is `name`.
         pub fn named;
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell) -> Once {
-        Once {
+        const fn from_cell(class) => Once {
             class,
             inner: std::sync::Once::new(),
-        }
+        };
     }
 
     fn addr(&self) -> usize {
@@ -146,14 +142,10 @@ impl<T> OnceLock<T> {
         pub const fn with_class;
         /// A new empty cell whose class is `name`.
         pub fn named;
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell) -> OnceLock<T> {
-        OnceLock {
+        const fn from_cell(class) => OnceLock {
             class,
             inner: std::sync::OnceLock::new(),
-        }
+        };
     }
 
     fn addr(&self) -> usize {

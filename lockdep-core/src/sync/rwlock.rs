@@ -39,14 +39,10 @@ impl<T> RwLock<T> {
         pub const fn with_class;
         /// A new rwlock whose class is `name`.
         pub fn named;
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        RwLock {
+        const fn from_cell(class) => RwLock {
             class,
             inner: std::sync::RwLock::new(value),
-        }
+        };
     }
 
     /// Consumes the lock, returning the data (an error if poisoned).

@@ -113,14 +113,10 @@ impl<T> Mutex<T> {
         pub fn named;
         /// The same as [`Mutex::new`] (tokio's name for the `const` constructor).
         pub const fn const_new;
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        Mutex {
+        const fn from_cell(class) => Mutex {
             class,
             inner: tokio::sync::Mutex::const_new(value),
-        }
+        };
     }
 
     /// Consumes the mutex, returning the data.

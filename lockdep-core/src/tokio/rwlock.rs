@@ -60,6 +60,10 @@ impl<T> RwLock<T> {
         pub fn named;
         /// The same as [`RwLock::new`] (tokio's name for the `const` constructor).
         pub const fn const_new;
+        const fn from_cell(class) => RwLock {
+            class,
+            inner: tokio::sync::RwLock::const_new(value),
+        };
     }
 
     /// A new unlocked lock admitting at most `max_reads` concurrent readers (tokio's
@@ -69,14 +73,6 @@ impl<T> RwLock<T> {
         RwLock {
             class: ClassCell::from_site(Location::caller()),
             inner: tokio::sync::RwLock::with_max_readers(value, max_reads),
-        }
-    }
-
-    #[inline]
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        RwLock {
-            class,
-            inner: tokio::sync::RwLock::const_new(value),
         }
     }
 
