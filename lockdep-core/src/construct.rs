@@ -112,8 +112,8 @@ pub(crate) use generic_class;
 
 /// `Default` (for `T: Default`) and `From<T>` of a lock type over its `from_cell(class, value)`,
 /// with the class of `generic_class!`: each lock field of a `#[derive(Default)]` struct is its
-/// own class, and a lock built through a generic path of the standard library
-/// (`Arc::default()`, `Option::map(Mutex::from)`, …) takes its class from the user code that asked for it. The
+/// own class, and a lock built through a generic path of the standard library (`Arc::default()`,
+/// `Option::map(Mutex::from)`, …) takes its class from the user code that asked for it. The
 /// generics before the protected type's `T` go between the brackets, with a trailing comma.
 macro_rules! default_and_from {
     ($kind:literal: impl[$($generics:tt)*] $Lock:ty) => {

@@ -1,8 +1,8 @@
 //! One way to build a lock: every lock type (`parking_lot`'s flavour, `FairMutex`, `sync`, the
 //! once-cells, `tokio`) takes its class from `new` / `const_new` (the creation site),
 //! `with_class` (a static key), `named` (a name), `default()` (one class per field of a derived
-//! `Default`) and `from()` (the caller's code, also when called by generic code) in the same way: the
-//! constructors are written once (`lockdep-core/src/construct.rs`).
+//! `Default`) and `from()` (the caller's code, also when called by generic code) in the same
+//! way: the constructors are written once (`lockdep-core/src/construct.rs`).
 //!
 //! Every test here asks for the classes of checked locks.
 #![cfg(lockdep_checks)]

@@ -3,7 +3,8 @@
 //! and `rwlock.rs` are thin wrappers that give tokio's API its names over the two shapes here:
 //!
 //! - [`Guard`]: a borrowed guard of tokio's and the address of its lock (mapped guards, and every
-//!   guard of the `RwLock`, whose tokio guards cannot say which lock they hold);
+//!   guard of the `RwLock`, whose tokio guards cannot say which lock they hold; the mutex's own
+//!   guard finds its lock through tokio's and stays two words, a `Guard` only while it maps);
 //! - [`Owned`]: an owned (`'static`) guard. tokio's own owned guards need an `Arc` of tokio's
 //!   lock, which our types wrap, so tokio's lock is held by a guard of `()` borrowing the tokio
 //!   lock inside the `Arc` kept beside it, and the data (or the part `map` chose) is reached

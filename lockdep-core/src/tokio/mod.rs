@@ -69,7 +69,7 @@ where
 }
 
 /// Maps a guard to `()`: the owned guards keep tokio's lock held through a guard of `()`, with
-/// the data reached through a pointer (see `mutex.rs`).
+/// the data reached through a pointer (see `guard.rs`).
 pub(crate) fn unit_mut<T: ?Sized>(_: &mut T) -> &mut () {
     // A zero-sized box never allocates: this is a dangling, well-aligned `&'static mut ()`.
     Box::leak(Box::new(()))

@@ -1,11 +1,12 @@
 //! The owned guards of the async `RwLock` (`read_owned`, `write_owned`): `'static`, keeping the
-//! lock's `Arc`. As `mutex::Owned`, the read and mapped write guards hold tokio's lock through a
-//! guard of `()` that borrows the tokio lock inside that `Arc`, and reach the data through a
-//! pointer. The unmapped write guard must still be able to `downgrade` (and `into_mapped`), which
-//! tokio offers on its unmapped `RwLockWriteGuard<'_, T>` only, and that type cannot be stored with
-//! an erased lifetime (`RwLockWriteGuard<'static, T>` would need `T: 'static`, which tokio's owned
-//! guards do not ask): it is kept boxed behind a private trait object whose lifetime is erased
-//! instead (one allocation per `write_owned`), the `Arc` beside it keeping the lock in place.
+//! lock's `Arc`, each a `guard::Owned`. The read and mapped write guards hold tokio's lock
+//! through a guard of `()` that borrows the tokio lock inside that `Arc`, and reach the data
+//! through a pointer. The unmapped write guard must still be able to `downgrade` (and
+//! `into_mapped`), which tokio offers on its unmapped `RwLockWriteGuard<'_, T>` only, and that
+//! type cannot be stored with an erased lifetime (`RwLockWriteGuard<'static, T>` would need
+//! `T: 'static`, which tokio's owned guards do not ask): it is kept boxed behind a private trait
+//! object whose lifetime is erased instead (one allocation per `write_owned`), the `Arc` beside
+//! it keeping the lock in place.
 
 use super::super::guard::{self, Holds, HoldsExclusively};
 use super::super::mutex::guard_common;
@@ -174,7 +175,7 @@ pub(super) unsafe fn own_read<T: ?Sized>(
     guard: tokio::sync::RwLockReadGuard<'_, T>,
     held: Held,
 ) -> OwnedRwLockReadGuard<T> {
-    // The pointer comes from the last reference made (inside `map`), as in `mutex::own`.
+    // The pointer comes from the last reference made (inside `map`), as in the mutex's `own`.
     let mut data = None;
     let unit = tokio::sync::RwLockReadGuard::map(guard, |value| {
         data = Some(value as *const T as *mut T);
