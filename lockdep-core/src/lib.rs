@@ -75,12 +75,14 @@ mod arc;
 mod caller;
 mod class;
 mod condvar;
+mod construct;
 #[cfg(feature = "deadlock_detection")]
 pub mod deadlock;
 #[cfg(lockdep_checks)]
 mod default_class;
 pub mod graph;
 mod init;
+mod instance;
 mod mode;
 mod mutex;
 mod once;
@@ -92,6 +94,7 @@ mod stats;
 pub mod store;
 pub mod sync;
 pub mod task;
+mod test_runtime;
 pub mod thread;
 #[cfg(feature = "tokio")]
 pub mod tokio;
@@ -115,6 +118,7 @@ mod validator;
 
 pub use class::{LockClass, MAX_SUBCLASSES};
 pub use condvar::{Condvar, WaitTimeoutResult};
+pub use instance::{LockInstance, TrackedLock};
 pub use mode::{capture, capture_with, clear_handler, mode, set_handler, set_mode, Mode};
 pub use once::{Once, OnceState};
 pub use report::{Report, ReportKind};
@@ -184,111 +188,6 @@ pub type ReentrantMutex<T> =
 /// Guard of [`ReentrantMutex`].
 pub type ReentrantMutexGuard<'a, T> =
     generic::ReentrantMutexGuard<'a, parking_lot::RawMutex, parking_lot::RawThreadId, T>;
-
-/// One lock instance, as the query functions see it. Obtained from [`TrackedLock`].
-#[derive(Clone, Copy)]
-pub struct LockInstance<'a> {
-    /// The lock's class cell, which also carries its instance identity.
-    #[cfg(lockdep_checks)]
-    class: &'a class::ClassCell,
-    /// For locks whose held entries are named by an address (once-cells, tokio's locks: see
-    /// `Acquisition::at_address`), that address; 0 for the class cell's identity.
-    #[cfg(lockdep_checks)]
-    addr: usize,
-    _lock: std::marker::PhantomData<&'a ()>,
-}
-
-impl<'a> LockInstance<'a> {
-    #[cfg(lockdep_checks)]
-    pub(crate) fn of_raw<R>(raw: &'a raw::Checked<R>) -> Self {
-        LockInstance::of_class(raw.class_cell())
-    }
-
-    #[cfg(not(lockdep_checks))]
-    pub(crate) fn of_raw<R>(_: &'a R) -> Self {
-        LockInstance {
-            _lock: std::marker::PhantomData,
-        }
-    }
-
-    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
-    pub(crate) fn of_class(class: &'a class::ClassCell) -> Self {
-        LockInstance::of_parts(0, class)
-    }
-
-    /// An instance whose held entries are named by `addr` (see the field's doc).
-    #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
-    pub(crate) fn of_parts(addr: usize, class: &'a class::ClassCell) -> Self {
-        LockInstance {
-            #[cfg(lockdep_checks)]
-            class,
-            #[cfg(lockdep_checks)]
-            addr,
-            _lock: std::marker::PhantomData,
-        }
-    }
-
-    /// The name of this instance's held entries.
-    #[cfg(lockdep_checks)]
-    fn key(&self) -> usize {
-        if self.addr != 0 {
-            self.addr
-        } else {
-            self.class.identity()
-        }
-    }
-
-    /// Its acquisition as `access` at `at`, as the validator sees it.
-    #[cfg(lockdep_checks)]
-    fn acquisition(
-        &self,
-        access: access::Access,
-        at: &'static std::panic::Location<'static>,
-    ) -> Option<validator::Acquisition> {
-        let acq = validator::Acquisition::new(self.lock_ref(), 0, access, Some(at));
-        if self.addr == 0 {
-            return acq;
-        }
-        validator::Acquisition::at_address(self.lock_ref(), self.addr, 0, access, Some(at))
-    }
-
-    /// The name of the lock's class (`"<unchecked>"` with the checks compiled out).
-    pub fn class_name(&self) -> String {
-        #[cfg(lockdep_checks)]
-        return self.class.describe();
-        #[cfg(not(lockdep_checks))]
-        "<unchecked>".to_string()
-    }
-
-    #[cfg(lockdep_checks)]
-    fn lock_ref(&self) -> validator::LockRef<'a> {
-        validator::LockRef { class: self.class }
-    }
-}
-
-/// A lock the validator tracks: every lock type of this crate.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a lock that lockdep tracks",
-    label = "not a lockdep lock",
-    note = "lockdep's queries and lock annotations take its lock types (`lockdep_core::Mutex`, \
-            `RwLock`, `ReentrantMutex`, `sync::Mutex`, ...), references to them, or `Arc`s of them"
-)]
-pub trait TrackedLock {
-    /// The instance the query functions ask about.
-    fn lock_instance(&self) -> LockInstance<'_>;
-}
-
-impl<L: TrackedLock + ?Sized> TrackedLock for &L {
-    fn lock_instance(&self) -> LockInstance<'_> {
-        (**self).lock_instance()
-    }
-}
-
-impl<L: TrackedLock + ?Sized> TrackedLock for std::sync::Arc<L> {
-    fn lock_instance(&self) -> LockInstance<'_> {
-        (**self).lock_instance()
-    }
-}
 
 /// Whether the current thread holds `lock` (in any mode). Always `false` with the checks
 /// compiled out.
@@ -448,109 +347,11 @@ macro_rules! __lock_class_name {
 
 #[doc(hidden)]
 pub mod __private {
-    //! Support for `lockdep-macros`; not a public API.
-    #[cfg(lockdep_checks)]
-    pub use crate::validator::held_count;
-
-    /// How many locks the current thread holds: none are tracked with the checks compiled out.
-    #[cfg(not(lockdep_checks))]
-    pub fn held_count() -> usize {
-        0
-    }
-
-    use crate::TrackedLock;
-
-    /// The runtime of `#[lockdep_core::test]`: runs `body` in a report scope of its own and
-    /// fails (panics) with every report in full if any was raised. If the body panics, the
-    /// reports are printed and the panic goes on unchanged, so `#[should_panic]` sees its own
-    /// message.
-    pub fn run_test<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
-        #[cfg(lockdep_checks)]
-        {
-            // A thread the test started and did not join reports, once the test is over, as if
-            // it had no scope: to the handler or the global mode.
-            let (outcome, reports) = crate::mode::collect(|| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(body))
-            });
-            match outcome {
-                Ok(value) if reports.is_empty() => value,
-                Ok(_) => panic!("{}", test_failure(name, &reports)),
-                Err(payload) => {
-                    if !reports.is_empty() {
-                        eprintln!("{}", test_failure(name, &reports));
-                    }
-                    std::panic::resume_unwind(payload)
-                }
-            }
-        }
-        #[cfg(not(lockdep_checks))]
-        {
-            let _ = name;
-            body()
-        }
-    }
-
+    //! Support for `lockdep-macros`; not a public API. The runtime itself is `test_runtime`.
+    #[cfg(feature = "tokio")]
+    pub use crate::test_runtime::run_async_test;
+    pub use crate::test_runtime::{excludes, held_count, requires, run_test};
     /// tokio, for the runtime an async `#[lockdep_core::test]` builds.
     #[cfg(feature = "tokio")]
     pub use ::tokio;
-
-    /// The runtime of an async `#[lockdep_core::test]`: builds the runtime from `builder` and
-    /// runs the body on it as a lockdep task (see [`crate::task`]), inside the test's report
-    /// scope.
-    #[cfg(feature = "tokio")]
-    #[track_caller]
-    pub fn run_async_test<F: std::future::Future>(
-        name: &'static str,
-        mut builder: ::tokio::runtime::Builder,
-        body: impl FnOnce() -> F,
-    ) -> F::Output {
-        let at = std::panic::Location::caller();
-        run_test(name, move || {
-            let runtime = builder
-                .enable_all()
-                .build()
-                .expect("lockdep: could not build the tokio runtime of the test");
-            runtime.block_on(crate::task::Tracked::new(body(), at, false))
-        })
-    }
-
-    /// The failure message of a test that raised `reports`.
-    #[cfg(lockdep_checks)]
-    fn test_failure(name: &str, reports: &[crate::Report]) -> String {
-        use std::fmt::Write;
-        let n = reports.len();
-        let mut text = format!(
-            "lockdep: test `{name}` raised {n} lockdep report{}:\n",
-            if n == 1 { "" } else { "s" }
-        );
-        for (i, report) in reports.iter().enumerate() {
-            let _ = write!(text, "\n--- report {} of {n} ---\n{report}\n", i + 1);
-        }
-        text
-    }
-
-    /// `#[lockdep_core::requires(lock)]` on `function`: `lock` (written `expr`) must be held.
-    #[track_caller]
-    pub fn requires<L: TrackedLock + ?Sized>(lock: &L, function: &str, expr: &str) {
-        if !crate::is_held(lock) && crate::CHECKS_COMPILED_IN {
-            panic!(
-                "lockdep: `{function}` requires `{expr}` (class `{}`) to be held by this \
-                 thread, but it is not",
-                lock.lock_instance().class_name()
-            );
-        }
-    }
-
-    /// `#[lockdep_core::excludes(lock)]` on `function`: `lock` (written `expr`) must not be
-    /// held.
-    #[track_caller]
-    pub fn excludes<L: TrackedLock + ?Sized>(lock: &L, function: &str, expr: &str) {
-        if crate::is_held(lock) {
-            panic!(
-                "lockdep: `{function}` must not be called with `{expr}` (class `{}`) held, but \
-                 this thread holds it",
-                lock.lock_instance().class_name()
-            );
-        }
-    }
 }

@@ -1,11 +1,11 @@
 //! `Mutex`: `lock_api`'s mutex over an instrumented raw lock, with lockdep's constructors.
 
 use crate::caller::at_caller;
-use crate::class::{call_site, generic_cell, ClassCell};
+use crate::class::ClassCell;
+use crate::construct::{class_constructors, default_and_from};
 use crate::raw::{wrap, Raw, RawMutexAt};
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::{LockInstance, TrackedLock};
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
-use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -30,29 +30,21 @@ pub type MutexGuard<'a, R, T> = lock_api::MutexGuard<'a, Raw<R>, T>;
 pub type MappedMutexGuard<'a, R, T> = lock_api::MappedMutexGuard<'a, Raw<R>, T>;
 
 impl<R: RawMutex, T> Mutex<R, T> {
-    /// A new unlocked mutex whose class is its creation site (`file:line:column`): every mutex
-    /// created by this line of code shares one class.
-    ///
-    /// ```
-    /// static COUNTER: lockdep_core::Mutex<u64> = lockdep_core::Mutex::new(0);
-    /// *COUNTER.lock() += 1;
-    /// ```
-    #[track_caller]
-    #[inline]
-    pub const fn new(value: T) -> Self {
-        Self::from_cell(ClassCell::from_site(Location::caller()), value)
-    }
-
-    /// A new unlocked mutex of the class `class` (a named static key).
-    #[inline]
-    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
-        Self::from_cell(ClassCell::from_key(class), value)
-    }
-
-    /// A new unlocked mutex whose class is `name`: every lock created with this name, anywhere,
-    /// shares one class.
-    pub fn named(name: &str, value: T) -> Self {
-        Self::from_cell(ClassCell::from_name(name), value)
+    class_constructors! {
+        /// A new unlocked mutex whose class is its creation site (`file:line:column`): every
+        /// mutex created by this line of code shares one class.
+        ///
+        /// ```
+        /// static COUNTER: lockdep_core::Mutex<u64> = lockdep_core::Mutex::new(0);
+        /// *COUNTER.lock() += 1;
+        /// ```
+        pub const fn new(value: T) -> Self;
+        /// A new unlocked mutex of the class `class` (a named static key).
+        pub const fn with_class;
+        /// A new unlocked mutex whose class is `name`: every lock created with this name,
+        /// anywhere, shares one class.
+        pub fn named;
+        const fn from_cell(class) => Self::from_raw(R::INIT, class, value);
     }
 
     /// A new unlocked mutex over the raw mutex `raw` (`lock_api`'s `const_new`), whose class is
@@ -60,17 +52,13 @@ impl<R: RawMutex, T> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub const fn const_new(raw: R, value: T) -> Self {
-        Mutex {
-            inner: lock_api::Mutex::from_raw(
-                wrap(raw, ClassCell::from_site(Location::caller())),
-                value,
-            ),
-        }
+        Self::from_raw(raw, ClassCell::from_site(Location::caller()), value)
     }
 
-    const fn from_cell(class: ClassCell, value: T) -> Self {
+    #[inline]
+    const fn from_raw(raw: R, class: ClassCell, value: T) -> Self {
         Mutex {
-            inner: lock_api::Mutex::from_raw(wrap(R::INIT, class), value),
+            inner: lock_api::Mutex::from_raw(wrap(raw, class), value),
         }
     }
 
@@ -230,38 +218,7 @@ impl<R: RawMutex, T: ?Sized> TrackedLock for Mutex<R, T> {
     }
 }
 
-/// Each lock field of a `#[derive(Default)]` struct is its own class, and a lock built through
-/// a generic path of the standard library (`Arc::default()`, …) takes its class from the user
-/// code that asked for it: see `default_class`.
-impl<R: RawMutex, T: Default> Default for Mutex<R, T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn default() -> Self {
-        let class = generic_cell(
-            Location::caller(),
-            "Mutex",
-            type_name::<T>(),
-            true,
-            call_site(),
-        );
-        Self::from_cell(class, T::default())
-    }
-}
-
-impl<R: RawMutex, T> From<T> for Mutex<R, T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn from(value: T) -> Self {
-        let class = generic_cell(
-            Location::caller(),
-            "Mutex",
-            type_name::<T>(),
-            false,
-            call_site(),
-        );
-        Self::from_cell(class, value)
-    }
-}
+default_and_from!("Mutex": impl[R: RawMutex,] Mutex<R, T>);
 
 impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

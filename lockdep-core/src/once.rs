@@ -2,8 +2,9 @@
 //! `init.rs`). `parking_lot`'s own `Once` is underneath, and [`OnceState`] is its type.
 
 use crate::class::ClassCell;
+use crate::construct::{class_constructors, generic_class};
 use crate::init::{self, Init};
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::panic::Location;
 
@@ -29,29 +30,17 @@ pub struct Once {
 }
 
 impl Once {
-    /// A new `Once` whose class is its creation site.
-    #[track_caller]
-    pub const fn new() -> Once {
-        Once {
-            class: ClassCell::from_site(Location::caller()),
+    class_constructors! {
+        /// A new `Once` whose class is its creation site.
+        pub const fn new() -> Once;
+        /// A new `Once` of the class `class`.
+        pub const fn with_class;
+        /// A new `Once` whose class is `name`.
+        pub fn named;
+        const fn from_cell(class) => Once {
+            class,
             inner: parking_lot::Once::new(),
-        }
-    }
-
-    /// A new `Once` of the class `class`.
-    pub const fn with_class(class: &'static LockClass) -> Once {
-        Once {
-            class: ClassCell::from_key(class),
-            inner: parking_lot::Once::new(),
-        }
-    }
-
-    /// A new `Once` whose class is `name`.
-    pub fn named(name: &str) -> Once {
-        Once {
-            class: ClassCell::from_name(name),
-            inner: parking_lot::Once::new(),
-        }
+        };
     }
 
     fn addr(&self) -> usize {
@@ -89,10 +78,12 @@ impl Once {
     }
 }
 
+/// Each `Once` field of a `#[derive(Default)]` struct is its own class (see `default_class`).
 impl Default for Once {
     #[track_caller]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
-        Once::new()
+        Once::from_cell(generic_class!("Once", (), true))
     }
 }
 

@@ -1,11 +1,11 @@
 //! `ReentrantMutex`: recursive acquisition by the owning thread is legal and not reported.
 
 use crate::caller::at_caller;
-use crate::class::{call_site, generic_cell, ClassCell};
+use crate::class::ClassCell;
+use crate::construct::{class_constructors, default_and_from};
 use crate::raw::{wrap, Raw};
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::{LockInstance, TrackedLock};
 use lock_api::{GetThreadId, RawMutex, RawMutexFair, RawMutexTimed};
-use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -27,22 +27,14 @@ pub type MappedReentrantMutexGuard<'a, R, G, T> =
     lock_api::MappedReentrantMutexGuard<'a, Raw<R>, G, T>;
 
 impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
-    /// A new unlocked reentrant mutex whose class is its creation site.
-    #[track_caller]
-    #[inline]
-    pub const fn new(value: T) -> Self {
-        Self::from_cell(ClassCell::from_site(Location::caller()), value)
-    }
-
-    /// A new unlocked reentrant mutex of the class `class`.
-    #[inline]
-    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
-        Self::from_cell(ClassCell::from_key(class), value)
-    }
-
-    /// A new unlocked reentrant mutex whose class is `name`.
-    pub fn named(name: &str, value: T) -> Self {
-        Self::from_cell(ClassCell::from_name(name), value)
+    class_constructors! {
+        /// A new unlocked reentrant mutex whose class is its creation site.
+        pub const fn new(value: T) -> Self;
+        /// A new unlocked reentrant mutex of the class `class`.
+        pub const fn with_class;
+        /// A new unlocked reentrant mutex whose class is `name`.
+        pub fn named;
+        const fn from_cell(class) => Self::from_raw(R::INIT, G::INIT, class, value);
     }
 
     /// A new unlocked reentrant mutex over the raw mutex `raw` and the thread-id source
@@ -50,18 +42,18 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
     #[track_caller]
     #[inline]
     pub const fn const_new(raw: R, get_thread_id: G, value: T) -> Self {
-        ReentrantMutex {
-            inner: lock_api::ReentrantMutex::from_raw(
-                wrap(raw, ClassCell::from_site(Location::caller())),
-                get_thread_id,
-                value,
-            ),
-        }
+        Self::from_raw(
+            raw,
+            get_thread_id,
+            ClassCell::from_site(Location::caller()),
+            value,
+        )
     }
 
-    const fn from_cell(class: ClassCell, value: T) -> Self {
+    #[inline]
+    const fn from_raw(raw: R, get_thread_id: G, class: ClassCell, value: T) -> Self {
         ReentrantMutex {
-            inner: lock_api::ReentrantMutex::from_raw(wrap(R::INIT, class), G::INIT, value),
+            inner: lock_api::ReentrantMutex::from_raw(wrap(raw, class), get_thread_id, value),
         }
     }
 
@@ -177,13 +169,6 @@ impl<R: RawMutexTimed, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
     }
 }
 
-impl<R: RawMutex, G: GetThreadId, T> From<T> for ReentrantMutex<R, G, T> {
-    #[track_caller]
-    fn from(value: T) -> Self {
-        ReentrantMutex::new(value)
-    }
-}
-
 impl<R: RawMutex, G: GetThreadId, T: ?Sized> TrackedLock for ReentrantMutex<R, G, T> {
     fn lock_instance(&self) -> LockInstance<'_> {
         // SAFETY: only the address and class of the raw lock are read.
@@ -191,21 +176,7 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> TrackedLock for ReentrantMutex<R, G
     }
 }
 
-/// Classes as for `Mutex`'s `Default` (see `default_class`).
-impl<R: RawMutex, G: GetThreadId, T: Default> Default for ReentrantMutex<R, G, T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn default() -> Self {
-        let class = generic_cell(
-            Location::caller(),
-            "ReentrantMutex",
-            type_name::<T>(),
-            true,
-            call_site(),
-        );
-        Self::from_cell(class, T::default())
-    }
-}
+default_and_from!("ReentrantMutex": impl[R: RawMutex, G: GetThreadId,] ReentrantMutex<R, G, T>);
 
 impl<R: RawMutex, G: GetThreadId, T: ?Sized + fmt::Debug> fmt::Debug for ReentrantMutex<R, G, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

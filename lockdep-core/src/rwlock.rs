@@ -1,14 +1,14 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over an instrumented raw lock.
 
 use crate::caller::at_caller;
-use crate::class::{call_site, generic_cell, ClassCell};
+use crate::class::ClassCell;
+use crate::construct::{class_constructors, default_and_from};
 use crate::raw::{wrap, Raw, RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::{LockInstance, TrackedLock};
 use lock_api::{
     RawRwLock, RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed,
     RawRwLockUpgrade, RawRwLockUpgradeTimed,
 };
-use std::any::type_name;
 use std::fmt;
 use std::panic::Location;
 
@@ -40,22 +40,14 @@ pub type MappedRwLockReadGuard<'a, R, T> = lock_api::MappedRwLockReadGuard<'a, R
 pub type MappedRwLockWriteGuard<'a, R, T> = lock_api::MappedRwLockWriteGuard<'a, Raw<R>, T>;
 
 impl<R: RawRwLock, T> RwLock<R, T> {
-    /// A new unlocked rwlock whose class is its creation site.
-    #[track_caller]
-    #[inline]
-    pub const fn new(value: T) -> Self {
-        Self::from_cell(ClassCell::from_site(Location::caller()), value)
-    }
-
-    /// A new unlocked rwlock of the class `class`.
-    #[inline]
-    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
-        Self::from_cell(ClassCell::from_key(class), value)
-    }
-
-    /// A new unlocked rwlock whose class is `name` (shared by every lock of that name).
-    pub fn named(name: &str, value: T) -> Self {
-        Self::from_cell(ClassCell::from_name(name), value)
+    class_constructors! {
+        /// A new unlocked rwlock whose class is its creation site.
+        pub const fn new(value: T) -> Self;
+        /// A new unlocked rwlock of the class `class`.
+        pub const fn with_class;
+        /// A new unlocked rwlock whose class is `name` (shared by every lock of that name).
+        pub fn named;
+        const fn from_cell(class) => Self::from_raw(R::INIT, class, value);
     }
 
     /// A new unlocked rwlock over the raw lock `raw` (`lock_api`'s `const_new`), whose class is
@@ -63,17 +55,13 @@ impl<R: RawRwLock, T> RwLock<R, T> {
     #[track_caller]
     #[inline]
     pub const fn const_new(raw: R, value: T) -> Self {
-        RwLock {
-            inner: lock_api::RwLock::from_raw(
-                wrap(raw, ClassCell::from_site(Location::caller())),
-                value,
-            ),
-        }
+        Self::from_raw(raw, ClassCell::from_site(Location::caller()), value)
     }
 
-    const fn from_cell(class: ClassCell, value: T) -> Self {
+    #[inline]
+    const fn from_raw(raw: R, class: ClassCell, value: T) -> Self {
         RwLock {
-            inner: lock_api::RwLock::from_raw(wrap(R::INIT, class), value),
+            inner: lock_api::RwLock::from_raw(wrap(raw, class), value),
         }
     }
 
@@ -468,36 +456,7 @@ impl<R: RawRwLock, T: ?Sized> TrackedLock for RwLock<R, T> {
     }
 }
 
-/// Classes as for `Mutex`'s `Default` (see `default_class`).
-impl<R: RawRwLock, T: Default> Default for RwLock<R, T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn default() -> Self {
-        let class = generic_cell(
-            Location::caller(),
-            "RwLock",
-            type_name::<T>(),
-            true,
-            call_site(),
-        );
-        Self::from_cell(class, T::default())
-    }
-}
-
-impl<R: RawRwLock, T> From<T> for RwLock<R, T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn from(value: T) -> Self {
-        let class = generic_cell(
-            Location::caller(),
-            "RwLock",
-            type_name::<T>(),
-            false,
-            call_site(),
-        );
-        Self::from_cell(class, value)
-    }
-}
+default_and_from!("RwLock": impl[R: RawRwLock,] RwLock<R, T>);
 
 impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,8 +6,9 @@
 //! it runs, and the `LazyLock::get` that would tell completion without forcing needs Rust 1.94.
 
 use crate::class::ClassCell;
+use crate::construct::{class_constructors, generic_class};
 use crate::init::{self, Init};
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::{LockInstance, TrackedLock};
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::mem::ManuallyDrop;
@@ -49,30 +50,20 @@ unsafe impl<T: Sync + Send, F: Send> Sync for LazyLock<T, F> {}
 impl<T: RefUnwindSafe + UnwindSafe, F: UnwindSafe> RefUnwindSafe for LazyLock<T, F> {}
 
 impl<T, F: FnOnce() -> T> LazyLock<T, F> {
-    /// A new lazy value initialised by `f`, whose class is its creation site.
-    #[track_caller]
-    pub const fn new(f: F) -> LazyLock<T, F> {
-        LazyLock::from_cell(ClassCell::from_site(Location::caller()), f)
-    }
-
-    /// A new lazy value of the class `class`.
-    pub const fn with_class(class: &'static LockClass, f: F) -> LazyLock<T, F> {
-        LazyLock::from_cell(ClassCell::from_key(class), f)
-    }
-
-    /// A new lazy value whose class is `name`.
-    pub fn named(name: &str, f: F) -> LazyLock<T, F> {
-        LazyLock::from_cell(ClassCell::from_name(name), f)
-    }
-
-    const fn from_cell(class: ClassCell, f: F) -> LazyLock<T, F> {
-        LazyLock {
+    class_constructors! {
+        /// A new lazy value initialised by `f`, whose class is its creation site.
+        pub const fn new(f: F) -> LazyLock<T, F>;
+        /// A new lazy value of the class `class`.
+        pub const fn with_class;
+        /// A new lazy value whose class is `name`.
+        pub fn named;
+        const fn from_cell(class) => LazyLock {
             class,
             once: Once::new(),
             data: UnsafeCell::new(Data {
                 f: ManuallyDrop::new(f),
             }),
-        }
+        };
     }
 
     /// The value, initialising it first if needed (std's `LazyLock::force`). Panics if an
@@ -168,10 +159,12 @@ impl<T, F: FnOnce() -> T> DerefMut for LazyLock<T, F> {
 }
 
 impl<T: Default> Default for LazyLock<T> {
-    /// A lazy `T::default()`, whose class is the caller's site.
+    /// A lazy `T::default()`; each `LazyLock` field of a `#[derive(Default)]` struct is its own
+    /// class (see `default_class`).
     #[track_caller]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> LazyLock<T> {
-        LazyLock::new(T::default)
+        LazyLock::from_cell(generic_class!("LazyLock", T, true), T::default)
     }
 }
 

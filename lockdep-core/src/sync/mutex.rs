@@ -1,9 +1,9 @@
 use super::hooks::{self, Held, Release};
 use super::{map_result, map_try_result};
 use crate::access::Access;
-use crate::class::{call_site, generic_cell, ClassCell};
-use crate::{LockClass, LockInstance, TrackedLock};
-use std::any::type_name;
+use crate::class::ClassCell;
+use crate::construct::{class_constructors, default_and_from};
+use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -25,29 +25,17 @@ pub struct MutexGuard<'a, T: ?Sized + 'a> {
 }
 
 impl<T> Mutex<T> {
-    /// A new mutex whose class is its creation site.
-    #[track_caller]
-    pub const fn new(value: T) -> Self {
-        Mutex {
-            class: ClassCell::from_site(Location::caller()),
+    class_constructors! {
+        /// A new mutex whose class is its creation site.
+        pub const fn new(value: T) -> Self;
+        /// A new mutex of the class `class`.
+        pub const fn with_class;
+        /// A new mutex whose class is `name`.
+        pub fn named;
+        const fn from_cell(class) => Mutex {
+            class,
             inner: std::sync::Mutex::new(value),
-        }
-    }
-
-    /// A new mutex of the class `class`.
-    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
-        Mutex {
-            class: ClassCell::from_key(class),
-            inner: std::sync::Mutex::new(value),
-        }
-    }
-
-    /// A new mutex whose class is `name`.
-    pub fn named(name: &str, value: T) -> Self {
-        Mutex {
-            class: ClassCell::from_name(name),
-            inner: std::sync::Mutex::new(value),
-        }
+        };
     }
 
     /// Consumes the mutex, returning the data (an error if it is poisoned).
@@ -176,40 +164,7 @@ impl<T: ?Sized> TrackedLock for Mutex<T> {
     }
 }
 
-/// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
-impl<T: Default> Default for Mutex<T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn default() -> Self {
-        Mutex {
-            class: generic_cell(
-                Location::caller(),
-                "Mutex",
-                type_name::<T>(),
-                true,
-                call_site(),
-            ),
-            inner: std::sync::Mutex::new(T::default()),
-        }
-    }
-}
-
-impl<T> From<T> for Mutex<T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn from(value: T) -> Self {
-        Mutex {
-            class: generic_cell(
-                Location::caller(),
-                "Mutex",
-                type_name::<T>(),
-                false,
-                call_site(),
-            ),
-            inner: std::sync::Mutex::new(value),
-        }
-    }
-}
+default_and_from!("Mutex": impl[] Mutex<T>);
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

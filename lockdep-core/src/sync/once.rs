@@ -2,8 +2,9 @@
 //! class (see `init.rs`). The standard library's own types are underneath.
 
 use crate::class::ClassCell;
+use crate::construct::{class_constructors, generic_class};
 use crate::init::{self, Init};
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::panic::Location;
 
@@ -27,29 +28,17 @@ pub struct Once {
 }
 
 impl Once {
-    /// A new `Once` whose class is its creation site.
-    #[track_caller]
-    pub const fn new() -> Once {
-        Once {
-            class: ClassCell::from_site(Location::caller()),
+    class_constructors! {
+        /// A new `Once` whose class is its creation site.
+        pub const fn new() -> Once;
+        /// A new `Once` of the class `class`.
+        pub const fn with_class;
+        /// A new `Once` whose class is `name`.
+        pub fn named;
+        const fn from_cell(class) => Once {
+            class,
             inner: std::sync::Once::new(),
-        }
-    }
-
-    /// A new `Once` of the class `class`.
-    pub const fn with_class(class: &'static LockClass) -> Once {
-        Once {
-            class: ClassCell::from_key(class),
-            inner: std::sync::Once::new(),
-        }
-    }
-
-    /// A new `Once` whose class is `name`.
-    pub fn named(name: &str) -> Once {
-        Once {
-            class: ClassCell::from_name(name),
-            inner: std::sync::Once::new(),
-        }
+        };
     }
 
     fn addr(&self) -> usize {
@@ -106,10 +95,12 @@ impl Once {
     }
 }
 
+/// Each `Once` field of a `#[derive(Default)]` struct is its own class (see `default_class`).
 impl Default for Once {
     #[track_caller]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
-        Once::new()
+        Once::from_cell(generic_class!("Once", (), true))
     }
 }
 
@@ -144,29 +135,17 @@ pub struct OnceLock<T> {
 }
 
 impl<T> OnceLock<T> {
-    /// A new empty cell whose class is its creation site.
-    #[track_caller]
-    pub const fn new() -> OnceLock<T> {
-        OnceLock {
-            class: ClassCell::from_site(Location::caller()),
+    class_constructors! {
+        /// A new empty cell whose class is its creation site.
+        pub const fn new() -> OnceLock<T>;
+        /// A new empty cell of the class `class`.
+        pub const fn with_class;
+        /// A new empty cell whose class is `name`.
+        pub fn named;
+        const fn from_cell(class) => OnceLock {
+            class,
             inner: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// A new empty cell of the class `class`.
-    pub const fn with_class(class: &'static LockClass) -> OnceLock<T> {
-        OnceLock {
-            class: ClassCell::from_key(class),
-            inner: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// A new empty cell whose class is `name`.
-    pub fn named(name: &str) -> OnceLock<T> {
-        OnceLock {
-            class: ClassCell::from_name(name),
-            inner: std::sync::OnceLock::new(),
-        }
+        };
     }
 
     fn addr(&self) -> usize {
@@ -231,18 +210,23 @@ impl<T> OnceLock<T> {
     }
 }
 
+/// Each cell of a `#[derive(Default)]` struct is its own class (see `default_class`).
 impl<T> Default for OnceLock<T> {
     #[track_caller]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
-        OnceLock::new()
+        OnceLock::from_cell(generic_class!("OnceLock", T, true))
     }
 }
 
+/// The class of the caller's site; called by generic code of the standard library
+/// (`Option::map(OnceLock::from)`, …), that of the user code that asked.
 impl<T> From<T> for OnceLock<T> {
     #[track_caller]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn from(value: T) -> Self {
         OnceLock {
-            class: ClassCell::from_site(Location::caller()),
+            class: generic_class!("OnceLock", T, false),
             inner: std::sync::OnceLock::from(value),
         }
     }

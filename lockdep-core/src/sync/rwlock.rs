@@ -1,9 +1,9 @@
 use super::hooks::{self, Held, Release};
 use super::{map_result, map_try_result};
 use crate::access::Access;
-use crate::class::{call_site, generic_cell, ClassCell};
-use crate::{LockClass, LockInstance, TrackedLock};
-use std::any::type_name;
+use crate::class::ClassCell;
+use crate::construct::{class_constructors, default_and_from};
+use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
@@ -32,29 +32,17 @@ pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
 }
 
 impl<T> RwLock<T> {
-    /// A new rwlock whose class is its creation site.
-    #[track_caller]
-    pub const fn new(value: T) -> Self {
-        RwLock {
-            class: ClassCell::from_site(Location::caller()),
+    class_constructors! {
+        /// A new rwlock whose class is its creation site.
+        pub const fn new(value: T) -> Self;
+        /// A new rwlock of the class `class`.
+        pub const fn with_class;
+        /// A new rwlock whose class is `name`.
+        pub fn named;
+        const fn from_cell(class) => RwLock {
+            class,
             inner: std::sync::RwLock::new(value),
-        }
-    }
-
-    /// A new rwlock of the class `class`.
-    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
-        RwLock {
-            class: ClassCell::from_key(class),
-            inner: std::sync::RwLock::new(value),
-        }
-    }
-
-    /// A new rwlock whose class is `name`.
-    pub fn named(name: &str, value: T) -> Self {
-        RwLock {
-            class: ClassCell::from_name(name),
-            inner: std::sync::RwLock::new(value),
-        }
+        };
     }
 
     /// Consumes the lock, returning the data (an error if poisoned).
@@ -260,36 +248,13 @@ impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
     }
 }
 
-impl<T> From<T> for RwLock<T> {
-    #[track_caller]
-    fn from(value: T) -> Self {
-        RwLock::new(value)
-    }
-}
-
 impl<T: ?Sized> TrackedLock for RwLock<T> {
     fn lock_instance(&self) -> LockInstance<'_> {
         LockInstance::of_class(&self.class)
     }
 }
 
-/// Classes as for the `parking_lot` flavour's `Default` (see `default_class`).
-impl<T: Default> Default for RwLock<T> {
-    #[track_caller]
-    #[cfg_attr(lockdep_checks, inline(always))]
-    fn default() -> Self {
-        RwLock {
-            class: generic_cell(
-                Location::caller(),
-                "RwLock",
-                type_name::<T>(),
-                true,
-                call_site(),
-            ),
-            inner: std::sync::RwLock::new(T::default()),
-        }
-    }
-}
+default_and_from!("RwLock": impl[] RwLock<T>);
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

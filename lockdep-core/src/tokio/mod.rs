@@ -29,6 +29,7 @@
 //! a fair, non-recursive read. With the checks compiled out each lock is tokio's own inside a
 //! transparent wrapper of the same size, and the guards release nothing but tokio's lock.
 
+mod guard;
 mod mutex;
 mod rwlock;
 
@@ -68,7 +69,7 @@ where
 }
 
 /// Maps a guard to `()`: the owned guards keep tokio's lock held through a guard of `()`, with
-/// the data reached through a pointer (see `mutex.rs`).
+/// the data reached through a pointer (see `guard.rs`).
 pub(crate) fn unit_mut<T: ?Sized>(_: &mut T) -> &mut () {
     // A zero-sized box never allocates: this is a dangling, well-aligned `&'static mut ()`.
     Box::leak(Box::new(()))

@@ -1,10 +1,12 @@
 //! The async `Mutex`: tokio's, with lockdep's classes and checks.
 
+use super::guard::{self, AsyncLock, Guard};
 use super::{unit_mut, Addr, Held, How, Start, TryLockError};
 #[cfg(lockdep_checks)]
 use crate::access::Access;
 use crate::class::ClassCell;
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::construct::{class_constructors, default_and_from};
+use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -33,9 +35,7 @@ pub struct MutexGuard<'a, T: ?Sized> {
 /// A guard of a part of the data ([`MutexGuard::map`]).
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MappedMutexGuard<'a, T: ?Sized> {
-    held: Held,
-    addr: Addr,
-    inner: tokio::sync::MappedMutexGuard<'a, T>,
+    core: Guard<tokio::sync::MappedMutexGuard<'a, T>>,
 }
 
 /// The guard of [`Mutex::lock_owned`]: keeps the `Arc` of the mutex, so it is `'static`.
@@ -50,16 +50,19 @@ pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
     owned: Owned<T, U>,
 }
 
-/// An owned guard: tokio's lock is held by a guard of `()`, which borrows the mutex inside the
-/// `Arc` kept beside it; the data is reached through `data`. (tokio's own owned guards need an
-/// `Arc` of tokio's mutex, which this type wraps.)
-struct Owned<T: ?Sized, U: ?Sized> {
-    held: Held,
-    data: *mut U,
-    /// Declared before `lock`: dropped (unlocking) while the mutex is still alive.
-    unit: tokio::sync::MappedMutexGuard<'static, ()>,
-    lock: Arc<Mutex<T>>,
-}
+/// An owned guard of the mutex (see `guard::Owned`): tokio's lock held by a mapped guard of `()`.
+type Owned<T, U> = guard::Owned<Mutex<T>, U, tokio::sync::MappedMutexGuard<'static, ()>>;
+
+// SAFETY: as tokio's `OwnedMappedMutexGuard`: `&mut U` access (needs `U: Send` to be sent) and
+// an `Arc<Mutex<T>>` (`Send` when `T: Send`); the unit guard only releases a semaphore permit,
+// which any thread may do.
+unsafe impl<T: ?Sized + Send> Send for OwnedMutexGuard<T> {}
+// SAFETY: shared access gives `&T` only.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
+// SAFETY: as for `OwnedMutexGuard`.
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+// SAFETY: shared access gives `&U` only.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
 
 /// Builds an owned guard from a borrowed one of the same mutex.
 ///
@@ -69,7 +72,7 @@ unsafe fn own<T: ?Sized>(
     lock: Arc<Mutex<T>>,
     guard: tokio::sync::MutexGuard<'_, T>,
     held: Held,
-) -> Owned<T, T> {
+) -> OwnedMutexGuard<T> {
     // The pointer comes from the last `&mut T` made (inside `map`), so no later reborrow of the
     // data invalidates it.
     let mut data = None;
@@ -78,130 +81,42 @@ unsafe fn own<T: ?Sized>(
         unit_mut(value)
     });
     let data = data.expect("`map` calls its closure once");
-    // SAFETY: the guard borrows the tokio mutex inside `lock`'s allocation, which `Owned` keeps
-    // alive (and in place: an `Arc`'s value never moves) until after `unit` is dropped, since
-    // `unit` is declared before `lock`; extending the borrow to `'static` is therefore sound.
+    // SAFETY: the guard borrows the tokio mutex inside `lock`'s allocation, which the owned
+    // guard keeps alive (and in place) until after `unit` is dropped; extending the borrow to
+    // `'static` is therefore sound (see `guard::Owned::new`).
     let unit = unsafe {
         std::mem::transmute::<
             tokio::sync::MappedMutexGuard<'_, ()>,
             tokio::sync::MappedMutexGuard<'static, ()>,
         >(unit)
     };
-    Owned {
-        held,
-        data,
-        unit,
-        lock,
-    }
+    // SAFETY: `unit` is a guard of `lock`'s tokio mutex and `data` points into its data.
+    let owned = unsafe { Owned::new(held, data, unit, lock) };
+    OwnedMutexGuard { owned }
 }
 
-impl<T: ?Sized, U: ?Sized> Drop for Owned<T, U> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held
-            .release(Addr::of(&self.lock.inner), How::Exclusive);
-    }
-}
-
-impl<T: ?Sized, U: ?Sized> Owned<T, U> {
-    fn map<V: ?Sized>(self, f: impl FnOnce(&mut U) -> &mut V) -> Owned<T, V> {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        let (held, data, unit, lock) = unsafe {
-            (
-                ptr::read(&this.held),
-                ptr::read(&this.data),
-                ptr::read(&this.unit),
-                ptr::read(&this.lock),
-            )
-        };
-        // SAFETY: `data` points into the locked mutex, which `unit` keeps locked.
-        let data: *mut V = f(unsafe { &mut *data });
-        Owned {
-            held,
-            data,
-            unit,
-            lock,
-        }
-    }
-
-    fn try_map<V: ?Sized>(
-        self,
-        f: impl FnOnce(&mut U) -> Option<&mut V>,
-    ) -> Result<Owned<T, V>, Self> {
-        // SAFETY: `data` points into the locked mutex, which `unit` keeps locked.
-        let Some(part) = f(unsafe { &mut *self.data }).map(|part| part as *mut V) else {
-            return Err(self);
-        };
-        let this = ManuallyDrop::new(self);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        let (held, unit, lock) = unsafe {
-            (
-                ptr::read(&this.held),
-                ptr::read(&this.unit),
-                ptr::read(&this.lock),
-            )
-        };
-        Ok(Owned {
-            held,
-            data: part,
-            unit,
-            lock,
-        })
-    }
-}
-
-// SAFETY: an owned guard gives `&mut U` access (needs `U: Send` to be sent, as tokio's
-// `OwnedMappedMutexGuard`) and keeps an `Arc<Mutex<T>>` (`Send` when `T: Send`); the unit guard
-// only releases a semaphore permit, which any thread may do.
-unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for Owned<T, U> {}
-// SAFETY: shared access gives `&U` only.
-unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for Owned<T, U> {}
-
-impl<T: ?Sized, U: ?Sized> Deref for Owned<T, U> {
-    type Target = U;
-    fn deref(&self) -> &U {
-        // SAFETY: the mutex is locked by this guard and outlives it.
-        unsafe { &*self.data }
-    }
-}
-
-impl<T: ?Sized, U: ?Sized> DerefMut for Owned<T, U> {
-    fn deref_mut(&mut self) -> &mut U {
-        // SAFETY: as in `deref`, and the guard is borrowed uniquely.
-        unsafe { &mut *self.data }
+impl<T: ?Sized> AsyncLock for Mutex<T> {
+    fn addr(&self) -> Addr {
+        Addr::of(&self.inner)
     }
 }
 
 impl<T> Mutex<T> {
-    /// A new unlocked mutex whose class is its creation site (`file:line:column`). A `const fn`
-    /// (tokio's `const_new`), so it can initialise a `static`.
-    #[track_caller]
-    pub const fn new(value: T) -> Self {
-        Self::from_cell(ClassCell::from_site(Location::caller()), value)
-    }
-
-    /// The same as [`Mutex::new`] (tokio's name for the `const` constructor).
-    #[track_caller]
-    pub const fn const_new(value: T) -> Self {
-        Self::from_cell(ClassCell::from_site(Location::caller()), value)
-    }
-
-    /// A new unlocked mutex of the class `class` (a named static key).
-    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
-        Self::from_cell(ClassCell::from_key(class), value)
-    }
-
-    /// A new unlocked mutex whose class is `name`: every lock created with this name shares it.
-    pub fn named(name: &str, value: T) -> Self {
-        Self::from_cell(ClassCell::from_name(name), value)
-    }
-
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        Mutex {
+    class_constructors! {
+        /// A new unlocked mutex whose class is its creation site (`file:line:column`). A `const
+        /// fn` (tokio's `const_new`), so it can initialise a `static`.
+        pub const fn new(value: T) -> Self;
+        /// A new unlocked mutex of the class `class` (a named static key).
+        pub const fn with_class;
+        /// A new unlocked mutex whose class is `name`: every lock created with this name shares
+        /// it.
+        pub fn named;
+        /// The same as [`Mutex::new`] (tokio's name for the `const` constructor).
+        pub const fn const_new;
+        const fn from_cell(class) => Mutex {
             class,
             inner: tokio::sync::Mutex::const_new(value),
-        }
+        };
     }
 
     /// Consumes the mutex, returning the data.
@@ -316,7 +231,7 @@ impl<T: ?Sized> Mutex<T> {
             // SAFETY: `guard` is a guard of `self`'s mutex (`lock` is the same `Arc`).
             let owned = unsafe { own(self, guard, held) };
             drop(lock);
-            OwnedMutexGuard { owned }
+            owned
         }
     }
 
@@ -331,7 +246,7 @@ impl<T: ?Sized> Mutex<T> {
         // SAFETY: `guard` is a guard of `self`'s mutex.
         let owned = unsafe { own(self, guard, held) };
         drop(lock);
-        OwnedMutexGuard { owned }
+        owned
     }
 
     /// [`Mutex::try_lock`] through the `Arc`.
@@ -344,7 +259,7 @@ impl<T: ?Sized> Mutex<T> {
         // SAFETY: `guard` is a guard of `self`'s mutex.
         let owned = unsafe { own(self, guard, held) };
         drop(lock);
-        Ok(OwnedMutexGuard { owned })
+        Ok(owned)
     }
 
     /// A mutable reference to the data; no locking is needed since the borrow is unique.
@@ -364,19 +279,7 @@ impl<T: ?Sized> TrackedLock for Mutex<T> {
     }
 }
 
-impl<T: Default> Default for Mutex<T> {
-    #[track_caller]
-    fn default() -> Self {
-        Mutex::new(T::default())
-    }
-}
-
-impl<T> From<T> for Mutex<T> {
-    #[track_caller]
-    fn from(value: T) -> Self {
-        Mutex::new(value)
-    }
-}
+default_and_from!("Mutex": impl[] Mutex<T>);
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -415,7 +318,7 @@ macro_rules! guard_common {
 pub(crate) use guard_common;
 
 guard_common!(MutexGuard<'a, T>, T, inner);
-guard_common!(MappedMutexGuard<'a, T>, T, inner);
+guard_common!(MappedMutexGuard<'a, T>, T, core);
 guard_common!(OwnedMutexGuard<T>, T, owned);
 guard_common!(OwnedMappedMutexGuard<T, U>, U, owned);
 
@@ -427,29 +330,21 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held.release(self.addr, How::Exclusive);
-    }
-}
-
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
-    /// Splits the guard into its parts without running its `Drop`.
-    fn into_parts(this: Self) -> (Held, tokio::sync::MutexGuard<'a, T>) {
+    /// The guard as a mapped one's core (the address of its mutex then stored), without
+    /// running its `Drop`.
+    fn into_core(this: Self) -> Guard<tokio::sync::MutexGuard<'a, T>> {
         let this = ManuallyDrop::new(this);
         // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) }
+        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        let addr = Addr::of(tokio::sync::MutexGuard::mutex(&inner));
+        Guard::new(held, addr, inner)
     }
 
     /// A guard of a part of the data (tokio's `MutexGuard::map`).
     pub fn map<U>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
-        let (held, inner) = Self::into_parts(this);
-        MappedMutexGuard {
-            held,
-            addr: Addr::of(tokio::sync::MutexGuard::mutex(&inner)),
-            inner: tokio::sync::MutexGuard::map(inner, f),
-        }
+        let core = Self::into_core(this).map(|inner| tokio::sync::MutexGuard::map(inner, f));
+        MappedMutexGuard { core }
     }
 
     /// A guard of a part of the data, if `f` finds one; the guard back otherwise.
@@ -457,31 +352,23 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<MappedMutexGuard<'a, U>, Self> {
-        let (held, inner) = Self::into_parts(this);
-        let addr = Addr::of(tokio::sync::MutexGuard::mutex(&inner));
-        match tokio::sync::MutexGuard::try_map(inner, f) {
-            Ok(inner) => Ok(MappedMutexGuard { held, addr, inner }),
-            Err(inner) => Err(MutexGuard { held, inner }),
-        }
+        Self::into_core(this)
+            .try_map(|inner| tokio::sync::MutexGuard::try_map(inner, f))
+            .map(|core| MappedMutexGuard { core })
+            .map_err(|core| {
+                let (held, _, inner) = core.into_parts();
+                MutexGuard { held, inner }
+            })
     }
 }
 
 impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
-    /// Splits the guard into its parts without running its `Drop`.
-    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::MappedMutexGuard<'a, T>) {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
-    }
-
     /// A guard of a part of this part.
     pub fn map<U>(this: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
-        let (held, addr, inner) = Self::into_parts(this);
-        MappedMutexGuard {
-            held,
-            addr,
-            inner: tokio::sync::MappedMutexGuard::map(inner, f),
-        }
+        let core = this
+            .core
+            .map(|inner| tokio::sync::MappedMutexGuard::map(inner, f));
+        MappedMutexGuard { core }
     }
 
     /// A guard of a part of this part if `f` finds one; the guard back otherwise.
@@ -489,11 +376,10 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<MappedMutexGuard<'a, U>, Self> {
-        let (held, addr, inner) = Self::into_parts(this);
-        match tokio::sync::MappedMutexGuard::try_map(inner, f) {
-            Ok(inner) => Ok(MappedMutexGuard { held, addr, inner }),
-            Err(inner) => Err(MappedMutexGuard { held, addr, inner }),
-        }
+        this.core
+            .try_map(|inner| tokio::sync::MappedMutexGuard::try_map(inner, f))
+            .map(|core| MappedMutexGuard { core })
+            .map_err(|core| MappedMutexGuard { core })
     }
 }
 
@@ -513,15 +399,15 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<OwnedMappedMutexGuard<T, U>, Self> {
-        match this.owned.try_map(f) {
-            Ok(owned) => Ok(OwnedMappedMutexGuard { owned }),
-            Err(owned) => Err(OwnedMutexGuard { owned }),
-        }
+        this.owned
+            .try_map(f)
+            .map(|owned| OwnedMappedMutexGuard { owned })
+            .map_err(|owned| OwnedMutexGuard { owned })
     }
 
     /// The mutex this guard locks.
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
-        &this.owned.lock
+        this.owned.lock()
     }
 }
 
@@ -541,15 +427,15 @@ impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
         this: Self,
         f: impl FnOnce(&mut U) -> Option<&mut V>,
     ) -> Result<OwnedMappedMutexGuard<T, V>, Self> {
-        match this.owned.try_map(f) {
-            Ok(owned) => Ok(OwnedMappedMutexGuard { owned }),
-            Err(owned) => Err(OwnedMappedMutexGuard { owned }),
-        }
+        this.owned
+            .try_map(f)
+            .map(|owned| OwnedMappedMutexGuard { owned })
+            .map_err(|owned| OwnedMappedMutexGuard { owned })
     }
 
     /// The mutex this guard locks.
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
-        &this.owned.lock
+        this.owned.lock()
     }
 }
 

@@ -9,17 +9,17 @@ mod owned;
 use owned::{own_read, own_write};
 pub use owned::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
+use super::guard::{AsyncLock, Guard, Holds};
 use super::mutex::guard_common;
-use super::{Addr, Held, How, Start, TryLockError};
+use super::{Addr, Held, Start, TryLockError};
 use crate::access::Access;
 use crate::class::ClassCell;
-use crate::{LockClass, LockInstance, TrackedLock};
+use crate::construct::{class_constructors, default_and_from};
+use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::future::Future;
-use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::ptr;
 use std::sync::Arc;
 
 /// An async reader-writer lock checked by lockdep: [`tokio::sync::RwLock`] with the same API,
@@ -33,39 +33,37 @@ pub struct RwLock<T: ?Sized> {
 /// The guard of [`RwLock::read`].
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    held: Held,
-    addr: Addr,
-    inner: tokio::sync::RwLockReadGuard<'a, T>,
+    core: Guard<tokio::sync::RwLockReadGuard<'a, T>>,
 }
 
 /// The guard of [`RwLock::write`].
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    held: Held,
-    addr: Addr,
-    inner: tokio::sync::RwLockWriteGuard<'a, T>,
+    core: Guard<tokio::sync::RwLockWriteGuard<'a, T>>,
 }
 
 /// A write guard of a part of the data ([`RwLockWriteGuard::map`]).
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
-    held: Held,
-    addr: Addr,
-    inner: tokio::sync::RwLockMappedWriteGuard<'a, T>,
+    core: Guard<tokio::sync::RwLockMappedWriteGuard<'a, T>>,
 }
 
 impl<T> RwLock<T> {
-    /// A new unlocked lock whose class is its creation site (`file:line:column`). A `const fn`
-    /// (tokio's `const_new`), so it can initialise a `static`.
-    #[track_caller]
-    pub const fn new(value: T) -> Self {
-        Self::from_cell(ClassCell::from_site(Location::caller()), value)
-    }
-
-    /// The same as [`RwLock::new`] (tokio's name for the `const` constructor).
-    #[track_caller]
-    pub const fn const_new(value: T) -> Self {
-        Self::from_cell(ClassCell::from_site(Location::caller()), value)
+    class_constructors! {
+        /// A new unlocked lock whose class is its creation site (`file:line:column`). A `const
+        /// fn` (tokio's `const_new`), so it can initialise a `static`.
+        pub const fn new(value: T) -> Self;
+        /// A new unlocked lock of the class `class` (a named static key).
+        pub const fn with_class;
+        /// A new unlocked lock whose class is `name`: every lock created with this name shares
+        /// it.
+        pub fn named;
+        /// The same as [`RwLock::new`] (tokio's name for the `const` constructor).
+        pub const fn const_new;
+        const fn from_cell(class) => RwLock {
+            class,
+            inner: tokio::sync::RwLock::const_new(value),
+        };
     }
 
     /// A new unlocked lock admitting at most `max_reads` concurrent readers (tokio's
@@ -75,23 +73,6 @@ impl<T> RwLock<T> {
         RwLock {
             class: ClassCell::from_site(Location::caller()),
             inner: tokio::sync::RwLock::with_max_readers(value, max_reads),
-        }
-    }
-
-    /// A new unlocked lock of the class `class` (a named static key).
-    pub const fn with_class(class: &'static LockClass, value: T) -> Self {
-        Self::from_cell(ClassCell::from_key(class), value)
-    }
-
-    /// A new unlocked lock whose class is `name`: every lock created with this name shares it.
-    pub fn named(name: &str, value: T) -> Self {
-        Self::from_cell(ClassCell::from_name(name), value)
-    }
-
-    const fn from_cell(class: ClassCell, value: T) -> Self {
-        RwLock {
-            class,
-            inner: tokio::sync::RwLock::const_new(value),
         }
     }
 
@@ -135,6 +116,12 @@ impl<T: ?Sized> RwLock<T> {
         Held
     }
 
+    /// The guard's core: tokio's guard `inner` of this lock, held as `held` says.
+    #[inline]
+    fn guard<G: Holds>(&self, held: Held, inner: G) -> Guard<G> {
+        Guard::new(held, Addr::of(&self.inner), inner)
+    }
+
     /// Locks for reading (a fair read: it queues behind a waiting writer). Validated when the
     /// future is first polled, before it waits.
     #[track_caller]
@@ -156,9 +143,7 @@ impl<T: ?Sized> RwLock<T> {
                 Err(_) => self.inner.read().await,
             };
             RwLockReadGuard {
-                held: start.finish(),
-                addr: Addr::of(&self.inner),
-                inner,
+                core: self.guard(start.finish(), inner),
             }
         }
     }
@@ -186,9 +171,7 @@ impl<T: ?Sized> RwLock<T> {
                 Err(_) => self.inner.write().await,
             };
             RwLockWriteGuard {
-                held: start.finish(),
-                addr: Addr::of(&self.inner),
-                inner,
+                core: self.guard(start.finish(), inner),
             }
         }
     }
@@ -200,9 +183,7 @@ impl<T: ?Sized> RwLock<T> {
         let start = self.begin(0, Access::Read, Location::caller(), false);
         let inner = self.inner.blocking_read();
         RwLockReadGuard {
-            held: start.finish(),
-            addr: Addr::of(&self.inner),
-            inner,
+            core: self.guard(start.finish(), inner),
         }
     }
 
@@ -213,9 +194,7 @@ impl<T: ?Sized> RwLock<T> {
         let start = self.begin(0, Access::Write, Location::caller(), false);
         let inner = self.inner.blocking_write();
         RwLockWriteGuard {
-            held: start.finish(),
-            addr: Addr::of(&self.inner),
-            inner,
+            core: self.guard(start.finish(), inner),
         }
     }
 
@@ -225,9 +204,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         let inner = self.inner.try_read()?;
         Ok(RwLockReadGuard {
-            held: self.try_taken(Access::Read, Location::caller()),
-            addr: Addr::of(&self.inner),
-            inner,
+            core: self.guard(self.try_taken(Access::Read, Location::caller()), inner),
         })
     }
 
@@ -237,9 +214,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         let inner = self.inner.try_write()?;
         Ok(RwLockWriteGuard {
-            held: self.try_taken(Access::Write, Location::caller()),
-            addr: Addr::of(&self.inner),
-            inner,
+            core: self.guard(self.try_taken(Access::Write, Location::caller()), inner),
         })
     }
 
@@ -322,25 +297,19 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
+impl<T: ?Sized> AsyncLock for RwLock<T> {
+    fn addr(&self) -> Addr {
+        Addr::of(&self.inner)
+    }
+}
+
 impl<T: ?Sized> TrackedLock for RwLock<T> {
     fn lock_instance(&self) -> LockInstance<'_> {
         LockInstance::of_parts(self.addr(), &self.class)
     }
 }
 
-impl<T: Default> Default for RwLock<T> {
-    #[track_caller]
-    fn default() -> Self {
-        RwLock::new(T::default())
-    }
-}
-
-impl<T> From<T> for RwLock<T> {
-    #[track_caller]
-    fn from(value: T) -> Self {
-        RwLock::new(value)
-    }
-}
+default_and_from!("RwLock": impl[] RwLock<T>);
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -348,13 +317,13 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
-guard_common!(RwLockWriteGuard<'a, T>, T, inner);
-guard_common!(RwLockMappedWriteGuard<'a, T>, T, inner);
+guard_common!(RwLockWriteGuard<'a, T>, T, core);
+guard_common!(RwLockMappedWriteGuard<'a, T>, T, core);
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.inner
+        &self.core
     }
 }
 
@@ -364,43 +333,13 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
     }
 }
 
-impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held.release(self.addr, How::Shared);
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held.release(self.addr, How::Exclusive);
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held.release(self.addr, How::Exclusive);
-    }
-}
-
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
-    /// Splits the guard into its parts without running its `Drop`.
-    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::RwLockReadGuard<'a, T>) {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
-    }
-
     /// A guard of a part of the data.
     pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
-        let (held, addr, inner) = Self::into_parts(this);
-        RwLockReadGuard {
-            held,
-            addr,
-            inner: tokio::sync::RwLockReadGuard::map(inner, f),
-        }
+        let core = this
+            .core
+            .map(|inner| tokio::sync::RwLockReadGuard::map(inner, f));
+        RwLockReadGuard { core }
     }
 
     /// A guard of a part of the data if `f` finds one; the guard back otherwise.
@@ -408,32 +347,23 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&T) -> Option<&U>,
     ) -> Result<RwLockReadGuard<'a, U>, Self> {
-        let (held, addr, inner) = Self::into_parts(this);
-        match tokio::sync::RwLockReadGuard::try_map(inner, f) {
-            Ok(inner) => Ok(RwLockReadGuard { held, addr, inner }),
-            Err(inner) => Err(RwLockReadGuard { held, addr, inner }),
-        }
+        this.core
+            .try_map(|inner| tokio::sync::RwLockReadGuard::try_map(inner, f))
+            .map(|core| RwLockReadGuard { core })
+            .map_err(|core| RwLockReadGuard { core })
     }
 }
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
-    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::RwLockWriteGuard<'a, T>) {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
-    }
-
     /// A write guard of a part of the data.
     pub fn map<U: ?Sized>(
         this: Self,
         f: impl FnOnce(&mut T) -> &mut U,
     ) -> RwLockMappedWriteGuard<'a, U> {
-        let (held, addr, inner) = Self::into_parts(this);
-        RwLockMappedWriteGuard {
-            held,
-            addr,
-            inner: tokio::sync::RwLockWriteGuard::map(inner, f),
-        }
+        let core = this
+            .core
+            .map(|inner| tokio::sync::RwLockWriteGuard::map(inner, f));
+        RwLockMappedWriteGuard { core }
     }
 
     /// A write guard of a part of the data if `f` finds one; the guard back otherwise.
@@ -441,31 +371,25 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
-        let (held, addr, inner) = Self::into_parts(this);
-        match tokio::sync::RwLockWriteGuard::try_map(inner, f) {
-            Ok(inner) => Ok(RwLockMappedWriteGuard { held, addr, inner }),
-            Err(inner) => Err(RwLockWriteGuard { held, addr, inner }),
-        }
+        this.core
+            .try_map(|inner| tokio::sync::RwLockWriteGuard::try_map(inner, f))
+            .map(|core| RwLockMappedWriteGuard { core })
+            .map_err(|core| RwLockWriteGuard { core })
     }
 
     /// The guard as a mapped write guard of the whole data (tokio's `into_mapped`).
     pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
-        let (held, addr, inner) = Self::into_parts(this);
-        RwLockMappedWriteGuard {
-            held,
-            addr,
-            inner: tokio::sync::RwLockWriteGuard::into_mapped(inner),
-        }
+        let core = this.core.map(tokio::sync::RwLockWriteGuard::into_mapped);
+        RwLockMappedWriteGuard { core }
     }
 
     /// Turns the write lock into a read lock without letting a writer in between (lockdep
     /// then sees a reader).
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
-        let (held, addr, inner) = Self::into_parts(self);
-        let inner = inner.downgrade();
-        #[cfg(lockdep_checks)]
-        held.downgrade(addr);
-        RwLockReadGuard { held, addr, inner }
+        let core = self.core.map(tokio::sync::RwLockWriteGuard::downgrade);
+        RwLockReadGuard {
+            core: core.downgraded(),
+        }
     }
 
     /// [`RwLockWriteGuard::downgrade`], keeping a part of the data.
@@ -473,11 +397,12 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&T) -> &U,
     ) -> RwLockReadGuard<'a, U> {
-        let (held, addr, inner) = Self::into_parts(this);
-        let inner = tokio::sync::RwLockWriteGuard::downgrade_map(inner, f);
-        #[cfg(lockdep_checks)]
-        held.downgrade(addr);
-        RwLockReadGuard { held, addr, inner }
+        let core = this
+            .core
+            .map(|inner| tokio::sync::RwLockWriteGuard::downgrade_map(inner, f));
+        RwLockReadGuard {
+            core: core.downgraded(),
+        }
     }
 
     /// [`RwLockWriteGuard::downgrade_map`] if `f` finds a part; the write guard back,
@@ -486,37 +411,25 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&T) -> Option<&U>,
     ) -> Result<RwLockReadGuard<'a, U>, Self> {
-        let (held, addr, inner) = Self::into_parts(this);
-        match tokio::sync::RwLockWriteGuard::try_downgrade_map(inner, f) {
-            Ok(inner) => {
-                #[cfg(lockdep_checks)]
-                held.downgrade(addr);
-                Ok(RwLockReadGuard { held, addr, inner })
-            }
-            Err(inner) => Err(RwLockWriteGuard { held, addr, inner }),
-        }
+        this.core
+            .try_map(|inner| tokio::sync::RwLockWriteGuard::try_downgrade_map(inner, f))
+            .map(|core| RwLockReadGuard {
+                core: core.downgraded(),
+            })
+            .map_err(|core| RwLockWriteGuard { core })
     }
 }
 
 impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
-    /// Splits the guard into its parts without running its `Drop`.
-    fn into_parts(this: Self) -> (Held, Addr, tokio::sync::RwLockMappedWriteGuard<'a, T>) {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
-    }
-
     /// A write guard of a part of this part.
     pub fn map<U: ?Sized>(
         this: Self,
         f: impl FnOnce(&mut T) -> &mut U,
     ) -> RwLockMappedWriteGuard<'a, U> {
-        let (held, addr, inner) = Self::into_parts(this);
-        RwLockMappedWriteGuard {
-            held,
-            addr,
-            inner: tokio::sync::RwLockMappedWriteGuard::map(inner, f),
-        }
+        let core = this
+            .core
+            .map(|inner| tokio::sync::RwLockMappedWriteGuard::map(inner, f));
+        RwLockMappedWriteGuard { core }
     }
 
     /// A write guard of a part of this part if `f` finds one; the guard back otherwise.
@@ -524,10 +437,9 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
-        let (held, addr, inner) = Self::into_parts(this);
-        match tokio::sync::RwLockMappedWriteGuard::try_map(inner, f) {
-            Ok(inner) => Ok(RwLockMappedWriteGuard { held, addr, inner }),
-            Err(inner) => Err(RwLockMappedWriteGuard { held, addr, inner }),
-        }
+        this.core
+            .try_map(|inner| tokio::sync::RwLockMappedWriteGuard::try_map(inner, f))
+            .map(|core| RwLockMappedWriteGuard { core })
+            .map_err(|core| RwLockMappedWriteGuard { core })
     }
 }

@@ -1,61 +1,62 @@
 //! The owned guards of the async `RwLock` (`read_owned`, `write_owned`): `'static`, keeping the
-//! lock's `Arc`. As `mutex::Owned`, the read and mapped write guards hold tokio's lock through a
-//! guard of `()` that borrows the tokio lock inside that `Arc`, and reach the data through a
-//! pointer. The unmapped write guard must still be able to `downgrade` (and `into_mapped`), which
-//! tokio offers on its unmapped `RwLockWriteGuard<'_, T>` only, and that type cannot be stored with
-//! an erased lifetime (`RwLockWriteGuard<'static, T>` would need `T: 'static`, which tokio's owned
-//! guards do not ask): it is kept boxed behind a private trait object whose lifetime is erased
-//! instead (one allocation per `write_owned`), the `Arc` beside it keeping the lock in place.
+//! lock's `Arc`, each a `guard::Owned`. The read and mapped write guards hold tokio's lock
+//! through a guard of `()` that borrows the tokio lock inside that `Arc`, and reach the data
+//! through a pointer. The unmapped write guard must still be able to `downgrade` (and
+//! `into_mapped`), which tokio offers on its unmapped `RwLockWriteGuard<'_, T>` only, and that
+//! type cannot be stored with an erased lifetime (`RwLockWriteGuard<'static, T>` would need
+//! `T: 'static`, which tokio's owned guards do not ask): it is kept boxed behind a private trait
+//! object whose lifetime is erased instead (one allocation per `write_owned`), the `Arc` beside
+//! it keeping the lock in place.
 
+use super::super::guard::{self, Holds, HoldsExclusively};
 use super::super::mutex::guard_common;
-use super::super::{Addr, Held, How};
+use super::super::{Held, How};
 use super::RwLock;
 use std::fmt;
-use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::ptr;
 use std::sync::Arc;
 
 /// The guard of [`RwLock::read_owned`] (of a part `U` of the data after `map`).
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
-    held: Held,
-    data: *const U,
-    /// Declared before `lock`: dropped (unlocking) while the lock is still alive.
-    unit: tokio::sync::RwLockReadGuard<'static, ()>,
-    lock: Arc<RwLock<T>>,
+    owned: Owned<T, U, tokio::sync::RwLockReadGuard<'static, ()>>,
 }
 
 /// The guard of [`RwLock::write_owned`].
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct OwnedRwLockWriteGuard<T: ?Sized> {
-    owned: OwnedUnmapped<T>,
+    owned: Owned<T, T, Boxed<T>>,
 }
 
 /// A write guard of a part of the data ([`OwnedRwLockWriteGuard::map`]).
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
-    owned: OwnedWrite<T, U>,
+    owned: Owned<T, U, tokio::sync::RwLockMappedWriteGuard<'static, ()>>,
 }
 
-/// An owned write guard: as `mutex::Owned`, tokio's lock held by a guard of `()`.
-struct OwnedWrite<T: ?Sized, U: ?Sized> {
-    held: Held,
-    data: *mut U,
-    /// Declared before `lock`: dropped (unlocking) while the lock is still alive.
-    unit: tokio::sync::RwLockMappedWriteGuard<'static, ()>,
-    lock: Arc<RwLock<T>>,
-}
+/// An owned guard of the lock (see `guard::Owned`), tokio's lock held by `P`: a read or mapped
+/// write guard of `()`, or (unmapped) tokio's write guard itself, boxed.
+type Owned<T, U, P> = guard::Owned<RwLock<T>, U, P>;
 
-/// The unmapped owned write guard: tokio's own write guard of the lock inside `lock`, boxed with
-/// its lifetime erased, so that tokio's `downgrade` and `map` stay available.
-struct OwnedUnmapped<T: ?Sized> {
-    held: Held,
-    /// Taken from `guard` when it was made; re-derived by each conversion.
-    data: *mut T,
-    /// Declared before `lock`: dropped (unlocking) while the lock is still alive.
-    guard: Box<dyn Unmapped<T>>,
-    lock: Arc<RwLock<T>>,
+// SAFETY: as tokio's owned read guard: shared access to `U` (`U: Sync`) and an `Arc<RwLock<T>>`;
+// the unit guard only returns a semaphore permit, which any thread may do.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Send for OwnedRwLockReadGuard<T, U> {}
+// SAFETY: as above; shared access gives `&U` only.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T, U> {}
+// SAFETY: as tokio's `OwnedRwLockWriteGuard`: `&mut T` access and an `Arc<RwLock<T>>`; the boxed
+// guard only returns semaphore permits, which any thread may do.
+unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockWriteGuard<T> {}
+// SAFETY: as above; shared access gives `&T` only.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
+// SAFETY: as tokio's owned write guards: `&mut U` access and an `Arc<RwLock<T>>`.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Send
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
+}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
 }
 
 /// tokio's unmapped write guard of a lock that the caller keeps alive: its conversions return
@@ -161,21 +162,11 @@ impl<'a, T: ?Sized + 'a> Unmapped<T> for Erased<'a, T> {
     }
 }
 
-// SAFETY: as tokio's `OwnedRwLockWriteGuard`: `&mut T` access and an `Arc<RwLock<T>>`; the boxed
-// guard only returns semaphore permits, which any thread may do.
-unsafe impl<T: ?Sized + Send + Sync> Send for OwnedUnmapped<T> {}
-// SAFETY: as above; shared access gives `&T` only.
-unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedUnmapped<T> {}
-
-// SAFETY: as tokio's owned read guard: shared access to `U` (`U: Sync`) and an `Arc<RwLock<T>>`;
-// the unit guard only returns a semaphore permit, which any thread may do.
-unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Send for OwnedRwLockReadGuard<T, U> {}
-// SAFETY: as above; shared access gives `&U` only.
-unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T, U> {}
-// SAFETY: as tokio's owned write guards: `&mut U` access and an `Arc<RwLock<T>>`.
-unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Send for OwnedWrite<T, U> {}
-// SAFETY: as above.
-unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedWrite<T, U> {}
+/// The boxed guard holds the lock for writing, for lockdep's release and for `&mut` access.
+impl<T: ?Sized> Holds for Boxed<T> {
+    const HOW: How = How::Exclusive;
+}
+impl<T: ?Sized> HoldsExclusively for Boxed<T> {}
 
 /// # Safety
 /// `guard` must be a guard of `lock`'s own tokio lock.
@@ -184,15 +175,15 @@ pub(super) unsafe fn own_read<T: ?Sized>(
     guard: tokio::sync::RwLockReadGuard<'_, T>,
     held: Held,
 ) -> OwnedRwLockReadGuard<T> {
-    // The pointer comes from the last reference made (inside `map`), as in `mutex::own`.
+    // The pointer comes from the last reference made (inside `map`), as in the mutex's `own`.
     let mut data = None;
     let unit = tokio::sync::RwLockReadGuard::map(guard, |value| {
-        data = Some(value as *const T);
+        data = Some(value as *const T as *mut T);
         &()
     });
     let data = data.expect("`map` calls its closure once");
     // SAFETY: the guard borrows the tokio lock inside `lock`'s allocation, which the owned guard
-    // keeps alive and in place until after `unit` is dropped (`unit` is declared first).
+    // keeps alive and in place until after `unit` is dropped (see `guard::Owned::new`).
     let unit = unsafe {
         std::mem::transmute::<
             tokio::sync::RwLockReadGuard<'_, ()>,
@@ -200,10 +191,8 @@ pub(super) unsafe fn own_read<T: ?Sized>(
         >(unit)
     };
     OwnedRwLockReadGuard {
-        held,
-        data,
-        unit,
-        lock,
+        // SAFETY: `unit` is a read guard of `lock`'s tokio lock, `data` points into its data.
+        owned: unsafe { Owned::new(held, data, unit, lock) },
     }
 }
 
@@ -215,16 +204,12 @@ pub(super) unsafe fn own_write<T: ?Sized>(
     held: Held,
 ) -> OwnedRwLockWriteGuard<T> {
     // SAFETY: the guard borrows the tokio lock inside `lock`'s allocation, which the owned guard
-    // keeps alive and in place until after the box is dropped (`guard` is declared first).
+    // keeps alive and in place until after the box is dropped.
     let mut guard = unsafe { erase(guard) };
     let data = guard.data();
     OwnedRwLockWriteGuard {
-        owned: OwnedUnmapped {
-            held,
-            data,
-            guard,
-            lock,
-        },
+        // SAFETY: the box holds `lock`'s tokio lock, `data` is what it gave.
+        owned: unsafe { Owned::new(held, data, guard, lock) },
     }
 }
 
@@ -234,46 +219,7 @@ guard_common!(OwnedRwLockMappedWriteGuard<T, U>, U, owned);
 impl<T: ?Sized, U: ?Sized> Deref for OwnedRwLockReadGuard<T, U> {
     type Target = U;
     fn deref(&self) -> &U {
-        // SAFETY: the lock is read-locked by this guard and outlives it.
-        unsafe { &*self.data }
-    }
-}
-
-impl<T: ?Sized, U: ?Sized> Deref for OwnedWrite<T, U> {
-    type Target = U;
-    fn deref(&self) -> &U {
-        // SAFETY: the lock is write-locked by this guard and outlives it.
-        unsafe { &*self.data }
-    }
-}
-
-impl<T: ?Sized> Deref for OwnedUnmapped<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: the lock is write-locked by this guard and outlives it.
-        unsafe { &*self.data }
-    }
-}
-
-impl<T: ?Sized> DerefMut for OwnedUnmapped<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as in `deref`, and the guard is borrowed uniquely.
-        unsafe { &mut *self.data }
-    }
-}
-
-impl<T: ?Sized> Drop for OwnedUnmapped<T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held
-            .release(Addr::of(&self.lock.inner), How::Exclusive);
-    }
-}
-
-impl<T: ?Sized, U: ?Sized> DerefMut for OwnedWrite<T, U> {
-    fn deref_mut(&mut self) -> &mut U {
-        // SAFETY: as in `deref`, and the guard is borrowed uniquely.
-        unsafe { &mut *self.data }
+        &self.owned
     }
 }
 
@@ -283,54 +229,12 @@ impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T, U
     }
 }
 
-impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockReadGuard<T, U> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held.release(Addr::of(&self.lock.inner), How::Shared);
-    }
-}
-
-impl<T: ?Sized, U: ?Sized> Drop for OwnedWrite<T, U> {
-    #[inline]
-    fn drop(&mut self) {
-        self.held
-            .release(Addr::of(&self.lock.inner), How::Exclusive);
-    }
-}
-
 impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
-    /// Splits the guard into its parts without running its `Drop`.
-    #[allow(clippy::type_complexity)]
-    fn into_parts(
-        this: Self,
-    ) -> (
-        Held,
-        *const U,
-        tokio::sync::RwLockReadGuard<'static, ()>,
-        Arc<RwLock<T>>,
-    ) {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe {
-            (
-                ptr::read(&this.held),
-                ptr::read(&this.data),
-                ptr::read(&this.unit),
-                ptr::read(&this.lock),
-            )
-        }
-    }
-
     /// A guard of a part of the data, still owning the `Arc` of the lock.
     pub fn map<V: ?Sized>(this: Self, f: impl FnOnce(&U) -> &V) -> OwnedRwLockReadGuard<T, V> {
-        let (held, data, unit, lock) = Self::into_parts(this);
-        // SAFETY: `data` points into the read-locked lock, which `unit` keeps locked.
-        let data: *const V = f(unsafe { &*data });
-        OwnedRwLockReadGuard {
-            held,
-            data,
-            unit,
-            lock,
+        match Self::try_map(this, |value| Some(f(value))) {
+            Ok(mapped) => mapped,
+            Err(_) => unreachable!("`f` always finds a part"),
         }
     }
 
@@ -339,154 +243,15 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
         this: Self,
         f: impl FnOnce(&U) -> Option<&V>,
     ) -> Result<OwnedRwLockReadGuard<T, V>, Self> {
-        // SAFETY: `data` points into the read-locked lock, which the guard keeps locked.
-        let Some(part) = f(unsafe { &*this.data }).map(|part| part as *const V) else {
-            return Err(this);
-        };
-        let (held, _, unit, lock) = Self::into_parts(this);
-        Ok(OwnedRwLockReadGuard {
-            held,
-            data: part,
-            unit,
-            lock,
-        })
+        this.owned
+            .try_map_ref(f)
+            .map(|owned| OwnedRwLockReadGuard { owned })
+            .map_err(|owned| OwnedRwLockReadGuard { owned })
     }
 
     /// The lock this guard holds.
     pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
-        &this.lock
-    }
-}
-
-impl<T: ?Sized, U: ?Sized> OwnedWrite<T, U> {
-    fn into_parts(
-        self,
-    ) -> (
-        Held,
-        *mut U,
-        tokio::sync::RwLockMappedWriteGuard<'static, ()>,
-        Arc<RwLock<T>>,
-    ) {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe {
-            (
-                ptr::read(&this.held),
-                ptr::read(&this.data),
-                ptr::read(&this.unit),
-                ptr::read(&this.lock),
-            )
-        }
-    }
-
-    fn map<V: ?Sized>(self, f: impl FnOnce(&mut U) -> &mut V) -> OwnedWrite<T, V> {
-        let (held, data, unit, lock) = self.into_parts();
-        // SAFETY: `data` points into the write-locked lock, which `unit` keeps locked.
-        let data: *mut V = f(unsafe { &mut *data });
-        OwnedWrite {
-            held,
-            data,
-            unit,
-            lock,
-        }
-    }
-
-    fn try_map<V: ?Sized>(
-        self,
-        f: impl FnOnce(&mut U) -> Option<&mut V>,
-    ) -> Result<OwnedWrite<T, V>, Self> {
-        // SAFETY: `data` points into the write-locked lock, which `unit` keeps locked.
-        let Some(part) = f(unsafe { &mut *self.data }).map(|part| part as *mut V) else {
-            return Err(self);
-        };
-        let (held, _, unit, lock) = self.into_parts();
-        Ok(OwnedWrite {
-            held,
-            data: part,
-            unit,
-            lock,
-        })
-    }
-}
-
-impl<T: ?Sized> OwnedUnmapped<T> {
-    fn into_parts(self) -> (Held, *mut T, Boxed<T>, Arc<RwLock<T>>) {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe {
-            (
-                ptr::read(&this.held),
-                ptr::read(&this.data),
-                ptr::read(&this.guard),
-                ptr::read(&this.lock),
-            )
-        }
-    }
-
-    /// tokio's `try_map`: the pointer `f` returns is taken inside tokio's `map`.
-    fn try_map<U: ?Sized>(
-        self,
-        f: impl FnOnce(&mut T) -> Option<&mut U>,
-    ) -> Result<OwnedWrite<T, U>, Self> {
-        let (held, _, guard, lock) = self.into_parts();
-        let mut f = Some(f);
-        let mut part = None;
-        let mut choose = |value: &mut T| {
-            let f = f.take().expect("`try_map` calls its closure once");
-            part = f(value).map(|part| part as *mut U);
-            part.is_some()
-        };
-        // SAFETY: the result is kept beside `lock`, declared before it.
-        match unsafe { guard.try_into_mapped(&mut choose) } {
-            Ok(unit) => Ok(OwnedWrite {
-                held,
-                data: part.expect("mapped only when `f` found a part"),
-                unit,
-                lock,
-            }),
-            Err(mut guard) => Err(OwnedUnmapped {
-                held,
-                data: guard.data(),
-                guard,
-                lock,
-            }),
-        }
-    }
-
-    /// tokio's `try_downgrade_map`, with lockdep told that the lock is now read.
-    fn try_downgrade_map<U: ?Sized>(
-        self,
-        f: impl FnOnce(&T) -> Option<&U>,
-    ) -> Result<OwnedRwLockReadGuard<T, U>, Self> {
-        let (held, _, guard, lock) = self.into_parts();
-        let mut f = Some(f);
-        let mut part = None;
-        let mut choose = |value: &T| {
-            let f = f
-                .take()
-                .expect("`try_downgrade_map` calls its closure once");
-            part = f(value).map(|part| part as *const U);
-            part.is_some()
-        };
-        // SAFETY: the result is kept beside `lock`, declared before it.
-        match unsafe { guard.try_downgrade(&mut choose) } {
-            Ok(unit) => {
-                #[cfg(lockdep_checks)]
-                held.downgrade(Addr::of(&lock.inner));
-                Ok(OwnedRwLockReadGuard {
-                    held,
-                    data: part.expect("downgraded only when `f` found a part"),
-                    unit,
-                    lock,
-                })
-            }
-            Err(mut guard) => Err(OwnedUnmapped {
-                held,
-                data: guard.data(),
-                guard,
-                lock,
-            }),
-        }
+        this.owned.lock()
     }
 }
 
@@ -503,14 +268,42 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     }
 
     /// A write guard of a part of the data if `f` finds one; the guard back, unchanged,
-    /// otherwise.
+    /// otherwise. tokio's `try_map`: the pointer `f` returns is taken inside tokio's `map`.
     pub fn try_map<U: ?Sized>(
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<OwnedRwLockMappedWriteGuard<T, U>, Self> {
-        match this.owned.try_map(f) {
-            Ok(owned) => Ok(OwnedRwLockMappedWriteGuard { owned }),
-            Err(owned) => Err(OwnedRwLockWriteGuard { owned }),
+        let (held, _, guard, lock) = this.owned.into_parts();
+        let mut f = Some(f);
+        let mut part = None;
+        let mut choose = |value: &mut T| {
+            let f = f.take().expect("`try_map` calls its closure once");
+            part = f(value).map(|part| part as *mut U);
+            part.is_some()
+        };
+        // SAFETY: the result is kept beside `lock` in an owned guard, which drops it first.
+        match unsafe { guard.try_into_mapped(&mut choose) } {
+            Ok(unit) => Ok(OwnedRwLockMappedWriteGuard {
+                // SAFETY: `unit` holds `lock`'s tokio lock; the part is inside its data.
+                owned: unsafe {
+                    Owned::new(
+                        held,
+                        part.expect("mapped only when `f` found a part"),
+                        unit,
+                        lock,
+                    )
+                },
+            }),
+            Err(guard) => Err(Self::rebuilt(held, guard, lock)),
+        }
+    }
+
+    /// The guard again, from its parts after a conversion that did not happen.
+    fn rebuilt(held: Held, mut guard: Boxed<T>, lock: Arc<RwLock<T>>) -> Self {
+        let data = guard.data();
+        OwnedRwLockWriteGuard {
+            // SAFETY: the box holds `lock`'s tokio lock, `data` is what it gave.
+            owned: unsafe { Owned::new(held, data, guard, lock) },
         }
     }
 
@@ -538,19 +331,39 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     }
 
     /// [`OwnedRwLockWriteGuard::downgrade_map`] if `f` finds a part; the write guard back,
-    /// unchanged (still writing), otherwise.
+    /// unchanged (still writing), otherwise. tokio's `try_downgrade_map`, with lockdep told
+    /// that the lock is now read.
     pub fn try_downgrade_map<U: ?Sized>(
         this: Self,
         f: impl FnOnce(&T) -> Option<&U>,
     ) -> Result<OwnedRwLockReadGuard<T, U>, Self> {
-        this.owned
-            .try_downgrade_map(f)
-            .map_err(|owned| OwnedRwLockWriteGuard { owned })
+        let (held, _, guard, lock) = this.owned.into_parts();
+        let mut f = Some(f);
+        let mut part = None;
+        let mut choose = |value: &T| {
+            let f = f
+                .take()
+                .expect("`try_downgrade_map` calls its closure once");
+            part = f(value).map(|part| part as *const U as *mut U);
+            part.is_some()
+        };
+        // SAFETY: the result is kept beside `lock` in an owned guard, which drops it first.
+        match unsafe { guard.try_downgrade(&mut choose) } {
+            Ok(unit) => {
+                let part = part.expect("downgraded only when `f` found a part");
+                // SAFETY: `unit` read-holds `lock`'s tokio lock; the part is in its data.
+                let owned = unsafe { Owned::new(held, part, unit, lock) };
+                Ok(OwnedRwLockReadGuard {
+                    owned: owned.downgraded(),
+                })
+            }
+            Err(guard) => Err(Self::rebuilt(held, guard, lock)),
+        }
     }
 
     /// The lock this guard holds.
     pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
-        &this.owned.lock
+        this.owned.lock()
     }
 }
 
@@ -570,14 +383,14 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
         this: Self,
         f: impl FnOnce(&mut U) -> Option<&mut V>,
     ) -> Result<OwnedRwLockMappedWriteGuard<T, V>, Self> {
-        match this.owned.try_map(f) {
-            Ok(owned) => Ok(OwnedRwLockMappedWriteGuard { owned }),
-            Err(owned) => Err(OwnedRwLockMappedWriteGuard { owned }),
-        }
+        this.owned
+            .try_map(f)
+            .map(|owned| OwnedRwLockMappedWriteGuard { owned })
+            .map_err(|owned| OwnedRwLockMappedWriteGuard { owned })
     }
 
     /// The lock this guard holds.
     pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
-        &this.owned.lock
+        this.owned.lock()
     }
 }

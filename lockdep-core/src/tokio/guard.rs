@@ -1,0 +1,244 @@
+//! The lockdep half of every async guard, written once. A guard of this module's locks is one of
+//! tokio's guards plus what releasing it for lockdep needs; the public guard types in `mutex.rs`
+//! and `rwlock.rs` are thin wrappers that give tokio's API its names over the two shapes here:
+//!
+//! - [`Guard`]: a borrowed guard of tokio's and the address of its lock (mapped guards, and every
+//!   guard of the `RwLock`, whose tokio guards cannot say which lock they hold; the mutex's own
+//!   guard finds its lock through tokio's and stays two words, a `Guard` only while it maps);
+//! - [`Owned`]: an owned (`'static`) guard. tokio's own owned guards need an `Arc` of tokio's
+//!   lock, which our types wrap, so tokio's lock is held by a guard of `()` borrowing the tokio
+//!   lock inside the `Arc` kept beside it, and the data (or the part `map` chose) is reached
+//!   through a pointer.
+//!
+//! Both release the lock for lockdep when dropped (then tokio's guard, a field, releases tokio's
+//! lock); `map` and its kin move the lockdep half to the new guard without releasing anything.
+//! With the checks compiled out the lockdep half is zero-sized.
+
+use super::{Addr, Held, How};
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::ptr;
+use std::sync::Arc;
+
+/// How a guard type of tokio's holds its lock: what its release is, for lockdep.
+pub(super) trait Holds {
+    const HOW: How;
+}
+
+/// A guard type of tokio's that gives `&mut` access (so [`Owned`] may too).
+pub(super) trait HoldsExclusively: Holds {}
+
+macro_rules! holds {
+    ($how:ident: $($guard:ident),+) => {
+        $(impl<T: ?Sized> Holds for tokio::sync::$guard<'_, T> {
+            const HOW: How = How::$how;
+        })+
+    };
+}
+holds!(Exclusive: MutexGuard, MappedMutexGuard, RwLockWriteGuard, RwLockMappedWriteGuard);
+holds!(Shared: RwLockReadGuard);
+impl HoldsExclusively for tokio::sync::MappedMutexGuard<'_, ()> {}
+impl HoldsExclusively for tokio::sync::RwLockMappedWriteGuard<'_, ()> {}
+
+/// One of this module's locks, as an owned guard sees it through its `Arc`.
+pub(super) trait AsyncLock {
+    /// The address lockdep knows the lock by (that of the tokio lock inside).
+    fn addr(&self) -> Addr;
+}
+
+/// A borrowed guard: tokio's guard `inner` of the lock at `addr`, held as `G::HOW`.
+pub(super) struct Guard<G: Holds> {
+    held: Held,
+    addr: Addr,
+    inner: G,
+}
+
+impl<G: Holds> Guard<G> {
+    #[inline]
+    pub(super) fn new(held: Held, addr: Addr, inner: G) -> Self {
+        Guard { held, addr, inner }
+    }
+
+    /// Splits the guard into its parts without running its `Drop`.
+    #[inline]
+    pub(super) fn into_parts(self) -> (Held, Addr, G) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
+    }
+
+    /// The same hold through another guard of tokio's, which `f` makes of this one (tokio's
+    /// `map`, `into_mapped`, ...).
+    #[inline]
+    pub(super) fn map<H: Holds>(self, f: impl FnOnce(G) -> H) -> Guard<H> {
+        let (held, addr, inner) = self.into_parts();
+        Guard::new(held, addr, f(inner))
+    }
+
+    /// [`Guard::map`] where `f` may decline, giving tokio's guard back.
+    #[inline]
+    pub(super) fn try_map<H: Holds>(
+        self,
+        f: impl FnOnce(G) -> Result<H, G>,
+    ) -> Result<Guard<H>, Self> {
+        let (held, addr, inner) = self.into_parts();
+        match f(inner) {
+            Ok(inner) => Ok(Guard::new(held, addr, inner)),
+            Err(inner) => Err(Guard::new(held, addr, inner)),
+        }
+    }
+
+    /// Tells lockdep that the lock is now held for reading (after tokio's `downgrade`).
+    #[inline]
+    pub(super) fn downgraded(self) -> Self {
+        #[cfg(lockdep_checks)]
+        self.held.downgrade(self.addr);
+        self
+    }
+}
+
+impl<G: Holds> Drop for Guard<G> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(self.addr, G::HOW);
+    }
+}
+
+impl<G: Holds + Deref> Deref for Guard<G> {
+    type Target = G::Target;
+    #[inline]
+    fn deref(&self) -> &G::Target {
+        &self.inner
+    }
+}
+
+impl<G: Holds + DerefMut> DerefMut for Guard<G> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut G::Target {
+        &mut self.inner
+    }
+}
+
+/// An owned guard of the lock `L` in `lock`: tokio's guard of `()`, `unit`, holds it, and `data`
+/// points at the data or the part `U` of it that `map` chose. Not `Send` or `Sync` by itself
+/// (the pointer): each public owned guard says when it is, as tokio's does.
+pub(super) struct Owned<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> {
+    held: Held,
+    data: *mut U,
+    /// Declared before `lock`: dropped (unlocking) while the lock is still alive.
+    unit: P,
+    lock: Arc<L>,
+}
+
+impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
+    /// # Safety
+    /// `unit` must be a guard of the tokio lock inside `lock`, with its lifetime extended to
+    /// `'static` (sound because `lock`'s allocation outlives it here: an `Arc`'s value never
+    /// moves, and `unit` is dropped first), and `data` must point into the data it locks (made
+    /// from the last reference to it, so that no reborrow invalidates it); a `*const` cast to
+    /// `*mut` where `P` only reads.
+    #[inline]
+    pub(super) unsafe fn new(held: Held, data: *mut U, unit: P, lock: Arc<L>) -> Self {
+        Owned {
+            held,
+            data,
+            unit,
+            lock,
+        }
+    }
+
+    /// The lock this guard holds.
+    #[inline]
+    pub(super) fn lock(&self) -> &Arc<L> {
+        &self.lock
+    }
+
+    /// Splits the guard into its parts without running its `Drop`.
+    pub(super) fn into_parts(self) -> (Held, *mut U, P, Arc<L>) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: each field is read once and `this` is never dropped or used again.
+        unsafe {
+            (
+                ptr::read(&this.held),
+                this.data,
+                ptr::read(&this.unit),
+                ptr::read(&this.lock),
+            )
+        }
+    }
+
+    /// Tells lockdep that the lock is now held for reading (after tokio's `downgrade`).
+    pub(super) fn downgraded(self) -> Self {
+        #[cfg(lockdep_checks)]
+        self.held.downgrade(self.lock.addr());
+        self
+    }
+
+    /// The same guard of another part, `data`, of the data it locks.
+    fn with_data<V: ?Sized>(self, data: *mut V) -> Owned<L, V, P> {
+        let (held, _, unit, lock) = self.into_parts();
+        Owned {
+            held,
+            data,
+            unit,
+            lock,
+        }
+    }
+
+    /// A guard of the part of the data `f` finds, if it finds one; this guard back otherwise.
+    pub(super) fn try_map_ref<V: ?Sized>(
+        self,
+        f: impl FnOnce(&U) -> Option<&V>,
+    ) -> Result<Owned<L, V, P>, Self> {
+        match f(&*self).map(|part| part as *const V as *mut V) {
+            Some(part) => Ok(self.with_data(part)),
+            None => Err(self),
+        }
+    }
+}
+
+impl<L: AsyncLock + ?Sized, U: ?Sized, P: HoldsExclusively> Owned<L, U, P> {
+    /// [`Owned::try_map_ref`] through a `&mut`.
+    pub(super) fn try_map<V: ?Sized>(
+        mut self,
+        f: impl FnOnce(&mut U) -> Option<&mut V>,
+    ) -> Result<Owned<L, V, P>, Self> {
+        match f(&mut *self).map(|part| part as *mut V) {
+            Some(part) => Ok(self.with_data(part)),
+            None => Err(self),
+        }
+    }
+
+    /// A guard of the part of the data `f` chooses.
+    pub(super) fn map<V: ?Sized>(self, f: impl FnOnce(&mut U) -> &mut V) -> Owned<L, V, P> {
+        match self.try_map(|value| Some(f(value))) {
+            Ok(mapped) => mapped,
+            Err(_) => unreachable!("`f` always finds a part"),
+        }
+    }
+}
+
+impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Drop for Owned<L, U, P> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.release(self.lock.addr(), P::HOW);
+    }
+}
+
+impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Deref for Owned<L, U, P> {
+    type Target = U;
+    #[inline]
+    fn deref(&self) -> &U {
+        // SAFETY: the lock is locked by `unit` and outlives it (see `new`).
+        unsafe { &*self.data }
+    }
+}
+
+impl<L: AsyncLock + ?Sized, U: ?Sized, P: HoldsExclusively> DerefMut for Owned<L, U, P> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`; `unit` holds the lock exclusively and the guard is borrowed
+        // uniquely.
+        unsafe { &mut *self.data }
+    }
+}
