@@ -209,13 +209,18 @@ fn condvar_waiter_count_survives_racing_notifies_and_timeouts() {
     watchdog(60, || {
         let shared = Arc::new(Shared::default());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Every waiter is running before the notifications start, and waits at least once
+        // (a loaded machine may otherwise schedule a waiter only after the last notification).
+        let started = Arc::new(std::sync::Barrier::new(7));
         let waiters: Vec<_> = (0..6u64)
             .map(|i| {
                 let shared = Arc::clone(&shared);
                 let stop = Arc::clone(&stop);
+                let started = Arc::clone(&started);
                 std::thread::spawn(move || {
+                    started.wait();
                     let mut rounds = 0;
-                    while !stop.load(Ordering::Relaxed) {
+                    loop {
                         let mut g = shared.first.lock();
                         // Short timeouts of different lengths, so timeouts and notifications
                         // race.
@@ -223,11 +228,14 @@ fn condvar_waiter_count_survives_racing_notifies_and_timeouts() {
                             .cv
                             .wait_for(&mut g, Duration::from_micros(50 + 37 * i));
                         rounds += 1;
+                        if stop.load(Ordering::Relaxed) {
+                            break rounds;
+                        }
                     }
-                    rounds
                 })
             })
             .collect();
+        started.wait();
         for round in 0..3000 {
             if round % 3 == 0 {
                 shared.cv.notify_all();
@@ -240,7 +248,7 @@ fn condvar_waiter_count_survives_racing_notifies_and_timeouts() {
         }
         stop.store(true, Ordering::Relaxed);
         let rounds: usize = waiters.into_iter().map(|w| w.join().unwrap()).sum();
-        assert!(rounds > 0);
+        assert!(rounds >= 6);
         // No waiter is left: the condvar takes the other mutex, and then refuses the first
         // while a thread waits with the second.
         let timed_out = shared
