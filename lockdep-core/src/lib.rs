@@ -83,6 +83,7 @@ mod default_class;
 pub mod graph;
 mod init;
 mod instance;
+mod kinds;
 mod mode;
 mod mutex;
 mod once;

@@ -82,7 +82,7 @@ pub(crate) fn dep_kind(held: Access, acquired: Access) -> u8 {
 pub(crate) fn dep_label(dep: u8) -> String {
     // One spelling for the validator's reports and the store's tools (which also build
     // without the checks, where this module does not exist).
-    crate::store::kinds_label(dep)
+    crate::kinds::kinds_label(dep)
 }
 
 /// One edge of the graph.
