@@ -30,7 +30,7 @@ pub struct LockClass {
     id: AtomicU32,
     /// For a class made for a lock built through `Default`: what names it at report time.
     #[cfg(lockdep_checks)]
-    generic: Option<&'static crate::default_class::GenericSite>,
+    generic: Option<&'static dyn NamedLater>,
 }
 
 impl LockClass {
@@ -47,7 +47,7 @@ impl LockClass {
 
     /// The class of locks built through `Default` at one site (see `default_class`).
     #[cfg(lockdep_checks)]
-    pub(crate) const fn generic(site: &'static crate::default_class::GenericSite) -> Self {
+    pub(crate) const fn generic(site: &'static dyn NamedLater) -> Self {
         LockClass {
             name: "<default>",
             id: AtomicU32::new(0),
@@ -69,6 +69,16 @@ impl LockClass {
     pub const fn name(&self) -> &'static str {
         self.name
     }
+}
+
+/// What names a class at report time when its name is not known when it is made: a class
+/// built through `Default` (`default_class`), whose name is read from debug information only
+/// if a report needs it. A trait here, implemented there, so that the class table does not
+/// import the module that builds such classes.
+#[cfg(lockdep_checks)]
+pub(crate) trait NamedLater: Sync {
+    /// The name reports show; computed on first use, then kept.
+    fn name(&'static self) -> &'static str;
 }
 
 impl std::fmt::Debug for LockClass {
@@ -100,34 +110,6 @@ impl ClassCell {
         ClassCell
     }
 }
-
-/// The class of a lock built by `default()` or `from()`: nothing to compute with the checks
-/// compiled out.
-#[cfg(not(lockdep_checks))]
-#[inline(always)]
-pub(crate) fn generic_cell(
-    _: &'static Location<'static>,
-    _: &'static str,
-    _: &'static str,
-    _: bool,
-    _: CallSite,
-) -> ClassCell {
-    ClassCell
-}
-
-/// Where a constructor was inlined: nothing with the checks compiled out.
-#[cfg(not(lockdep_checks))]
-#[derive(Clone, Copy)]
-pub(crate) struct CallSite;
-
-#[cfg(not(lockdep_checks))]
-#[inline(always)]
-pub(crate) fn call_site() -> CallSite {
-    CallSite
-}
-
-#[cfg(lockdep_checks)]
-pub(crate) use crate::default_class::{call_site, generic_cell};
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
 ///

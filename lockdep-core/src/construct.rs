@@ -99,12 +99,12 @@ pub(crate) use class_constructors;
 /// built inside `T::default()` come after their container in the burst of one construction.
 macro_rules! generic_class {
     ($kind:literal, $T:ty, $by_default:literal) => {
-        $crate::class::generic_cell(
+        $crate::default_class::generic_cell(
             ::std::panic::Location::caller(),
             $kind,
             ::std::any::type_name::<$T>(),
             $by_default,
-            $crate::class::call_site(),
+            $crate::default_class::call_site(),
         )
     };
 }

@@ -80,6 +80,9 @@ mod construct;
 pub mod deadlock;
 #[cfg(lockdep_checks)]
 mod default_class;
+#[cfg(not(lockdep_checks))]
+#[path = "default_class/off.rs"]
+mod default_class;
 pub mod graph;
 mod init;
 mod instance;

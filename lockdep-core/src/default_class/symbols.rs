@@ -131,13 +131,15 @@ fn is_internal_name(name: &str) -> bool {
     PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-impl GenericSite {
+impl crate::class::NamedLater for GenericSite {
     /// The name reports show; computed (symbols resolved) on first use, then kept.
-    pub(crate) fn name(&'static self) -> &'static str {
+    fn name(&'static self) -> &'static str {
         self.name
             .get_or_init(|| Box::leak(self.make_name().into_boxed_str()))
     }
+}
 
+impl GenericSite {
     fn make_name(&self) -> String {
         // The innermost user function at the construction: past the lock type's own
         // `default()`, inlined there.
