@@ -223,7 +223,7 @@ mod checked {
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.
         /// `try_take` is the same acquisition without blocking: with `deadlock_detection`, a
         /// thread whose first try fails is registered as waiting while `take` blocks.
-        #[inline]
+        #[inline(always)]
         #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
         fn acquire(
             &self,
@@ -399,6 +399,7 @@ mod checked {
             self.try_lock_at(0, caller_or(Location::caller()))
         }
 
+        #[inline]
         unsafe fn unlock(&self) {
             validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract: the caller holds the lock.
@@ -412,6 +413,7 @@ mod checked {
 
     // SAFETY: delegates to `R`.
     unsafe impl<R: RawMutexFair> RawMutexFair for Checked<R> {
+        #[inline]
         unsafe fn unlock_fair(&self) {
             validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
@@ -549,6 +551,7 @@ mod checked {
         fn try_lock_shared(&self) -> bool {
             self.try_lock_shared_at(0, caller_or(Location::caller()))
         }
+        #[inline]
         unsafe fn unlock_shared(&self) {
             validator::release(self.addr(), Release::Shared);
             // SAFETY: forwarded contract.
@@ -565,6 +568,7 @@ mod checked {
         fn try_lock_exclusive(&self) -> bool {
             self.try_lock_exclusive_at(0, caller_or(Location::caller()))
         }
+        #[inline]
         unsafe fn unlock_exclusive(&self) {
             validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
@@ -580,11 +584,13 @@ mod checked {
 
     // SAFETY: delegates to `R`.
     unsafe impl<R: RawRwLockFair> RawRwLockFair for Checked<R> {
+        #[inline]
         unsafe fn unlock_shared_fair(&self) {
             validator::release(self.addr(), Release::Shared);
             // SAFETY: forwarded contract.
             unsafe { self.raw.unlock_shared_fair() }
         }
+        #[inline]
         unsafe fn unlock_exclusive_fair(&self) {
             validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
@@ -690,6 +696,7 @@ mod checked {
         fn try_lock_upgradable(&self) -> bool {
             self.try_lock_upgradable_at(0, caller_or(Location::caller()))
         }
+        #[inline]
         unsafe fn unlock_upgradable(&self) {
             validator::release(self.addr(), Release::Upgradable);
             // SAFETY: forwarded contract.
@@ -730,6 +737,7 @@ mod checked {
 
     // SAFETY: delegates to `R`.
     unsafe impl<R: RawRwLockUpgradeFair> RawRwLockUpgradeFair for Checked<R> {
+        #[inline]
         unsafe fn unlock_upgradable_fair(&self) {
             validator::release(self.addr(), Release::Upgradable);
             // SAFETY: forwarded contract.
