@@ -280,6 +280,14 @@ impl HeldStack {
         self.depth -= 1;
     }
 
+    /// [`Self::pop`], for a caller that read the depth already: the stack goes back to `depth`,
+    /// one entry less than it has.
+    #[inline(always)]
+    pub(crate) fn pop_to(&mut self, depth: usize) {
+        debug_assert_eq!(depth + 1, self.depth);
+        self.depth = depth;
+    }
+
     /// Whether the full stack may hold `instance` so that acquiring it as `access` is certain
     /// to hang: false is exact; true means the caller must look at the entries.
     #[inline]
@@ -304,6 +312,10 @@ impl HeldStack {
         let n = self.overflowed;
         if n == 0 || n > OVERFLOW_ADDRS {
             return false;
+        }
+        if self.overflow[n - 1] == instance {
+            self.overflowed = n - 1;
+            return true;
         }
         match self.overflow[..n].iter().rposition(|&a| a == instance) {
             Some(i) => {

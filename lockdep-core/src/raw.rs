@@ -401,9 +401,10 @@ mod checked {
 
         #[inline]
         unsafe fn unlock(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract: the caller holds the lock.
-            unsafe { self.raw.unlock() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock()
+            });
         }
 
         fn is_locked(&self) -> bool {
@@ -415,9 +416,10 @@ mod checked {
     unsafe impl<R: RawMutexFair> RawMutexFair for Checked<R> {
         #[inline]
         unsafe fn unlock_fair(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_fair() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock_fair()
+            });
         }
 
         #[track_caller]
@@ -553,9 +555,10 @@ mod checked {
         }
         #[inline]
         unsafe fn unlock_shared(&self) {
-            validator::release(self.addr(), Release::Shared);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_shared() }
+            validator::release_then(self.addr(), Release::Shared, || unsafe {
+                self.raw.unlock_shared()
+            });
         }
         #[track_caller]
         fn lock_exclusive(&self) {
@@ -570,9 +573,10 @@ mod checked {
         }
         #[inline]
         unsafe fn unlock_exclusive(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_exclusive() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock_exclusive()
+            });
         }
         fn is_locked(&self) -> bool {
             self.raw.is_locked()
@@ -586,15 +590,17 @@ mod checked {
     unsafe impl<R: RawRwLockFair> RawRwLockFair for Checked<R> {
         #[inline]
         unsafe fn unlock_shared_fair(&self) {
-            validator::release(self.addr(), Release::Shared);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_shared_fair() }
+            validator::release_then(self.addr(), Release::Shared, || unsafe {
+                self.raw.unlock_shared_fair()
+            });
         }
         #[inline]
         unsafe fn unlock_exclusive_fair(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_exclusive_fair() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock_exclusive_fair()
+            });
         }
         #[track_caller]
         unsafe fn bump_shared(&self) {
@@ -698,9 +704,10 @@ mod checked {
         }
         #[inline]
         unsafe fn unlock_upgradable(&self) {
-            validator::release(self.addr(), Release::Upgradable);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_upgradable() }
+            validator::release_then(self.addr(), Release::Upgradable, || unsafe {
+                self.raw.unlock_upgradable()
+            });
         }
         #[track_caller]
         unsafe fn upgrade(&self) {
@@ -739,9 +746,10 @@ mod checked {
     unsafe impl<R: RawRwLockUpgradeFair> RawRwLockUpgradeFair for Checked<R> {
         #[inline]
         unsafe fn unlock_upgradable_fair(&self) {
-            validator::release(self.addr(), Release::Upgradable);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_upgradable_fair() }
+            validator::release_then(self.addr(), Release::Upgradable, || unsafe {
+                self.raw.unlock_upgradable_fair()
+            });
         }
         #[track_caller]
         unsafe fn bump_upgradable(&self) {

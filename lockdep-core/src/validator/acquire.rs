@@ -191,14 +191,34 @@ fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Pending> {
     // its every acquisition): the filter, the lock, the count, and nothing else.
     let untracked =
         with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access));
-    if !untracked {
-        if let Some(pending) = check_blocking(&acq) {
-            return Some(pending);
+    if untracked {
+        take();
+        let first = with_thread(|t| {
+            t.held.note_overflow(acq.addr);
+            !std::mem::replace(&mut t.overflow_reported, true)
+        });
+        if first {
+            overflow_message(&acq);
         }
+        return None;
+    }
+    if let Some(pending) = check_blocking(&acq) {
+        return Some(pending);
     }
     take();
     after_lock(&acq, false);
     None
+}
+
+/// The one message a thread gets when it first takes a lock past MAX_LOCK_DEPTH.
+#[cold]
+#[inline(never)]
+fn overflow_message(acq: &Acquisition) {
+    eprintln!(
+        "lockdep: this thread holds more than {MAX_LOCK_DEPTH} locks (MAX_LOCK_DEPTH); `{}` and \
+         further locks are not tracked until it releases some",
+        acq.node.name()
+    );
 }
 
 /// Before a blocking acquisition: validate, deliver findings (which may panic in `Panic` mode:
@@ -263,32 +283,39 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
     match after {
         After::Pushed { new_max: true } => new_max_depth(),
         After::Pushed { new_max: false } | After::Overflowed { first: false } => {}
-        After::Overflowed { first: true } => eprintln!(
-            "lockdep: this thread holds more than {MAX_LOCK_DEPTH} locks (MAX_LOCK_DEPTH); `{}` \
-             and further locks are not tracked until it releases some",
-            acq.node.name()
-        ),
+        After::Overflowed { first: true } => overflow_message(acq),
     }
 }
 
-/// A lock is being released.
+/// A lock is being released (its raw lock is unlocked by the caller, after this).
 #[inline(always)]
 pub(crate) fn release(addr: usize, how: Release) {
-    // Guards are mostly dropped innermost first: popping the top needs no search or rekey, and
-    // is small enough to inline into the guard's drop. A nested entry (or any, while `unlocked`
-    // records exist), and any release while the stack is full (the lock may be one taken past
-    // it, of the same instance as the top entry), go the general way.
-    let popped = with_thread(|t| match t.held.top_unless_full() {
+    release_then(addr, how, || {});
+}
+
+/// A lock is being released by `unlock`.
+///
+/// Guards are mostly dropped innermost first: popping the top needs no search or rekey, and is
+/// small enough to inline into the guard's drop. A nested entry (or any, while `unlocked`
+/// records exist), and any release while the stack is full (the lock may be one taken past it,
+/// of the same instance as the top entry), go the general way. The pop comes after the unlock,
+/// for the reason [`acquire`] pushes after the lock: the check only reads, and the one store
+/// then follows the atomic instead of delaying it. Nothing touches this thread's stack in
+/// between.
+#[inline(always)]
+pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
+    let top = with_thread(|t| match t.held.top_unless_full() {
         Some(top)
             if top.instance == addr && how.matches(top.access) && !t.relocks.concerns(top) =>
         {
-            t.held.pop();
-            true
+            Some(t.held.depth() - 1)
         }
-        _ => false,
+        _ => None,
     });
-    if !popped {
-        release_slow(addr, how);
+    unlock();
+    match top {
+        Some(below) => with_thread(|t| t.held.pop_to(below)),
+        None => release_slow(addr, how),
     }
 }
 
@@ -297,11 +324,18 @@ pub(crate) fn release(addr: usize, how: Release) {
 #[cold]
 #[inline(never)]
 fn release_slow(addr: usize, how: Release) {
+    // Past MAX_LOCK_DEPTH the untracked locks are on top: found without a scan (and this is
+    // the every release of a thread that leaked its guards: nothing more here).
+    if !with_thread(|t| t.held.release_overflow(addr)) {
+        release_tracked(addr, how);
+    }
+}
+
+/// A release of a tracked lock that is not on top of the stack (or of interest to the
+/// `unlocked` records), or of a lock taken past the limit and not remembered by instance.
+#[inline(never)]
+fn release_tracked(addr: usize, how: Release) {
     with_thread(|t| {
-        // Past MAX_LOCK_DEPTH the untracked locks are on top: found without a scan.
-        if t.held.release_overflow(addr) {
-            return;
-        }
         let found = t
             .held
             .as_slice()

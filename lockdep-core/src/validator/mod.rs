@@ -30,7 +30,9 @@ mod thread;
 use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
-pub(crate) use acquire::{acquire, after_lock, before_lock, release, relock_entry, Acquisition};
+pub(crate) use acquire::{
+    acquire, after_lock, before_lock, release, release_then, relock_entry, Acquisition,
+};
 pub(crate) use check::chain_count;
 pub(crate) use findings::{
     deliver_all, describe as describe_held, is_new_held_across_await,
