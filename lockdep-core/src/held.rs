@@ -32,6 +32,11 @@ pub(crate) struct HeldLock {
     /// the entry belongs to the task, which carries it from poll to poll (`task.rs`). A sync
     /// entry still held when a task yields is a `HeldAcrossAwait` finding.
     pub(crate) asynchronous: bool,
+    /// The release that may pop this entry on the fast path, as `Release as u8`: the one that
+    /// ends it ([`Release::of`] its access), or [`HeldLock::NESTED`] for an entry at a nonzero
+    /// subclass, whose release the `unlocked` records (`relock.rs`) must see. One byte compare
+    /// on every release instead of three tests; kept by [`HeldStack::set_access`].
+    pub(crate) fast_release: u8,
 }
 
 impl HeldLock {
@@ -42,7 +47,21 @@ impl HeldLock {
         trylock: false,
         at: None,
         asynchronous: false,
+        fast_release: HeldLock::NESTED,
     };
+
+    /// [`Self::fast_release`] of an entry no release pops on the fast path.
+    pub(crate) const NESTED: u8 = u8::MAX;
+
+    /// [`Self::fast_release`] for an entry of `node` held as `access`.
+    #[inline(always)]
+    pub(crate) fn fast_release_of(node: NodeKey, access: Access) -> u8 {
+        if node.subclass() == 0 {
+            Release::of(access) as u8
+        } else {
+            HeldLock::NESTED
+        }
+    }
 
     /// This entry's contribution to a chain key: everything that decides which dependencies an
     /// acquisition on top of it adds.
@@ -53,6 +72,7 @@ impl HeldLock {
 
 /// How a release names the entry it ends (a rwlock instance may be held several ways at once).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub(crate) enum Release {
     Exclusive,
     Shared,
@@ -60,14 +80,20 @@ pub(crate) enum Release {
 }
 
 impl Release {
+    /// The release that ends an entry held as `access`.
+    #[inline(always)]
+    pub(crate) fn of(access: Access) -> Release {
+        match access {
+            Access::Write => Release::Exclusive,
+            Access::Read | Access::RecursiveRead => Release::Shared,
+            Access::Upgradable => Release::Upgradable,
+        }
+    }
+
     /// Whether an entry held as `access` is one this release ends.
     #[inline]
     pub(crate) fn matches(self, access: Access) -> bool {
-        match self {
-            Release::Exclusive => access == Access::Write,
-            Release::Shared => matches!(access, Access::Read | Access::RecursiveRead),
-            Release::Upgradable => access == Access::Upgradable,
-        }
+        Release::of(access) == self
     }
 }
 
@@ -216,14 +242,15 @@ impl HeldStack {
         self.keys[self.depth.min(MAX_LOCK_DEPTH)]
     }
 
-    /// The top entry, unless the stack is empty or full (a full stack's releases take the
-    /// general way: locks past it may be of the same instance).
+    /// The top entry, if the stack has at least one and fewer than `limit + 1` entries. A
+    /// limit of at most `MAX_LOCK_DEPTH - 1` leaves out a full stack (whose releases take the
+    /// general way: locks past it may be of the same instance), and 0 every stack.
     #[inline(always)]
-    pub(crate) fn top_unless_full(&self) -> Option<&HeldLock> {
-        // One compare for both: `depth - 1` wraps for an empty stack.
+    pub(crate) fn top_below(&self, limit: usize) -> Option<&HeldLock> {
+        // One compare for both ends: `depth - 1` wraps for an empty stack.
         let top = self.depth.wrapping_sub(1);
-        if top < MAX_LOCK_DEPTH - 1 {
-            Some(&self.entries[top])
+        if top < limit {
+            self.entries.get(top)
         } else {
             None
         }
@@ -347,7 +374,9 @@ impl HeldStack {
 
     /// Changes how entry `index` is held (an upgrade or a downgrade).
     pub(crate) fn set_access(&mut self, index: usize, access: Access) {
-        self.entries[index].access = access;
+        let entry = &mut self.entries[index];
+        entry.access = access;
+        entry.fast_release = HeldLock::fast_release_of(entry.node, access);
         self.rekey_from(index);
         if self.is_full() {
             self.full = FullFilter::of(self.as_slice());

@@ -166,7 +166,10 @@ fn run(locks: &Locks, prefix: &str, seed: u64, steps: usize, check_exact: bool) 
             assert!(said.len() <= MAX_LOCK_DEPTH);
             for lock in 0..MUTEXES + RWLOCKS {
                 if locks.is_held(lock) {
-                    assert!(model.iter().any(|h| h.0 == lock), "seed {seed}, lock {lock}");
+                    assert!(
+                        model.iter().any(|h| h.0 == lock),
+                        "seed {seed}, lock {lock}"
+                    );
                 }
             }
         }

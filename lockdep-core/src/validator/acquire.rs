@@ -84,6 +84,7 @@ impl Acquisition {
             trylock,
             at: self.at,
             asynchronous: self.asynchronous,
+            fast_release: HeldLock::fast_release_of(self.node, self.access),
         }
     }
 }
@@ -304,10 +305,10 @@ pub(crate) fn release(addr: usize, how: Release) {
 /// between.
 #[inline(always)]
 pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
-    let top = with_thread(|t| match t.held.top_unless_full() {
-        Some(top)
-            if top.instance == addr && how.matches(top.access) && !t.relocks.concerns(top) =>
-        {
+    // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
+    // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
+    let top = with_thread(|t| match t.held.top_below(t.fast_release_below) {
+        Some(top) if top.instance == addr && top.fast_release == how as u8 => {
             Some(t.held.depth() - 1)
         }
         _ => None,
@@ -346,6 +347,7 @@ fn release_tracked(addr: usize, how: Release) {
                 let removed = t.held.remove(index);
                 if t.relocks.concerns(&removed) {
                     t.relocks.released(&removed);
+                    t.relocks_changed();
                 }
             }
             // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
@@ -359,5 +361,9 @@ fn release_tracked(addr: usize, how: Release) {
 /// `unlocked`): the nested entry this thread last released that way, if any (`relock.rs`).
 #[inline]
 pub(crate) fn relock_entry(addr: usize, how: Release) -> Option<HeldLock> {
-    with_thread(|t| t.relocks.take(addr, how))
+    with_thread(|t| {
+        let entry = t.relocks.take(addr, how)?;
+        t.relocks_changed();
+        Some(entry)
+    })
 }
