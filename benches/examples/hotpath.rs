@@ -22,6 +22,22 @@ use std::hint::black_box;
 static OUTER: LockClass = LockClass::new("hotpath-outer");
 static INNER: LockClass = LockClass::new("hotpath-inner");
 
+/// Takes the eight locks of `chain` in order, holding every guard; locals drop in reverse
+/// order, innermost first.
+macro_rules! nested8 {
+    ($chain:expr) => {{
+        let c = $chain;
+        let _g0 = c[0].lock();
+        let _g1 = c[1].lock();
+        let _g2 = c[2].lock();
+        let _g3 = c[3].lock();
+        let _g4 = c[4].lock();
+        let _g5 = c[5].lock();
+        let _g6 = c[6].lock();
+        let _g7 = c[7].lock();
+    }};
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let case = args.next().expect("usage: hotpath CASE ITERS");
@@ -67,18 +83,8 @@ fn main() {
                     let _a = black_box(&a).lock();
                     *black_box(&b).lock() += 1;
                 }
-                "nested8" => {
-                    // Locals drop in reverse order: innermost first.
-                    let c = black_box(&chain);
-                    let _g0 = c[0].lock();
-                    let _g1 = c[1].lock();
-                    let _g2 = c[2].lock();
-                    let _g3 = c[3].lock();
-                    let _g4 = c[4].lock();
-                    let _g5 = c[5].lock();
-                    let _g6 = c[6].lock();
-                    let _g7 = c[7].lock();
-                }
+                // Locals drop in reverse order: innermost first.
+                "nested8" => nested8!(black_box(&chain)),
                 "read" => drop(*black_box(&rw).read()),
                 "read_recursive" => drop(*black_box(&rw).read_recursive()),
                 "write" => *black_box(&rw).write() += 1,
@@ -89,17 +95,7 @@ fn main() {
                 "leak_read_recursive" => std::mem::forget(black_box(&leaked).read_recursive()),
                 "leak_std_read" => std::mem::forget(black_box(&std_rw).read().unwrap()),
                 "raw_single" => *black_box(&ra).lock() += 1,
-                "raw_nested8" => {
-                    let c = black_box(&raw_chain);
-                    let _g0 = c[0].lock();
-                    let _g1 = c[1].lock();
-                    let _g2 = c[2].lock();
-                    let _g3 = c[3].lock();
-                    let _g4 = c[4].lock();
-                    let _g5 = c[5].lock();
-                    let _g6 = c[6].lock();
-                    let _g7 = c[7].lock();
-                }
+                "raw_nested8" => nested8!(black_box(&raw_chain)),
                 "raw_read" => drop(*black_box(&raw_rw).read()),
                 "raw_write" => *black_box(&raw_rw).write() += 1,
                 "raw_nested2" => {

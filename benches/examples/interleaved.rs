@@ -20,6 +20,7 @@
 //! The overflow cases run on a thread of their own (the leaked guards stay on its stack for
 //! good), raw and lockdep alike, so that both sides of each ratio ran on the same thread.
 
+use benches::nest;
 use lockdep_core::{LockClass, MAX_LOCK_DEPTH};
 use std::hint::black_box;
 use std::sync::mpsc;
@@ -65,45 +66,6 @@ fn timed(iters: u64, mut body: impl FnMut()) -> Duration {
 fn variant<'a>(name: &'static str, run: impl FnMut(u64) -> Duration + 'a) -> Variant<'a> {
     let _ = name;
     Variant { run: Box::new(run) }
-}
-
-/// Takes `locks` in order with `take`, holding every guard, then drops them innermost first.
-macro_rules! nest {
-    ($locks:expr, |$m:ident| $take:expr) => {{
-        let locks = black_box($locks);
-        macro_rules! take {
-            ($lock:expr) => {{
-                let $m = $lock;
-                $take
-            }};
-        }
-        match locks.len() {
-            2 => {
-                let a = take!(&locks[0]);
-                let b = take!(&locks[1]);
-                drop((b, a));
-            }
-            4 => {
-                let a = take!(&locks[0]);
-                let b = take!(&locks[1]);
-                let c = take!(&locks[2]);
-                let d = take!(&locks[3]);
-                drop((d, c, b, a));
-            }
-            8 => {
-                let a = take!(&locks[0]);
-                let b = take!(&locks[1]);
-                let c = take!(&locks[2]);
-                let d = take!(&locks[3]);
-                let e = take!(&locks[4]);
-                let f = take!(&locks[5]);
-                let g = take!(&locks[6]);
-                let h = take!(&locks[7]);
-                drop((h, g, f, e, d, c, b, a));
-            }
-            _ => unreachable!("depths are 2, 4 and 8"),
-        }
-    }};
 }
 
 /// What the overflow thread is asked to run: (variant index, iterations).
@@ -205,13 +167,13 @@ fn main() {
             iters,
             variants: vec![
                 variant("parking_lot", move |n| {
-                    timed(n, || nest!(raw, |m| m.lock()))
+                    timed(n, || nest!(raw, depth, |m| m.lock()))
                 }),
                 variant("lockdep", move |n| {
-                    timed(n, || nest!(lockdep, |m| m.lock()))
+                    timed(n, || nest!(lockdep, depth, |m| m.lock()))
                 }),
                 variant("tracing_mutex", move |n| {
-                    timed(n, || nest!(tracing, |m| m.lock()))
+                    timed(n, || nest!(tracing, depth, |m| m.lock()))
                 }),
             ],
         });

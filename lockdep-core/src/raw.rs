@@ -348,13 +348,7 @@ mod checked {
         pub(crate) fn relock_after_wait(&self, entry: Option<crate::held::HeldLock>) {
             #[cfg(feature = "deadlock_detection")]
             if let Some(entry) = &entry {
-                let acq = Acquisition {
-                    addr: entry.instance,
-                    node: entry.node,
-                    access: entry.access,
-                    at: entry.at,
-                    asynchronous: entry.asynchronous,
-                };
+                let acq = Acquisition::of_entry(entry);
                 crate::deadlock::Waiting::around(
                     &acq,
                     validator::held_count(),

@@ -66,6 +66,18 @@ impl Acquisition {
         Some(acq)
     }
 
+    /// The acquisition that takes a held entry's lock again as it was held (a condition
+    /// variable's mutex after the wait).
+    pub(crate) fn of_entry(entry: &HeldLock) -> Acquisition {
+        Acquisition {
+            addr: entry.instance,
+            node: entry.node,
+            access: entry.access,
+            at: entry.at,
+            asynchronous: entry.asynchronous,
+        }
+    }
+
     pub(super) fn desc(&self, trylock: bool) -> LockDesc {
         LockDesc {
             class: self.node.name(),
