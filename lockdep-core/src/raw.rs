@@ -236,7 +236,7 @@ mod checked {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
                 #[cfg(feature = "deadlock_detection")]
                 Some(acq) => {
-                    // Counted before: the hot path pushes the new entry before taking the lock.
+                    // Counted before the acquisition: what this thread held while it waited.
                     let held_before = validator::held_count();
                     validator::acquire(&acq, || {
                         crate::deadlock::Waiting::around(

@@ -7,7 +7,7 @@
 //! lock); only a chain nobody has seen takes the graph lock, captures a backtrace and searches.
 //!
 //! One job per module:
-//! - `thread`: the per-thread state and its one thread-local access, the exit check;
+//! - `thread`: the per-thread state and its thread-local access, the exit check;
 //! - `acquire`: the validated path (hot check, push, release of the top entry) and the hooks
 //!   every blocking acquisition and release goes through;
 //! - `check`: the slow path with the graph (`check`, `slow_check`, `check_timed`, `remember`);

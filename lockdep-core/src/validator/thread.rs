@@ -1,5 +1,5 @@
 //! The validator's per-thread state: the held-lock stack, the validated-chain cache and the
-//! `unlocked` records, reached through one thread-local access ([`with_thread`]); the exit check
+//! `unlocked` records, reached through [`with_thread`] (a `%fs`-relative address); the exit check
 //! that names leaked guards; and [`Snapshot`], the copy of the stack the slow paths work on.
 
 use super::findings::describe;
