@@ -6,9 +6,9 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
+use benches::nest;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use lockdep_core::LockClass;
-use std::hint::black_box;
 
 const DEPTHS: [usize; 3] = [2, 4, 8];
 const MAX_DEPTH: usize = 8;
@@ -23,46 +23,6 @@ static CLASSES: [LockClass; MAX_DEPTH] = [
     LockClass::new("nested-6"),
     LockClass::new("nested-7"),
 ];
-
-/// Takes the first `depth` of `locks` in order with `take`, holding every guard, then drops them
-/// innermost first. Written out per depth so that nothing but the locks is on the timed path.
-macro_rules! nest {
-    ($locks:expr, $depth:expr, |$m:ident| $take:expr) => {{
-        let locks = black_box($locks);
-        macro_rules! take {
-            ($lock:expr) => {{
-                let $m = $lock;
-                $take
-            }};
-        }
-        match $depth {
-            2 => {
-                let a = take!(&locks[0]);
-                let b = take!(&locks[1]);
-                drop((b, a));
-            }
-            4 => {
-                let a = take!(&locks[0]);
-                let b = take!(&locks[1]);
-                let c = take!(&locks[2]);
-                let d = take!(&locks[3]);
-                drop((d, c, b, a));
-            }
-            8 => {
-                let a = take!(&locks[0]);
-                let b = take!(&locks[1]);
-                let c = take!(&locks[2]);
-                let d = take!(&locks[3]);
-                let e = take!(&locks[4]);
-                let f = take!(&locks[5]);
-                let g = take!(&locks[6]);
-                let h = take!(&locks[7]);
-                drop((h, g, f, e, d, c, b, a));
-            }
-            _ => unreachable!("depths are 2, 4 and 8"),
-        }
-    }};
-}
 
 fn nested(c: &mut Criterion) {
     let mut group = c.benchmark_group("nested");

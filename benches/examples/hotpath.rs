@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, `std_read`, each
-//! for lockdep, and `raw_single`, `raw_nested2` for parking_lot; `lazy` / `std_lazy` and
+//! for lockdep, and `raw_single`, `raw_nested2`, `raw_nested8`, `raw_read`, `raw_write` for
+//! parking_lot; `lazy` / `std_lazy` and
 //! `once_lock` / `std_once_lock` read a completed cell, lockdep's and std's. `overflow_CASE` runs
 //! `CASE` with MAX_LOCK_DEPTH + 8 guards leaked first (every acquisition is past the held-lock
 //! stack); `overflow_leak_read_recursive` and `overflow_leak_std_read` leak every read as well
@@ -20,6 +21,22 @@ use std::hint::black_box;
 
 static OUTER: LockClass = LockClass::new("hotpath-outer");
 static INNER: LockClass = LockClass::new("hotpath-inner");
+
+/// Takes the eight locks of `chain` in order, holding every guard; locals drop in reverse
+/// order, innermost first.
+macro_rules! nested8 {
+    ($chain:expr) => {{
+        let c = $chain;
+        let _g0 = c[0].lock();
+        let _g1 = c[1].lock();
+        let _g2 = c[2].lock();
+        let _g3 = c[3].lock();
+        let _g4 = c[4].lock();
+        let _g5 = c[5].lock();
+        let _g6 = c[6].lock();
+        let _g7 = c[7].lock();
+    }};
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -37,6 +54,9 @@ fn main() {
         .collect();
     let rw = lockdep_core::RwLock::new(0u64);
     let (ra, rb) = (parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64));
+    let raw_chain: Vec<parking_lot::Mutex<u64>> =
+        (0..8).map(|_| parking_lot::Mutex::new(0)).collect();
+    let raw_rw = parking_lot::RwLock::new(0u64);
     let lazy = lockdep_core::sync::LazyLock::new(|| 7u64);
     let std_lazy = std::sync::LazyLock::new(|| 7u64);
     let (cell, std_cell) = (
@@ -63,18 +83,8 @@ fn main() {
                     let _a = black_box(&a).lock();
                     *black_box(&b).lock() += 1;
                 }
-                "nested8" => {
-                    // Locals drop in reverse order: innermost first.
-                    let c = black_box(&chain);
-                    let _g0 = c[0].lock();
-                    let _g1 = c[1].lock();
-                    let _g2 = c[2].lock();
-                    let _g3 = c[3].lock();
-                    let _g4 = c[4].lock();
-                    let _g5 = c[5].lock();
-                    let _g6 = c[6].lock();
-                    let _g7 = c[7].lock();
-                }
+                // Locals drop in reverse order: innermost first.
+                "nested8" => nested8!(black_box(&chain)),
                 "read" => drop(*black_box(&rw).read()),
                 "read_recursive" => drop(*black_box(&rw).read_recursive()),
                 "write" => *black_box(&rw).write() += 1,
@@ -85,6 +95,9 @@ fn main() {
                 "leak_read_recursive" => std::mem::forget(black_box(&leaked).read_recursive()),
                 "leak_std_read" => std::mem::forget(black_box(&std_rw).read().unwrap()),
                 "raw_single" => *black_box(&ra).lock() += 1,
+                "raw_nested8" => nested8!(black_box(&raw_chain)),
+                "raw_read" => drop(*black_box(&raw_rw).read()),
+                "raw_write" => *black_box(&raw_rw).write() += 1,
                 "raw_nested2" => {
                     let _a = black_box(&ra).lock();
                     *black_box(&rb).lock() += 1;

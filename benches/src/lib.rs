@@ -87,3 +87,50 @@ pub fn leaked_class(name: String) -> &'static lockdep_core::LockClass {
         name.into_boxed_str(),
     ))))
 }
+
+/// Takes the first `depth` (2, 4 or 8) of `locks` in order with `take`, holding every guard,
+/// then drops them innermost first. Written out per depth so that nothing but the locks is on
+/// the timed path. Shared by the `nested` bench and the `interleaved` example.
+///
+/// ```
+/// let locks: Vec<parking_lot::Mutex<()>> = (0..8).map(|_| parking_lot::Mutex::new(())).collect();
+/// benches::nest!(&locks, 4, |m| m.lock());
+/// ```
+#[macro_export]
+macro_rules! nest {
+    ($locks:expr, $depth:expr, |$m:ident| $take:expr) => {{
+        let locks = ::std::hint::black_box($locks);
+        macro_rules! take {
+            ($lock:expr) => {{
+                let $m = $lock;
+                $take
+            }};
+        }
+        match $depth {
+            2 => {
+                let a = take!(&locks[0]);
+                let b = take!(&locks[1]);
+                drop((b, a));
+            }
+            4 => {
+                let a = take!(&locks[0]);
+                let b = take!(&locks[1]);
+                let c = take!(&locks[2]);
+                let d = take!(&locks[3]);
+                drop((d, c, b, a));
+            }
+            8 => {
+                let a = take!(&locks[0]);
+                let b = take!(&locks[1]);
+                let c = take!(&locks[2]);
+                let d = take!(&locks[3]);
+                let e = take!(&locks[4]);
+                let f = take!(&locks[5]);
+                let g = take!(&locks[6]);
+                let h = take!(&locks[7]);
+                drop((h, g, f, e, d, c, b, a));
+            }
+            _ => unreachable!("depths are 2, 4 and 8"),
+        }
+    }};
+}

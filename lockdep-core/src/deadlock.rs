@@ -73,8 +73,8 @@ impl Waiting {
     #[inline(never)]
     pub(crate) fn begin(acq: &Acquisition, held_before: usize) -> Waiting {
         let mut held = crate::validator::held_entries();
-        // The hot path pushes the entry of the lock being taken before taking it: that lock is
-        // waited for, not held.
+        // Only what was held before this acquisition: the lock being taken is waited for, not
+        // held (the validator pushes its entry once it is taken; the count keeps that so).
         held.truncate(held_before);
         let entry = Entry {
             thread: std::thread::current(),

@@ -1,8 +1,9 @@
 //! The per-thread stack of held locks (the kernel's `current->held_locks`).
 //!
-//! A fixed array, so pushing and popping never allocate. Each entry carries the chain key of the
-//! stack up to and including itself, so the key of "the held stack plus one more lock" is one
-//! hash step away: that key is what the validated-chain cache is indexed by.
+//! A fixed array, so pushing and popping never allocate. Beside the entries, a second array
+//! keeps the chain key of the stack up to each depth (the empty stack's too), so the key of "the
+//! held stack plus one more lock" is one load and one hash step away, with no special case for
+//! an empty stack: that key is what the validated-chain cache is indexed by.
 
 use crate::class::NodeKey;
 use std::panic::Location;
@@ -27,12 +28,15 @@ pub(crate) struct HeldLock {
     /// Taken with a trylock (or a timed lock): it adds no edge *to* itself.
     pub(crate) trylock: bool,
     pub(crate) at: Option<&'static Location<'static>>,
-    /// Chain key of the stack up to and including this entry.
-    pub(crate) chain_key: u64,
     /// Taken by an async lock (`lockdep_core::tokio`): its guard may live across `.await`, so
     /// the entry belongs to the task, which carries it from poll to poll (`task.rs`). A sync
     /// entry still held when a task yields is a `HeldAcrossAwait` finding.
     pub(crate) asynchronous: bool,
+    /// The release that may pop this entry on the fast path, as `Release as u8`: the one that
+    /// ends it ([`Release::of`] its access), or [`HeldLock::NESTED`] for an entry at a nonzero
+    /// subclass, whose release the `unlocked` records (`relock.rs`) must see. One byte compare
+    /// on every release instead of three tests; kept by [`HeldStack::set_access`].
+    pub(crate) fast_release: u8,
 }
 
 impl HeldLock {
@@ -42,9 +46,22 @@ impl HeldLock {
         access: Access::Write,
         trylock: false,
         at: None,
-        chain_key: 0,
         asynchronous: false,
+        fast_release: HeldLock::NESTED,
     };
+
+    /// [`Self::fast_release`] of an entry no release pops on the fast path.
+    pub(crate) const NESTED: u8 = u8::MAX;
+
+    /// [`Self::fast_release`] for an entry of `node` held as `access`.
+    #[inline(always)]
+    pub(crate) fn fast_release_of(node: NodeKey, access: Access) -> u8 {
+        if node.subclass() == 0 {
+            Release::of(access) as u8
+        } else {
+            HeldLock::NESTED
+        }
+    }
 
     /// This entry's contribution to a chain key: everything that decides which dependencies an
     /// acquisition on top of it adds.
@@ -55,6 +72,7 @@ impl HeldLock {
 
 /// How a release names the entry it ends (a rwlock instance may be held several ways at once).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub(crate) enum Release {
     Exclusive,
     Shared,
@@ -62,14 +80,20 @@ pub(crate) enum Release {
 }
 
 impl Release {
+    /// The release that ends an entry held as `access`.
+    #[inline(always)]
+    pub(crate) fn of(access: Access) -> Release {
+        match access {
+            Access::Write => Release::Exclusive,
+            Access::Read | Access::RecursiveRead => Release::Shared,
+            Access::Upgradable => Release::Upgradable,
+        }
+    }
+
     /// Whether an entry held as `access` is one this release ends.
     #[inline]
     pub(crate) fn matches(self, access: Access) -> bool {
-        match self {
-            Release::Exclusive => access == Access::Write,
-            Release::Shared => matches!(access, Access::Read | Access::RecursiveRead),
-            Release::Upgradable => access == Access::Upgradable,
-        }
+        Release::of(access) == self
     }
 }
 
@@ -95,6 +119,8 @@ pub(crate) fn chain_step(prev: u64, descriptor: u64) -> u64 {
 /// The held-lock stack of one thread.
 pub(crate) struct HeldStack {
     entries: [HeldLock; MAX_LOCK_DEPTH],
+    /// `keys[d]`: the chain key of the bottom `d` entries; `keys[0]` is [`CHAIN_ROOT`].
+    keys: [u64; MAX_LOCK_DEPTH + 1],
     depth: usize,
     /// Locks taken beyond MAX_LOCK_DEPTH: not tracked, released silently.
     pub(crate) overflowed: usize,
@@ -103,22 +129,104 @@ pub(crate) struct HeldStack {
     overflow: [usize; OVERFLOW_ADDRS],
     /// Most locks this thread has held at once.
     pub(crate) max_depth: usize,
+    /// While the stack is full: which instances it holds, and how.
+    full: FullFilter,
+}
+
+/// What holding `held` and then acquiring the same *instance* as `acquired` means: true when
+/// the acquisition can only hang.
+#[inline]
+pub(crate) fn self_conflict_is_certain(held: Access, acquired: Access) -> bool {
+    use Access::*;
+    match (held, acquired) {
+        // A writer waits for every holder, and every acquirer waits for a writer.
+        (Write, _) | (_, Write) => true,
+        // Upgradable reads exclude each other.
+        (Upgradable, Upgradable) => true,
+        // A reader beside a reader or an upgrader only blocks behind a queued writer: possible,
+        // not certain; the class-level recursion check reports it.
+        _ => false,
+    }
+}
+
+/// A summary of the full stack's instances, so that an acquisition past MAX_LOCK_DEPTH (a
+/// thread that leaked its guards takes every lock there) can tell in a few instructions that it
+/// is not a certain self-deadlock, instead of scanning all 48 entries each time. One Bloom
+/// filter of 256 bits per way of acquiring: the instances held so that acquiring them that way
+/// again is [certain to hang](self_conflict_is_certain). A clear bit is exact (not held so); a
+/// set bit sends the check to the scan. Built whenever the stack becomes full (the push that
+/// fills it, an access changed in place while full), which only pushes outside the hot path can
+/// do; a full stack changes in no other way, so the filter is exact for as long as it is full.
+#[derive(Clone, Copy)]
+struct FullFilter {
+    /// Indexed by the acquisition's [`Access::bits`].
+    conflicts: [[u64; 4]; 4],
+}
+
+impl FullFilter {
+    const EMPTY: FullFilter = FullFilter {
+        conflicts: [[0; 4]; 4],
+    };
+    const ACCESSES: [Access; 4] = [
+        Access::Write,
+        Access::Read,
+        Access::RecursiveRead,
+        Access::Upgradable,
+    ];
+
+    /// The word and bit of `instance` (identity words differ mostly in their middle bits: the
+    /// multiply carries them to the top).
+    #[inline(always)]
+    fn bit(instance: usize) -> (usize, u64) {
+        let h = (instance as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56;
+        ((h >> 6) as usize, 1 << (h & 63))
+    }
+
+    fn of(entries: &[HeldLock]) -> FullFilter {
+        let mut filter = FullFilter::EMPTY;
+        for h in entries {
+            let (word, bit) = FullFilter::bit(h.instance);
+            for acquired in FullFilter::ACCESSES {
+                if self_conflict_is_certain(h.access, acquired) {
+                    filter.conflicts[acquired.bits() as usize][word] |= bit;
+                }
+            }
+        }
+        filter
+    }
+
+    /// Whether an entry of `instance` may be held so that acquiring it again as `access` is
+    /// certain to hang: false is exact, true means "look".
+    #[inline]
+    fn may_conflict(&self, instance: usize, access: Access) -> bool {
+        let (word, bit) = FullFilter::bit(instance);
+        self.conflicts[access.bits() as usize][word] & bit != 0
+    }
 }
 
 impl HeldStack {
     pub(crate) const fn new() -> Self {
+        let mut keys = [0; MAX_LOCK_DEPTH + 1];
+        keys[0] = CHAIN_ROOT;
         HeldStack {
             entries: [HeldLock::EMPTY; MAX_LOCK_DEPTH],
+            keys,
             depth: 0,
             overflowed: 0,
             overflow: [0; OVERFLOW_ADDRS],
             max_depth: 0,
+            full: FullFilter::EMPTY,
         }
     }
 
     #[inline]
     pub(crate) fn as_slice(&self) -> &[HeldLock] {
         &self.entries[..self.depth]
+    }
+
+    #[inline]
+    pub(crate) fn depth(&self) -> usize {
+        self.depth
     }
 
     #[inline]
@@ -131,30 +239,48 @@ impl HeldStack {
     /// Chain key of the current stack.
     #[inline]
     pub(crate) fn top_key(&self) -> u64 {
-        match self.depth {
-            0 => CHAIN_ROOT,
-            d => self.entries[d - 1].chain_key,
+        self.keys[self.depth.min(MAX_LOCK_DEPTH)]
+    }
+
+    /// The top entry, if the stack has at least one and fewer than `limit + 1` entries. A
+    /// limit of at most `MAX_LOCK_DEPTH - 1` leaves out a full stack (whose releases take the
+    /// general way: locks past it may be of the same instance), and 0 every stack.
+    #[inline(always)]
+    pub(crate) fn top_below(&self, limit: usize) -> Option<&HeldLock> {
+        // One compare for both ends: `depth - 1` wraps for an empty stack.
+        let top = self.depth.wrapping_sub(1);
+        if top < limit {
+            self.entries.get(top)
+        } else {
+            None
         }
     }
 
-    /// Pushes an entry; the caller has checked `is_full`. Returns what [`Self::push_keyed`]
-    /// returns.
+    /// Pushes an entry; the caller has checked `is_full`. Returns whether this thread's maximum
+    /// depth grew: the caller then updates the process-wide maximum, a shared line that is
+    /// therefore not touched on every push.
     #[inline]
     pub(crate) fn push(&mut self, entry: HeldLock) -> bool {
         let key = chain_step(
             self.top_key(),
             HeldLock::descriptor(entry.node, entry.access, entry.trylock),
         );
-        self.push_keyed(entry, key)
+        let grew = self.push_keyed(self.depth, entry, key);
+        if self.is_full() {
+            self.full = FullFilter::of(self.as_slice());
+        }
+        grew
     }
 
     /// Pushes an entry whose chain key the caller computed already (the hot path computes it to
-    /// look the chain up); the caller has checked `is_full`. Returns whether this thread's
-    /// maximum depth grew: the caller then updates the process-wide maximum, a shared line that
-    /// is therefore not touched on every push.
-    #[inline]
-    pub(crate) fn push_keyed(&mut self, mut entry: HeldLock, key: u64) -> bool {
-        debug_assert!(!self.is_full());
+    /// look the chain up) at `depth`, the current depth, which the caller read already and
+    /// checked against `is_full`. It does not build the [`FullFilter`]: a caller that may fill
+    /// the stack goes through [`Self::push`] (the hot path leaves for the slow one one entry
+    /// earlier). Returns what [`Self::push`] returns.
+    #[inline(always)]
+    pub(crate) fn push_keyed(&mut self, depth: usize, entry: HeldLock, key: u64) -> bool {
+        debug_assert_eq!(depth, self.depth);
+        debug_assert!(self.depth < MAX_LOCK_DEPTH);
         debug_assert_eq!(
             key,
             chain_step(
@@ -162,9 +288,9 @@ impl HeldStack {
                 HeldLock::descriptor(entry.node, entry.access, entry.trylock)
             )
         );
-        entry.chain_key = key;
-        let depth = self.depth;
+        let depth = depth.min(MAX_LOCK_DEPTH - 1);
         self.entries[depth] = entry;
+        self.keys[depth + 1] = key;
         self.depth = depth + 1;
         if depth + 1 > self.max_depth {
             self.max_depth = depth + 1;
@@ -179,6 +305,22 @@ impl HeldStack {
     pub(crate) fn pop(&mut self) {
         debug_assert!(self.depth > 0);
         self.depth -= 1;
+    }
+
+    /// [`Self::pop`], for a caller that read the depth already: the stack goes back to `depth`,
+    /// one entry less than it has.
+    #[inline(always)]
+    pub(crate) fn pop_to(&mut self, depth: usize) {
+        debug_assert_eq!(depth + 1, self.depth);
+        self.depth = depth;
+    }
+
+    /// Whether the full stack may hold `instance` so that acquiring it as `access` is certain
+    /// to hang: false is exact; true means the caller must look at the entries.
+    #[inline]
+    pub(crate) fn full_may_conflict(&self, instance: usize, access: Access) -> bool {
+        debug_assert!(self.is_full());
+        self.full.may_conflict(instance, access)
     }
 
     /// Counts a lock taken while the stack is full: it is not tracked.
@@ -198,9 +340,15 @@ impl HeldStack {
         if n == 0 || n > OVERFLOW_ADDRS {
             return false;
         }
+        if self.overflow[n - 1] == instance {
+            self.overflowed = n - 1;
+            return true;
+        }
         match self.overflow[..n].iter().rposition(|&a| a == instance) {
             Some(i) => {
-                self.overflow.copy_within(i + 1..n, i);
+                if i + 1 < n {
+                    self.overflow.copy_within(i + 1..n, i);
+                }
                 self.overflowed = n - 1;
                 true
             }
@@ -226,21 +374,22 @@ impl HeldStack {
 
     /// Changes how entry `index` is held (an upgrade or a downgrade).
     pub(crate) fn set_access(&mut self, index: usize, access: Access) {
-        self.entries[index].access = access;
+        let entry = &mut self.entries[index];
+        entry.access = access;
+        entry.fast_release = HeldLock::fast_release_of(entry.node, access);
         self.rekey_from(index);
+        if self.is_full() {
+            self.full = FullFilter::of(self.as_slice());
+        }
     }
 
     fn rekey_from(&mut self, index: usize) {
-        let mut key = match index {
-            0 => CHAIN_ROOT,
-            i => self.entries[i - 1].chain_key,
-        };
-        for entry in &mut self.entries[index..self.depth] {
-            key = chain_step(
-                key,
+        for i in index..self.depth {
+            let entry = &self.entries[i];
+            self.keys[i + 1] = chain_step(
+                self.keys[i],
                 HeldLock::descriptor(entry.node, entry.access, entry.trylock),
             );
-            entry.chain_key = key;
         }
     }
 }
@@ -321,5 +470,62 @@ mod tests {
         assert_ne!(before, stack.top_key());
         stack.set_access(0, Access::Write);
         assert_eq!(before, stack.top_key());
+    }
+
+    /// The full stack's filter against the plain scan it stands in for, on random full stacks
+    /// drawn from a few instances (so that instances repeat, as leaked guards do) and from many
+    /// (so that bits collide): it may say "look" needlessly, never "clean" wrongly.
+    #[test]
+    fn the_full_stack_filter_never_misses_a_certain_conflict() {
+        let accesses = [
+            Access::Write,
+            Access::Read,
+            Access::RecursiveRead,
+            Access::Upgradable,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut cleared = 0;
+        for round in 0..2000 {
+            let pool = if round % 2 == 0 { 4 } else { 1 << 20 };
+            let mut stack = HeldStack::new();
+            while !stack.is_full() {
+                let instance = (next() % pool + 1) as usize * 8 + 2;
+                let access = accesses[(next() % 4) as usize];
+                stack.push(HeldLock {
+                    access,
+                    ..entry(instance, 8)
+                });
+            }
+            for _ in 0..16 {
+                // Held instances half the time, others otherwise.
+                let instance = if next() % 2 == 0 {
+                    stack.as_slice()[(next() % MAX_LOCK_DEPTH as u64) as usize].instance
+                } else {
+                    (next() % pool + 1) as usize * 8 + 2
+                };
+                let access = accesses[(next() % 4) as usize];
+                let certain = stack
+                    .as_slice()
+                    .iter()
+                    .any(|h| h.instance == instance && self_conflict_is_certain(h.access, access));
+                let look = stack.full_may_conflict(instance, access);
+                assert!(look || !certain, "missed: {instance:#x} as {access:?}");
+                cleared += usize::from(!look);
+            }
+            // An access changed in place keeps the filter exact.
+            stack.set_access(5, Access::Write);
+            let instance = stack.as_slice()[5].instance;
+            assert!(stack.full_may_conflict(instance, Access::Read));
+        }
+        assert!(
+            cleared > 0,
+            "the filter must clear some acquisitions at once"
+        );
     }
 }

@@ -223,7 +223,7 @@ mod checked {
         /// A blocking acquisition: validate, take the lock with `take`, record it as held.
         /// `try_take` is the same acquisition without blocking: with `deadlock_detection`, a
         /// thread whose first try fails is registered as waiting while `take` blocks.
-        #[inline]
+        #[inline(always)]
         #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
         fn acquire(
             &self,
@@ -236,7 +236,7 @@ mod checked {
             match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
                 #[cfg(feature = "deadlock_detection")]
                 Some(acq) => {
-                    // Counted before: the hot path pushes the new entry before taking the lock.
+                    // Counted before the acquisition: what this thread held while it waited.
                     let held_before = validator::held_count();
                     validator::acquire(&acq, || {
                         crate::deadlock::Waiting::around(
@@ -348,13 +348,7 @@ mod checked {
         pub(crate) fn relock_after_wait(&self, entry: Option<crate::held::HeldLock>) {
             #[cfg(feature = "deadlock_detection")]
             if let Some(entry) = &entry {
-                let acq = Acquisition {
-                    addr: entry.instance,
-                    node: entry.node,
-                    access: entry.access,
-                    at: entry.at,
-                    asynchronous: entry.asynchronous,
-                };
+                let acq = Acquisition::of_entry(entry);
                 crate::deadlock::Waiting::around(
                     &acq,
                     validator::held_count(),
@@ -399,10 +393,12 @@ mod checked {
             self.try_lock_at(0, caller_or(Location::caller()))
         }
 
+        #[inline]
         unsafe fn unlock(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract: the caller holds the lock.
-            unsafe { self.raw.unlock() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock()
+            });
         }
 
         fn is_locked(&self) -> bool {
@@ -412,10 +408,12 @@ mod checked {
 
     // SAFETY: delegates to `R`.
     unsafe impl<R: RawMutexFair> RawMutexFair for Checked<R> {
+        #[inline]
         unsafe fn unlock_fair(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_fair() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock_fair()
+            });
         }
 
         #[track_caller]
@@ -549,10 +547,12 @@ mod checked {
         fn try_lock_shared(&self) -> bool {
             self.try_lock_shared_at(0, caller_or(Location::caller()))
         }
+        #[inline]
         unsafe fn unlock_shared(&self) {
-            validator::release(self.addr(), Release::Shared);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_shared() }
+            validator::release_then(self.addr(), Release::Shared, || unsafe {
+                self.raw.unlock_shared()
+            });
         }
         #[track_caller]
         fn lock_exclusive(&self) {
@@ -565,10 +565,12 @@ mod checked {
         fn try_lock_exclusive(&self) -> bool {
             self.try_lock_exclusive_at(0, caller_or(Location::caller()))
         }
+        #[inline]
         unsafe fn unlock_exclusive(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_exclusive() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock_exclusive()
+            });
         }
         fn is_locked(&self) -> bool {
             self.raw.is_locked()
@@ -580,15 +582,19 @@ mod checked {
 
     // SAFETY: delegates to `R`.
     unsafe impl<R: RawRwLockFair> RawRwLockFair for Checked<R> {
+        #[inline]
         unsafe fn unlock_shared_fair(&self) {
-            validator::release(self.addr(), Release::Shared);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_shared_fair() }
+            validator::release_then(self.addr(), Release::Shared, || unsafe {
+                self.raw.unlock_shared_fair()
+            });
         }
+        #[inline]
         unsafe fn unlock_exclusive_fair(&self) {
-            validator::release(self.addr(), Release::Exclusive);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_exclusive_fair() }
+            validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+                self.raw.unlock_exclusive_fair()
+            });
         }
         #[track_caller]
         unsafe fn bump_shared(&self) {
@@ -690,10 +696,12 @@ mod checked {
         fn try_lock_upgradable(&self) -> bool {
             self.try_lock_upgradable_at(0, caller_or(Location::caller()))
         }
+        #[inline]
         unsafe fn unlock_upgradable(&self) {
-            validator::release(self.addr(), Release::Upgradable);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_upgradable() }
+            validator::release_then(self.addr(), Release::Upgradable, || unsafe {
+                self.raw.unlock_upgradable()
+            });
         }
         #[track_caller]
         unsafe fn upgrade(&self) {
@@ -730,10 +738,12 @@ mod checked {
 
     // SAFETY: delegates to `R`.
     unsafe impl<R: RawRwLockUpgradeFair> RawRwLockUpgradeFair for Checked<R> {
+        #[inline]
         unsafe fn unlock_upgradable_fair(&self) {
-            validator::release(self.addr(), Release::Upgradable);
             // SAFETY: forwarded contract.
-            unsafe { self.raw.unlock_upgradable_fair() }
+            validator::release_then(self.addr(), Release::Upgradable, || unsafe {
+                self.raw.unlock_upgradable_fair()
+            });
         }
         #[track_caller]
         unsafe fn bump_upgradable(&self) {

@@ -40,6 +40,12 @@ impl Relocks {
         }
     }
 
+    /// Whether there are no records (the release fast path is open).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
     /// Whether the release of `entry` concerns the records: it is nested, or records exist
     /// (one of its instance must then be forgotten).
     #[inline(always)]

@@ -1,6 +1,6 @@
 //! The validated path: a blocking acquisition whose lock chain this thread validated before
-//! costs one thread-local access (check the cache, compute the new entry's chain key, push),
-//! and a release of the top entry one more (pop). Everything else leaves for the slow path
+//! reads this thread's state (the stack's top key, one cache slot), takes the lock, and pushes
+//! an entry; a release of the top entry pops it. Everything else leaves for the slow path
 //! (`check.rs`) through a cold call.
 
 use super::check::validate;
@@ -8,24 +8,12 @@ use super::findings::Pending;
 use super::thread::{cache_slot, cache_tag, new_max_depth, with_thread, ThreadState};
 use super::LockRef;
 use crate::class::NodeKey;
-use crate::held::{chain_step, Access, HeldLock, HeldStack, Release, MAX_LOCK_DEPTH};
+use crate::held::{
+    chain_step, self_conflict_is_certain, Access, HeldLock, HeldStack, Release, MAX_LOCK_DEPTH,
+};
 use crate::mode::{self, Mode};
 use crate::report::LockDesc;
 use std::panic::Location;
-
-/// What holding `held` and then acquiring the same *instance* as `acquired` means.
-fn self_conflict_is_certain(held: Access, acquired: Access) -> bool {
-    use Access::*;
-    match (held, acquired) {
-        // A writer waits for every holder, and every acquirer waits for a writer.
-        (Write, _) | (_, Write) => true,
-        // Upgradable reads exclude each other.
-        (Upgradable, Upgradable) => true,
-        // A reader beside a reader or an upgrader only blocks behind a queued writer: possible,
-        // not certain; the class-level recursion check reports it.
-        _ => false,
-    }
-}
 
 /// An acquisition being validated.
 #[derive(Clone, Copy)]
@@ -40,7 +28,7 @@ pub(crate) struct Acquisition {
 
 impl Acquisition {
     /// Resolves the lock's class; `None` when it cannot be tracked (the class table is full).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(
         lock: LockRef<'_>,
         subclass: u32,
@@ -78,6 +66,18 @@ impl Acquisition {
         Some(acq)
     }
 
+    /// The acquisition that takes a held entry's lock again as it was held (a condition
+    /// variable's mutex after the wait).
+    pub(crate) fn of_entry(entry: &HeldLock) -> Acquisition {
+        Acquisition {
+            addr: entry.instance,
+            node: entry.node,
+            access: entry.access,
+            at: entry.at,
+            asynchronous: entry.asynchronous,
+        }
+    }
+
     pub(super) fn desc(&self, trylock: bool) -> LockDesc {
         LockDesc {
             class: self.node.name(),
@@ -95,8 +95,8 @@ impl Acquisition {
             access: self.access,
             trylock,
             at: self.at,
-            chain_key: 0,
             asynchronous: self.asynchronous,
+            fast_release: HeldLock::fast_release_of(self.node, self.access),
         }
     }
 }
@@ -114,127 +114,124 @@ pub(super) fn certain_conflict(
     })
 }
 
-/// What the hot-path check found.
-enum Hot {
-    /// Validated before (or nothing to validate): take the lock and push an entry with this
-    /// chain key.
-    Clean(u64),
-    /// Anything else (a chain not in this thread's cache, the same instance held, the
-    /// thread-local state gone): go the general way, [`before_lock`] and [`after_lock`].
-    Slow,
+/// What the hot check found: the chain key of the stack with the new entry on top, and the
+/// depth it goes at.
+#[derive(Clone, Copy)]
+struct Clean {
+    key: u64,
+    depth: usize,
 }
 
-/// The check of the hot path: the same decisions as [`fast_check`] without a `skip`, but it
-/// returns only a key, so that nothing large (no [`Snapshot`]) is built or moved when the chain
-/// is known, and the key it computes is the one the pushed entry needs.
+/// The check of the hot path: the same decisions as the slow path's `fast_check` without a
+/// `skip`, but it returns only what the push needs, so that nothing large (no `Snapshot`) is
+/// built or moved when the chain is known. `None`: go the general way (a chain not in this
+/// thread's cache, the same instance held, a stack about to fill).
 #[inline(always)]
-fn hot_check(t: &ThreadState, acq: &Acquisition) -> Hot {
-    let held = t.held.as_slice();
+fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
+    let depth = t.held.depth();
+    // The push that fills the stack builds its filter of held instances (`held.rs`): not one
+    // made here. Past this test the accesses below need no bounds checks.
+    if depth >= MAX_LOCK_DEPTH - 1 {
+        return None;
+    }
     let key = chain_step(
         t.held.top_key(),
         HeldLock::descriptor(acq.node, acq.access, false),
     );
-    if held.is_empty() {
-        return Hot::Clean(key);
+    if depth == 0 {
+        return Some(Clean { key, depth });
     }
     let cached = t.cache[cache_slot(key)];
     if cached == cache_tag(key, false) {
         // Validated, and no lock of this class is held: no self-deadlock to look for.
-        return Hot::Clean(key);
+        return Some(Clean { key, depth });
     }
-    // Otherwise a clean answer needs the instance scan: a validated chain whose class is held
-    // already, or checking switched off (which still stops a certain self-deadlock). The mode
-    // is read only here: a cached chain is clean whatever it is. It is known by now (this
-    // thread's first push read it, in `new_max_depth`), so this is one atomic load and never
-    // the first read, which looks at the environment.
+    hot_check_rest(t, *acq, key, cached).map(|key| Clean { key, depth })
+}
+
+/// The rest of [`hot_check`], out of line so that what is inlined into every acquisition stays
+/// small: a clean answer now needs the instance scan (a validated chain whose class is held
+/// already, or checking switched off, which still stops a certain self-deadlock). The
+/// acquisition comes by value, so that no caller keeps a copy of it in memory for this call.
+#[inline(never)]
+fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> Option<u64> {
+    // The mode is read only here: a cached chain is clean whatever it is. It is known by now
+    // (this thread's first push read it, in `new_max_depth`), so this is one atomic load and
+    // never the first read, which looks at the environment.
     if cached != cache_tag(key, true) && mode::mode() != Mode::Off {
-        return Hot::Slow;
+        return None;
     }
-    if certain_conflict(held, acq, None).is_some() {
-        return Hot::Slow;
+    if certain_conflict(t.held.as_slice(), &acq, None).is_some() {
+        return None;
     }
-    Hot::Clean(key)
+    Some(key)
 }
 
 /// A blocking acquisition: validates it, takes the lock with `take`, records it as held.
 ///
-/// The hot path (a chain this thread validated before) touches only this thread's state, in one
-/// thread-local access: check, compute the new entry's chain key, push the entry. The entry goes
-/// on before the lock is taken; nothing else reads this thread's stack meanwhile, and if `take`
-/// unwinds (a raw lock that panics) [`Unpush`] takes the entry off again.
+/// The hot path (a chain this thread validated before) touches only this thread's state: the
+/// check reads it (the stack's top key, one cache slot) and computes the new entry's chain
+/// key, the lock is taken, and the entry is pushed with that key. The push comes after the
+/// lock on purpose: an atomic read-modify-write waits for every earlier store to leave the
+/// store buffer, so stores made just before it are paid for in its latency; made after it,
+/// they drain while the caller goes on. Nothing touches this thread's stack in between (only
+/// this thread does, and `take` runs no code of this crate that does), so the check still
+/// holds when the entry goes on; and if `take` unwinds there is nothing to undo.
 ///
 /// Returns the report a panicking mode must raise (the lock is then not taken): the typed
 /// layer raises it from its `#[track_caller]` method, so that the panic names the user's call.
-/// (This costs the validated path about three instructions per acquisition, the test of the
-/// returned flag; `#[track_caller]` all the way down cost more.)
-#[inline]
+#[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    let pushed = with_thread(|t| hot_push(t, acq));
-    if pushed == Pushed::No {
-        return acquire_slow(acq, take);
-    }
-    if pushed == Pushed::NewMax {
+    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+        return acquire_slow(*acq, take);
+    };
+    take();
+    // At the depth checked, kept in a register: the stack is as the check left it.
+    if with_thread(|t| t.held.push_keyed(clean.depth, acq.entry(false), clean.key)) {
         new_max_depth();
     }
-    let unpush = Unpush(acq.addr);
-    take();
-    std::mem::forget(unpush);
     None
 }
 
-/// What [`hot_push`] did.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Pushed {
-    /// Nothing: go the slow way.
-    No,
-    Yes,
-    /// Pushed, and this thread never held so many locks before.
-    NewMax,
-}
-
-/// Checks and, when the chain is known, pushes the entry.
-#[inline(always)]
-fn hot_push(t: &mut ThreadState, acq: &Acquisition) -> Pushed {
-    // First: past it the depth is known to be in bounds, so the accesses below need no checks.
-    if t.held.is_full() {
-        return Pushed::No;
-    }
-    match hot_check(t, acq) {
-        Hot::Clean(key) => {
-            if t.held.push_keyed(acq.entry(false), key) {
-                Pushed::NewMax
-            } else {
-                Pushed::Yes
-            }
-        }
-        _ => Pushed::No,
-    }
-}
-
-/// Removes the entry [`acquire`] pushed if taking the lock unwinds; forgotten otherwise.
-struct Unpush(usize);
-
-impl Drop for Unpush {
-    fn drop(&mut self) {
-        with_thread(|t| {
-            if let Some(index) = t.held.find(self.0) {
-                t.held.remove(index);
-            }
-        });
-    }
-}
-
+/// Every blocking acquisition the hot path does not take. The acquisition is passed by value,
+/// so that its copy is made here, off the hot path, rather than on the stack of every caller.
 #[cold]
 #[inline(never)]
 #[must_use = "a pending panic must be raised"]
-fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    if let Some(pending) = validate(acq) {
+fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    // Past MAX_LOCK_DEPTH first (a thread that leaked its guards is there for good, so this is
+    // its every acquisition): the filter, the lock, the count, and nothing else.
+    let untracked =
+        with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access));
+    if untracked {
+        take();
+        let first = with_thread(|t| {
+            t.held.note_overflow(acq.addr);
+            !std::mem::replace(&mut t.overflow_reported, true)
+        });
+        if first {
+            overflow_message(&acq);
+        }
+        return None;
+    }
+    if let Some(pending) = check_blocking(&acq) {
         return Some(pending);
     }
     take();
-    after_lock(acq, false);
+    after_lock(&acq, false);
     None
+}
+
+/// The one message a thread gets when it first takes a lock past MAX_LOCK_DEPTH.
+#[cold]
+#[inline(never)]
+fn overflow_message(acq: &Acquisition) {
+    eprintln!(
+        "lockdep: this thread holds more than {MAX_LOCK_DEPTH} locks (MAX_LOCK_DEPTH); `{}` and \
+         further locks are not tracked until it releases some",
+        acq.node.name()
+    );
 }
 
 /// Before a blocking acquisition: validate, deliver findings (which may panic in `Panic` mode:
@@ -242,23 +239,33 @@ fn acquire_slow(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
 #[inline]
 #[track_caller]
 pub(crate) fn before_lock(acq: &Acquisition) {
-    // Past MAX_LOCK_DEPTH the lock will not be tracked, and it is not validated either (leaked
-    // guards keep the stack full for good, and the kernel turns lockdep off altogether here):
-    // no chain, no graph. Only a certain self-deadlock against a tracked entry is still refused,
-    // as promised whatever the mode: a tight pass over the stack for this very instance, and
-    // only if it is there, the finer look at how it is held.
-    if with_thread(|t| t.held.is_full() && !certain_conflict_when_full(&t.held, acq)) {
-        return;
-    }
-    if let Some(pending) = validate(acq) {
+    if let Some(pending) = check_blocking(acq) {
         pending.raise();
     }
 }
 
-/// [`certain_conflict`] for the full stack's cheap path: one plain loop, cheap even unoptimised
-/// (std's max-readers pattern fills the stack with the very lock being taken again).
+/// The check of a blocking acquisition, on every path but the hot one; returns the panic due.
+#[must_use = "a pending panic must be raised"]
+fn check_blocking(acq: &Acquisition) -> Option<Pending> {
+    // Past MAX_LOCK_DEPTH the lock will not be tracked, and it is not validated either (leaked
+    // guards keep the stack full for good, and the kernel turns lockdep off altogether here):
+    // no chain, no graph. Only a certain self-deadlock against a tracked entry is still refused,
+    // as promised whatever the mode: the full stack's filter says in a few instructions that
+    // this instance is not held that way, and only if it may be, the entries are looked at.
+    if with_thread(|t| t.held.is_full() && !certain_conflict_when_full(&t.held, acq)) {
+        return None;
+    }
+    validate(acq)
+}
+
+/// [`certain_conflict`] for a full stack: its filter first, then (rarely) one plain loop,
+/// cheap even unoptimised (std's max-readers pattern fills the stack with the very lock being
+/// taken again, read by read: the filter clears those at once).
 #[inline]
 fn certain_conflict_when_full(held: &HeldStack, acq: &Acquisition) -> bool {
+    if !held.full_may_conflict(acq.addr, acq.access) {
+        return false;
+    }
     for h in held.as_slice() {
         if h.instance == acq.addr && self_conflict_is_certain(h.access, acq.access) {
             return true;
@@ -289,31 +296,39 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
     match after {
         After::Pushed { new_max: true } => new_max_depth(),
         After::Pushed { new_max: false } | After::Overflowed { first: false } => {}
-        After::Overflowed { first: true } => eprintln!(
-            "lockdep: this thread holds more than {MAX_LOCK_DEPTH} locks (MAX_LOCK_DEPTH); `{}` \
-             and further locks are not tracked until it releases some",
-            acq.node.name()
-        ),
+        After::Overflowed { first: true } => overflow_message(acq),
     }
 }
 
-/// A lock is being released.
-#[inline]
+/// A lock is being released (its raw lock is unlocked by the caller, after this).
+#[inline(always)]
 pub(crate) fn release(addr: usize, how: Release) {
-    // Guards are mostly dropped innermost first: popping the top needs no search or rekey, and
-    // is small enough to inline into the guard's drop.
-    // A nested entry (or any, while `unlocked` records exist) goes the general way too.
-    let popped = with_thread(|t| match t.held.as_slice().last() {
-        Some(top)
-            if top.instance == addr && how.matches(top.access) && !t.relocks.concerns(top) =>
-        {
-            t.held.pop();
-            true
+    release_then(addr, how, || {});
+}
+
+/// A lock is being released by `unlock`.
+///
+/// Guards are mostly dropped innermost first: popping the top needs no search or rekey, and is
+/// small enough to inline into the guard's drop. A nested entry (or any, while `unlocked`
+/// records exist), and any release while the stack is full (the lock may be one taken past it,
+/// of the same instance as the top entry), go the general way. The pop comes after the unlock,
+/// for the reason [`acquire`] pushes after the lock: the check only reads, and the one store
+/// then follows the atomic instead of delaying it. Nothing touches this thread's stack in
+/// between.
+#[inline(always)]
+pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
+    // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
+    // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
+    let top = with_thread(|t| match t.held.top_below(t.fast_release_below) {
+        Some(top) if top.instance == addr && top.fast_release == how as u8 => {
+            Some(t.held.depth() - 1)
         }
-        _ => false,
+        _ => None,
     });
-    if !popped {
-        release_slow(addr, how);
+    unlock();
+    match top {
+        Some(below) => with_thread(|t| t.held.pop_to(below)),
+        None => release_slow(addr, how),
     }
 }
 
@@ -322,11 +337,18 @@ pub(crate) fn release(addr: usize, how: Release) {
 #[cold]
 #[inline(never)]
 fn release_slow(addr: usize, how: Release) {
+    // Past MAX_LOCK_DEPTH the untracked locks are on top: found without a scan (and this is
+    // the every release of a thread that leaked its guards: nothing more here).
+    if !with_thread(|t| t.held.release_overflow(addr)) {
+        release_tracked(addr, how);
+    }
+}
+
+/// A release of a tracked lock that is not on top of the stack (or of interest to the
+/// `unlocked` records), or of a lock taken past the limit and not remembered by instance.
+#[inline(never)]
+fn release_tracked(addr: usize, how: Release) {
     with_thread(|t| {
-        // Past MAX_LOCK_DEPTH the untracked locks are on top: found without a scan.
-        if t.held.release_overflow(addr) {
-            return;
-        }
         let found = t
             .held
             .as_slice()
@@ -337,6 +359,7 @@ fn release_slow(addr: usize, how: Release) {
                 let removed = t.held.remove(index);
                 if t.relocks.concerns(&removed) {
                     t.relocks.released(&removed);
+                    t.relocks_changed();
                 }
             }
             // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
@@ -350,5 +373,9 @@ fn release_slow(addr: usize, how: Release) {
 /// `unlocked`): the nested entry this thread last released that way, if any (`relock.rs`).
 #[inline]
 pub(crate) fn relock_entry(addr: usize, how: Release) -> Option<HeldLock> {
-    with_thread(|t| t.relocks.take(addr, how))
+    with_thread(|t| {
+        let entry = t.relocks.take(addr, how)?;
+        t.relocks_changed();
+        Some(entry)
+    })
 }

@@ -34,14 +34,13 @@ fn reacquisition(addr: usize, held_as: Release, access: Access) -> Option<(usize
             .rposition(|h| h.instance == addr && held_as.matches(h.access))
             .map(|i| (i, held[i]))
     })?;
-    let acq = Acquisition {
-        addr,
-        node: entry.node,
-        access,
-        at: entry.at,
-        asynchronous: entry.asynchronous,
-    };
-    Some((index, acq))
+    Some((
+        index,
+        Acquisition {
+            access,
+            ..Acquisition::of_entry(&entry)
+        },
+    ))
 }
 
 /// An upgrade or downgrade completed: the lock is now held as `access`.
@@ -77,13 +76,7 @@ pub(crate) fn before_wait(addr: usize) -> Option<HeldLock> {
 #[track_caller]
 pub(crate) fn after_wait(entry: Option<HeldLock>) {
     let Some(entry) = entry else { return };
-    let acq = Acquisition {
-        addr: entry.instance,
-        node: entry.node,
-        access: entry.access,
-        at: entry.at,
-        asynchronous: entry.asynchronous,
-    };
+    let acq = Acquisition::of_entry(&entry);
     let reports = match check(&acq, None) {
         Ok(reports) => reports,
         Err(pending) => pending.raise(),
@@ -100,13 +93,7 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
 /// mutex held), removing it again afterwards, also when `f` unwinds.
 pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> R {
     let Some(entry) = entry else { return f() };
-    let acq = Acquisition {
-        addr: entry.instance,
-        node: entry.node,
-        access: entry.access,
-        at: entry.at,
-        asynchronous: entry.asynchronous,
-    };
+    let acq = Acquisition::of_entry(&entry);
     after_lock(&acq, entry.trylock);
     struct Remove(usize);
     impl Drop for Remove {

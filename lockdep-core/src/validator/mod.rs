@@ -7,7 +7,7 @@
 //! lock); only a chain nobody has seen takes the graph lock, captures a backtrace and searches.
 //!
 //! One job per module:
-//! - `thread`: the per-thread state and its one thread-local access, the exit check;
+//! - `thread`: the per-thread state and its thread-local access, the exit check;
 //! - `acquire`: the validated path (hot check, push, release of the top entry) and the hooks
 //!   every blocking acquisition and release goes through;
 //! - `check`: the slow path with the graph (`check`, `slow_check`, `check_timed`, `remember`);
@@ -30,7 +30,9 @@ mod thread;
 use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
-pub(crate) use acquire::{acquire, after_lock, before_lock, release, relock_entry, Acquisition};
+pub(crate) use acquire::{
+    acquire, after_lock, before_lock, release, release_then, relock_entry, Acquisition,
+};
 pub(crate) use check::chain_count;
 pub(crate) use findings::{
     deliver_all, describe as describe_held, is_new_held_across_await,

@@ -1,5 +1,5 @@
 //! The validator's per-thread state: the held-lock stack, the validated-chain cache and the
-//! `unlocked` records, reached through one thread-local access ([`with_thread`]); the exit check
+//! `unlocked` records, reached through [`with_thread`] (a `%fs`-relative address); the exit check
 //! that names leaked guards; and [`Snapshot`], the copy of the stack the slow paths work on.
 
 use super::findings::describe;
@@ -35,6 +35,22 @@ pub(super) struct ThreadState {
     pub(super) overflow_reported: bool,
     /// Nested entries released lately, for `unlocked` relocks (`relock.rs`).
     pub(super) relocks: Relocks,
+    /// The release fast path pops the top entry only when it is at an index below this:
+    /// `MAX_LOCK_DEPTH - 1` (so never from a full stack) while there are no `unlocked` records,
+    /// 0 (never) while there are, since each release must then be seen by them. One compare on
+    /// every release for both; kept by [`ThreadState::relocks_changed`].
+    pub(super) fast_release_below: usize,
+}
+
+impl ThreadState {
+    /// The `unlocked` records changed: so may the fast release path's limit.
+    pub(super) fn relocks_changed(&mut self) {
+        self.fast_release_below = if self.relocks.is_empty() {
+            MAX_LOCK_DEPTH - 1
+        } else {
+            0
+        };
+    }
 }
 
 /// This thread's [`ThreadState`], reached only through [`with_thread`].
@@ -60,6 +76,7 @@ thread_local! {
                 cache: [0; CACHE_SLOTS],
                 overflow_reported: false,
                 relocks: Relocks::new(),
+                fast_release_below: MAX_LOCK_DEPTH - 1,
             }),
             #[cfg(debug_assertions)]
             busy: Cell::new(false),
