@@ -55,17 +55,34 @@ pub(crate) fn lock<G>(
         use crate::validator::{self, Acquisition, LockRef};
         match Acquisition::new(LockRef { class }, subclass, access, Some(at)) {
             Some(acq) => {
-                validator::before_lock(&acq);
+                // The validator's own path, as `Checked<R>` takes it: check, take, push. The
+                // guard comes out through `taken`, which the lock's closure fills.
+                let mut taken = None;
                 #[cfg(feature = "deadlock_detection")]
-                let guard =
-                    crate::deadlock::Waiting::around(&acq, validator::held_count(), try_take, take);
-                #[cfg(not(feature = "deadlock_detection"))]
-                let guard = {
-                    let _ = try_take;
-                    take()
+                let pending = {
+                    let held_before = validator::held_count();
+                    validator::acquire(&acq, || {
+                        taken = Some(crate::deadlock::Waiting::around(
+                            &acq,
+                            held_before,
+                            try_take,
+                            take,
+                        ))
+                    })
                 };
-                validator::after_lock(&acq, false);
-                guard
+                #[cfg(not(feature = "deadlock_detection"))]
+                let pending = {
+                    let _ = try_take;
+                    validator::acquire(&acq, || taken = Some(take()))
+                };
+                if let Some(pending) = pending {
+                    pending.raise();
+                }
+                match taken {
+                    Some(guard) => guard,
+                    // `acquire` takes the lock whenever it returns no pending panic.
+                    None => unreachable!("lockdep: a lock neither taken nor refused"),
+                }
             }
             None => take(),
         }
@@ -91,13 +108,18 @@ pub(crate) fn try_locked(class: &ClassCell, access: Access, at: &'static Locatio
     let _ = (class, access, at);
 }
 
-/// A guard is being dropped.
+/// A guard is being dropped: `unlock` releases the standard lock. As for the `parking_lot`
+/// flavour (`validator::release_then`): the entry is checked, the lock unlocked, then popped,
+/// so that the pop's store does not wait in the unlock's atomic.
 #[inline]
-pub(crate) fn release(held: Held, how: Release) {
+pub(crate) fn release_then(held: Held, how: Release, unlock: impl FnOnce()) {
     #[cfg(lockdep_checks)]
-    crate::validator::release(held.addr, how);
+    crate::validator::release_then(held.addr, how, unlock);
     #[cfg(not(lockdep_checks))]
-    let _ = (held, how);
+    {
+        let _ = (held, how);
+        unlock();
+    }
 }
 
 /// A write guard became a read guard (`RwLockWriteGuard::downgrade`): the lock is held as a

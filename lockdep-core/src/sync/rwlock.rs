@@ -53,17 +53,20 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Shared read access (a fair read for lockdep).
+    #[inline]
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         self.read_at(0, Location::caller())
     }
 
     /// [`read`](Self::read) at nesting level `subclass`.
+    #[inline]
     #[track_caller]
     pub fn read_nested(&self, subclass: u32) -> LockResult<RwLockReadGuard<'_, T>> {
         self.read_at(subclass, Location::caller())
     }
 
+    #[inline]
     #[track_caller]
     fn read_at(
         &self,
@@ -82,17 +85,20 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Exclusive write access.
+    #[inline]
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         self.write_at(0, Location::caller())
     }
 
     /// [`write`](Self::write) at nesting level `subclass`.
+    #[inline]
     #[track_caller]
     pub fn write_nested(&self, subclass: u32) -> LockResult<RwLockWriteGuard<'_, T>> {
         self.write_at(subclass, Location::caller())
     }
 
+    #[inline]
     #[track_caller]
     fn write_at(
         &self,
@@ -189,18 +195,22 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        hooks::release(self.held, Release::Shared);
         // SAFETY: dropped exactly once, here.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        hooks::release_then(self.held, Release::Shared, || unsafe {
+            ManuallyDrop::drop(&mut self.inner)
+        });
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        hooks::release(self.held, Release::Exclusive);
         // SAFETY: dropped exactly once, here.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        hooks::release_then(self.held, Release::Exclusive, || unsafe {
+            ManuallyDrop::drop(&mut self.inner)
+        });
     }
 }
 

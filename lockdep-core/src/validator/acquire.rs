@@ -139,6 +139,11 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
         HeldLock::descriptor(acq.node, acq.access, false),
     );
     if depth == 0 {
+        // This thread's first acquisition goes the general way, which registers its exit check
+        // and counts its depth (`new_max_depth`); every later one at depth 0 is clean.
+        if t.held.max_depth == 0 {
+            return None;
+        }
         return Some(Clean { key, depth });
     }
     let cached = t.cache[cache_slot(key)];
@@ -158,8 +163,12 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
     // The mode is read only here: a cached chain is clean whatever it is. It is known by now
     // (this thread's first push read it, in `new_max_depth`), so this is one atomic load and
     // never the first read, which looks at the environment.
-    if cached != cache_tag(key, true) && mode::mode() != Mode::Off {
-        return None;
+    if cached != cache_tag(key, true) {
+        // Checking off: no cached chain vouches for the depth (see `push_validated`), so a
+        // depth this thread never reached goes the general way, which counts it.
+        if mode::mode() != Mode::Off || t.held.depth() >= t.held.max_depth {
+            return None;
+        }
     }
     if certain_conflict(t.held.as_slice(), &acq, None).is_some() {
         return None;
@@ -188,9 +197,7 @@ pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending>
     };
     take();
     // At the depth checked, kept in a register: the stack is as the check left it.
-    if with_thread(|t| t.held.push_keyed(clean.depth, acq.entry(false), clean.key)) {
-        new_max_depth();
-    }
+    with_thread(|t| t.held.push_validated(clean.depth, acq.entry(false), clean.key));
     None
 }
 
@@ -319,7 +326,8 @@ pub(crate) fn release(addr: usize, how: Release) {
 pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
     // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
     // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
-    let top = with_thread(|t| match t.held.top_below(t.fast_release_below) {
+    // SAFETY: `fast_release_below` is only ever `MAX_LOCK_DEPTH - 1` or 0 (`ThreadState`).
+    let top = with_thread(|t| match unsafe { t.held.top_below(t.fast_release_below) } {
         Some(top) if top.instance == addr && top.fast_release == how as u8 => {
             Some(t.held.depth() - 1)
         }
