@@ -324,19 +324,48 @@ pub(crate) fn release(addr: usize, how: Release) {
 /// between.
 #[inline(always)]
 pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
-    // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
-    // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
-    // SAFETY: `fast_release_below` is only ever `MAX_LOCK_DEPTH - 1` or 0 (`ThreadState`).
-    let top = with_thread(|t| match unsafe { t.held.top_below(t.fast_release_below) } {
-        Some(top) if top.instance == addr && top.fast_release == how as u8 => {
-            Some(t.held.depth() - 1)
-        }
-        _ => None,
-    });
+    let top = with_thread(|t| fast_release_depth(t, addr, how));
     unlock();
     match top {
         Some(below) => with_thread(|t| t.held.pop_to(below)),
         None => release_slow(addr, how),
+    }
+}
+
+/// [`release_then`] for an `unlock` that may run code which takes locks on this thread: tokio's
+/// unlock wakes a waiter through its waker, and an executor may poll the woken task on the
+/// spot. The pop then checks that the entry is still the top one (a lock taken and kept
+/// meanwhile would be above it), and goes the general way otherwise.
+#[inline]
+pub(crate) fn release_then_rechecked(addr: usize, how: Release, unlock: impl FnOnce()) {
+    let top = with_thread(|t| fast_release_depth(t, addr, how));
+    unlock();
+    let popped = top.is_some_and(|below| {
+        with_thread(|t| {
+            let still = fast_release_depth(t, addr, how) == Some(below);
+            if still {
+                t.held.pop_to(below);
+            }
+            still
+        })
+    });
+    if !popped {
+        release_slow(addr, how);
+    }
+}
+
+/// The depth the stack goes back to when the release of `addr` as `how` pops the top entry on
+/// the fast path; `None` when it must go the general way.
+#[inline(always)]
+fn fast_release_depth(t: &ThreadState, addr: usize, how: Release) -> Option<usize> {
+    // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
+    // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
+    // SAFETY: `fast_release_below` is only ever `MAX_LOCK_DEPTH - 1` or 0 (`ThreadState`).
+    match unsafe { t.held.top_below(t.fast_release_below) } {
+        Some(top) if top.instance == addr && top.fast_release == how as u8 => {
+            Some(t.held.depth() - 1)
+        }
+        _ => None,
     }
 }
 
