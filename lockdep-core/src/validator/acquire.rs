@@ -416,3 +416,47 @@ pub(crate) fn relock_entry(addr: usize, how: Release) -> Option<HeldLock> {
         Some(entry)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{held_locks, is_held, Mutex};
+    use lock_api::RawMutex as _;
+
+    /// A release whose unlock takes a lock and keeps it (what a waker polling a task on the
+    /// spot may do, inside tokio's unlock): the released entry goes, the new one stays, and
+    /// the stack's keys are those of what is held.
+    #[test]
+    fn a_rechecked_release_keeps_a_lock_taken_by_its_unlock() {
+        let a = Mutex::named("recheck-a", ());
+        let b = Mutex::named("recheck-b", ());
+        let c = Mutex::named("recheck-c", ());
+        for round in 0..3 {
+            std::mem::forget(a.lock());
+            // SAFETY: only the identity is read.
+            let identity = unsafe { a.raw() }.class_cell().identity();
+            let mut kept = None;
+            release_then_rechecked(identity, Release::Exclusive, || {
+                // SAFETY: this thread holds `a` (its guard was forgotten above).
+                unsafe { a.raw().inner().unlock() };
+                kept = Some(b.lock());
+            });
+            assert!(!is_held(&a), "round {round}");
+            assert!(is_held(&b), "round {round}");
+            assert_eq!(held_locks(), ["recheck-b"], "round {round}");
+            // The stack goes on as if `b` alone had been taken: a lock above it is validated
+            // and released on the hot path.
+            drop(c.lock());
+            drop(kept);
+            assert!(held_locks().is_empty(), "round {round}");
+        }
+        // And without anything taken meanwhile, the rechecked release pops like the plain one.
+        std::mem::forget(a.lock());
+        // SAFETY: as above.
+        let identity = unsafe { a.raw() }.class_cell().identity();
+        release_then_rechecked(identity, Release::Exclusive, || unsafe {
+            a.raw().inner().unlock()
+        });
+        assert!(held_locks().is_empty());
+    }
+}
