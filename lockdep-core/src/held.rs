@@ -317,7 +317,10 @@ impl HeldStack {
     /// maximum). One load and compare fewer on every nested acquisition.
     #[inline(always)]
     pub(crate) fn push_validated(&mut self, depth: usize, entry: HeldLock, key: u64) {
-        debug_assert!(depth < self.max_depth, "the hot path only reaches known depths");
+        debug_assert!(
+            depth < self.max_depth,
+            "the hot path only reaches known depths"
+        );
         debug_assert_eq!(depth, self.depth);
         debug_assert_eq!(
             key,

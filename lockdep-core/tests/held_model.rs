@@ -241,7 +241,13 @@ fn random_programs_on_threads_keep_the_held_set_exact() {
                 s.spawn(move || {
                     let locks = Locks::new("threads");
                     for seed in 1..=60 {
-                        run(&locks, "threads", (seed + thread * 1000) * 0x2545_f491, 200, true);
+                        run(
+                            &locks,
+                            "threads",
+                            (seed + thread * 1000) * 0x2545_f491,
+                            200,
+                            true,
+                        );
                         assert!(held_locks().is_empty());
                     }
                 });

@@ -53,7 +53,11 @@ fn off_records_nothing_but_still_refuses_to_hang() {
             }
         });
     });
-    assert!(lockdep_core::stats().max_depth >= 7, "{:?}", lockdep_core::stats());
+    assert!(
+        lockdep_core::stats().max_depth >= 7,
+        "{:?}",
+        lockdep_core::stats()
+    );
 
     // Switching back on mid-run is consistent: the order learnt from now on is checked.
     set_mode(Mode::Panic);

@@ -74,15 +74,16 @@ impl<T: ?Sized> Mutex<T> {
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<MutexGuard<'_, T>> {
-        let result = hooks::lock(
+        // Our guard is made inside `take`: the result then goes straight to the caller, where
+        // moving std's `LockResult` out of the validator's path cost a store-forwarding stall.
+        hooks::lock(
             &self.class,
             subclass,
             Access::Write,
             at,
-            || super::try_now(self.inner.try_lock()),
-            || self.inner.lock(),
-        );
-        map_result(result, |g| self.guard(g))
+            || super::try_now(self.inner.try_lock()).map(|r| map_result(r, |g| self.guard(g))),
+            || map_result(self.inner.lock(), |g| self.guard(g)),
+        )
     }
 
     /// Attempts to acquire the mutex without blocking (never reported).

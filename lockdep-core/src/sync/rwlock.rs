@@ -73,15 +73,15 @@ impl<T: ?Sized> RwLock<T> {
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<RwLockReadGuard<'_, T>> {
-        let result = hooks::lock(
+        // The guard is made inside `take`, as `Mutex::lock_at` does (see there).
+        hooks::lock(
             &self.class,
             subclass,
             Access::Read,
             at,
-            || super::try_now(self.inner.try_read()),
-            || self.inner.read(),
-        );
-        map_result(result, |g| self.read_guard(g))
+            || super::try_now(self.inner.try_read()).map(|r| map_result(r, |g| self.read_guard(g))),
+            || map_result(self.inner.read(), |g| self.read_guard(g)),
+        )
     }
 
     /// Exclusive write access.
@@ -105,15 +105,18 @@ impl<T: ?Sized> RwLock<T> {
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let result = hooks::lock(
+        // The guard is made inside `take`, as `Mutex::lock_at` does (see there).
+        hooks::lock(
             &self.class,
             subclass,
             Access::Write,
             at,
-            || super::try_now(self.inner.try_write()),
-            || self.inner.write(),
-        );
-        map_result(result, |g| self.write_guard(g))
+            || {
+                super::try_now(self.inner.try_write())
+                    .map(|r| map_result(r, |g| self.write_guard(g)))
+            },
+            || map_result(self.inner.write(), |g| self.write_guard(g)),
+        )
     }
 
     /// Attempts shared access without blocking.

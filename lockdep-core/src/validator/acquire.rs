@@ -192,27 +192,42 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    acquire_with(acq, take).err().map(|pending| *pending)
+}
+
+/// [`acquire`] for a `take` that returns what it took (the `std::sync` flavour's guard): it
+/// comes back in registers, where a variable the closure filled went through memory (and a
+/// byte stored there then read back as a word stalled every acquisition on store forwarding).
+/// The pending panic is boxed (made only on the slow path, where a report was built anyway),
+/// so that the result is no larger than what `take` returns plus a word.
+#[inline(always)]
+pub(crate) fn acquire_with<T>(
+    acq: &Acquisition,
+    take: impl FnOnce() -> T,
+) -> Result<T, Box<Pending>> {
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
         return acquire_slow(*acq, take);
     };
-    take();
+    let taken = take();
     // At the depth checked, kept in a register: the stack is as the check left it.
-    with_thread(|t| t.held.push_validated(clean.depth, acq.entry(false), clean.key));
-    None
+    with_thread(|t| {
+        t.held
+            .push_validated(clean.depth, acq.entry(false), clean.key)
+    });
+    Ok(taken)
 }
 
 /// Every blocking acquisition the hot path does not take. The acquisition is passed by value,
 /// so that its copy is made here, off the hot path, rather than on the stack of every caller.
 #[cold]
 #[inline(never)]
-#[must_use = "a pending panic must be raised"]
-fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Pending> {
+fn acquire_slow<T>(acq: Acquisition, take: impl FnOnce() -> T) -> Result<T, Box<Pending>> {
     // Past MAX_LOCK_DEPTH first (a thread that leaked its guards is there for good, so this is
     // its every acquisition): the filter, the lock, the count, and nothing else.
     let untracked =
         with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access));
     if untracked {
-        take();
+        let taken = take();
         let first = with_thread(|t| {
             t.held.note_overflow(acq.addr);
             !std::mem::replace(&mut t.overflow_reported, true)
@@ -220,14 +235,14 @@ fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Pending> {
         if first {
             overflow_message(&acq);
         }
-        return None;
+        return Ok(taken);
     }
     if let Some(pending) = check_blocking(&acq) {
-        return Some(pending);
+        return Err(Box::new(pending));
     }
-    take();
+    let taken = take();
     after_lock(&acq, false);
-    None
+    Ok(taken)
 }
 
 /// The one message a thread gets when it first takes a lock past MAX_LOCK_DEPTH.
