@@ -469,9 +469,9 @@ mod tests {
         std::mem::forget(a.lock());
         // SAFETY: as above.
         let identity = unsafe { a.raw() }.class_cell().identity();
-        release_then_rechecked(identity, Release::Exclusive, || unsafe {
-            a.raw().inner().unlock()
-        });
+        // SAFETY: this thread holds `a` (its guard was forgotten just above).
+        let unlock = || unsafe { a.raw().inner().unlock() };
+        release_then_rechecked(identity, Release::Exclusive, unlock);
         assert!(held_locks().is_empty());
     }
 }
