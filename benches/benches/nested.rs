@@ -32,6 +32,10 @@ fn nested(c: &mut Criterion) {
         .collect();
     let std: Vec<std::sync::Mutex<()>> =
         (0..MAX_DEPTH).map(|_| std::sync::Mutex::new(())).collect();
+    let lockdep_std: Vec<lockdep_core::sync::Mutex<()>> = CLASSES
+        .iter()
+        .map(|class| lockdep_core::sync::Mutex::with_class(class, ()))
+        .collect();
     let lockdep: Vec<lockdep_core::Mutex<()>> = CLASSES
         .iter()
         .map(|class| lockdep_core::Mutex::with_class(class, ()))
@@ -49,6 +53,10 @@ fn nested(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("lockdep", depth), &depth, |b, &d| {
             b.iter(|| nest!(&lockdep, d, |m| m.lock()))
+        });
+        // The `std::sync` flavour, against the `std` column.
+        group.bench_with_input(BenchmarkId::new("lockdep_std", depth), &depth, |b, &d| {
+            b.iter(|| nest!(&lockdep_std, d, |m| m.lock().unwrap()))
         });
         group.bench_with_input(BenchmarkId::new("tracing_mutex", depth), &depth, |b, &d| {
             b.iter(|| nest!(&tracing, d, |m| m.lock()))

@@ -21,6 +21,12 @@ fn single_lock(c: &mut Criterion) {
     let lockdep = lockdep_core::Mutex::new(0u64);
     group.bench_function("lockdep", |b| b.iter(|| *black_box(&lockdep).lock() += 1));
 
+    // The `std::sync` flavour, against the `std` column.
+    let lockdep_std = lockdep_core::sync::Mutex::new(0u64);
+    group.bench_function("lockdep_std", |b| {
+        b.iter(|| *black_box(&lockdep_std).lock().unwrap() += 1)
+    });
+
     let tracing = tracing_mutex::parkinglot::tracing::Mutex::new(0u64);
     group.bench_function("tracing_mutex", |b| {
         b.iter(|| *black_box(&tracing).lock() += 1)

@@ -1,16 +1,18 @@
 //! A driver for instruction counting under callgrind (the machine is too noisy for timings to
 //! steer optimisation): `hotpath CASE ITERS` runs one case `ITERS` times after one untimed
 //! round. Run it at two `ITERS` and divide the difference in instructions by the difference in
-//! iterations to get instructions per iteration, start-up excluded:
+//! iterations to get instructions per iteration, start-up excluded (each case is its own loop,
+//! so the figure is the case's and the loop's: about 3 instructions):
 //!
 //! ```sh
 //! CARGO_TARGET_DIR=target-bench cargo build --release -p benches --example hotpath
 //! valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p target-bench/release/examples/hotpath nested2 100000
 //! ```
 //!
-//! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, `std_read`, each
-//! for lockdep, and `raw_single`, `raw_nested2`, `raw_nested8`, `raw_read`, `raw_write` for
-//! parking_lot; `lazy` / `std_lazy` and
+//! Cases: `single`, `nested2`, `nested8`, `read`, `read_recursive`, `write`, `std_read`,
+//! `std_single`, `std_nested2`, each for lockdep, and `raw_single`, `raw_nested2`, `raw_nested8`,
+//! `raw_read`, `raw_write` for parking_lot, `raw_std_single`, `raw_std_nested2`, `raw_std_read`
+//! for std; `lazy` / `std_lazy` and
 //! `once_lock` / `std_once_lock` read a completed cell, lockdep's and std's. `overflow_CASE` runs
 //! `CASE` with MAX_LOCK_DEPTH + 8 guards leaked first (every acquisition is past the held-lock
 //! stack); `overflow_leak_read_recursive` and `overflow_leak_std_read` leak every read as well
@@ -36,6 +38,14 @@ macro_rules! nested8 {
         let _g6 = c[6].lock();
         let _g7 = c[7].lock();
     }};
+}
+
+/// Runs `f` `n` times: one function per case, with the case's body inlined into its loop.
+#[inline(never)]
+fn repeat(n: u64, f: impl Fn()) {
+    for _ in 0..n {
+        f();
+    }
 }
 
 fn main() {
@@ -64,6 +74,12 @@ fn main() {
         std::sync::OnceLock::new(),
     );
     let std_rw = lockdep_core::sync::RwLock::new(0u64);
+    let (sa, sb) = (
+        lockdep_core::sync::Mutex::with_class(&OUTER, 0u64),
+        lockdep_core::sync::Mutex::with_class(&INNER, 0u64),
+    );
+    let (rsa, rsb) = (std::sync::Mutex::new(0u64), std::sync::Mutex::new(0u64));
+    let raw_std_rw = std::sync::RwLock::new(0u64);
     let leaked = lockdep_core::RwLock::new(0u64);
     let case = match case.strip_prefix("overflow_") {
         Some(rest) => {
@@ -75,40 +91,89 @@ fn main() {
         None => case,
     };
 
-    let run = |n: u64| {
-        for _ in 0..n {
-            match case.as_str() {
-                "single" => *black_box(&a).lock() += 1,
-                "nested2" => {
-                    let _a = black_box(&a).lock();
-                    *black_box(&b).lock() += 1;
-                }
-                // Locals drop in reverse order: innermost first.
-                "nested8" => nested8!(black_box(&chain)),
-                "read" => drop(*black_box(&rw).read()),
-                "read_recursive" => drop(*black_box(&rw).read_recursive()),
-                "write" => *black_box(&rw).write() += 1,
-                "std_read" => drop(*black_box(&std_rw).read().unwrap()),
-                // With `overflow_`: a read of the very lock whose leaked reads fill the stack.
-                "leaked_read_recursive" => drop(*black_box(&leaked).read_recursive()),
-                // std's max-readers test: every read of the one lock is leaked.
-                "leak_read_recursive" => std::mem::forget(black_box(&leaked).read_recursive()),
-                "leak_std_read" => std::mem::forget(black_box(&std_rw).read().unwrap()),
-                "raw_single" => *black_box(&ra).lock() += 1,
-                "raw_nested8" => nested8!(black_box(&raw_chain)),
-                "raw_read" => drop(*black_box(&raw_rw).read()),
-                "raw_write" => *black_box(&raw_rw).write() += 1,
-                "raw_nested2" => {
-                    let _a = black_box(&ra).lock();
-                    *black_box(&rb).lock() += 1;
-                }
-                "lazy" => _ = black_box(**black_box(&lazy)),
-                "std_lazy" => _ = black_box(**black_box(&std_lazy)),
-                "once_lock" => _ = black_box(*black_box(&cell).get_or_init(|| 7u64)),
-                "std_once_lock" => _ = black_box(*black_box(&std_cell).get_or_init(|| 7u64)),
-                other => panic!("unknown case {other}"),
-            }
-        }
+    // Each case is its own loop (`repeat` is never inlined, so every closure gets a copy of
+    // it): the case is chosen once, and no case's code shares registers with another's.
+    let run = |n: u64| match case.as_str() {
+        "single" => repeat(n, || {
+            *black_box(&a).lock() += 1;
+        }),
+        "nested2" => repeat(n, || {
+            let _a = black_box(&a).lock();
+            *black_box(&b).lock() += 1;
+        }),
+        // Locals drop in reverse order: innermost first.
+        "nested8" => repeat(n, || {
+            nested8!(black_box(&chain));
+        }),
+        "read" => repeat(n, || {
+            black_box(*black_box(&rw).read());
+        }),
+        "read_recursive" => repeat(n, || {
+            black_box(*black_box(&rw).read_recursive());
+        }),
+        "write" => repeat(n, || {
+            *black_box(&rw).write() += 1;
+        }),
+        "std_read" => repeat(n, || {
+            black_box(*black_box(&std_rw).read().unwrap());
+        }),
+        "std_single" => repeat(n, || {
+            *black_box(&sa).lock().unwrap() += 1;
+        }),
+        "std_nested2" => repeat(n, || {
+            let _a = black_box(&sa).lock().unwrap();
+            *black_box(&sb).lock().unwrap() += 1;
+        }),
+        "raw_std_single" => repeat(n, || {
+            *black_box(&rsa).lock().unwrap() += 1;
+        }),
+        "raw_std_nested2" => repeat(n, || {
+            let _a = black_box(&rsa).lock().unwrap();
+            *black_box(&rsb).lock().unwrap() += 1;
+        }),
+        "raw_std_read" => repeat(n, || {
+            black_box(*black_box(&raw_std_rw).read().unwrap());
+        }),
+        // With `overflow_`: a read of the very lock whose leaked reads fill the stack.
+        "leaked_read_recursive" => repeat(n, || {
+            black_box(*black_box(&leaked).read_recursive());
+        }),
+        // std's max-readers test: every read of the one lock is leaked.
+        "leak_read_recursive" => repeat(n, || {
+            std::mem::forget(black_box(&leaked).read_recursive());
+        }),
+        "leak_std_read" => repeat(n, || {
+            std::mem::forget(black_box(&std_rw).read().unwrap());
+        }),
+        "raw_single" => repeat(n, || {
+            *black_box(&ra).lock() += 1;
+        }),
+        "raw_nested8" => repeat(n, || {
+            nested8!(black_box(&raw_chain));
+        }),
+        "raw_read" => repeat(n, || {
+            black_box(*black_box(&raw_rw).read());
+        }),
+        "raw_write" => repeat(n, || {
+            *black_box(&raw_rw).write() += 1;
+        }),
+        "raw_nested2" => repeat(n, || {
+            let _a = black_box(&ra).lock();
+            *black_box(&rb).lock() += 1;
+        }),
+        "lazy" => repeat(n, || {
+            _ = black_box(**black_box(&lazy));
+        }),
+        "std_lazy" => repeat(n, || {
+            _ = black_box(**black_box(&std_lazy));
+        }),
+        "once_lock" => repeat(n, || {
+            _ = black_box(*black_box(&cell).get_or_init(|| 7u64));
+        }),
+        "std_once_lock" => repeat(n, || {
+            _ = black_box(*black_box(&std_cell).get_or_init(|| 7u64));
+        }),
+        other => panic!("unknown case {other}"),
     };
     run(1);
     run(iters);

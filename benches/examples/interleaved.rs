@@ -15,7 +15,8 @@
 //! `overflow_mutex` / `overflow_read`, an acquisition on a thread that leaked `MAX_LOCK_DEPTH`
 //! (48) read guards first (std's max-readers test), so every lock it takes is past the
 //! held-lock stack (`overflow_read` reads the very lock whose reads fill the stack); `new` and
-//! `default`, building (and dropping) a `Mutex<u64>`.
+//! `default`, building (and dropping) a `Mutex<u64>`; `std_single` / `std_nested_2`, the
+//! `std::sync` flavour against raw `std::sync::Mutex` (in the parking_lot column).
 //!
 //! The overflow cases run on a thread of their own (the leaked guards stay on its stack for
 //! good), raw and lockdep alike, so that both sides of each ratio ran on the same thread.
@@ -124,6 +125,14 @@ fn main() {
     let tracing_chain: Vec<tracing_mutex::parkinglot::tracing::Mutex<()>> = (0..8)
         .map(|_| tracing_mutex::parkinglot::tracing::Mutex::new(()))
         .collect();
+    let raw_std = std::sync::Mutex::new(0u64);
+    let lockdep_std = lockdep_core::sync::Mutex::new(0u64);
+    let raw_std_chain: Vec<std::sync::Mutex<()>> =
+        (0..2).map(|_| std::sync::Mutex::new(())).collect();
+    let lockdep_std_chain: Vec<lockdep_core::sync::Mutex<()>> = CLASSES[..2]
+        .iter()
+        .map(|class| lockdep_core::sync::Mutex::with_class(class, ()))
+        .collect();
     let raw_rw = parking_lot::RwLock::new(0u64);
     let lockdep_rw = lockdep_core::RwLock::new(0u64);
     let tracing_rw = tracing_mutex::parkinglot::tracing::RwLock::new(0u64);
@@ -178,6 +187,31 @@ fn main() {
             ],
         });
     }
+    // The `std::sync` flavour against raw `std::sync` (in the parking_lot column).
+    cases.push(Case {
+        name: "std_single (raw: std)",
+        iters: 2_000_000,
+        variants: vec![
+            variant("std", |n| {
+                timed(n, || *black_box(&raw_std).lock().unwrap() += 1)
+            }),
+            variant("lockdep", |n| {
+                timed(n, || *black_box(&lockdep_std).lock().unwrap() += 1)
+            }),
+        ],
+    });
+    cases.push(Case {
+        name: "std_nested_2 (raw: std)",
+        iters: 1_000_000,
+        variants: vec![
+            variant("std", |n| {
+                timed(n, || nest!(&raw_std_chain, 2, |m| m.lock().unwrap()))
+            }),
+            variant("lockdep", |n| {
+                timed(n, || nest!(&lockdep_std_chain, 2, |m| m.lock().unwrap()))
+            }),
+        ],
+    });
     cases.push(Case {
         name: "rw_read",
         iters: 2_000_000,
@@ -254,7 +288,10 @@ fn main() {
     });
 
     if !only.is_empty() {
-        cases.retain(|case| only.iter().any(|name| name == case.name));
+        cases.retain(|case| {
+            only.iter()
+                .any(|name| case.name.split(' ').next() == Some(name))
+        });
     }
     // Warm-up, untimed: validates every lockdep order once, fills caches.
     for case in &mut cases {

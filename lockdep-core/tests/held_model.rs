@@ -19,6 +19,9 @@ enum Guard<'a> {
     Read(lockdep_core::RwLockReadGuard<'a, ()>),
     Write(lockdep_core::RwLockWriteGuard<'a, ()>),
     Upgradable(lockdep_core::RwLockUpgradableReadGuard<'a, ()>),
+    StdMutex(lockdep_core::sync::MutexGuard<'a, ()>),
+    StdRead(lockdep_core::sync::RwLockReadGuard<'a, ()>),
+    StdWrite(lockdep_core::sync::RwLockWriteGuard<'a, ()>),
 }
 
 /// How the model holds a lock: (lock number, class name, shared).
@@ -38,10 +41,16 @@ impl Rng {
 
 const MUTEXES: usize = 6;
 const RWLOCKS: usize = 4;
+/// The `std::sync` flavour's locks, numbered after the others.
+const STD_MUTEXES: usize = 3;
+const STD_RWLOCKS: usize = 2;
+const LOCKS: usize = MUTEXES + RWLOCKS + STD_MUTEXES + STD_RWLOCKS;
 
 struct Locks {
     mutexes: Vec<Mutex<()>>,
     rwlocks: Vec<RwLock<()>>,
+    std_mutexes: Vec<lockdep_core::sync::Mutex<()>>,
+    std_rwlocks: Vec<lockdep_core::sync::RwLock<()>>,
 }
 
 impl Locks {
@@ -53,22 +62,34 @@ impl Locks {
             rwlocks: (0..RWLOCKS)
                 .map(|i| RwLock::named(&format!("{prefix}-rw{i}"), ()))
                 .collect(),
+            std_mutexes: (0..STD_MUTEXES)
+                .map(|i| lockdep_core::sync::Mutex::named(&format!("{prefix}-sm{i}"), ()))
+                .collect(),
+            std_rwlocks: (0..STD_RWLOCKS)
+                .map(|i| lockdep_core::sync::RwLock::named(&format!("{prefix}-srw{i}"), ()))
+                .collect(),
         }
     }
 
     fn name(&self, lock: usize, prefix: &str) -> String {
-        if lock < MUTEXES {
-            format!("{prefix}-m{lock}")
-        } else {
-            format!("{prefix}-rw{}", lock - MUTEXES)
+        match lock {
+            _ if lock < MUTEXES => format!("{prefix}-m{lock}"),
+            _ if lock < MUTEXES + RWLOCKS => format!("{prefix}-rw{}", lock - MUTEXES),
+            _ if lock < MUTEXES + RWLOCKS + STD_MUTEXES => {
+                format!("{prefix}-sm{}", lock - MUTEXES - RWLOCKS)
+            }
+            _ => format!("{prefix}-srw{}", lock - MUTEXES - RWLOCKS - STD_MUTEXES),
         }
     }
 
     fn is_held(&self, lock: usize) -> bool {
-        if lock < MUTEXES {
-            is_held(&self.mutexes[lock])
-        } else {
-            is_held(&self.rwlocks[lock - MUTEXES])
+        match lock {
+            _ if lock < MUTEXES => is_held(&self.mutexes[lock]),
+            _ if lock < MUTEXES + RWLOCKS => is_held(&self.rwlocks[lock - MUTEXES]),
+            _ if lock < MUTEXES + RWLOCKS + STD_MUTEXES => {
+                is_held(&self.std_mutexes[lock - MUTEXES - RWLOCKS])
+            }
+            _ => is_held(&self.std_rwlocks[lock - MUTEXES - RWLOCKS - STD_MUTEXES]),
         }
     }
 }
@@ -87,12 +108,30 @@ fn run(locks: &Locks, prefix: &str, seed: u64, steps: usize, check_exact: bool) 
         match rng.below(10) {
             // Take a lock above every held one.
             0..=4 => {
-                let lock = rng.below(MUTEXES + RWLOCKS);
+                let lock = rng.below(LOCKS);
                 if highest.is_some_and(|h| lock <= h) {
                     continue;
                 }
                 let name = locks.name(lock, prefix);
-                if lock < MUTEXES {
+                if lock >= MUTEXES + RWLOCKS + STD_MUTEXES {
+                    let rw = &locks.std_rwlocks[lock - MUTEXES - RWLOCKS - STD_MUTEXES];
+                    if rng.below(2) == 0 {
+                        guards.push(Guard::StdRead(rw.read().unwrap()));
+                        model.push((lock, name, true));
+                    } else {
+                        guards.push(Guard::StdWrite(rw.write().unwrap()));
+                        model.push((lock, name, false));
+                    }
+                } else if lock >= MUTEXES + RWLOCKS {
+                    let m = &locks.std_mutexes[lock - MUTEXES - RWLOCKS];
+                    let guard = if rng.below(4) == 0 {
+                        m.try_lock().expect("nobody else holds it")
+                    } else {
+                        m.lock().unwrap()
+                    };
+                    guards.push(Guard::StdMutex(guard));
+                    model.push((lock, name, false));
+                } else if lock < MUTEXES {
                     let m = &locks.mutexes[lock];
                     let guard = if rng.below(4) == 0 {
                         m.try_lock().expect("nobody else holds it")
@@ -158,13 +197,13 @@ fn run(locks: &Locks, prefix: &str, seed: u64, steps: usize, check_exact: bool) 
         if check_exact {
             let expected: Vec<String> = model.iter().map(|h| h.1.clone()).collect();
             assert_eq!(said, expected, "seed {seed}");
-            for lock in 0..MUTEXES + RWLOCKS {
+            for lock in 0..LOCKS {
                 let held = model.iter().any(|h| h.0 == lock);
                 assert_eq!(locks.is_held(lock), held, "seed {seed}, lock {lock}");
             }
         } else {
             assert!(said.len() <= MAX_LOCK_DEPTH);
-            for lock in 0..MUTEXES + RWLOCKS {
+            for lock in 0..LOCKS {
                 if locks.is_held(lock) {
                     assert!(
                         model.iter().any(|h| h.0 == lock),
@@ -186,6 +225,34 @@ fn random_programs_keep_the_held_set_exact() {
             run(&locks, "model", seed * 0x9e37_79b9, 200, true);
             assert!(held_locks().is_empty());
         }
+    });
+    assert_none(&reports);
+}
+
+/// The same on four threads at once, over locks of the same classes (each thread its own
+/// instances): the chains one thread validated reach the others through the process-wide
+/// table, whose hits raise each thread's maximum depth before its hot path pushes there.
+#[cfg(lockdep_checks)]
+#[test]
+fn random_programs_on_threads_keep_the_held_set_exact() {
+    let reports = capture(|| {
+        std::thread::scope(|s| {
+            for thread in 0..4u64 {
+                s.spawn(move || {
+                    let locks = Locks::new("threads");
+                    for seed in 1..=60 {
+                        run(
+                            &locks,
+                            "threads",
+                            (seed + thread * 1000) * 0x2545_f491,
+                            200,
+                            true,
+                        );
+                        assert!(held_locks().is_empty());
+                    }
+                });
+            }
+        });
     });
     assert_none(&reports);
 }

@@ -38,6 +38,27 @@ fn off_records_nothing_but_still_refuses_to_hang() {
     assert!(message.contains("self-deadlock"), "{message}");
     drop(g);
 
+    // With checking off no cached chain vouches for a depth, yet the hot path must still
+    // count every depth this thread reaches (it pushes without looking at the maximum only
+    // where one does): a fresh thread goes seven deep, past anything taken above.
+    let chain: Vec<Mutex<()>> = (0..7)
+        .map(|i| Mutex::named(&format!("off-depth-{i}"), ()))
+        .collect();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..3 {
+                let guards: Vec<_> = chain.iter().map(|m| m.lock()).collect();
+                assert_eq!(lockdep_core::held_locks().len(), 7);
+                drop(guards);
+            }
+        });
+    });
+    assert!(
+        lockdep_core::stats().max_depth >= 7,
+        "{:?}",
+        lockdep_core::stats()
+    );
+
     // Switching back on mid-run is consistent: the order learnt from now on is checked.
     set_mode(Mode::Panic);
     let reports = lockdep_core::capture(|| {

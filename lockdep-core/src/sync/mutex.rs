@@ -45,6 +45,7 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
+    #[inline]
     fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard {
             inner: ManuallyDrop::new(inner),
@@ -53,32 +54,36 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Acquires the mutex, blocking; validated against the locks this thread holds.
+    #[inline]
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         self.lock_at(0, Location::caller())
     }
 
     /// Acquires the mutex as nesting level `subclass` of its class.
+    #[inline]
     #[track_caller]
     pub fn lock_nested(&self, subclass: u32) -> LockResult<MutexGuard<'_, T>> {
         self.lock_at(subclass, Location::caller())
     }
 
+    #[inline]
     #[track_caller]
     fn lock_at(
         &self,
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<MutexGuard<'_, T>> {
-        let result = hooks::lock(
+        // Our guard is made inside `take`: the result then goes straight to the caller, where
+        // moving std's `LockResult` out of the validator's path cost a store-forwarding stall.
+        hooks::lock(
             &self.class,
             subclass,
             Access::Write,
             at,
-            || super::try_now(self.inner.try_lock()),
-            || self.inner.lock(),
-        );
-        map_result(result, |g| self.guard(g))
+            || super::try_now(self.inner.try_lock()).map(|r| map_result(r, |g| self.guard(g))),
+            || map_result(self.inner.lock(), |g| self.guard(g)),
+        )
     }
 
     /// Attempts to acquire the mutex without blocking (never reported).
@@ -126,10 +131,12 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        hooks::release(self.held, Release::Exclusive);
         // SAFETY: dropped exactly once, here.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        hooks::release_then(self.held, Release::Exclusive, || unsafe {
+            ManuallyDrop::drop(&mut self.inner)
+        });
     }
 }
 

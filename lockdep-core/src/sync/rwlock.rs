@@ -53,61 +53,70 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Shared read access (a fair read for lockdep).
+    #[inline]
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         self.read_at(0, Location::caller())
     }
 
     /// [`read`](Self::read) at nesting level `subclass`.
+    #[inline]
     #[track_caller]
     pub fn read_nested(&self, subclass: u32) -> LockResult<RwLockReadGuard<'_, T>> {
         self.read_at(subclass, Location::caller())
     }
 
+    #[inline]
     #[track_caller]
     fn read_at(
         &self,
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<RwLockReadGuard<'_, T>> {
-        let result = hooks::lock(
+        // The guard is made inside `take`, as `Mutex::lock_at` does (see there).
+        hooks::lock(
             &self.class,
             subclass,
             Access::Read,
             at,
-            || super::try_now(self.inner.try_read()),
-            || self.inner.read(),
-        );
-        map_result(result, |g| self.read_guard(g))
+            || super::try_now(self.inner.try_read()).map(|r| map_result(r, |g| self.read_guard(g))),
+            || map_result(self.inner.read(), |g| self.read_guard(g)),
+        )
     }
 
     /// Exclusive write access.
+    #[inline]
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         self.write_at(0, Location::caller())
     }
 
     /// [`write`](Self::write) at nesting level `subclass`.
+    #[inline]
     #[track_caller]
     pub fn write_nested(&self, subclass: u32) -> LockResult<RwLockWriteGuard<'_, T>> {
         self.write_at(subclass, Location::caller())
     }
 
+    #[inline]
     #[track_caller]
     fn write_at(
         &self,
         subclass: u32,
         at: &'static Location<'static>,
     ) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let result = hooks::lock(
+        // The guard is made inside `take`, as `Mutex::lock_at` does (see there).
+        hooks::lock(
             &self.class,
             subclass,
             Access::Write,
             at,
-            || super::try_now(self.inner.try_write()),
-            || self.inner.write(),
-        );
-        map_result(result, |g| self.write_guard(g))
+            || {
+                super::try_now(self.inner.try_write())
+                    .map(|r| map_result(r, |g| self.write_guard(g)))
+            },
+            || map_result(self.inner.write(), |g| self.write_guard(g)),
+        )
     }
 
     /// Attempts shared access without blocking.
@@ -189,18 +198,22 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        hooks::release(self.held, Release::Shared);
         // SAFETY: dropped exactly once, here.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        hooks::release_then(self.held, Release::Shared, || unsafe {
+            ManuallyDrop::drop(&mut self.inner)
+        });
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        hooks::release(self.held, Release::Exclusive);
         // SAFETY: dropped exactly once, here.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        hooks::release_then(self.held, Release::Exclusive, || unsafe {
+            ManuallyDrop::drop(&mut self.inner)
+        });
     }
 }
 

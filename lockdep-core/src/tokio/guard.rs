@@ -10,8 +10,9 @@
 //!   lock inside the `Arc` kept beside it, and the data (or the part `map` chose) is reached
 //!   through a pointer.
 //!
-//! Both release the lock for lockdep when dropped (then tokio's guard, a field, releases tokio's
-//! lock); `map` and its kin move the lockdep half to the new guard without releasing anything.
+//! Both release the lock when dropped: lockdep's entry is checked, tokio's guard (a
+//! `ManuallyDrop` field) releases tokio's lock, then the entry is popped (`Held::release`);
+//! `map` and its kin move the lockdep half to the new guard without releasing anything.
 //! With the checks compiled out the lockdep half is zero-sized.
 
 use super::{Addr, Held, How};
@@ -50,13 +51,18 @@ pub(super) trait AsyncLock {
 pub(super) struct Guard<G: Holds> {
     held: Held,
     addr: Addr,
-    inner: G,
+    /// Dropped by hand, inside the lockdep release (see the module's doc).
+    inner: ManuallyDrop<G>,
 }
 
 impl<G: Holds> Guard<G> {
     #[inline]
     pub(super) fn new(held: Held, addr: Addr, inner: G) -> Self {
-        Guard { held, addr, inner }
+        Guard {
+            held,
+            addr,
+            inner: ManuallyDrop::new(inner),
+        }
     }
 
     /// Splits the guard into its parts without running its `Drop`.
@@ -64,7 +70,13 @@ impl<G: Holds> Guard<G> {
     pub(super) fn into_parts(self) -> (Held, Addr, G) {
         let this = ManuallyDrop::new(self);
         // SAFETY: each field is read once and `this` is never dropped or used again.
-        unsafe { (ptr::read(&this.held), this.addr, ptr::read(&this.inner)) }
+        unsafe {
+            (
+                ptr::read(&this.held),
+                this.addr,
+                ManuallyDrop::into_inner(ptr::read(&this.inner)),
+            )
+        }
     }
 
     /// The same hold through another guard of tokio's, which `f` makes of this one (tokio's
@@ -100,7 +112,9 @@ impl<G: Holds> Guard<G> {
 impl<G: Holds> Drop for Guard<G> {
     #[inline]
     fn drop(&mut self) {
-        self.held.release(self.addr, G::HOW);
+        // SAFETY: dropped exactly once, here (`into_parts` skips this `Drop`).
+        let unlock = || unsafe { ManuallyDrop::drop(&mut self.inner) };
+        self.held.release(self.addr, G::HOW, unlock);
     }
 }
 
@@ -125,8 +139,9 @@ impl<G: Holds + DerefMut> DerefMut for Guard<G> {
 pub(super) struct Owned<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> {
     held: Held,
     data: *mut U,
-    /// Declared before `lock`: dropped (unlocking) while the lock is still alive.
-    unit: P,
+    /// Dropped by hand in `Drop`, inside the lockdep release: unlocking while `lock`, dropped
+    /// after it as a field, is still alive.
+    unit: ManuallyDrop<P>,
     lock: Arc<L>,
 }
 
@@ -142,7 +157,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
         Owned {
             held,
             data,
-            unit,
+            unit: ManuallyDrop::new(unit),
             lock,
         }
     }
@@ -161,7 +176,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
             (
                 ptr::read(&this.held),
                 this.data,
-                ptr::read(&this.unit),
+                ManuallyDrop::into_inner(ptr::read(&this.unit)),
                 ptr::read(&this.lock),
             )
         }
@@ -180,7 +195,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
         Owned {
             held,
             data,
-            unit,
+            unit: ManuallyDrop::new(unit),
             lock,
         }
     }
@@ -221,7 +236,11 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: HoldsExclusively> Owned<L, U, P> {
 impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Drop for Owned<L, U, P> {
     #[inline]
     fn drop(&mut self) {
-        self.held.release(self.lock.addr(), P::HOW);
+        let addr = self.lock.addr();
+        // SAFETY: dropped exactly once, here (`into_parts` skips this `Drop`), and before
+        // `lock`, the `Arc` it borrows from.
+        let unlock = || unsafe { ManuallyDrop::drop(&mut self.unit) };
+        self.held.release(addr, P::HOW, unlock);
     }
 }
 

@@ -107,7 +107,9 @@ pub(crate) struct Held;
 #[cfg(not(lockdep_checks))]
 impl Held {
     #[inline(always)]
-    pub(crate) fn release(&self, _: Addr, _: How) {}
+    pub(crate) fn release(&self, _: Addr, _: How, unlock: impl FnOnce()) {
+        unlock();
+    }
 }
 
 /// An acquisition under way: validated when it starts, recorded when the lock is taken.
@@ -159,17 +161,22 @@ mod checked {
     impl Held {
         const NONE: Held = Held { owner: 0 };
 
-        /// The lock at `addr`, held as `how`, is being released (the guard is dropped).
+        /// The lock at `addr`, held as `how`, is being released (the guard is dropped):
+        /// `unlock` releases tokio's lock. The entry is checked, the lock unlocked, then the
+        /// entry popped, as for the other flavours; but tokio's unlock wakes a waiter through
+        /// its waker, which an executor may run on the spot, so the pop makes sure the entry is
+        /// still on top (`validator::release_then_rechecked`).
         #[inline]
-        pub(crate) fn release(&self, addr: Addr, how: How) {
+        pub(crate) fn release(&self, addr: Addr, how: How, unlock: impl FnOnce()) {
             if self.owner == 0 {
-                return;
+                return unlock();
             }
             if self.owner == task::current_owner() {
-                validator::release(addr.get(), release_how(how));
+                validator::release_then_rechecked(addr.get(), release_how(how), unlock);
             } else {
                 // Dropped by another task or thread: the owner's entry is not here.
                 task::post_release(self.owner, addr.get(), release_how(how));
+                unlock();
             }
         }
 
@@ -286,7 +293,7 @@ mod checked {
     impl Drop for Start {
         fn drop(&mut self) {
             // Dropped while waiting (the lock was never taken): the entry goes.
-            self.held.release(self.addr, self.how);
+            self.held.release(self.addr, self.how, || ());
         }
     }
 

@@ -29,7 +29,8 @@ pub struct Mutex<T: ?Sized> {
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized> {
     held: Held,
-    inner: tokio::sync::MutexGuard<'a, T>,
+    /// Dropped by hand, inside the lockdep release (`guard.rs`'s module doc).
+    inner: ManuallyDrop<tokio::sync::MutexGuard<'a, T>>,
 }
 
 /// A guard of a part of the data ([`MutexGuard::map`]).
@@ -185,7 +186,7 @@ impl<T: ?Sized> Mutex<T> {
             };
             MutexGuard {
                 held: start.finish(),
-                inner,
+                inner: ManuallyDrop::new(inner),
             }
         }
     }
@@ -199,7 +200,7 @@ impl<T: ?Sized> Mutex<T> {
         let inner = self.inner.blocking_lock();
         MutexGuard {
             held: start.finish(),
-            inner,
+            inner: ManuallyDrop::new(inner),
         }
     }
 
@@ -211,7 +212,7 @@ impl<T: ?Sized> Mutex<T> {
         let inner = self.inner.try_lock()?;
         Ok(MutexGuard {
             held: self.try_taken(Location::caller()),
-            inner,
+            inner: ManuallyDrop::new(inner),
         })
     }
 
@@ -326,7 +327,9 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         let addr = Addr::of(tokio::sync::MutexGuard::mutex(&self.inner));
-        self.held.release(addr, How::Exclusive);
+        // SAFETY: dropped exactly once, here (`into_core` skips this `Drop`).
+        let unlock = || unsafe { ManuallyDrop::drop(&mut self.inner) };
+        self.held.release(addr, How::Exclusive, unlock);
     }
 }
 
@@ -336,7 +339,12 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     fn into_core(this: Self) -> Guard<tokio::sync::MutexGuard<'a, T>> {
         let this = ManuallyDrop::new(this);
         // SAFETY: each field is read once and `this` is never dropped or used again.
-        let (held, inner) = unsafe { (ptr::read(&this.held), ptr::read(&this.inner)) };
+        let (held, inner) = unsafe {
+            (
+                ptr::read(&this.held),
+                ManuallyDrop::into_inner(ptr::read(&this.inner)),
+            )
+        };
         let addr = Addr::of(tokio::sync::MutexGuard::mutex(&inner));
         Guard::new(held, addr, inner)
     }
@@ -357,7 +365,10 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
             .map(|core| MappedMutexGuard { core })
             .map_err(|core| {
                 let (held, _, inner) = core.into_parts();
-                MutexGuard { held, inner }
+                MutexGuard {
+                    held,
+                    inner: ManuallyDrop::new(inner),
+                }
             })
     }
 }

@@ -139,6 +139,11 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
         HeldLock::descriptor(acq.node, acq.access, false),
     );
     if depth == 0 {
+        // This thread's first acquisition goes the general way, which registers its exit check
+        // and counts its depth (`new_max_depth`); every later one at depth 0 is clean.
+        if t.held.max_depth == 0 {
+            return None;
+        }
         return Some(Clean { key, depth });
     }
     let cached = t.cache[cache_slot(key)];
@@ -158,8 +163,12 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
     // The mode is read only here: a cached chain is clean whatever it is. It is known by now
     // (this thread's first push read it, in `new_max_depth`), so this is one atomic load and
     // never the first read, which looks at the environment.
-    if cached != cache_tag(key, true) && mode::mode() != Mode::Off {
-        return None;
+    if cached != cache_tag(key, true) {
+        // Checking off: no cached chain vouches for the depth (see `push_validated`), so a
+        // depth this thread never reached goes the general way, which counts it.
+        if mode::mode() != Mode::Off || t.held.depth() >= t.held.max_depth {
+            return None;
+        }
     }
     if certain_conflict(t.held.as_slice(), &acq, None).is_some() {
         return None;
@@ -183,29 +192,42 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    acquire_with(acq, take).err().map(|pending| *pending)
+}
+
+/// [`acquire`] for a `take` that returns what it took (the `std::sync` flavour's guard): it
+/// comes back in registers, where a variable the closure filled went through memory (and a
+/// byte stored there then read back as a word stalled every acquisition on store forwarding).
+/// The pending panic is boxed (made only on the slow path, where a report was built anyway),
+/// so that the result is no larger than what `take` returns plus a word.
+#[inline(always)]
+pub(crate) fn acquire_with<T>(
+    acq: &Acquisition,
+    take: impl FnOnce() -> T,
+) -> Result<T, Box<Pending>> {
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
         return acquire_slow(*acq, take);
     };
-    take();
+    let taken = take();
     // At the depth checked, kept in a register: the stack is as the check left it.
-    if with_thread(|t| t.held.push_keyed(clean.depth, acq.entry(false), clean.key)) {
-        new_max_depth();
-    }
-    None
+    with_thread(|t| {
+        t.held
+            .push_validated(clean.depth, acq.entry(false), clean.key)
+    });
+    Ok(taken)
 }
 
 /// Every blocking acquisition the hot path does not take. The acquisition is passed by value,
 /// so that its copy is made here, off the hot path, rather than on the stack of every caller.
 #[cold]
 #[inline(never)]
-#[must_use = "a pending panic must be raised"]
-fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Pending> {
+fn acquire_slow<T>(acq: Acquisition, take: impl FnOnce() -> T) -> Result<T, Box<Pending>> {
     // Past MAX_LOCK_DEPTH first (a thread that leaked its guards is there for good, so this is
     // its every acquisition): the filter, the lock, the count, and nothing else.
     let untracked =
         with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access));
     if untracked {
-        take();
+        let taken = take();
         let first = with_thread(|t| {
             t.held.note_overflow(acq.addr);
             !std::mem::replace(&mut t.overflow_reported, true)
@@ -213,14 +235,14 @@ fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Pending> {
         if first {
             overflow_message(&acq);
         }
-        return None;
+        return Ok(taken);
     }
     if let Some(pending) = check_blocking(&acq) {
-        return Some(pending);
+        return Err(Box::new(pending));
     }
-    take();
+    let taken = take();
     after_lock(&acq, false);
-    None
+    Ok(taken)
 }
 
 /// The one message a thread gets when it first takes a lock past MAX_LOCK_DEPTH.
@@ -317,18 +339,48 @@ pub(crate) fn release(addr: usize, how: Release) {
 /// between.
 #[inline(always)]
 pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
-    // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
-    // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
-    let top = with_thread(|t| match t.held.top_below(t.fast_release_below) {
-        Some(top) if top.instance == addr && top.fast_release == how as u8 => {
-            Some(t.held.depth() - 1)
-        }
-        _ => None,
-    });
+    let top = with_thread(|t| fast_release_depth(t, addr, how));
     unlock();
     match top {
         Some(below) => with_thread(|t| t.held.pop_to(below)),
         None => release_slow(addr, how),
+    }
+}
+
+/// [`release_then`] for an `unlock` that may run code which takes locks on this thread: tokio's
+/// unlock wakes a waiter through its waker, and an executor may poll the woken task on the
+/// spot. The pop then checks that the entry is still the top one (a lock taken and kept
+/// meanwhile would be above it), and goes the general way otherwise.
+#[inline]
+pub(crate) fn release_then_rechecked(addr: usize, how: Release, unlock: impl FnOnce()) {
+    let top = with_thread(|t| fast_release_depth(t, addr, how));
+    unlock();
+    let popped = top.is_some_and(|below| {
+        with_thread(|t| {
+            let still = fast_release_depth(t, addr, how) == Some(below);
+            if still {
+                t.held.pop_to(below);
+            }
+            still
+        })
+    });
+    if !popped {
+        release_slow(addr, how);
+    }
+}
+
+/// The depth the stack goes back to when the release of `addr` as `how` pops the top entry on
+/// the fast path; `None` when it must go the general way.
+#[inline(always)]
+fn fast_release_depth(t: &ThreadState, addr: usize, how: Release) -> Option<usize> {
+    // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
+    // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
+    // SAFETY: `fast_release_below` is only ever `MAX_LOCK_DEPTH - 1` or 0 (`ThreadState`).
+    match unsafe { t.held.top_below(t.fast_release_below) } {
+        Some(top) if top.instance == addr && top.fast_release == how as u8 => {
+            Some(t.held.depth() - 1)
+        }
+        _ => None,
     }
 }
 
@@ -378,4 +430,48 @@ pub(crate) fn relock_entry(addr: usize, how: Release) -> Option<HeldLock> {
         t.relocks_changed();
         Some(entry)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{held_locks, is_held, Mutex};
+    use lock_api::RawMutex as _;
+
+    /// A release whose unlock takes a lock and keeps it (what a waker polling a task on the
+    /// spot may do, inside tokio's unlock): the released entry goes, the new one stays, and
+    /// the stack's keys are those of what is held.
+    #[test]
+    fn a_rechecked_release_keeps_a_lock_taken_by_its_unlock() {
+        let a = Mutex::named("recheck-a", ());
+        let b = Mutex::named("recheck-b", ());
+        let c = Mutex::named("recheck-c", ());
+        for round in 0..3 {
+            std::mem::forget(a.lock());
+            // SAFETY: only the identity is read.
+            let identity = unsafe { a.raw() }.class_cell().identity();
+            let mut kept = None;
+            release_then_rechecked(identity, Release::Exclusive, || {
+                // SAFETY: this thread holds `a` (its guard was forgotten above).
+                unsafe { a.raw().inner().unlock() };
+                kept = Some(b.lock());
+            });
+            assert!(!is_held(&a), "round {round}");
+            assert!(is_held(&b), "round {round}");
+            assert_eq!(held_locks(), ["recheck-b"], "round {round}");
+            // The stack goes on as if `b` alone had been taken: a lock above it is validated
+            // and released on the hot path.
+            drop(c.lock());
+            drop(kept);
+            assert!(held_locks().is_empty(), "round {round}");
+        }
+        // And without anything taken meanwhile, the rechecked release pops like the plain one.
+        std::mem::forget(a.lock());
+        // SAFETY: as above.
+        let identity = unsafe { a.raw() }.class_cell().identity();
+        // SAFETY: this thread holds `a` (its guard was forgotten just above).
+        let unlock = || unsafe { a.raw().inner().unlock() };
+        release_then_rechecked(identity, Release::Exclusive, unlock);
+        assert!(held_locks().is_empty());
+    }
 }

@@ -8,7 +8,7 @@ use super::findings::{
     deliver_all, describe, is_new, recursion_report, recursion_report_with, thread_name,
     FindingKey, Pending,
 };
-use super::thread::{cache_slot, cache_tag, with_thread, Snapshot, ThreadState};
+use super::thread::{cache_slot, cache_tag, new_max_depth, with_thread, Snapshot, ThreadState};
 use super::{MAX_CHAINS, MAX_DEPENDENCIES};
 use crate::class::NodeKey;
 use crate::depgraph::{dep_kind, Added, Layer};
@@ -138,7 +138,15 @@ pub(super) fn validate(acq: &Acquisition) -> Option<Pending> {
 /// validated against.
 fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
     let class_held = held.iter().any(|h| h.node.class() == acq.node.class());
-    with_thread(|t| t.cache[cache_slot(key)] = cache_tag(key, class_held));
+    // The hot path pushes on a cached chain without looking at the maximum depth
+    // (`HeldStack::push_validated`): it is raised here, before the chain can be hit.
+    let grew = with_thread(|t| {
+        t.cache[cache_slot(key)] = cache_tag(key, class_held);
+        t.held.reach_depth(held.len() + 1)
+    });
+    if grew {
+        new_max_depth();
+    }
 }
 
 /// Validates a timed acquisition (`try_lock_for`, ...; leaving out entry `skip`, a lock being

@@ -31,7 +31,8 @@ use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
 pub(crate) use acquire::{
-    acquire, after_lock, before_lock, release, release_then, relock_entry, Acquisition,
+    acquire, acquire_with, after_lock, before_lock, release, release_then, release_then_rechecked,
+    relock_entry, Acquisition,
 };
 pub(crate) use check::chain_count;
 pub(crate) use findings::{
