@@ -64,9 +64,12 @@ impl HeldLock {
     }
 
     /// This entry's contribution to a chain key: everything that decides which dependencies an
-    /// acquisition on top of it adds.
+    /// acquisition on top of it adds. The node is the low word as it is, so that a plain
+    /// blocking write (access and trylock bits 0) is the node itself: the hot path then hashes
+    /// the node it stores anyway, with no shift or copy to make its descriptor.
+    #[inline(always)]
     pub(crate) fn descriptor(node: NodeKey, access: Access, trylock: bool) -> u64 {
-        ((node.0 as u64) << 3) | (access.bits() << 1) | trylock as u64
+        (node.0 as u64) | (access.bits() << 32) | ((trylock as u64) << 34)
     }
 }
 
@@ -105,8 +108,8 @@ pub(crate) const CHAIN_ROOT: u64 = 0x6c6f_636b_6465_7021;
 /// `prev ^ descriptor`. The mix is a bijection, so two stacks with the same prefix and different
 /// top entries never collide; stacks with different prefixes collide only if their (well mixed,
 /// 64-bit) prefix keys differ by exactly the xor of two descriptors, as likely as any other
-/// 64-bit coincidence. Descriptors differ in their low bits only, which the first multiply
-/// carries upward; so neither spreading the descriptor with a multiply first (as an earlier
+/// 64-bit coincidence. Descriptors differ in their low 35 bits only, which the first multiply
+/// carries upward and the xorshift brings back down; so neither spreading the descriptor with a multiply first (as an earlier
 /// version did) nor a leading xorshift adds anything. A collision would make a never-validated
 /// chain look validated.
 #[inline]

@@ -147,7 +147,8 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
         return Some(Clean { key, depth });
     }
     let cached = t.cache[cache_slot(key)];
-    if cached == cache_tag(key, false) {
+    if cached == key {
+        debug_assert_eq!(key, cache_tag(key, false));
         // Validated, and no lock of this class is held: no self-deadlock to look for.
         return Some(Clean { key, depth });
     }

@@ -20,12 +20,15 @@ pub(super) fn cache_slot(key: u64) -> usize {
     (key >> 1) as usize % CACHE_SLOTS
 }
 
-/// What a cache slot holds for a validated chain: the key with its low bit replaced by "the
+/// What a cache slot holds for a validated chain: the key with its low bit flipped when "the
 /// acquired lock's class is already held". When it is not, the same *instance* cannot be held
 /// either, so a hit skips the scan for a self-deadlock (the low bit is not in the slot index).
+/// Flipped rather than replaced, so that the hot path's test for a clean hit compares the slot
+/// with the key itself (replacing the bit cost a copy and a mask on every nested acquisition);
+/// either variant of a key still matches it in every bit but the lowest.
 #[inline(always)]
 pub(super) fn cache_tag(key: u64, class_held: bool) -> u64 {
-    (key & !1) | class_held as u64
+    key ^ class_held as u64
 }
 
 pub(super) struct ThreadState {
