@@ -30,9 +30,11 @@ mod thread;
 use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
+#[cfg(feature = "tokio")]
+pub(crate) use acquire::release_then_rechecked;
 pub(crate) use acquire::{
-    acquire, acquire_with, after_lock, before_lock, release, release_then, release_then_rechecked,
-    relock_entry, Acquisition,
+    acquire, acquire_with, after_lock, before_lock, release, release_then, relock_entry,
+    Acquisition,
 };
 pub(crate) use check::chain_count;
 pub(crate) use findings::{

@@ -1,0 +1,285 @@
+//! [`Checked<R>`]: the instrumented raw lock, its common bookkeeping and the mutex traits
+//! (`rwlock.rs`: the reader-writer traits).
+
+use super::*;
+use crate::caller::caller_or;
+use crate::held::Access;
+use crate::validator::{self, Acquisition, LockRef, Release};
+use lock_api::{GuardNoSend, RawMutex, RawMutexFair, RawMutexTimed};
+
+/// Any `lock_api` raw lock `R`, instrumented: every acquisition is validated against the
+/// locks the current thread holds, and the lock is tracked as held until released.
+///
+/// Use it through the typed layers in [`generic`](crate::generic) (or the aliases at the
+/// crate root for `parking_lot`), whose constructors give each lock its class. It implements
+/// every `lock_api` capability trait `R` implements, so `lock_api`'s own typed layers work
+/// over it too; locks made with `lock_api`'s own `new` (through `INIT`) all share the class
+/// [`UNCLASSED`].
+///
+/// Guards of a checked lock are never `Send`: the held-lock stack is per thread, so a guard
+/// released on another thread would leave a stale entry behind.
+pub struct Checked<R> {
+    raw: R,
+    class: ClassCell,
+}
+
+impl<R> Checked<R> {
+    /// Wraps `raw`, giving it the class `class`.
+    pub const fn with_class(raw: R, class: &'static LockClass) -> Self {
+        Checked {
+            raw,
+            class: ClassCell::from_key(class),
+        }
+    }
+
+    pub(crate) const fn from_cell(raw: R, class: ClassCell) -> Self {
+        Checked { raw, class }
+    }
+
+    /// The lock underneath.
+    pub fn inner(&self) -> &R {
+        &self.raw
+    }
+
+    #[inline]
+    pub(crate) fn lock_ref(&self) -> LockRef<'_> {
+        LockRef { class: &self.class }
+    }
+
+    pub(crate) fn class_cell(&self) -> &ClassCell {
+        &self.class
+    }
+
+    /// The instance's identity on the held-lock stack (see `ClassCell`): not its address,
+    /// which a later lock may reuse once this one is dropped.
+    #[inline]
+    fn addr(&self) -> usize {
+        self.class.identity()
+    }
+
+    /// A blocking acquisition: validate, take the lock with `take`, record it as held.
+    /// `try_take` is the same acquisition without blocking: with `deadlock_detection`, a
+    /// thread whose first try fails is registered as waiting while `take` blocks.
+    #[inline(always)]
+    #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
+    fn acquire(
+        &self,
+        subclass: u32,
+        access: Access,
+        at: &'static Location<'static>,
+        try_take: impl FnOnce(&R) -> bool,
+        take: impl FnOnce(&R),
+    ) -> Option<Pending> {
+        match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
+            #[cfg(feature = "deadlock_detection")]
+            Some(acq) => {
+                // Counted before the acquisition: what this thread held while it waited.
+                let held_before = validator::held_count();
+                validator::acquire(&acq, || {
+                    crate::deadlock::Waiting::around(
+                        &acq,
+                        held_before,
+                        || try_take(&self.raw).then_some(()),
+                        || take(&self.raw),
+                    )
+                })
+            }
+            #[cfg(not(feature = "deadlock_detection"))]
+            Some(acq) => validator::acquire(&acq, || take(&self.raw)),
+            None => {
+                take(&self.raw);
+                None
+            }
+        }
+    }
+
+    /// A trylock: never validated, recorded as held if it succeeded.
+    #[inline]
+    fn try_acquire(
+        &self,
+        subclass: u32,
+        access: Access,
+        at: &'static Location<'static>,
+        take: impl FnOnce(&R) -> bool,
+    ) -> bool {
+        if subclass != 0 {
+            crate::class::check_subclass(subclass, &self.class);
+        }
+        if !take(&self.raw) {
+            return false;
+        }
+        if let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
+            validator::after_lock(&acq, true);
+        }
+        true
+    }
+
+    /// A timed lock (`try_lock_for`, ...): it cannot hang for ever, so it is validated in the
+    /// timed layer of the graph (a cycle of timed acquisitions only is a warning), and held
+    /// like a trylock if it succeeded: nothing blocking depends on it.
+    #[inline]
+    fn timed_acquire(
+        &self,
+        access: Access,
+        at: &'static Location<'static>,
+        take: impl FnOnce(&R) -> bool,
+    ) -> bool {
+        let acq = Acquisition::new(self.lock_ref(), 0, access, Some(at));
+        if let Some(acq) = &acq {
+            validator::before_timed_lock(acq);
+        }
+        if !take(&self.raw) {
+            return false;
+        }
+        if let Some(acq) = &acq {
+            validator::after_lock(acq, true);
+        }
+        true
+    }
+
+    /// A timed upgrade: validated as a timed write at the guard's node; `op` upgrades.
+    fn timed_upgrade(&self, op: impl FnOnce(&R) -> bool) -> bool {
+        validator::before_timed_reacquire(self.addr(), Release::Upgradable, Access::Write);
+        let upgraded = op(&self.raw);
+        if upgraded {
+            validator::change_access(self.addr(), Release::Upgradable, Access::Write);
+        }
+        upgraded
+    }
+
+    /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
+    /// or a bump that may let other threads in), at the subclass its guard holds, then
+    /// performs `op`.
+    fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
+        validator::before_reacquire(self.addr(), held_as, access);
+        op(&self.raw);
+    }
+
+    /// The subclass and location of a plain raw acquisition made as `how`: those of the
+    /// nested guard this thread last released that way, when `lock_api` relocks after
+    /// `unlocked`; subclass 0 and the caller otherwise.
+    #[track_caller]
+    #[inline]
+    fn relock_site(&self, how: Release) -> (u32, &'static Location<'static>) {
+        match validator::relock_entry(self.addr(), how) {
+            Some(entry) => (
+                entry.node.subclass(),
+                entry.at.unwrap_or(Location::caller()),
+            ),
+            None => (0, Location::caller()),
+        }
+    }
+}
+
+impl<R: RawMutex> Checked<R> {
+    /// Releases the lock for a condition-variable wait; returns what [`Self::relock_after_wait`]
+    /// needs.
+    pub(crate) fn unlock_for_wait(&self) -> Option<crate::held::HeldLock> {
+        let entry = validator::before_wait(self.addr());
+        // SAFETY: the caller holds the lock (it passed us its guard).
+        unsafe { self.raw.unlock() };
+        entry
+    }
+
+    /// Takes the lock again after a wait.
+    pub(crate) fn relock_after_wait(&self, entry: Option<crate::held::HeldLock>) {
+        #[cfg(feature = "deadlock_detection")]
+        if let Some(entry) = &entry {
+            let acq = Acquisition::of_entry(entry);
+            crate::deadlock::Waiting::around(
+                &acq,
+                validator::held_count(),
+                || self.raw.try_lock().then_some(()),
+                || self.raw.lock(),
+            );
+            validator::after_wait(Some(*entry));
+            return;
+        }
+        self.raw.lock();
+        validator::after_wait(entry);
+    }
+}
+
+impl<R: RawMutex> RawMutexAt for Checked<R> {
+    #[inline]
+    fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
+        self.acquire(subclass, Access::Write, at, R::try_lock, R::lock)
+    }
+    #[inline]
+    fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
+        self.try_acquire(subclass, Access::Write, at, R::try_lock)
+    }
+}
+
+// SAFETY: every method delegates to `R`, which upholds the `RawMutex` contract; the
+// bookkeeping around it does not affect mutual exclusion.
+unsafe impl<R: RawMutex> RawMutex for Checked<R> {
+    const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
+    type GuardMarker = GuardNoSend;
+
+    #[track_caller]
+    fn lock(&self) {
+        let (subclass, at) = self.relock_site(Release::Exclusive);
+        if let Some(pending) = self.lock_at(subclass, caller_or(at)) {
+            pending.raise()
+        }
+    }
+
+    #[track_caller]
+    fn try_lock(&self) -> bool {
+        self.try_lock_at(0, caller_or(Location::caller()))
+    }
+
+    #[inline]
+    unsafe fn unlock(&self) {
+        // SAFETY: forwarded contract: the caller holds the lock.
+        validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+            self.raw.unlock()
+        });
+    }
+
+    fn is_locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+}
+
+// SAFETY: delegates to `R`.
+unsafe impl<R: RawMutexFair> RawMutexFair for Checked<R> {
+    #[inline]
+    unsafe fn unlock_fair(&self) {
+        // SAFETY: forwarded contract.
+        validator::release_then(self.addr(), Release::Exclusive, || unsafe {
+            self.raw.unlock_fair()
+        });
+    }
+
+    #[track_caller]
+    unsafe fn bump(&self) {
+        self.reacquire(Release::Exclusive, Access::Write, |raw| {
+            // SAFETY: forwarded contract: the caller holds the lock.
+            unsafe { raw.bump() }
+        })
+    }
+}
+
+// SAFETY: delegates to `R`.
+unsafe impl<R: RawMutexTimed> RawMutexTimed for Checked<R> {
+    type Duration = R::Duration;
+    type Instant = R::Instant;
+
+    #[track_caller]
+    fn try_lock_for(&self, timeout: Self::Duration) -> bool {
+        self.timed_acquire(Access::Write, caller_or(Location::caller()), |r| {
+            r.try_lock_for(timeout)
+        })
+    }
+
+    #[track_caller]
+    fn try_lock_until(&self, timeout: Self::Instant) -> bool {
+        self.timed_acquire(Access::Write, caller_or(Location::caller()), |r| {
+            r.try_lock_until(timeout)
+        })
+    }
+}
+
+mod rwlock;
