@@ -59,20 +59,16 @@ pub(crate) fn lock<G>(
             Some(acq) => {
                 // The validator's own path, as `Checked<R>` takes it: check, take, push.
                 #[cfg(feature = "deadlock_detection")]
-                let taken = {
+                {
                     let held_before = validator::held_count();
-                    validator::acquire_with(&acq, || {
+                    validator::acquire_or_raise(&acq, || {
                         crate::deadlock::Waiting::around(&acq, held_before, try_take, take)
                     })
-                };
+                }
                 #[cfg(not(feature = "deadlock_detection"))]
-                let taken = {
+                {
                     let _ = try_take;
-                    validator::acquire_with(&acq, take)
-                };
-                match taken {
-                    Ok(guard) => guard,
-                    Err(pending) => pending.raise(),
+                    validator::acquire_or_raise(&acq, take)
                 }
             }
             None => take(),

@@ -218,32 +218,79 @@ pub(crate) fn acquire_with<T>(
     Ok(taken)
 }
 
+/// [`acquire_with`] that raises a pending panic itself, for a caller whose `take` returns a
+/// value as large as the `std::sync` flavour's `LockResult` (more than two registers). Both
+/// ways call `take` inline, so that what it returns stays in registers up to the caller:
+/// returned from an out-of-line slow path (through memory) and then wrapped in one more
+/// `Result`, it was copied through the stack on the hot path too, and those copies (a 16-byte
+/// load of what two 8-byte stores had just written) stalled every acquisition on store
+/// forwarding. The panic still names the user's call: every frame down to [`Pending::raise`]
+/// tracks its caller.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -> T {
+    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+        let untracked = match slow_before(*acq) {
+            Ok(untracked) => untracked,
+            Err(pending) => pending.raise(),
+        };
+        let taken = take();
+        slow_after(*acq, untracked);
+        return taken;
+    };
+    let taken = take();
+    with_thread(|t| {
+        t.held
+            .push_validated(clean.depth, acq.entry(false), clean.key)
+    });
+    taken
+}
+
 /// Every blocking acquisition the hot path does not take. The acquisition is passed by value,
 /// so that its copy is made here, off the hot path, rather than on the stack of every caller.
 #[cold]
 #[inline(never)]
 fn acquire_slow<T>(acq: Acquisition, take: impl FnOnce() -> T) -> Result<T, Box<Pending>> {
+    let untracked = slow_before(acq).map_err(Box::new)?;
+    let taken = take();
+    slow_after(acq, untracked);
+    Ok(taken)
+}
+
+/// The check of a blocking acquisition the hot path does not take: `Ok(true)` when the lock
+/// goes past MAX_LOCK_DEPTH untracked, `Ok(false)` when it is validated (and goes on the
+/// stack once taken), the panic due otherwise (the lock is then not taken).
+#[cold]
+#[inline(never)]
+fn slow_before(acq: Acquisition) -> Result<bool, Pending> {
     // Past MAX_LOCK_DEPTH first (a thread that leaked its guards is there for good, so this is
-    // its every acquisition): the filter, the lock, the count, and nothing else.
+    // its every acquisition): the filter, and nothing else before the lock.
     let untracked =
         with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access));
     if untracked {
-        let taken = take();
-        let first = with_thread(|t| {
-            t.held.note_overflow(acq.addr);
-            !std::mem::replace(&mut t.overflow_reported, true)
-        });
-        if first {
-            overflow_message(&acq);
-        }
-        return Ok(taken);
+        return Ok(true);
     }
-    if let Some(pending) = check_blocking(&acq) {
-        return Err(Box::new(pending));
+    match check_blocking(&acq) {
+        Some(pending) => Err(pending),
+        None => Ok(false),
     }
-    let taken = take();
-    after_lock(&acq, false);
-    Ok(taken)
+}
+
+/// After a lock [`slow_before`] let through was taken: counted past the stack, or pushed.
+#[cold]
+#[inline(never)]
+fn slow_after(acq: Acquisition, untracked: bool) {
+    if !untracked {
+        after_lock(&acq, false);
+        return;
+    }
+    let first = with_thread(|t| {
+        t.held.note_overflow(acq.addr);
+        !std::mem::replace(&mut t.overflow_reported, true)
+    });
+    if first {
+        overflow_message(&acq);
+    }
 }
 
 /// The one message a thread gets when it first takes a lock past MAX_LOCK_DEPTH.

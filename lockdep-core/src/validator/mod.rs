@@ -33,7 +33,7 @@ pub(crate) use crate::held::Release;
 #[cfg(feature = "tokio")]
 pub(crate) use acquire::release_then_rechecked;
 pub(crate) use acquire::{
-    acquire, acquire_with, after_lock, before_lock, release, release_then, relock_entry,
+    acquire, acquire_or_raise, after_lock, before_lock, release, release_then, relock_entry,
     Acquisition,
 };
 pub(crate) use check::chain_count;
