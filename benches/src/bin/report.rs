@@ -325,15 +325,15 @@ fn ratios(est: &BTreeMap<String, f64>) {
             &|v| v <= 1.1,
         );
     }
-    let faster = [2, 4, 8]
-        .iter()
-        .filter_map(|d| {
-            ratio(
-                get(&format!("nested/tracing_mutex/{d}")),
-                get(&format!("nested/lockdep/{d}")),
-            )
-        })
-        .reduce(f64::min);
+    // The smallest, over the nested depths, of what `of(depth)` gives.
+    let worst =
+        |of: &dyn Fn(u32) -> Option<f64>| [2, 4, 8].into_iter().filter_map(of).reduce(f64::min);
+    let faster = worst(&|d| {
+        ratio(
+            get(&format!("nested/tracing_mutex/{d}")),
+            get(&format!("nested/lockdep/{d}")),
+        )
+    });
     target(
         "≥ 5× faster than tracing-mutex on nested known order (worst depth)",
         faster,
@@ -344,15 +344,12 @@ fn ratios(est: &BTreeMap<String, f64>) {
     // lock too, so it is never faster than parking_lot itself, and tracing-mutex ÷ parking_lot
     // bounds tracing-mutex ÷ lockdep. Where atomics are slow the bound falls below 5× and the
     // target cannot be met by any validator; the bookkeeping's own share is the overhead ratio.
-    let bound = [2, 4, 8]
-        .iter()
-        .filter_map(|d| {
-            ratio(
-                get(&format!("nested/tracing_mutex/{d}")),
-                get(&format!("nested/parking_lot/{d}")),
-            )
-        })
-        .reduce(f64::min);
+    let bound = worst(&|d| {
+        ratio(
+            get(&format!("nested/tracing_mutex/{d}")),
+            get(&format!("nested/parking_lot/{d}")),
+        )
+    });
     println!(
         "| (bound on this machine: tracing-mutex ÷ parking_lot, worst depth) | {} | {} |",
         times(bound),
@@ -362,15 +359,12 @@ fn ratios(est: &BTreeMap<String, f64>) {
             None => "not measured",
         }
     );
-    let overhead_ratio = [2, 4, 8]
-        .iter()
-        .filter_map(|d| {
-            let raw = get(&format!("nested/parking_lot/{d}"))?;
-            let tracing = get(&format!("nested/tracing_mutex/{d}"))? - raw;
-            let lockdep = get(&format!("nested/lockdep/{d}"))? - raw;
-            (lockdep > 0.0).then(|| tracing / lockdep)
-        })
-        .reduce(f64::min);
+    let overhead_ratio = worst(&|d| {
+        let raw = get(&format!("nested/parking_lot/{d}"))?;
+        let tracing = get(&format!("nested/tracing_mutex/{d}"))? - raw;
+        let lockdep = get(&format!("nested/lockdep/{d}"))? - raw;
+        (lockdep > 0.0).then(|| tracing / lockdep)
+    });
     println!(
         "| (overhead over parking_lot, tracing-mutex's ÷ lockdep's, worst depth) | {} | |",
         times(overhead_ratio)

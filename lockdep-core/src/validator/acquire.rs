@@ -209,13 +209,19 @@ pub(crate) fn acquire_with<T>(
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
         return acquire_slow(*acq, take);
     };
+    Ok(take_validated(acq, clean, take))
+}
+
+/// The hot path past its check: takes the lock, then pushes the entry at the depth checked
+/// (kept in a register: the stack is as the check left it).
+#[inline(always)]
+fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) -> T {
     let taken = take();
-    // At the depth checked, kept in a register: the stack is as the check left it.
     with_thread(|t| {
         t.held
             .push_validated(clean.depth, acq.entry(false), clean.key)
     });
-    Ok(taken)
+    taken
 }
 
 /// [`acquire_with`] that raises a pending panic itself, for a caller whose `take` returns a
@@ -238,12 +244,7 @@ pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -
         slow_after(*acq, untracked);
         return taken;
     };
-    let taken = take();
-    with_thread(|t| {
-        t.held
-            .push_validated(clean.depth, acq.entry(false), clean.key)
-    });
-    taken
+    take_validated(acq, clean, take)
 }
 
 /// Every blocking acquisition the hot path does not take. The acquisition is passed by value,
