@@ -1,0 +1,254 @@
+//! How close lockdep's validated path is to the floor *on the machine at hand*: issue 14 measured
+//! a throwaway prototype of the same bookkeeping (a thread-local held stack, one chain-key step,
+//! one direct-mapped thread-local cache probe, nothing else) at 0.99× raw `parking_lot` on one
+//! host, but what that bookkeeping costs next to the lock's atomics differs from one core to
+//! the next (RESULTS.md, fourth session: 1.1× and more on an Intel host). This example keeps
+//! that prototype, as a `lock_api` raw mutex over `parking_lot`'s, and times raw `parking_lot`,
+//! the prototype and lockdep in alternating rounds in one process (as `interleaved` does), so a
+//! reader can tell lockdep's own overhead (lockdep ÷ prototype) from the machine's (prototype ÷
+//! raw).
+//!
+//! ```sh
+//! cargo run --release -p benches --example floor          # 15 rounds
+//! cargo run --release -p benches --example floor -- 31    # more rounds
+//! ```
+//!
+//! The prototype validates nothing: its cache is filled on the first acquisition of each chain
+//! (where lockdep would search its graph) and it does not record reports, locations, access
+//! kinds or overflow. It is the least any validator of this design does on a known chain, not a
+//! validator.
+
+use benches::nest;
+use lockdep_core::LockClass;
+use parking_lot::lock_api::{self, GuardNoSend, RawMutex};
+use std::cell::UnsafeCell;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const DEFAULT_ROUNDS: usize = 15;
+/// The prototype's stack depth (the cases nest at most 8 locks).
+const DEPTH: usize = 8;
+const SLOTS: usize = 256;
+
+/// The prototype's per-thread state: what lockdep's `ThreadState` holds on the hot path.
+struct Proto {
+    depth: usize,
+    /// `keys[d]`: the chain key of the bottom `d` held locks.
+    keys: [u64; DEPTH + 1],
+    held: [usize; DEPTH],
+    cache: [u64; SLOTS],
+}
+
+thread_local! {
+    static PROTO: UnsafeCell<Proto> = const {
+        UnsafeCell::new(Proto {
+            depth: 0,
+            keys: [0x6c6f_636b_6465_7021; DEPTH + 1],
+            held: [0; DEPTH],
+            cache: [0; SLOTS],
+        })
+    };
+}
+
+/// The same chain step as lockdep's (`held.rs`), so the comparison is of everything else.
+#[inline(always)]
+fn chain_step(prev: u64, descriptor: u64) -> u64 {
+    let mut h = (prev ^ descriptor).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 31;
+    h.wrapping_mul(0x94d0_49bb_1331_11eb) ^ (h >> 29)
+}
+
+#[inline(always)]
+fn proto() -> *mut Proto {
+    PROTO.with(|p| p.get())
+}
+
+/// `parking_lot`'s raw mutex with the prototype's bookkeeping; `class` stands for the class id
+/// lockdep resolves from the lock's class cell.
+struct ProtoRaw {
+    class: u64,
+    raw: parking_lot::RawMutex,
+}
+
+/// A chain seen for the first time: where lockdep searches its graph, the prototype only
+/// caches the key.
+#[cold]
+#[inline(never)]
+fn first_time(key: u64) {
+    // SAFETY: thread-local, and no other reference to it is live here.
+    unsafe { (*proto()).cache[(key >> 1) as usize % SLOTS] = key };
+}
+
+// SAFETY: locking and unlocking are `parking_lot`'s; the bookkeeping only touches this thread's
+// state.
+unsafe impl RawMutex for ProtoRaw {
+    #[allow(clippy::declare_interior_mutable_const)]
+    const INIT: ProtoRaw = ProtoRaw {
+        class: 0,
+        raw: parking_lot::RawMutex::INIT,
+    };
+    type GuardMarker = GuardNoSend;
+
+    #[inline(always)]
+    fn lock(&self) {
+        let p = proto();
+        // SAFETY: thread-local; the reference ends before anything else can reach it.
+        let (depth, key) = unsafe {
+            let depth = (*p).depth.min(DEPTH - 1);
+            (depth, chain_step((*p).keys[depth], self.class))
+        };
+        // SAFETY: as above.
+        if depth > 0 && unsafe { (*p).cache[(key >> 1) as usize % SLOTS] } != key {
+            first_time(key);
+        }
+        self.raw.lock();
+        // SAFETY: as above; `depth < DEPTH`.
+        unsafe {
+            (*p).held[depth] = self as *const ProtoRaw as usize;
+            (*p).keys[depth + 1] = key;
+            (*p).depth = depth + 1;
+        }
+    }
+
+    fn try_lock(&self) -> bool {
+        self.raw.try_lock()
+    }
+
+    #[inline(always)]
+    unsafe fn unlock(&self) {
+        let p = proto();
+        // SAFETY: thread-local, as in `lock`.
+        let top = unsafe {
+            let top = (*p).depth.wrapping_sub(1);
+            (top < DEPTH && (*p).held[top] == self as *const ProtoRaw as usize).then_some(top)
+        };
+        // SAFETY: the caller holds the lock.
+        unsafe { self.raw.unlock() };
+        if let Some(top) = top {
+            // SAFETY: as above.
+            unsafe { (*p).depth = top };
+        }
+    }
+}
+
+type ProtoMutex<T> = lock_api::Mutex<ProtoRaw, T>;
+
+fn proto_mutex<T>(class: u64, value: T) -> ProtoMutex<T> {
+    ProtoMutex::from_raw(
+        ProtoRaw {
+            class,
+            raw: parking_lot::RawMutex::INIT,
+        },
+        value,
+    )
+}
+
+static CLASSES: [LockClass; DEPTH] = [
+    LockClass::new("floor-0"),
+    LockClass::new("floor-1"),
+    LockClass::new("floor-2"),
+    LockClass::new("floor-3"),
+    LockClass::new("floor-4"),
+    LockClass::new("floor-5"),
+    LockClass::new("floor-6"),
+    LockClass::new("floor-7"),
+];
+
+#[inline(always)]
+fn timed(iters: u64, mut body: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        body();
+    }
+    start.elapsed()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A case: raw, prototype and lockdep runs of `iters` iterations each.
+type Runs<'a> = [Box<dyn FnMut(u64) -> Duration + 'a>; 3];
+
+fn main() {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .map(|n| n.parse().expect("usage: floor [ROUNDS]"))
+        .unwrap_or(DEFAULT_ROUNDS);
+
+    let raw: Vec<parking_lot::Mutex<u64>> =
+        (0..DEPTH).map(|_| parking_lot::Mutex::new(0)).collect();
+    // Class ids as lockdep's nodes look (small multiples of 8).
+    let proto: Vec<ProtoMutex<u64>> = (0..DEPTH)
+        .map(|i| proto_mutex(8 * (i as u64 + 1), 0))
+        .collect();
+    let lockdep: Vec<lockdep_core::Mutex<u64>> = CLASSES
+        .iter()
+        .map(|class| lockdep_core::Mutex::with_class(class, 0))
+        .collect();
+
+    let mut cases: Vec<(&str, u64, Runs)> = vec![(
+        "single",
+        2_000_000,
+        [
+            Box::new(|n| timed(n, || *black_box(&raw[0]).lock() += 1)),
+            Box::new(|n| timed(n, || *black_box(&proto[0]).lock() += 1)),
+            Box::new(|n| timed(n, || *black_box(&lockdep[0]).lock() += 1)),
+        ],
+    )];
+    for (name, depth, iters) in [
+        ("nested_2", 2, 1_000_000),
+        ("nested_4", 4, 500_000),
+        ("nested_8", 8, 250_000),
+    ] {
+        let (raw, proto, lockdep) = (&raw[..depth], &proto[..depth], &lockdep[..depth]);
+        cases.push((
+            name,
+            iters,
+            [
+                Box::new(move |n| timed(n, || nest!(raw, depth, |m| m.lock()))),
+                Box::new(move |n| timed(n, || nest!(proto, depth, |m| m.lock()))),
+                Box::new(move |n| timed(n, || nest!(lockdep, depth, |m| m.lock()))),
+            ],
+        ));
+    }
+    // Warm-up, untimed: every chain is seen (and cached) once.
+    for (_, iters, runs) in &mut cases {
+        for run in runs.iter_mut() {
+            run(*iters / 10);
+        }
+    }
+
+    println!(
+        "{rounds} rounds, raw parking_lot, the prototype and lockdep alternating (order reversed \
+         every other round); ns per iteration (median), ratios: median of the per-round ratios"
+    );
+    println!();
+    println!(
+        "| case | parking_lot | prototype | lockdep | prototype ÷ parking_lot | lockdep ÷ \
+         parking_lot | lockdep ÷ prototype |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (name, iters, runs) in &mut cases {
+        let mut times: [Vec<f64>; 3] = Default::default();
+        for round in 0..rounds {
+            let order = if round % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
+            for i in order {
+                let t = runs[i](*iters);
+                times[i].push(t.as_nanos() as f64 / *iters as f64);
+            }
+        }
+        let ratio =
+            |a: usize, b: usize| median((0..rounds).map(|r| times[a][r] / times[b][r]).collect());
+        println!(
+            "| {name} | {:.2} ns | {:.2} ns | {:.2} ns | {:.2}× | {:.2}× | {:.2}× |",
+            median(times[0].clone()),
+            median(times[1].clone()),
+            median(times[2].clone()),
+            ratio(1, 0),
+            ratio(2, 0),
+            ratio(2, 1),
+        );
+    }
+}
