@@ -6,23 +6,11 @@
 // `criterion_group!` generates undocumented functions.
 #![allow(missing_docs)]
 
-use benches::nest;
+use benches::{nest, CHAIN_CLASSES};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use lockdep_core::LockClass;
 
 const DEPTHS: [usize; 3] = [2, 4, 8];
 const MAX_DEPTH: usize = 8;
-
-static CLASSES: [LockClass; MAX_DEPTH] = [
-    LockClass::new("nested-0"),
-    LockClass::new("nested-1"),
-    LockClass::new("nested-2"),
-    LockClass::new("nested-3"),
-    LockClass::new("nested-4"),
-    LockClass::new("nested-5"),
-    LockClass::new("nested-6"),
-    LockClass::new("nested-7"),
-];
 
 fn nested(c: &mut Criterion) {
     let mut group = c.benchmark_group("nested");
@@ -32,11 +20,11 @@ fn nested(c: &mut Criterion) {
         .collect();
     let std: Vec<std::sync::Mutex<()>> =
         (0..MAX_DEPTH).map(|_| std::sync::Mutex::new(())).collect();
-    let lockdep_std: Vec<lockdep_core::sync::Mutex<()>> = CLASSES
+    let lockdep_std: Vec<lockdep_core::sync::Mutex<()>> = CHAIN_CLASSES
         .iter()
         .map(|class| lockdep_core::sync::Mutex::with_class(class, ()))
         .collect();
-    let lockdep: Vec<lockdep_core::Mutex<()>> = CLASSES
+    let lockdep: Vec<lockdep_core::Mutex<()>> = CHAIN_CLASSES
         .iter()
         .map(|class| lockdep_core::Mutex::with_class(class, ()))
         .collect();

@@ -18,12 +18,11 @@
 //! kinds or overflow. It is the least any validator of this design does on a known chain, not a
 //! validator.
 
-use benches::nest;
-use lockdep_core::LockClass;
+use benches::{median, nest, timed, CHAIN_CLASSES};
 use parking_lot::lock_api::{self, GuardNoSend, RawMutex};
 use std::cell::UnsafeCell;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEFAULT_ROUNDS: usize = 15;
 /// The prototype's stack depth (the cases nest at most 8 locks).
@@ -143,31 +142,6 @@ fn proto_mutex<T>(class: u64, value: T) -> ProtoMutex<T> {
     )
 }
 
-static CLASSES: [LockClass; DEPTH] = [
-    LockClass::new("floor-0"),
-    LockClass::new("floor-1"),
-    LockClass::new("floor-2"),
-    LockClass::new("floor-3"),
-    LockClass::new("floor-4"),
-    LockClass::new("floor-5"),
-    LockClass::new("floor-6"),
-    LockClass::new("floor-7"),
-];
-
-#[inline(always)]
-fn timed(iters: u64, mut body: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        body();
-    }
-    start.elapsed()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// A case: raw, prototype and lockdep runs of `iters` iterations each.
 type Runs<'a> = [Box<dyn FnMut(u64) -> Duration + 'a>; 3];
 
@@ -183,7 +157,7 @@ fn main() {
     let proto: Vec<ProtoMutex<u64>> = (0..DEPTH)
         .map(|i| proto_mutex(8 * (i as u64 + 1), 0))
         .collect();
-    let lockdep: Vec<lockdep_core::Mutex<u64>> = CLASSES
+    let lockdep: Vec<lockdep_core::Mutex<u64>> = CHAIN_CLASSES
         .iter()
         .map(|class| lockdep_core::Mutex::with_class(class, 0))
         .collect();

@@ -21,24 +21,13 @@
 //! The overflow cases run on a thread of their own (the leaked guards stay on its stack for
 //! good), raw and lockdep alike, so that both sides of each ratio ran on the same thread.
 
-use benches::nest;
-use lockdep_core::{LockClass, MAX_LOCK_DEPTH};
+use benches::{median, nest, timed, CHAIN_CLASSES};
+use lockdep_core::MAX_LOCK_DEPTH;
 use std::hint::black_box;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEFAULT_ROUNDS: usize = 15;
-
-static CLASSES: [LockClass; 8] = [
-    LockClass::new("interleaved-0"),
-    LockClass::new("interleaved-1"),
-    LockClass::new("interleaved-2"),
-    LockClass::new("interleaved-3"),
-    LockClass::new("interleaved-4"),
-    LockClass::new("interleaved-5"),
-    LockClass::new("interleaved-6"),
-    LockClass::new("interleaved-7"),
-];
 
 /// One way of running a case: `run(iters)` times `iters` iterations itself and returns the time.
 struct Variant<'a> {
@@ -50,16 +39,6 @@ struct Case<'a> {
     name: &'static str,
     iters: u64,
     variants: Vec<Variant<'a>>,
-}
-
-/// Times `iters` runs of `body`.
-#[inline(always)]
-fn timed(iters: u64, mut body: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        body();
-    }
-    start.elapsed()
 }
 
 /// A variant; `name` says which column of the table it fills (parking_lot, lockdep,
@@ -100,11 +79,6 @@ fn overflow_thread(requests: mpsc::Receiver<Request>, replies: mpsc::Sender<Dura
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let rounds: usize = args
@@ -118,7 +92,7 @@ fn main() {
     let tracing = tracing_mutex::parkinglot::tracing::Mutex::new(0u64);
     let raw_chain: Vec<parking_lot::Mutex<()>> =
         (0..8).map(|_| parking_lot::Mutex::new(())).collect();
-    let lockdep_chain: Vec<lockdep_core::Mutex<()>> = CLASSES
+    let lockdep_chain: Vec<lockdep_core::Mutex<()>> = CHAIN_CLASSES
         .iter()
         .map(|class| lockdep_core::Mutex::with_class(class, ()))
         .collect();
@@ -129,7 +103,7 @@ fn main() {
     let lockdep_std = lockdep_core::sync::Mutex::new(0u64);
     let raw_std_chain: Vec<std::sync::Mutex<()>> =
         (0..2).map(|_| std::sync::Mutex::new(())).collect();
-    let lockdep_std_chain: Vec<lockdep_core::sync::Mutex<()>> = CLASSES[..2]
+    let lockdep_std_chain: Vec<lockdep_core::sync::Mutex<()>> = CHAIN_CLASSES[..2]
         .iter()
         .map(|class| lockdep_core::sync::Mutex::with_class(class, ()))
         .collect();

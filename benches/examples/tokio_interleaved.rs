@@ -2,6 +2,7 @@
 //! disagree on a shared machine): rounds alternating raw tokio and lockdep in one process, the
 //! median of each. `cargo run --release -p benches --example tokio_interleaved`.
 
+use benches::median;
 use lockdep_core::{LockClass, LockdepFutureExt};
 use std::hint::black_box;
 use std::time::Instant;
@@ -11,11 +12,6 @@ static INNER: LockClass = LockClass::new("interleaved-async-inner");
 
 const ITERS: u32 = 200_000;
 const ROUNDS: usize = 31;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()

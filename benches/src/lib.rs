@@ -1,4 +1,5 @@
-//! Helpers shared by the criterion benches (`benches/*.rs`) and the `report` binary.
+//! Helpers shared by the criterion benches (`benches/*.rs`), the plain-loop examples
+//! (`examples/*.rs`) and the `report` binary.
 //!
 //! The benches measure lockdep's instrumentation overhead *in the same run* as the raw locks
 //! (`parking_lot`, `std`) and the closest peer (`tracing-mutex`, its always-checking
@@ -78,6 +79,36 @@ pub fn criterion_dir() -> PathBuf {
             .join("target"),
     };
     target.join("criterion")
+}
+
+/// Eight classes for a chain of nested locks (`nest!`): the `nested` bench and the plain-loop
+/// examples take them in this order, so each process learns the one known order it times.
+pub static CHAIN_CLASSES: [lockdep_core::LockClass; 8] = [
+    lockdep_core::LockClass::new("chain-0"),
+    lockdep_core::LockClass::new("chain-1"),
+    lockdep_core::LockClass::new("chain-2"),
+    lockdep_core::LockClass::new("chain-3"),
+    lockdep_core::LockClass::new("chain-4"),
+    lockdep_core::LockClass::new("chain-5"),
+    lockdep_core::LockClass::new("chain-6"),
+    lockdep_core::LockClass::new("chain-7"),
+];
+
+/// Times `iters` runs of `body` in a plain loop (the plain-loop examples' measurement: the
+/// body is inlined into the loop, nothing else is on it).
+#[inline(always)]
+pub fn timed(iters: u64, mut body: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        body();
+    }
+    start.elapsed()
+}
+
+/// The median of `values` (the upper one of an even count).
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// A `'static` lock class for generated names (the new-edge group needs thousands of classes;
