@@ -414,6 +414,51 @@ fn lazy_statics_and_thread_locals_take_classes_from_user_code() {
     assert_none(&reports);
 }
 
+// lockdep's own once-cells put more frames of this crate and std (`Init::run`, `Once`'s
+// closures) between the lock's `default` and the user code that forces them than std's do.
+static LAZY_QUEUE: lockdep_core::sync::LazyLock<lockdep_core::sync::Mutex<Vec<u32>>> =
+    lockdep_core::sync::LazyLock::new(Default::default);
+static LAZY_CONFIG: lockdep_core::sync::LazyLock<lockdep_core::sync::Mutex<Vec<u32>>> =
+    lockdep_core::sync::LazyLock::new(Default::default);
+static CELL_QUEUE: lockdep_core::sync::OnceLock<Mutex<Vec<u32>>> =
+    lockdep_core::sync::OnceLock::new();
+static CELL_CONFIG: lockdep_core::sync::OnceLock<Mutex<Vec<u32>>> =
+    lockdep_core::sync::OnceLock::new();
+
+#[test]
+fn statics_in_lockdeps_own_once_cells_built_by_default_are_separate_classes() {
+    // Two statics of one type taken together, in one order only: no finding (one class for
+    // both made this a `RecursiveLocking` report, and a panic in the default mode).
+    let reports = capture(|| {
+        let _q = LAZY_QUEUE.lock().unwrap();
+        let _c = LAZY_CONFIG.lock().unwrap();
+        let _cq = CELL_QUEUE.get_or_init(Default::default).lock();
+        let _cc = CELL_CONFIG.get_or_init(Default::default).lock();
+    });
+    assert_none(&reports);
+    // Their names come from the user code that forced them. (Without debug information, in a
+    // test whose body the harness's `FnOnce::call_once` inlined, no frame is user code by its
+    // symbol: the classes still differ, by the return addresses walked, but both are named
+    // after the same standard-library frame.)
+    if NAMES_FROM_DEBUG_INFO {
+        let (lazy_queue, lazy_config) = (class_of(&*LAZY_QUEUE), class_of(&*LAZY_CONFIG));
+        let (cell_queue, cell_config) = (
+            class_of(CELL_QUEUE.get().unwrap()),
+            class_of(CELL_CONFIG.get().unwrap()),
+        );
+        let all = [&lazy_queue, &lazy_config, &cell_queue, &cell_config];
+        for (i, x) in all.iter().enumerate() {
+            assert!(
+                !x.contains("/rustc/") && !x.contains("lockdep-core/src/"),
+                "{x}"
+            );
+            for y in &all[i + 1..] {
+                assert_ne!(x, y);
+            }
+        }
+    }
+}
+
 #[test]
 fn std_sync_types_built_by_default_are_separate_classes() {
     #[derive(Default)]

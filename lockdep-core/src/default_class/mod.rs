@@ -112,8 +112,13 @@ struct FrameInfo {
 }
 
 /// Frames walked up from a site inside the standard library before giving up on finding user
-/// code (and hashing them into an [`Anchor::Chain`]).
-const MAX_CHAIN: usize = 8;
+/// code (and hashing them into an [`Anchor::Chain`]). Enough for this crate's own once-cells:
+/// a `sync::LazyLock::new(Default::default)` static is built nine frames below the user code
+/// that forces it (the fn item's shim, `Init::run`, `force_slow` and its closure, `Once`'s
+/// three, `force`, `deref`), and with 8 every such static got one class, the same chain of
+/// internal frames. The walk stops at the first user frame, so a larger bound costs only paths
+/// that find none.
+const MAX_CHAIN: usize = 32;
 
 /// Every class made through `Default`, by key (one leaked record each, as for sites and names).
 static CLASSES: Lazy<DashMap<Key, &'static LockClass>> = Lazy::new(DashMap::new);
