@@ -1,8 +1,9 @@
 //! `cargo lockdep`: run a whole test suite with one shared lockdep class graph.
 //!
 //! - `cargo lockdep test [--nextest] [--dir DIR] [ARGS...]` runs `cargo test ARGS` (or
-//!   `cargo nextest run ARGS`) with `LOCKDEP_GRAPH` pointing at a fresh store (by default
-//!   `<target dir>/lockdep`), streams its output, and prints the summary: classes,
+//!   `cargo nextest run ARGS`, its own options moved before its `--`: see [`runner`]) with
+//!   `LOCKDEP_GRAPH` pointing at a fresh store (by default `<target dir>/lockdep`), streams
+//!   its output, and prints the summary: classes,
 //!   dependencies, every finding with the tests that took each of its dependencies, and the
 //!   cycles only the offline search sees. Exit status: cargo's own when the suite failed,
 //!   otherwise 2 when lockdep found anything, 0 when not.
@@ -12,10 +13,12 @@
 //!   including those no process could see because it refused the closing dependency; exit
 //!   status 2 when it finds one.
 
+mod runner;
 mod summary;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use lockdep_core::store::{self, StoredGraph};
+use runner::Runner;
 use std::path::{Path, PathBuf};
 use std::process::{Command as ProcessCommand, ExitCode};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,8 +80,11 @@ fn cli() -> Command {
                                 .trailing_var_arg(true)
                                 .allow_hyphen_values(true)
                                 .help(
-                                    "Arguments for cargo test / cargo nextest run, passed on \
-                                     verbatim (after this command's own options)",
+                                    "Arguments for the runner, after this command's own \
+                                     options: cargo test gets them verbatim (those after `--` \
+                                     go to the test binaries); cargo nextest run gets its own \
+                                     options written after `--` moved before it, and the test \
+                                     filters and libtest arguments it emulates after it",
                                 ),
                         ),
                 )
@@ -191,19 +197,23 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 
-    let mut cmd = cargo();
-    if m.get_flag("nextest") {
-        cmd.args(["nextest", "run"]);
+    let runner = if m.get_flag("nextest") {
+        Runner::Nextest
     } else {
-        cmd.arg("test");
-    }
-    cmd.args(passthrough).env("LOCKDEP_GRAPH", &dir);
+        Runner::CargoTest
+    };
+    let args = runner.args(passthrough);
+    let mut cmd = cargo();
+    cmd.args(runner.subcommand())
+        .args(&args)
+        .env("LOCKDEP_GRAPH", &dir);
     // One finding should not stop the rest of the suite: the summary decides the exit status.
     if std::env::var_os("LOCKDEP").is_none() {
         cmd.env("LOCKDEP", "warn");
     }
     eprintln!(
-        "cargo-lockdep: the suite's class graph goes to {}",
+        "cargo-lockdep: running `{}`; the suite's class graph goes to {}",
+        command_line(runner, &args),
         dir.display()
     );
 
@@ -227,6 +237,16 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `cargo test ARGS`, for messages.
+fn command_line(runner: Runner, args: &[String]) -> String {
+    let mut line = runner.name();
+    for arg in args {
+        line.push(' ');
+        line.push_str(arg);
+    }
+    line
 }
 
 /// Every `LOCKDEP_PROGRESS_SECS` (default 15) while the suite runs, one line on stderr with

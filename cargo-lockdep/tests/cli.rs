@@ -179,22 +179,65 @@ fn cargo_lockdep_test_passes_a_clean_suite() {
 }
 
 #[test]
-fn cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process() {
+fn arguments_after_the_separator_reach_cargo_tests_test_binaries() {
+    let dir = store_dir("cargo-test-args");
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .args(["--", "--exact", "deposit_takes_accounts_then_audit"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    // libtest got `--exact NAME`: one test of the four ran.
+    assert!(
+        all.contains("test deposit_takes_accounts_then_audit ... ok"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("test audit_takes_audit_then_accounts"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("test close_day_takes_accounts_then_ledger"),
+        "{all}"
+    );
+}
+
+/// Whether `cargo nextest` can run here; says so on stderr when the calling test is skipped.
+fn nextest_installed(test: &str) -> bool {
     let nextest = Command::new(env!("CARGO"))
         .args(["nextest", "--version"])
         .output();
-    if !nextest.is_ok_and(|o| o.status.success()) {
-        eprintln!("cargo-nextest is not installed: nothing to check here");
+    let installed = nextest.is_ok_and(|o| o.status.success());
+    if !installed {
+        eprintln!(
+            "SKIPPED {test}: cargo-nextest is not installed, so this test checks nothing \
+             (`cargo install cargo-nextest --locked` to run it)"
+        );
+    }
+    installed
+}
+
+#[test]
+fn cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process() {
+    if !nextest_installed("cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process") {
         return;
     }
     let dir = store_dir("nextest");
+    // The README's line: nextest's own option written after `--` reaches nextest.
     let out = cargo_lockdep()
         .args(["test", "--nextest", "--dir"])
         .arg(&dir)
+        .args(["--", "--no-fail-fast"])
         .output()
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("running `cargo nextest run --no-fail-fast`"),
+        "{all}"
+    );
     // Whatever order nextest ran them in, the inversion is found and both sides are named.
     assert!(
         all.contains("possible circular locking dependency"),
@@ -208,4 +251,36 @@ fn cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process() {
         all.contains("(test audit_takes_audit_then_accounts)"),
         "{all}"
     );
+}
+
+#[test]
+fn nextest_gets_filters_and_its_own_options_from_after_the_separator() {
+    if !nextest_installed("nextest_gets_filters_and_its_own_options_from_after_the_separator") {
+        return;
+    }
+    let dir = store_dir("nextest-filter");
+    let out = cargo_lockdep()
+        .args(["test", "--nextest", "--dir"])
+        .arg(&dir)
+        .args([
+            "--",
+            "deposit_takes_accounts_then_audit",
+            "--no-fail-fast",
+            "-j",
+            "1",
+            "--exact",
+        ])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(
+            "running `cargo nextest run --no-fail-fast -j 1 -- \
+             deposit_takes_accounts_then_audit --exact`"
+        ),
+        "{all}"
+    );
+    // The filter reached nextest: one test of the four ran.
+    assert!(all.contains("1 test run: 1 passed, 3 skipped"), "{all}");
 }

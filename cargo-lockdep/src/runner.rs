@@ -1,0 +1,215 @@
+//! The test runner's command line: what `cargo lockdep test [--nextest] ARGS` runs.
+//!
+//! - `cargo test ARGS`: ARGS verbatim, so those after `--` reach the test binaries (libtest),
+//!   as with `cargo test` itself.
+//! - `cargo nextest run ARGS`: nextest takes its own options (`--no-fail-fast`, `-j 4`,
+//!   `-E 'test(foo)'`, ...) only *before* its `--`; after it, only test-name filters and the
+//!   libtest arguments it emulates (`--ignored`, `--include-ignored`, `--skip PATTERN`,
+//!   `--exact`, `--nocapture`), and anything else there fails with "arguments are
+//!   unsupported" (exit 96). So `cargo lockdep test --nextest -- --no-fail-fast` moves each
+//!   nextest option found after the `--` in front of it, with its value, and leaves the
+//!   filters and the emulated libtest arguments behind it.
+
+/// Which runner `cargo lockdep test` starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runner {
+    /// `cargo test`.
+    CargoTest,
+    /// `cargo nextest run`.
+    Nextest,
+}
+
+impl Runner {
+    /// The cargo subcommand's words: `["test"]` or `["nextest", "run"]`.
+    pub fn subcommand(self) -> &'static [&'static str] {
+        match self {
+            Runner::CargoTest => &["test"],
+            Runner::Nextest => &["nextest", "run"],
+        }
+    }
+
+    /// "cargo test" or "cargo nextest run", for messages.
+    pub fn name(self) -> String {
+        format!("cargo {}", self.subcommand().join(" "))
+    }
+
+    /// The arguments after the subcommand, from those given to `cargo lockdep test`.
+    pub fn args(self, given: &[String]) -> Vec<String> {
+        match self {
+            Runner::CargoTest => given.to_vec(),
+            Runner::Nextest => nextest_args(given),
+        }
+    }
+}
+
+/// The libtest arguments nextest accepts after `--` (it emulates them), and whether each takes
+/// a value.
+const NEXTEST_EMULATED: &[(&str, bool)] = &[
+    ("--ignored", false),
+    ("--include-ignored", false),
+    ("--exact", false),
+    ("--nocapture", false),
+    ("--no-capture", false),
+    ("--skip", true),
+];
+
+/// Options of `cargo nextest run` (0.9) that take a separate value (`-j 4`, `--profile ci`).
+/// An option not listed is moved alone; `--option=value` and `-j4` always travel whole.
+const NEXTEST_VALUED: &[&str] = &[
+    "--color",
+    "-p",
+    "--package",
+    "--exclude",
+    "--bin",
+    "--example",
+    "--test",
+    "--bench",
+    "-F",
+    "--features",
+    "--build-jobs",
+    "--cargo-profile",
+    "--target",
+    "--target-dir",
+    "--manifest-path",
+    "--cargo-message-format",
+    "--config",
+    "-R",
+    "--rerun",
+    "--run-ignored",
+    "--partition",
+    "--platform-filter",
+    "-E",
+    "--filterset",
+    "-j",
+    "--test-threads",
+    "--retries",
+    "--flaky-result",
+    "--max-fail",
+    "--debugger",
+    "--tracer",
+    "--no-tests",
+    "--stress-count",
+    "--stress-duration",
+    "--failure-output",
+    "--success-output",
+    "--status-level",
+    "--final-status-level",
+    "--show-progress",
+    "--max-progress-running",
+    "--message-format",
+    "--message-format-version",
+    "--archive-file",
+    "--archive-format",
+    "--extract-to",
+    "--cargo-metadata",
+    "--workspace-remap",
+    "--binaries-metadata",
+    "--target-dir-remap",
+    "--build-dir-remap",
+    "--config-file",
+    "--user-config-file",
+    "--tool-config-file",
+    "-P",
+    "--profile",
+];
+
+/// `cargo nextest run`'s arguments: those before the first `--` verbatim, then the nextest
+/// options found after it (moved in front of the `--`), then `--` and what nextest accepts
+/// there (filters, emulated libtest arguments), if anything is left.
+fn nextest_args(given: &[String]) -> Vec<String> {
+    let Some(split) = given.iter().position(|a| a == "--") else {
+        return given.to_vec();
+    };
+    let mut options: Vec<String> = given[..split].to_vec();
+    let mut after: Vec<String> = Vec::new();
+    let mut rest = given[split + 1..].iter();
+    while let Some(arg) = rest.next() {
+        let name = arg.split_once('=').map_or(arg.as_str(), |(name, _)| name);
+        if arg == "--" {
+            // A second `--`: what follows is for nextest's side of its own `--`, as written.
+            after.extend(rest.by_ref().cloned());
+        } else if !arg.starts_with('-') || arg == "-" {
+            after.push(arg.clone()); // a test-name filter
+        } else if let Some(&(_, valued)) = NEXTEST_EMULATED.iter().find(|(n, _)| *n == name) {
+            after.push(arg.clone());
+            if valued && !arg.contains('=') {
+                after.extend(rest.next().cloned());
+            }
+        } else {
+            options.push(arg.clone());
+            if NEXTEST_VALUED.contains(&name) && !arg.contains('=') {
+                options.extend(rest.next().cloned());
+            }
+        }
+    }
+    if !after.is_empty() {
+        options.push("--".into());
+        options.extend(after);
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(runner: Runner, line: &str) -> Vec<String> {
+        let given: Vec<String> = line.split_whitespace().map(String::from).collect();
+        runner.args(&given)
+    }
+
+    #[test]
+    fn cargo_test_gets_every_argument_verbatim() {
+        assert_eq!(
+            args(Runner::CargoTest, "-p foo -- --nocapture --test-threads 1"),
+            ["-p", "foo", "--", "--nocapture", "--test-threads", "1"]
+        );
+        assert_eq!(
+            args(Runner::CargoTest, "-- --no-fail-fast"),
+            ["--", "--no-fail-fast"]
+        );
+    }
+
+    #[test]
+    fn nextest_gets_its_own_options_before_the_filters() {
+        // The README's line.
+        assert_eq!(
+            args(Runner::Nextest, "-- --no-fail-fast"),
+            ["--no-fail-fast"]
+        );
+        // Options with values travel with them; filters and emulated libtest arguments stay
+        // after the `--`.
+        assert_eq!(
+            args(
+                Runner::Nextest,
+                "-p foo -- --no-fail-fast -j 2 bank --skip slow --retries=1 --nocapture -E all()"
+            ),
+            [
+                "-p",
+                "foo",
+                "--no-fail-fast",
+                "-j",
+                "2",
+                "--retries=1",
+                "-E",
+                "all()",
+                "--",
+                "bank",
+                "--skip",
+                "slow",
+                "--nocapture",
+            ]
+        );
+        // Nothing after `--`, or nothing to move: unchanged.
+        assert_eq!(args(Runner::Nextest, "-p foo bank"), ["-p", "foo", "bank"]);
+        assert_eq!(
+            args(Runner::Nextest, "-- bank --exact"),
+            ["--", "bank", "--exact"]
+        );
+        assert!(args(Runner::Nextest, "--").is_empty());
+        assert_eq!(
+            args(Runner::Nextest, "-- --no-fail-fast -- --weird"),
+            ["--no-fail-fast", "--", "--weird"]
+        );
+    }
+}
