@@ -2,11 +2,14 @@
 //!
 //! - `cargo lockdep test [--nextest] [--dir DIR] [ARGS...]` runs `cargo test ARGS` (or
 //!   `cargo nextest run ARGS`, its own options moved before its `--`: see [`runner`]) with
-//!   `LOCKDEP_GRAPH` pointing at a fresh store (by default `<target dir>/lockdep`), streams
-//!   its output, and prints the summary: classes,
-//!   dependencies, every finding with the tests that took each of its dependencies, and the
-//!   cycles only the offline search sees. Exit status: cargo's own when the suite failed,
-//!   otherwise 2 when lockdep found anything, 0 when not.
+//!   `LOCKDEP_GRAPH` pointing at a fresh store, streams its output, and prints the summary:
+//!   classes, dependencies, every finding with the tests that took each of its dependencies,
+//!   and the cycles only the offline search sees. The store (by default `<target
+//!   dir>/lockdep`) is replaced only by a run whose tests ran: `cargo test` is built first
+//!   (`--no-run`), the run writes to a directory of its own inside the store's, and a failed
+//!   build, or a runner that refused its arguments, is reported as such and leaves the
+//!   previous store as it was. Exit status: the runner's own when it failed, otherwise 2 when
+//!   lockdep found anything, 0 when not.
 //! - `cargo lockdep report [DIR]` prints the summary again and writes the class graph as
 //!   `DIR/graph.dot` (and `DIR/graph.svg` when Graphviz's `dot` is installed), cycles in red.
 //! - `cargo lockdep check [DIR]` searches the stored graph offline for every strong cycle,
@@ -18,7 +21,7 @@ mod summary;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use lockdep_core::store::{self, StoredGraph};
-use runner::Runner;
+use runner::{Outcome, Runner};
 use std::path::{Path, PathBuf};
 use std::process::{Command as ProcessCommand, ExitCode};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -189,24 +192,50 @@ fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
 fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     let dir = dir_of(m)?;
     let dir = std::path::absolute(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    // A fresh store: the summary is about this run only.
-    match std::fs::remove_file(store::file_in(&dir)) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("cannot remove the old store: {e}")),
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-
     let runner = if m.get_flag("nextest") {
         Runner::Nextest
     } else {
         Runner::CargoTest
     };
+    if runner == Runner::Nextest && !nextest_installed() {
+        return Err(
+            "`--nextest` runs `cargo nextest run`, and cargo-nextest is not installed: \
+                    install it (`cargo install cargo-nextest --locked`), or drop `--nextest`"
+                .into(),
+        );
+    }
     let args = runner.args(passthrough);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+
+    // cargo test: build first, so that a failed build is reported as one and the previous
+    // store stays as it is (`--doc` cannot be built apart from its run).
+    if let Some(build) = runner.build_args(&args) {
+        let status = cargo()
+            .arg("test")
+            .args(&build)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            eprintln!(
+                "cargo-lockdep: the build failed (`{}` exited with {}): the tests did not \
+                 run, and {}. Fix the build, then run `cargo lockdep test` again.",
+                command_line(Runner::CargoTest, &build),
+                exit_status(status),
+                kept(&dir)
+            );
+            return Ok(exit_code(status));
+        }
+    }
+
+    // The run writes to a fresh directory inside the store's; its store replaces the previous
+    // one only if the tests ran, so that the summary is about this run only.
+    clear_leftover_runs(&dir);
+    let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
     let mut cmd = cargo();
     cmd.args(runner.subcommand())
         .args(&args)
-        .env("LOCKDEP_GRAPH", &dir);
+        .env("LOCKDEP_GRAPH", &staging);
     // One finding should not stop the rest of the suite: the summary decides the exit status.
     if std::env::var_os("LOCKDEP").is_none() {
         cmd.env("LOCKDEP", "warn");
@@ -219,24 +248,126 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
 
     let done = Arc::new(AtomicBool::new(false));
     let progress = std::thread::spawn({
-        let (done, dir) = (done.clone(), dir.clone());
-        move || progress(&done, &dir)
+        let (done, staging) = (done.clone(), staging.clone());
+        move || progress(&done, &staging)
     });
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"));
     done.store(true, Ordering::Relaxed);
     let _ = progress.join();
     let status = status?;
 
+    let recorded = store::file_in(&staging).exists();
+    let outcome = runner.outcome(status.success(), status.code(), recorded);
+    let result = match &outcome {
+        Outcome::Ran => replace_store(&staging, &dir),
+        Outcome::NotRun(_) => Ok(()),
+    };
+    let _ = std::fs::remove_dir_all(&staging);
+    result?;
+    if let Outcome::NotRun(why) = outcome {
+        eprintln!(
+            "cargo-lockdep: `{}` exited with {}{why}. {}; fix what `{}` says above, then run \
+             `cargo lockdep test` again.",
+            command_line(runner, &args),
+            exit_status(status),
+            capitalized(&kept(&dir)),
+            runner.name(),
+        );
+        return Ok(exit_code(status));
+    }
+
     let findings = summarize(&dir)?;
     if !status.success() {
-        let code = status.code().unwrap_or(1).clamp(1, 255) as u8;
-        return Ok(ExitCode::from(code));
+        return Ok(exit_code(status));
     }
     Ok(if findings > 0 {
         ExitCode::from(FOUND)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What a run that did not run the tests leaves in `dir`.
+fn kept(dir: &Path) -> String {
+    if store::file_in(dir).exists() {
+        format!("the previous store in {} is kept", dir.display())
+    } else {
+        format!("nothing was stored in {}", dir.display())
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// The directories a run writes its store to, inside the store's own: `.run-<pid>`.
+const STAGING_PREFIX: &str = ".run-";
+
+/// Removes what runs that were killed left behind.
+fn clear_leftover_runs(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The run's store (none when nothing was recorded) becomes the store in `dir`; the drawing of
+/// the previous one goes with it.
+fn replace_store(staging: &Path, dir: &Path) -> Result<(), String> {
+    for stale in ["graph.dot", "graph.svg"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+    let (new, old) = (store::file_in(staging), store::file_in(dir));
+    if new.exists() {
+        std::fs::rename(&new, &old).map_err(|e| {
+            format!(
+                "cannot move the run's store {} to {}: {e}",
+                new.display(),
+                old.display()
+            )
+        })
+    } else {
+        match std::fs::remove_file(&old) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(format!(
+                "cannot remove the old store {}: {e}",
+                old.display()
+            )),
+        }
+    }
+}
+
+/// Whether `cargo nextest` runs here.
+fn nextest_installed() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+/// "status 101", or the signal that ended the process.
+fn exit_status(status: std::process::ExitStatus) -> String {
+    match status.code() {
+        Some(code) => format!("status {code}"),
+        None => format!("{status}"),
+    }
+}
+
+/// The runner's exit status as ours (1 when a signal ended it).
+fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+    ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8)
 }
 
 /// `cargo test ARGS`, for messages.

@@ -42,6 +42,75 @@ impl Runner {
     }
 }
 
+/// What a run of the runner tells about the tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// They ran (passing or failing): the run's store replaces the previous one.
+    Ran,
+    /// They did not run, or nothing shows that they did: why, as a clause that follows
+    /// "`cargo test ...` exited with status N".
+    NotRun(&'static str),
+}
+
+/// `cargo nextest run`'s exit statuses that mean the tests did not run.
+const NEXTEST_NOT_RUN: &[(i32, &str)] = &[
+    (4, ": no test matched the filters, so none ran"),
+    (
+        96,
+        ": nextest could not set the run up (an argument or a configuration it does not \
+         accept), so the tests did not run",
+    ),
+    (101, ": the build failed, so the tests did not run"),
+    (
+        102,
+        ": nextest could not list the tests, so they did not run",
+    ),
+];
+
+/// No dependency recorded and a status that does not say why.
+const NOTHING_RECORDED: &str = " and no test process recorded a lock dependency: the tests \
+                                did not run, or failed before any took two locks at once";
+
+/// nextest's status when tests ran and some failed.
+const NEXTEST_TESTS_FAILED: i32 = 100;
+
+impl Runner {
+    /// `cargo test --no-run ...`'s arguments for the build before the run, `None` when the
+    /// build cannot be done apart (`--doc`) or is not needed (nextest's exit status says
+    /// whether its build failed).
+    pub fn build_args(self, args: &[String]) -> Option<Vec<String>> {
+        if self == Runner::Nextest {
+            return None;
+        }
+        let cargo_args: Vec<String> = args.iter().take_while(|a| *a != "--").cloned().collect();
+        if cargo_args.iter().any(|a| a == "--doc") {
+            return None;
+        }
+        let mut build = vec!["--no-run".to_string()];
+        build.extend(cargo_args);
+        Some(build)
+    }
+
+    /// Whether the tests ran, from the runner's exit status and whether any test process
+    /// recorded a dependency. (cargo test's build is checked before its run, so a failing
+    /// `cargo test` that recorded nothing failed in the tests or in libtest's arguments.)
+    pub fn outcome(self, success: bool, code: Option<i32>, recorded: bool) -> Outcome {
+        if success || recorded {
+            return Outcome::Ran;
+        }
+        match (self, code) {
+            (Runner::Nextest, Some(NEXTEST_TESTS_FAILED)) => Outcome::Ran,
+            (Runner::Nextest, Some(code)) => NEXTEST_NOT_RUN
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map_or(Outcome::NotRun(NOTHING_RECORDED), |(_, why)| {
+                    Outcome::NotRun(why)
+                }),
+            (_, _) => Outcome::NotRun(NOTHING_RECORDED),
+        }
+    }
+}
+
 /// The libtest arguments nextest accepts after `--` (it emulates them), and whether each takes
 /// a value.
 const NEXTEST_EMULATED: &[(&str, bool)] = &[
@@ -156,6 +225,41 @@ mod tests {
     fn args(runner: Runner, line: &str) -> Vec<String> {
         let given: Vec<String> = line.split_whitespace().map(String::from).collect();
         runner.args(&given)
+    }
+
+    #[test]
+    fn the_build_before_a_cargo_test_run_takes_cargos_arguments() {
+        let given =
+            |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
+        assert_eq!(
+            Runner::CargoTest.build_args(&given("-p foo bank -- --nocapture")),
+            Some(given("--no-run -p foo bank"))
+        );
+        assert_eq!(Runner::CargoTest.build_args(&given("--doc")), None);
+        assert_eq!(Runner::Nextest.build_args(&given("-p foo")), None);
+    }
+
+    #[test]
+    fn the_runners_status_says_whether_the_tests_ran() {
+        use Outcome::*;
+        for runner in [Runner::CargoTest, Runner::Nextest] {
+            assert_eq!(runner.outcome(true, Some(0), false), Ran);
+            assert_eq!(runner.outcome(false, Some(101), true), Ran);
+            assert!(matches!(runner.outcome(false, None, false), NotRun(_)));
+        }
+        assert!(matches!(
+            Runner::CargoTest.outcome(false, Some(101), false),
+            NotRun(_)
+        ));
+        assert_eq!(Runner::Nextest.outcome(false, Some(100), false), Ran);
+        assert_eq!(
+            Runner::Nextest.outcome(false, Some(101), false),
+            NotRun(": the build failed, so the tests did not run")
+        );
+        assert!(matches!(
+            Runner::Nextest.outcome(false, Some(96), false),
+            NotRun(why) if why.contains("an argument or a configuration")
+        ));
     }
 
     #[test]

@@ -204,6 +204,100 @@ fn arguments_after_the_separator_reach_cargo_tests_test_binaries() {
     );
 }
 
+/// A store written by a run of `first_half`, and its text.
+fn previous_store(name: &str) -> (PathBuf, String) {
+    let dir = store_dir(name);
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .args(["--test", "first_half"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let store = std::fs::read_to_string(dir.join("graph.lockdep")).unwrap();
+    assert!(store.lines().count() > 1, "{store}");
+    (dir, store)
+}
+
+/// The run did not replace the store, and said so without claiming that no test took two
+/// locks.
+fn assert_store_kept(dir: &Path, store: &str, all: &str) {
+    assert_eq!(
+        std::fs::read_to_string(dir.join("graph.lockdep"))
+            .ok()
+            .as_deref(),
+        Some(store),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("previous store in {} is kept", dir.display())),
+        "{all}"
+    );
+    assert!(all.contains("run `cargo lockdep test` again"), "{all}");
+    assert!(!all.contains("no process recorded"), "{all}");
+    assert!(!all.contains("no test held two locks"), "{all}");
+}
+
+#[test]
+fn a_failed_build_is_reported_as_one_and_keeps_the_previous_store() {
+    let (dir, store) = previous_store("broken-build");
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .args(["--features", "broken"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains(
+            "the build failed (`cargo test --no-run --features broken` exited with status \
+             101): the tests did not run"
+        ),
+        "{all}"
+    );
+    assert_store_kept(&dir, &store, &all);
+}
+
+#[test]
+fn test_binaries_refusing_their_arguments_keep_the_previous_store() {
+    let (dir, store) = previous_store("refused-args");
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .args(["--", "--no-such-libtest-flag"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains(
+            "`cargo test -- --no-such-libtest-flag` exited with status 101 and no test \
+             process recorded a lock dependency"
+        ),
+        "{all}"
+    );
+    assert_store_kept(&dir, &store, &all);
+
+    // A run that does run the tests replaces it, and leaves nothing else behind.
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .args(["--test", "second_half"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let new = std::fs::read_to_string(dir.join("graph.lockdep")).unwrap();
+    assert_ne!(new, store);
+    assert!(new.contains("second_half"), "{new}");
+    assert!(!new.contains("first_half"), "{new}");
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["graph.lockdep"]);
+}
+
 /// Whether `cargo nextest` can run here; says so on stderr when the calling test is skipped.
 fn nextest_installed(test: &str) -> bool {
     let nextest = Command::new(env!("CARGO"))
@@ -283,4 +377,46 @@ fn nextest_gets_filters_and_its_own_options_from_after_the_separator() {
     );
     // The filter reached nextest: one test of the four ran.
     assert!(all.contains("1 test run: 1 passed, 3 skipped"), "{all}");
+}
+
+#[test]
+fn a_failed_nextest_build_or_setup_keeps_the_previous_store() {
+    if !nextest_installed("a_failed_nextest_build_or_setup_keeps_the_previous_store") {
+        return;
+    }
+    let (dir, store) = previous_store("nextest-broken");
+    let out = cargo_lockdep()
+        .args(["test", "--nextest", "--dir"])
+        .arg(&dir)
+        .args(["--features", "broken"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains(
+            "`cargo nextest run --features broken` exited with status 101: the build failed, \
+             so the tests did not run"
+        ),
+        "{all}"
+    );
+    assert_store_kept(&dir, &store, &all);
+
+    // An argument nextest does not take after its `--` (the libtest one it does not emulate).
+    let out = cargo_lockdep()
+        .args(["test", "--nextest", "--dir"])
+        .arg(&dir)
+        .args(["--", "--skip"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(96), "{all}");
+    assert!(
+        all.contains(
+            "`cargo nextest run -- --skip` exited with status 96: nextest could not set the \
+             run up"
+        ),
+        "{all}"
+    );
+    assert_store_kept(&dir, &store, &all);
 }
