@@ -38,15 +38,21 @@ thread_local! {
         const { std::cell::Cell::new(None) };
 }
 
+/// The location [`at_caller`] set for the raw acquisition under way, if any (taken, as in
+/// [`caller_or`]). `Some` means the acquisition comes from this crate's typed layer through a
+/// `lock_api` method that makes its guard only once the raw call returned (`lock_arc`, the
+/// reentrant `lock`, the timed locks), where a panic before the lock leaves nothing behind.
+#[cfg(lockdep_checks)]
+#[inline]
+pub(crate) fn take_caller() -> Option<&'static Location<'static>> {
+    CALLER.try_with(|c| c.take()).ok().flatten()
+}
+
 /// The location of a raw-trait acquisition: the one [`at_caller`] set, else `fallback`. The
 /// location is taken (cleared), so that a nested acquisition inside the same call (there is none
 /// in `lock_api`, but a raw lock could) does not reuse it.
 #[cfg(lockdep_checks)]
 #[inline]
 pub(crate) fn caller_or(fallback: &'static Location<'static>) -> &'static Location<'static> {
-    CALLER
-        .try_with(|c| c.take())
-        .ok()
-        .flatten()
-        .unwrap_or(fallback)
+    take_caller().unwrap_or(fallback)
 }

@@ -109,6 +109,9 @@ impl ClassCell {
     pub(crate) fn same_class(&self) -> Self {
         ClassCell
     }
+    pub(crate) const fn reentrant(self) -> Self {
+        self
+    }
 }
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
@@ -132,12 +135,24 @@ pub(crate) struct ClassCell(AtomicPtr<()>);
 const SITE: usize = 1;
 #[cfg(lockdep_checks)]
 const SEEN: usize = 2;
+/// Marks the raw mutex inside a `ReentrantMutex` (64-bit targets; kept through resolution, in
+/// the bit a `SEEN` word leaves free below its serial): `lock_api`'s reentrant layer keeps its
+/// owner and count beside the raw lock and cannot survive a panic out of the raw `lock` or
+/// `bump` it calls (see `raw/checked`). Smaller targets have no bit to spare: there every raw
+/// lock is treated as possibly reentrant.
+#[cfg(all(target_pointer_width = "64", lockdep_checks))]
+const REENTRANT: usize = 4;
+#[cfg(all(not(target_pointer_width = "64"), lockdep_checks))]
+const REENTRANT: usize = 0;
+/// Every tag an unresolved word may carry.
+#[cfg(lockdep_checks)]
+const TAGS: usize = SITE | REENTRANT;
 // Only a `SEEN` word has the `SEEN` bit (what `resolve_instance` tests alone): the pointers a
-// cell holds otherwise, plain or with `SITE` added, are aligned past it.
+// cell holds otherwise, plain or with `SITE` (and `REENTRANT`) added, are aligned past it.
 #[cfg(lockdep_checks)]
 const _: () = assert!(
-    std::mem::align_of::<LockClass>() > SEEN
-        && std::mem::align_of::<Location<'static>>() > (SITE | SEEN)
+    std::mem::align_of::<LockClass>() > (SEEN | REENTRANT)
+        && std::mem::align_of::<Location<'static>>() > (SITE | SEEN | REENTRANT)
 );
 /// Bits of the class id in a `SEEN` word (ids go up to `MAX_CLASSES`, `1 << 16`).
 #[cfg(lockdep_checks)]
@@ -175,9 +190,41 @@ impl ClassCell {
         ClassCell::from_key(registry::intern_name(name))
     }
 
-    /// Another cell of the same class (a clone of a lock-like value keeps its class).
+    /// Another cell of the same class (a clone of a lock-like value keeps its class): a new
+    /// instance, so a resolved cell gives its class's key, never its own `SEEN` word (which
+    /// is this instance's identity and count: a copy of it would be uncounted when dropped).
     pub(crate) fn same_class(&self) -> Self {
-        ClassCell(AtomicPtr::new(self.0.load(Ordering::Acquire)))
+        let word = self.0.load(Ordering::Acquire);
+        if word.addr() & SEEN == 0 {
+            return ClassCell(AtomicPtr::new(word));
+        }
+        // Every id in a `SEEN` word is registered (slot 0, the only empty one, is never given).
+        let Some(class) = registry::class(seen_id(word.addr())) else {
+            return ClassCell(AtomicPtr::new(word));
+        };
+        let cell = ClassCell::from_key(class);
+        if word.addr() & REENTRANT != 0 {
+            cell.reentrant()
+        } else {
+            cell
+        }
+    }
+
+    /// The same cell, marked as the raw mutex of a `ReentrantMutex` (see [`REENTRANT`]).
+    pub(crate) const fn reentrant(self) -> Self {
+        // SAFETY: `ClassCell` is one `AtomicPtr<()>`, which has the same in-memory
+        // representation as `*mut ()`; the cell is consumed without its `Drop` (which matters
+        // only for a resolved cell, and this one is not: see below).
+        let ptr = unsafe { std::mem::transmute::<ClassCell, *mut ()>(self) };
+        // Built by `from_key` or `from_site`: an unresolved word, whose pointer is aligned past
+        // every tag.
+        ClassCell(AtomicPtr::new(ptr.wrapping_byte_add(REENTRANT)))
+    }
+
+    /// Whether this may be the raw mutex of a `ReentrantMutex` (always, where no bit says).
+    #[cold]
+    pub(crate) fn may_be_reentrant(&self) -> bool {
+        REENTRANT == 0 || self.0.load(Ordering::Relaxed).addr() & REENTRANT != 0
     }
 
     /// The class of this instance, registering it (and counting the instance) on first use.
@@ -225,20 +272,23 @@ impl ClassCell {
 
     #[cold]
     fn resolve_slow(&self, ptr: *mut ()) -> Option<(ClassId, usize)> {
-        let class: &'static LockClass = if ptr.addr() & SITE != 0 {
+        let tags = ptr.addr() & TAGS;
+        let untagged = ptr.wrapping_byte_sub(tags);
+        let class: &'static LockClass = if tags & SITE != 0 {
             // SAFETY: a SITE-tagged pointer was made from a `&'static Location` in `from_site`.
-            let site = unsafe { &*(ptr.wrapping_byte_sub(SITE) as *const Location<'static>) };
+            let site = unsafe { &*(untagged as *const Location<'static>) };
             registry::intern_site(site)
         } else {
-            // SAFETY: an untagged pointer was made from a `&'static LockClass` in `from_key`.
-            unsafe { &*(ptr as *const LockClass) }
+            // SAFETY: a pointer without `SITE` was made from a `&'static LockClass` in
+            // `from_key` (`REENTRANT` is taken off above).
+            unsafe { &*(untagged as *const LockClass) }
         };
         let id = registry::register(class)?;
         #[cfg(target_pointer_width = "64")]
         let serial = (NEXT_SERIAL.fetch_add(1, Ordering::Relaxed) & SERIAL_MASK) << 3;
         #[cfg(not(target_pointer_width = "64"))]
         let serial = 0;
-        let seen = ((id.0 as usize) << ID_SHIFT) | serial | SEEN;
+        let seen = ((id.0 as usize) << ID_SHIFT) | serial | SEEN | (tags & REENTRANT);
         match self.0.compare_exchange(
             ptr,
             std::ptr::without_provenance_mut(seen),
@@ -258,16 +308,17 @@ impl ClassCell {
     /// tracked).
     pub(crate) fn describe(&self) -> String {
         let ptr = self.0.load(Ordering::Acquire);
-        if ptr.addr() & SITE != 0 {
-            // SAFETY: see `resolve_slow`.
-            let site = unsafe { &*(ptr.wrapping_byte_sub(SITE) as *const Location<'static>) };
-            return site_name(site);
-        }
         if ptr.addr() & SEEN != 0 {
             return registry::name(seen_id(ptr.addr())).to_string();
         }
-        // SAFETY: an untagged pointer is a `&'static LockClass` (see `resolve_slow`).
-        unsafe { &*(ptr as *const LockClass) }
+        let untagged = ptr.wrapping_byte_sub(ptr.addr() & TAGS);
+        if ptr.addr() & SITE != 0 {
+            // SAFETY: see `resolve_slow`.
+            let site = unsafe { &*(untagged as *const Location<'static>) };
+            return site_name(site);
+        }
+        // SAFETY: a pointer without `SITE` is a `&'static LockClass` (see `resolve_slow`).
+        unsafe { &*(untagged as *const LockClass) }
             .report_name()
             .to_string()
     }
@@ -485,6 +536,14 @@ pub(crate) mod registry {
         Some(ClassId(id))
     }
 
+    /// The class registered as `id`.
+    pub(crate) fn class(id: ClassId) -> Option<&'static LockClass> {
+        CLASSES
+            .read()
+            .get(id.0 as usize)
+            .and_then(|info| info.class)
+    }
+
     pub(crate) fn count_instance(id: ClassId) {
         if let Some(live) = LIVE.get(id.0 as usize) {
             live.fetch_add(1, Ordering::Relaxed);
@@ -580,6 +639,56 @@ mod tests {
             assert_eq!(cell.describe(), before);
             assert_eq!(registry::name(id), before);
         }
+    }
+
+    /// A reentrant mutex's cell resolves to the same class as a plain one, keeps its mark
+    /// through resolution, and a plain cell never has it (64-bit targets, where the bit exists).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_reentrant_mark_survives_resolution_and_changes_nothing_else() {
+        let here = Location::caller();
+        for (plain, marked) in [
+            (
+                ClassCell::from_key(&KEY),
+                ClassCell::from_key(&KEY).reentrant(),
+            ),
+            (
+                ClassCell::from_site(here),
+                ClassCell::from_site(here).reentrant(),
+            ),
+        ] {
+            assert_eq!(marked.describe(), plain.describe());
+            assert!(marked.may_be_reentrant() && !plain.may_be_reentrant());
+            let (id, identity) = marked.resolve_instance().unwrap();
+            assert_eq!(plain.resolve(), Some(id));
+            assert!(marked.may_be_reentrant() && !plain.may_be_reentrant());
+            assert_eq!(marked.identity(), identity);
+            assert_ne!(marked.identity(), plain.identity());
+            assert_eq!(marked.describe(), plain.describe());
+            assert!(marked.same_class().may_be_reentrant());
+        }
+    }
+
+    /// A clone of a resolved cell (`OnceLock::clone`) is a new instance: counted when it
+    /// resolves, uncounted when dropped, never uncounting the original's count.
+    #[test]
+    fn a_clone_of_a_resolved_cell_is_a_new_instance() {
+        static CLONED: LockClass = LockClass::new("class-test-cloned");
+        let original = ClassCell::from_key(&CLONED);
+        let id = original.resolve().unwrap();
+        assert_eq!(registry::instances(id), 1);
+        let clone = original.same_class();
+        assert_eq!(registry::instances(id), 1, "not counted before it is used");
+        assert_eq!(clone.resolve(), Some(id));
+        assert_eq!(registry::instances(id), 2);
+        assert_ne!(clone.identity(), original.identity());
+        drop(clone);
+        assert_eq!(registry::instances(id), 1);
+        // An unresolved clone of a resolved cell is dropped without counting anything.
+        drop(original.same_class());
+        assert_eq!(registry::instances(id), 1);
+        drop(original);
+        assert_eq!(registry::instances(id), 0);
     }
 
     #[test]

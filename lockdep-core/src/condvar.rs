@@ -46,6 +46,13 @@ pub struct Condvar {
     wait_lock: parking_lot::Mutex<Waiters>,
 }
 
+// `parking_lot::Condvar` is `RefUnwindSafe`; ours must be too, to stay a drop-in. The internal
+// `wait_lock` (an `UnsafeCell` inside, hence not `RefUnwindSafe` by itself) holds only the
+// waiters' count and mutex, which no user code runs under and which every path leaves
+// consistent before anything can unwind: a panic observed through `&Condvar` sees no broken
+// state.
+impl std::panic::RefUnwindSafe for Condvar {}
+
 /// The threads waiting on a [`Condvar`], as `parking_lot` counts them: the mutex they wait with
 /// is remembered while at least one waits.
 #[cfg(lockdep_checks)]

@@ -352,6 +352,14 @@ fn print_instead_of_panicking(report: &Report) {
     );
 }
 
+/// Writes `text` and a newline straight to stderr, ignoring errors (`eprintln!` panics if stderr
+/// is gone, and the callers are on paths that must not unwind).
+#[cfg(lockdep_checks)]
+pub(crate) fn print_raw(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 #[cfg(lockdep_checks)]
 fn warn(report: &Report) {
     // LOCKDEP_GRAPH: a finding another process of the suite reported is printed once there.

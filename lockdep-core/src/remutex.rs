@@ -53,7 +53,11 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
     #[inline]
     const fn from_raw(raw: R, get_thread_id: G, class: ClassCell, value: T) -> Self {
         ReentrantMutex {
-            inner: lock_api::ReentrantMutex::from_raw(wrap(raw, class), get_thread_id, value),
+            inner: lock_api::ReentrantMutex::from_raw(
+                wrap(raw, class.reentrant()),
+                get_thread_id,
+                value,
+            ),
         }
     }
 

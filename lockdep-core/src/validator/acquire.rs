@@ -235,6 +235,33 @@ pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -
     take_validated(acq, clean, take)
 }
 
+/// [`acquire`] for the raw paths that must not unwind without the lock (`raw/checked`'s module
+/// doc): a panic due is returned only once the lock is taken and its entry pushed; a certain
+/// self-deadlock, which taking the lock would turn into a hang, aborts with its report.
+#[inline(always)]
+#[must_use = "a pending panic must be raised"]
+pub(crate) fn acquire_holding(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+        return acquire_slow_holding(*acq, take).map(|pending| *pending);
+    };
+    take_validated(acq, clean, take);
+    None
+}
+
+/// The slow half of [`acquire_holding`].
+#[cold]
+#[inline(never)]
+fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {
+    let (untracked, pending) = match slow_before(acq) {
+        Ok(untracked) => (untracked, None),
+        Err(pending) if pending.is_certain() => pending.abort(),
+        Err(pending) => (false, Some(Box::new(pending))),
+    };
+    take();
+    slow_after(acq, untracked);
+    pending
+}
+
 /// Every blocking acquisition the hot path does not take. The acquisition is passed by value,
 /// so that its copy is made here, off the hot path, rather than on the stack of every caller.
 /// The pending panic comes back boxed (made only here, where a report was built anyway): one

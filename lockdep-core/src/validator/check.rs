@@ -110,10 +110,14 @@ pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report
                 node: acq.node,
                 certain: true,
             }) {
-                // The panic below is due whatever the mode says.
-                let _ = mode::deliver_unless_panic(&report);
+                // The panic (or abort) below is due whatever the mode says; a handler's own
+                // panic must not unwind from here either: on the raw paths the lock is not
+                // taken yet, and a caller's guard may be waiting for it (`raw/checked`).
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    mode::deliver_unless_panic(&report)
+                }));
             }
-            Err(Pending(report))
+            Err(Pending::Certain(report))
         }
         Fast::Check(held, key) => {
             if CHAINS.contains(&key) {

@@ -58,17 +58,77 @@ pub(crate) fn thread_name() -> String {
     }
 }
 
-/// A report the `Panic` mode (or a certain self-deadlock) must panic with, raised where the
-/// user's acquisition site is known.
-pub(crate) struct Pending(pub(super) Report);
+/// A panic due for a finding, raised where the user's acquisition site is known — before the
+/// lock is taken by this crate's typed layers, after it on the raw paths that `lock_api` drives
+/// (see `raw/checked`).
+pub(crate) enum Pending {
+    /// The `Panic` mode's panic with this report.
+    Report(Report),
+    /// An acquisition that can only hang (a certain self-deadlock): due whatever the mode. Its
+    /// report was delivered already.
+    Certain(Report),
+    /// A handler panicked on this report: its panic goes on to the acquiring thread.
+    Handler(Box<dyn std::any::Any + Send>, Report),
+}
 
 impl Pending {
-    /// Panics with the report's text, at the caller's (`#[track_caller]`) location.
+    /// Panics with the report's text (or resumes the handler's panic), at the caller's
+    /// (`#[track_caller]`) location. The text is formatted lazily, by whoever prints the panic
+    /// (its hook, or the test harness), so no stack is resolved on the way to the panic.
     #[cold]
     #[inline(never)]
     #[track_caller]
     pub(crate) fn raise(self) -> ! {
-        panic!("{}", crate::report::panic_text(&self.0))
+        match self {
+            Pending::Report(report) | Pending::Certain(report) => {
+                panic!("{}", crate::report::PanicText(&report))
+            }
+            Pending::Handler(payload, _) => std::panic::resume_unwind(payload),
+        }
+    }
+
+    /// Whether this is a certain self-deadlock: taking the lock would hang.
+    pub(crate) fn is_certain(&self) -> bool {
+        matches!(self, Pending::Certain(_))
+    }
+
+    /// For a raw acquisition that must not unwind and whose lock cannot be taken (it would hang):
+    /// prints the report and aborts the process. A panic would leave the caller's guard (a
+    /// relock in `lock_api`'s `unlocked`) without its lock; hanging is what the program would
+    /// do without lockdep, and the kernel's lockdep cannot stop a kernel either.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn abort(self) -> ! {
+        let report = match &self {
+            Pending::Report(report) | Pending::Certain(report) | Pending::Handler(_, report) => {
+                report
+            }
+        };
+        crate::mode::print_raw(format_args!(
+            "lockdep: {report}\nlockdep: this acquisition can only hang, and it was made through \
+             a raw lock call (`lock_api`'s relock after `unlocked`, a raw `lock`) that may not \
+             unwind without the lock: aborting the process"
+        ));
+        std::process::abort()
+    }
+
+    /// For a raw acquisition that may not unwind at all (the raw mutex of a `ReentrantMutex`,
+    /// whose owner and count `lock_api` restores only after the raw call returns): the report
+    /// is printed instead of panicking. It was delivered (to the handler, the capture scope, or
+    /// the mode) before; only the panic is given up, and the reason said.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn print_instead(self) {
+        let report = match self {
+            Pending::Report(report) | Pending::Certain(report) | Pending::Handler(_, report) => {
+                report
+            }
+        };
+        crate::mode::print_raw(format_args!(
+            "lockdep: a report is printed instead of panicking, because it was raised inside a \
+             `ReentrantMutex`'s raw relock or bump (a panic there would leave its guard with a \
+             broken count):\nlockdep: {report}"
+        ));
     }
 }
 
@@ -115,8 +175,8 @@ pub(super) fn recursion_report_with(
 /// handler): each was marked as reported, so one left undelivered would be lost for good. The
 /// first panic is raised again once all have been delivered.
 ///
-/// The `Panic` mode's panic is returned, for the caller to raise where the user's acquisition
-/// site is known.
+/// The `Panic` mode's panic, or a handler's, is returned, for the caller to raise where the
+/// user's acquisition site is known (and, on the raw paths, once the lock is held).
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
     if reports.is_empty() {
@@ -124,7 +184,7 @@ pub(crate) fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
     }
     enum First {
         Mode(Report),
-        Handler(Box<dyn std::any::Any + Send>),
+        Handler(Box<dyn std::any::Any + Send>, Report),
     }
     let mut first = None;
     for report in &reports {
@@ -137,13 +197,13 @@ pub(crate) fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
                 first.get_or_insert(First::Mode(report.clone()));
             }
             Err(payload) => {
-                first.get_or_insert(First::Handler(payload));
+                first.get_or_insert(First::Handler(payload, report.clone()));
             }
         }
     }
     match first {
-        Some(First::Mode(report)) => Some(Pending(report)),
-        Some(First::Handler(payload)) => std::panic::resume_unwind(payload),
+        Some(First::Mode(report)) => Some(Pending::Report(report)),
+        Some(First::Handler(payload, report)) => Some(Pending::Handler(payload, report)),
         None => None,
     }
 }

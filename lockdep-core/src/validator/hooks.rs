@@ -4,24 +4,21 @@
 
 use super::acquire::{after_lock, release, Acquisition};
 use super::check::{check, check_timed, validate};
-use super::findings::deliver_all;
+use super::findings::{deliver_all, Pending};
 use super::thread::with_thread;
 use crate::held::{Access, HeldLock, Release};
 
 /// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
 /// the lock is acquired again as `access` while every other held lock stays held. It is
 /// acquired at the node (class and subclass) its guard holds, and reported at the location
-/// where the guard was taken: `lock_api` cannot pass the caller's location down.
-#[track_caller]
-pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) {
-    if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
-        let pending = match check(&acq, Some(skip)) {
-            Ok(reports) => deliver_all(reports),
-            Err(pending) => Some(pending),
-        };
-        if let Some(pending) = pending {
-            pending.raise();
-        }
+/// where the guard was taken: `lock_api` cannot pass the caller's location down. Returns the
+/// panic due, for the raw lock to raise (or not: see `raw/checked`).
+#[must_use = "a pending panic must be raised"]
+pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) -> Option<Pending> {
+    let (skip, acq) = reacquisition(addr, held_as, access)?;
+    match check(&acq, Some(skip)) {
+        Ok(reports) => deliver_all(reports),
+        Err(pending) => Some(pending),
     }
 }
 

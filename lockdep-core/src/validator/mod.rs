@@ -33,8 +33,8 @@ pub(crate) use crate::held::Release;
 #[cfg(feature = "tokio")]
 pub(crate) use acquire::release_then_rechecked;
 pub(crate) use acquire::{
-    acquire, acquire_or_raise, after_lock, before_lock, release, release_then, relock_entry,
-    Acquisition,
+    acquire, acquire_holding, acquire_or_raise, after_lock, before_lock, release, release_then,
+    relock_entry, Acquisition,
 };
 pub(crate) use check::chain_count;
 pub(crate) use findings::{

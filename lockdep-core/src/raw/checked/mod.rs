@@ -1,8 +1,30 @@
 //! [`Checked<R>`]: the instrumented raw lock, its common bookkeeping and the mutex traits
 //! (`rwlock.rs`: the reader-writer traits).
+//!
+//! # When a finding may unwind
+//!
+//! A report in the `Panic` mode, a panicking handler and a certain self-deadlock all end in a
+//! panic. Where that panic starts decides whether the program stays sound, because `lock_api`
+//! calls these raw methods from places that assume they cannot unwind without the lock:
+//!
+//! - **This crate's typed layers** (`Mutex::lock`, the `*_at` methods, and the `lock_api`
+//!   methods they drive through `at_caller`: `lock_arc`, the reentrant `lock`, the timed
+//!   locks) make their guard only after the raw call returns: the panic is raised *before*
+//!   the lock is taken, and nothing is left behind.
+//! - **Every other raw `lock*` call** — `lock_api` relocking in a guard's `unlocked` /
+//!   `unlocked_fair` (`defer!(raw.lock())`: the caller's guard lives on), `lock_api`'s own
+//!   typed layer over `Checked<R>`, a user's raw call — never unwinds without the lock: the
+//!   lock is taken, its entry pushed, and only then is the panic raised (the surviving guard,
+//!   if any, releases the lock while unwinding). A certain self-deadlock cannot be taken
+//!   first (it would hang): it is reported and the process aborts.
+//! - **Upgrades and bumps** raise before they act: the guard still holds the lock as before.
+//! - **A `ReentrantMutex`'s raw mutex** (marked in its class cell) never unwinds from `lock`
+//!   or `bump` called by `lock_api`'s reentrant layer: it zeroes its owner and count around the
+//!   call and restores them only when the call returns. There the report is printed instead
+//!   of panicking.
 
 use super::*;
-use crate::caller::caller_or;
+use crate::caller::{caller_or, take_caller};
 use crate::held::Access;
 use crate::validator::{self, Acquisition, LockRef, Release};
 use lock_api::{GuardNoSend, RawMutex, RawMutexFair, RawMutexTimed};
@@ -60,6 +82,10 @@ impl<R> Checked<R> {
     /// A blocking acquisition: validate, take the lock with `take`, record it as held.
     /// `try_take` is the same acquisition without blocking: with `deadlock_detection`, a
     /// thread whose first try fails is registered as waiting while `take` blocks.
+    ///
+    /// `holding`: a panic due is returned with the lock taken and its entry pushed (the raw
+    /// paths, see the module doc), a certain self-deadlock aborts; otherwise it is returned with
+    /// the lock not taken.
     #[inline(always)]
     #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
     fn acquire(
@@ -69,27 +95,71 @@ impl<R> Checked<R> {
         at: &'static Location<'static>,
         try_take: impl FnOnce(&R) -> bool,
         take: impl FnOnce(&R),
+        holding: bool,
     ) -> Option<Pending> {
-        match Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
-            #[cfg(feature = "deadlock_detection")]
-            Some(acq) => {
-                // Counted before the acquisition: what this thread held while it waited.
-                let held_before = validator::held_count();
-                validator::acquire(&acq, || {
-                    crate::deadlock::Waiting::around(
-                        &acq,
-                        held_before,
-                        || try_take(&self.raw).then_some(()),
-                        || take(&self.raw),
-                    )
-                })
+        let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
+            take(&self.raw);
+            return None;
+        };
+        #[cfg(feature = "deadlock_detection")]
+        let take = {
+            // Counted before the acquisition: what this thread held while it waited.
+            let held_before = validator::held_count();
+            move || {
+                crate::deadlock::Waiting::around(
+                    &acq,
+                    held_before,
+                    || try_take(&self.raw).then_some(()),
+                    || take(&self.raw),
+                )
             }
-            #[cfg(not(feature = "deadlock_detection"))]
-            Some(acq) => validator::acquire(&acq, || take(&self.raw)),
+        };
+        #[cfg(not(feature = "deadlock_detection"))]
+        let take = || take(&self.raw);
+        if holding {
+            validator::acquire_holding(&acq, take)
+        } else {
+            validator::acquire(&acq, take)
+        }
+    }
+
+    /// A blocking acquisition through a raw trait method (`lock`, `lock_shared`, ...): held as
+    /// `how` once taken. From this crate's typed layer (see [`take_caller`]) a panic due is
+    /// raised before the lock; from anywhere else only once the lock is held (module doc).
+    #[track_caller]
+    #[inline]
+    fn raw_lock(
+        &self,
+        how: Release,
+        access: Access,
+        try_take: impl FnOnce(&R) -> bool,
+        take: impl FnOnce(&R),
+    ) {
+        let (subclass, at) = self.relock_site(how);
+        match take_caller() {
+            Some(at) => {
+                if let Some(pending) = self.acquire(subclass, access, at, try_take, take, false) {
+                    pending.raise()
+                }
+            }
             None => {
-                take(&self.raw);
-                None
+                if let Some(pending) = self.acquire(subclass, access, at, try_take, take, true) {
+                    self.raise_holding(pending)
+                }
             }
+        }
+    }
+
+    /// Raises a panic due on a raw path once the lock is held — unless this is a
+    /// `ReentrantMutex`'s raw mutex, which must not unwind at all (module doc).
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn raise_holding(&self, pending: Pending) {
+        if self.class.may_be_reentrant() {
+            pending.print_instead();
+        } else {
+            pending.raise()
         }
     }
 
@@ -149,9 +219,20 @@ impl<R> Checked<R> {
 
     /// Validates taking the lock again as `access` while holding it as `held_as` (an upgrade,
     /// or a bump that may let other threads in), at the subclass its guard holds, then
-    /// performs `op`.
+    /// performs `op`. A panic due is raised before `op`, while the lock is still held as the
+    /// guard expects — except in a `ReentrantMutex`'s raw mutex, whose `bump` `lock_api` calls
+    /// with its owner and count zeroed: there nothing unwinds (module doc).
+    #[track_caller]
     fn reacquire(&self, held_as: Release, access: Access, op: impl FnOnce(&R)) {
-        validator::before_reacquire(self.addr(), held_as, access);
+        if let Some(pending) = validator::before_reacquire(self.addr(), held_as, access) {
+            if !self.class.may_be_reentrant() {
+                pending.raise()
+            }
+            if pending.is_certain() {
+                pending.abort()
+            }
+            pending.print_instead();
+        }
         op(&self.raw);
     }
 
@@ -203,7 +284,7 @@ impl<R: RawMutex> Checked<R> {
 impl<R: RawMutex> RawMutexAt for Checked<R> {
     #[inline]
     fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
-        self.acquire(subclass, Access::Write, at, R::try_lock, R::lock)
+        self.acquire(subclass, Access::Write, at, R::try_lock, R::lock, false)
     }
     #[inline]
     fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
@@ -211,18 +292,20 @@ impl<R: RawMutex> RawMutexAt for Checked<R> {
     }
 }
 
-// SAFETY: every method delegates to `R`, which upholds the `RawMutex` contract; the
-// bookkeeping around it does not affect mutual exclusion.
+// SAFETY: mutual exclusion is `R`'s: every method that takes, tries or releases the lock
+// delegates to `R`, and the bookkeeping around it never takes, releases or skips `R`'s lock.
+// What `lock_api` further relies on — that `lock` returns only with the lock held and never
+// unwinds without it (its `unlocked` relocks in a `defer!`, keeping the caller's guard) — holds
+// on every path: the validator panics before the lock only for this crate's typed layers,
+// which make their guard afterwards, and otherwise once the lock is held, or aborts where the
+// lock can never be taken (module doc, "When a finding may unwind").
 unsafe impl<R: RawMutex> RawMutex for Checked<R> {
     const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
     type GuardMarker = GuardNoSend;
 
     #[track_caller]
     fn lock(&self) {
-        let (subclass, at) = self.relock_site(Release::Exclusive);
-        if let Some(pending) = self.lock_at(subclass, caller_or(at)) {
-            pending.raise()
-        }
+        self.raw_lock(Release::Exclusive, Access::Write, R::try_lock, R::lock)
     }
 
     #[track_caller]
@@ -243,7 +326,8 @@ unsafe impl<R: RawMutex> RawMutex for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; `bump` reports before it acts, with the lock held as before (or
+// never unwinds, in a reentrant mutex), so it returns or unwinds holding the lock.
 unsafe impl<R: RawMutexFair> RawMutexFair for Checked<R> {
     #[inline]
     unsafe fn unlock_fair(&self) {

@@ -23,6 +23,7 @@ impl<R: RawRwLock> RawRwLockAt for Checked<R> {
             at,
             R::try_lock_shared,
             R::lock_shared,
+            false,
         )
     }
     #[inline]
@@ -37,6 +38,7 @@ impl<R: RawRwLock> RawRwLockAt for Checked<R> {
             at,
             R::try_lock_exclusive,
             R::lock_exclusive,
+            false,
         )
     }
     #[inline]
@@ -58,6 +60,7 @@ impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
             at,
             R::try_lock_shared_recursive,
             R::lock_shared_recursive,
+            false,
         )
     }
     #[inline]
@@ -80,6 +83,7 @@ impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
             at,
             R::try_lock_upgradable,
             R::lock_upgradable,
+            false,
         )
     }
     #[inline]
@@ -88,17 +92,20 @@ impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: as for `RawMutex` (`mod.rs`): the locking is `R`'s, and no acquisition unwinds
+// without its lock except from this crate's typed layers, before they make a guard.
 unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
     type GuardMarker = GuardNoSend;
 
     #[track_caller]
     fn lock_shared(&self) {
-        let (subclass, at) = self.relock_site(Release::Shared);
-        if let Some(pending) = self.lock_shared_at(subclass, caller_or(at)) {
-            pending.raise()
-        }
+        self.raw_lock(
+            Release::Shared,
+            Access::Read,
+            R::try_lock_shared,
+            R::lock_shared,
+        )
     }
     #[track_caller]
     fn try_lock_shared(&self) -> bool {
@@ -113,10 +120,12 @@ unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     }
     #[track_caller]
     fn lock_exclusive(&self) {
-        let (subclass, at) = self.relock_site(Release::Exclusive);
-        if let Some(pending) = self.lock_exclusive_at(subclass, caller_or(at)) {
-            pending.raise()
-        }
+        self.raw_lock(
+            Release::Exclusive,
+            Access::Write,
+            R::try_lock_exclusive,
+            R::lock_exclusive,
+        )
     }
     #[track_caller]
     fn try_lock_exclusive(&self) -> bool {
@@ -213,10 +222,12 @@ unsafe impl<R: RawRwLockTimed> RawRwLockTimed for Checked<R> {
 unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
     #[track_caller]
     fn lock_shared_recursive(&self) {
-        let (subclass, at) = self.relock_site(Release::Shared);
-        if let Some(pending) = self.lock_shared_recursive_at(subclass, caller_or(at)) {
-            pending.raise()
-        }
+        self.raw_lock(
+            Release::Shared,
+            Access::RecursiveRead,
+            R::try_lock_shared_recursive,
+            R::lock_shared_recursive,
+        )
     }
     #[track_caller]
     fn try_lock_shared_recursive(&self) -> bool {
@@ -244,10 +255,12 @@ unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
 unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
     #[track_caller]
     fn lock_upgradable(&self) {
-        let (subclass, at) = self.relock_site(Release::Upgradable);
-        if let Some(pending) = self.lock_upgradable_at(subclass, caller_or(at)) {
-            pending.raise()
-        }
+        self.raw_lock(
+            Release::Upgradable,
+            Access::Upgradable,
+            R::try_lock_upgradable,
+            R::lock_upgradable,
+        )
     }
     #[track_caller]
     fn try_lock_upgradable(&self) -> bool {

@@ -4,7 +4,7 @@
 use super::{Report, ReportKind};
 use crate::held::Access;
 use crate::trace::Trace;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
@@ -195,9 +195,12 @@ impl fmt::Display for Report {
     }
 }
 
-/// The text for a panic: the full report.
-pub(crate) fn panic_text(report: &Report) -> String {
-    let mut text = String::new();
-    let _ = write!(text, "lockdep: {report}");
-    text
+/// The text of a report's panic: the full report, formatted only when the panic is printed
+/// (its stacks resolved then), not on the way to it.
+pub(crate) struct PanicText<'a>(pub(crate) &'a Report);
+
+impl std::fmt::Display for PanicText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "lockdep: {}", self.0)
+    }
 }
