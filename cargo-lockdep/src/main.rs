@@ -8,8 +8,10 @@
 //!   dir>/lockdep`) is replaced only by a run whose tests ran: `cargo test` is built first
 //!   (`--no-run`), the run writes to a directory of its own inside the store's, and a failed
 //!   build, or a runner that refused its arguments, is reported as such and leaves the
-//!   previous store as it was. Exit status: the runner's own when it failed, otherwise 2 when
-//!   lockdep found anything, 0 when not.
+//!   previous store as it was. An optimized build (`--release`, `--profile`) gets
+//!   `--features lockdep-core/release-checks`, without which it would check nothing; where
+//!   cargo cannot turn that on, the run is refused, saying how. Exit status: the runner's
+//!   own when it failed, otherwise 2 when lockdep found anything, 0 when not.
 //! - `cargo lockdep report [DIR]` prints the summary again and writes the class graph as
 //!   `DIR/graph.dot` (and `DIR/graph.svg` when Graphviz's `dot` is installed), cycles in red.
 //! - `cargo lockdep check [DIR]` searches the stored graph offline for every strong cycle,
@@ -83,11 +85,14 @@ fn cli() -> Command {
                                 .trailing_var_arg(true)
                                 .allow_hyphen_values(true)
                                 .help(
-                                    "Arguments for the runner, after this command's own \
-                                     options: cargo test gets them verbatim (those after `--` \
-                                     go to the test binaries); cargo nextest run gets its own \
-                                     options written after `--` moved before it, and the test \
-                                     filters and libtest arguments it emulates after it",
+                                    "Arguments for the runner (this command's own options may \
+                                     come anywhere before `--`): cargo test gets them \
+                                     verbatim (those after `--` go to the test binaries); \
+                                     cargo nextest run gets its own options written after \
+                                     `--` moved before it, and the test filters and libtest \
+                                     arguments it emulates after it. With --release or \
+                                     --profile, `--features lockdep-core/release-checks` is \
+                                     added (or the run refused)",
                                 ),
                         ),
                 )
@@ -171,22 +176,32 @@ fn load(dir: &Path) -> Result<Option<StoredGraph>, String> {
         .map_err(|e| format!("cannot read {}: {e}", store::file_in(dir).display()))
 }
 
-/// Splits `cargo lockdep test`'s own options (first) from the arguments for cargo, which are
-/// passed on verbatim — a `--` included, which clap would swallow.
+/// Splits `cargo lockdep test`'s own options (`--nextest`, `--dir`, `--help`, anywhere before
+/// the first `--`: neither runner has options of those names) from the arguments for the
+/// runner, which keep their order — a `--` included, which clap would swallow.
 fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
     if args.get(2).map(String::as_str) != Some("test") {
         return Vec::new();
     }
-    let mut i = 3;
-    while let Some(arg) = args.get(i) {
+    let given = args.split_off(3.min(args.len()));
+    let mut passthrough = Vec::new();
+    let mut given = given.into_iter();
+    while let Some(arg) = given.next() {
         match arg.as_str() {
-            "--nextest" | "-h" | "--help" => i += 1,
-            "--dir" => i += 2,
-            a if a.starts_with("--dir=") => i += 1,
-            _ => break,
+            "--" => {
+                passthrough.push(arg);
+                passthrough.extend(given.by_ref());
+            }
+            "--nextest" | "-h" | "--help" => args.push(arg),
+            "--dir" => {
+                args.push(arg);
+                args.extend(given.next());
+            }
+            a if a.starts_with("--dir=") => args.push(arg),
+            _ => passthrough.push(arg),
         }
     }
-    args.split_off(i.min(args.len()))
+    passthrough
 }
 
 fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
@@ -204,17 +219,39 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    let args = runner.args(passthrough);
+    let mut args = runner.args(passthrough);
+    // An optimized build compiles the checks out unless lockdep-core's `release-checks` is
+    // on: turn it on, or say why it cannot be (never a run that checks nothing).
+    let release_checks = runner.optimized(&args);
+    if release_checks {
+        args.splice(0..0, ["--features".to_string(), RELEASE_CHECKS.to_string()]);
+        eprintln!(
+            "cargo-lockdep: an optimized build compiles lockdep's checks out unless \
+             lockdep-core's feature `release-checks` is on: adding `--features {RELEASE_CHECKS}`"
+        );
+    }
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let refuse = |status| {
+        eprintln!(
+            "cargo-lockdep: cargo could not turn on `{RELEASE_CHECKS}` (see its message above): \
+             none of the packages tested depends on lockdep-core directly. Without it this \
+             optimized build would check nothing, so the tests did not run, and {}. Turn the \
+             feature on in the crate that depends on lockdep-core (`lockdep-core = {{ ..., \
+             features = [\"release-checks\"] }}`), or test without `--release`/`--profile`.",
+            kept(&dir)
+        );
+        Ok(exit_code(status))
+    };
 
     // cargo test: build first, so that a failed build is reported as one and the previous
     // store stays as it is (`--doc` cannot be built apart from its run).
     if let Some(build) = runner.build_args(&args) {
-        let status = cargo()
-            .arg("test")
-            .args(&build)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        let mut cmd = cargo();
+        cmd.arg("test").args(&build);
+        let (status, named) = status_of(&mut cmd, release_checks)?;
+        if !status.success() && named {
+            return refuse(status);
+        }
         if !status.success() {
             eprintln!(
                 "cargo-lockdep: the build failed (`{}` exited with {}): the tests did not \
@@ -251,10 +288,14 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
         let (done, staging) = (done.clone(), staging.clone());
         move || progress(&done, &staging)
     });
-    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"));
+    let status = status_of(&mut cmd, release_checks && runner == Runner::Nextest);
     done.store(true, Ordering::Relaxed);
     let _ = progress.join();
-    let status = status?;
+    let (status, named) = status?;
+    if !status.success() && named {
+        let _ = std::fs::remove_dir_all(&staging);
+        return refuse(status);
+    }
 
     let recorded = store::file_in(&staging).exists();
     let outcome = runner.outcome(status.success(), status.code(), recorded);
@@ -285,6 +326,41 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The feature that keeps lockdep's checks in an optimized build.
+const RELEASE_CHECKS: &str = "lockdep-core/release-checks";
+
+/// Runs `cmd` to its end. With `watch`, its stderr passes through this process line by line
+/// and the second value says whether a line named [`RELEASE_CHECKS`] (cargo refusing the
+/// feature); without, it is the terminal's and the value is false.
+fn status_of(
+    cmd: &mut ProcessCommand,
+    watch: bool,
+) -> Result<(std::process::ExitStatus, bool), String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let cannot = |e| format!("cannot run cargo: {e}");
+    if !watch {
+        return cmd.status().map(|status| (status, false)).map_err(cannot);
+    }
+    if std::env::var_os("CARGO_TERM_COLOR").is_none() && std::io::stderr().is_terminal() {
+        cmd.env("CARGO_TERM_COLOR", "always");
+    }
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(cannot)?;
+    let mut named = false;
+    if let Some(stderr) = child.stderr.take() {
+        let mut stderr = std::io::BufReader::new(stderr);
+        let mut line = Vec::new();
+        while stderr.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+            let _ = std::io::stderr().write_all(&line);
+            named |= String::from_utf8_lossy(&line).contains(RELEASE_CHECKS);
+            line.clear();
+        }
+    }
+    child.wait().map(|status| (status, named)).map_err(cannot)
 }
 
 /// What a run that did not run the tests leaves in `dir`.
@@ -506,13 +582,26 @@ mod tests {
     }
 
     #[test]
-    fn cargo_arguments_pass_on_verbatim_after_our_own() {
+    fn runner_arguments_pass_on_in_order_around_our_own() {
         let (ours, cargo) = split("cargo-lockdep lockdep test -- --nocapture");
         assert_eq!(ours, ["cargo-lockdep", "lockdep", "test"]);
         assert_eq!(cargo, ["--", "--nocapture"]);
-        let (ours, cargo) = split("cargo-lockdep lockdep test --nextest --dir d -p foo --dir x");
-        assert_eq!(ours.len(), 6);
-        assert_eq!(cargo, ["-p", "foo", "--dir", "x"]);
+        let (ours, cargo) = split("cargo-lockdep lockdep test -p foo --nextest --dir d --release");
+        assert_eq!(
+            ours,
+            [
+                "cargo-lockdep",
+                "lockdep",
+                "test",
+                "--nextest",
+                "--dir",
+                "d"
+            ]
+        );
+        assert_eq!(cargo, ["-p", "foo", "--release"]);
+        let (ours, cargo) = split("cargo-lockdep lockdep test -- --dir x --nextest");
+        assert_eq!(ours.len(), 3);
+        assert_eq!(cargo, ["--", "--dir", "x", "--nextest"]);
         let (_, cargo) = split("cargo-lockdep lockdep test --dir=d");
         assert!(cargo.is_empty());
         let (ours, cargo) = split("cargo-lockdep lockdep check d");

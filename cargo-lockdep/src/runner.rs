@@ -75,6 +75,32 @@ const NOTHING_RECORDED: &str = " and no test process recorded a lock dependency:
 const NEXTEST_TESTS_FAILED: i32 = 100;
 
 impl Runner {
+    /// Whether `args` (as [`Runner::args`] gives them) build with a profile other than `dev`
+    /// and `test`, whose `debug_assertions` are off: `--release`, `-r`, or cargo test's
+    /// `--profile NAME` / nextest's `--cargo-profile NAME`.
+    pub fn optimized(self, args: &[String]) -> bool {
+        let profile_option = match self {
+            Runner::CargoTest => "--profile",
+            Runner::Nextest => "--cargo-profile",
+        };
+        let mut cargo_args = args.iter().take_while(|a| *a != "--");
+        while let Some(arg) = cargo_args.next() {
+            let profile = if arg == profile_option {
+                cargo_args.next().map(String::as_str)
+            } else {
+                arg.strip_prefix(profile_option)
+                    .and_then(|rest| rest.strip_prefix('='))
+            };
+            if arg == "--release" || arg == "-r" {
+                return true;
+            }
+            if profile.is_some_and(|p| p != "dev" && p != "test") {
+                return true;
+            }
+        }
+        false
+    }
+
     /// `cargo test --no-run ...`'s arguments for the build before the run, `None` when the
     /// build cannot be done apart (`--doc`) or is not needed (nextest's exit status says
     /// whether its build failed).
@@ -237,6 +263,26 @@ mod tests {
         );
         assert_eq!(Runner::CargoTest.build_args(&given("--doc")), None);
         assert_eq!(Runner::Nextest.build_args(&given("-p foo")), None);
+    }
+
+    #[test]
+    fn optimized_builds_are_recognised_for_each_runner() {
+        let given =
+            |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
+        for runner in [Runner::CargoTest, Runner::Nextest] {
+            assert!(runner.optimized(&given("-p foo --release")));
+            assert!(runner.optimized(&given("-r")));
+            assert!(!runner.optimized(&given("-p foo")));
+            // After `--`: the test binaries' (or nextest's filters), not cargo's.
+            assert!(!runner.optimized(&given("-- --release")));
+        }
+        assert!(Runner::CargoTest.optimized(&given("--profile bench")));
+        assert!(Runner::CargoTest.optimized(&given("--profile=ci")));
+        assert!(!Runner::CargoTest.optimized(&given("--profile test")));
+        assert!(!Runner::CargoTest.optimized(&given("--profile=dev")));
+        assert!(Runner::Nextest.optimized(&given("--cargo-profile release")));
+        // nextest's `--profile` is its own (retries, timeouts), not cargo's.
+        assert!(!Runner::Nextest.optimized(&given("--profile ci")));
     }
 
     #[test]

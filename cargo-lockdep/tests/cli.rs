@@ -298,6 +298,71 @@ fn test_binaries_refusing_their_arguments_keep_the_previous_store() {
     assert_eq!(entries, ["graph.lockdep"]);
 }
 
+#[test]
+fn release_turns_the_checks_on_for_the_crates_under_test() {
+    let dir = store_dir("release");
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .arg("--release")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(
+        all.contains("adding `--features lockdep-core/release-checks`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("running `cargo test --features lockdep-core/release-checks --release`"),
+        "{all}"
+    );
+    // The checks ran: the same finding as in a debug build.
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("1 finding(s) reported while the suite ran"),
+        "{all}"
+    );
+}
+
+/// A crate of its own with a test and no dependency on lockdep-core.
+fn crate_without_lockdep() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-lockdep");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"no-lockdep\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "#[test]\nfn passes() {}\n").unwrap();
+    dir
+}
+
+#[test]
+fn release_is_refused_where_the_checks_cannot_be_turned_on() {
+    let dir = store_dir("release-refused");
+    let out = cargo_lockdep()
+        .current_dir(crate_without_lockdep())
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .arg("--release")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{all}");
+    assert!(
+        all.contains(
+            "cargo could not turn on `lockdep-core/release-checks` (see its message above): \
+             none of the packages tested depends on lockdep-core directly"
+        ),
+        "{all}"
+    );
+    assert!(all.contains("the tests did not run"), "{all}");
+    assert!(all.contains("features = [\"release-checks\"]"), "{all}");
+    assert!(!all.contains("test passes ... ok"), "{all}");
+    assert!(!all.contains("no process recorded"), "{all}");
+}
+
 /// Whether `cargo nextest` can run here; says so on stderr when the calling test is skipped.
 fn nextest_installed(test: &str) -> bool {
     let nextest = Command::new(env!("CARGO"))
@@ -377,6 +442,33 @@ fn nextest_gets_filters_and_its_own_options_from_after_the_separator() {
     );
     // The filter reached nextest: one test of the four ran.
     assert!(all.contains("1 test run: 1 passed, 3 skipped"), "{all}");
+}
+
+#[test]
+fn nextest_release_turns_the_checks_on_too() {
+    if !nextest_installed("nextest_release_turns_the_checks_on_too") {
+        return;
+    }
+    let dir = store_dir("nextest-release");
+    let out = cargo_lockdep()
+        .args(["test", "--nextest", "--dir"])
+        .arg(&dir)
+        .args(["--release", "--", "--no-fail-fast"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(
+        all.contains(
+            "running `cargo nextest run --features lockdep-core/release-checks --release \
+             --no-fail-fast`"
+        ),
+        "{all}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("possible circular locking dependency"),
+        "{all}"
+    );
 }
 
 #[test]
