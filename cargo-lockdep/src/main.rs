@@ -49,16 +49,19 @@ const FOUND: u8 = 2;
 
 fn cli() -> Command {
     let dir = || {
-        Arg::new("dir")
-            .value_name("DIR")
-            .help("The store's directory [default: <target dir>/lockdep]")
+        Arg::new("dir").value_name("DIR").help(
+            "The store's directory, or its graph.lockdep file [default: $LOCKDEP_GRAPH, else \
+             <target dir>/lockdep]",
+        )
     };
     Command::new("cargo-lockdep")
         .bin_name("cargo")
+        .version(env!("CARGO_PKG_VERSION"))
         .subcommand_required(true)
         .subcommand(
             Command::new("lockdep")
                 .about("Check a whole test suite's lock orders with one shared lockdep graph")
+                .version(env!("CARGO_PKG_VERSION"))
                 .subcommand_required(true)
                 .subcommand(
                     Command::new("test")
@@ -72,12 +75,10 @@ fn cli() -> Command {
                                 .action(ArgAction::SetTrue)
                                 .help("Run `cargo nextest run` instead of `cargo test`"),
                         )
-                        .arg(
-                            Arg::new("dir")
-                                .long("dir")
-                                .value_name("DIR")
-                                .help("The store's directory [default: <target dir>/lockdep]"),
-                        )
+                        .arg(Arg::new("dir").long("dir").value_name("DIR").help(
+                            "The store's directory, or its graph.lockdep file [default: \
+                                 $LOCKDEP_GRAPH, else <target dir>/lockdep]",
+                        ))
                         .arg(
                             Arg::new("args")
                                 .value_name("ARGS")
@@ -118,6 +119,11 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) != Some("lockdep") {
         args.insert(1, "lockdep".into());
     }
+    // clap would print its generated name for the subcommand ("cargo-lockdep-lockdep").
+    if matches!(args.get(2).map(String::as_str), Some("--version" | "-V")) {
+        outln!("cargo-lockdep {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     let passthrough = split_test_args(&mut args);
     let matches = cli().get_matches_from(args);
     let Some(("lockdep", matches)) = matches.subcommand() else {
@@ -140,12 +146,37 @@ fn cargo() -> ProcessCommand {
     ProcessCommand::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-/// The directory given, or `<target dir>/lockdep`.
+/// The store's directory: the one given, else `LOCKDEP_GRAPH`'s, else `<target dir>/lockdep`.
 fn dir_of(m: &ArgMatches) -> Result<PathBuf, String> {
-    match m.get_one::<String>("dir") {
-        Some(dir) => Ok(PathBuf::from(dir)),
-        None => Ok(target_dir()?.join("lockdep")),
+    if let Some(dir) = m.get_one::<String>("dir") {
+        return store_dir(Path::new(dir), "the directory given");
     }
+    if let Some(dir) = std::env::var_os("LOCKDEP_GRAPH").filter(|d| !d.is_empty()) {
+        return store_dir(Path::new(&dir), "LOCKDEP_GRAPH");
+    }
+    Ok(target_dir()?.join("lockdep"))
+}
+
+/// A store's directory from a path naming it or its file (`.../graph.lockdep`, the path the
+/// summary prints).
+fn store_dir(path: &Path, what: &str) -> Result<PathBuf, String> {
+    let is_store_file = path.file_name() == Some(std::ffi::OsStr::new(store::FILE_NAME));
+    if is_store_file && !path.is_dir() {
+        return Ok(match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        });
+    }
+    if path.exists() && !path.is_dir() {
+        return Err(format!(
+            "{what} ({}) is a file, and it must name a directory: the store's (where `cargo \
+             lockdep test` writes {file}), or its {file} itself. Name a directory, e.g. \
+             target/lockdep.",
+            path.display(),
+            file = store::FILE_NAME
+        ));
+    }
+    Ok(path.to_path_buf())
 }
 
 /// `CARGO_TARGET_DIR`, or `target/` beside the workspace's root manifest.
@@ -156,10 +187,12 @@ fn target_dir() -> Result<PathBuf, String> {
     let out = cargo()
         .args(["locate-project", "--workspace", "--message-format", "plain"])
         .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+        .map_err(cannot_run_cargo)?;
     if !out.status.success() {
         return Err(format!(
-            "cannot find the workspace: {}",
+            "cannot find the cargo workspace, whose target directory holds the store: {}. Run \
+             this inside a cargo project, or name the store's directory (`--dir DIR` for \
+             `test`, `cargo lockdep report DIR`).",
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
@@ -167,13 +200,24 @@ fn target_dir() -> Result<PathBuf, String> {
     Ok(manifest.parent().unwrap_or(Path::new(".")).join("target"))
 }
 
+fn cannot_run_cargo(e: std::io::Error) -> String {
+    format!(
+        "cannot run cargo ({e}): run this as `cargo lockdep`, or put cargo on PATH (or in \
+         $CARGO)"
+    )
+}
+
 fn load(dir: &Path) -> Result<Option<StoredGraph>, String> {
     if !store::file_in(dir).exists() {
         return Ok(None);
     }
-    store::load(dir)
-        .map(Some)
-        .map_err(|e| format!("cannot read {}: {e}", store::file_in(dir).display()))
+    store::load(dir).map(Some).map_err(|e| {
+        format!(
+            "cannot read the store {}: {e}. If it is damaged, or written by another version \
+             of lockdep, run `cargo lockdep test` again to write a new one.",
+            store::file_in(dir).display()
+        )
+    })
 }
 
 /// Splits `cargo lockdep test`'s own options (`--nextest`, `--dir`, `--help`, anywhere before
@@ -206,7 +250,12 @@ fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
 
 fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     let dir = dir_of(m)?;
-    let dir = std::path::absolute(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = std::path::absolute(&dir).map_err(|e| {
+        format!(
+            "cannot use {} as the store's directory ({e}): name another with `--dir DIR`",
+            dir.display()
+        )
+    })?;
     let runner = if m.get_flag("nextest") {
         Runner::Nextest
     } else {
@@ -230,7 +279,7 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
              lockdep-core's feature `release-checks` is on: adding `--features {RELEASE_CHECKS}`"
         );
     }
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| cannot_create(&dir, e))?;
     let refuse = |status| {
         eprintln!(
             "cargo-lockdep: cargo could not turn on `{RELEASE_CHECKS}` (see its message above): \
@@ -268,7 +317,7 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     // one only if the tests ran, so that the summary is about this run only.
     clear_leftover_runs(&dir);
     let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
+    std::fs::create_dir_all(&staging).map_err(|e| cannot_create(&staging, e))?;
     let mut cmd = cargo();
     cmd.args(runner.subcommand())
         .args(&args)
@@ -303,7 +352,9 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
         Outcome::Ran => replace_store(&staging, &dir),
         Outcome::NotRun(_) => Ok(()),
     };
-    let _ = std::fs::remove_dir_all(&staging);
+    if result.is_ok() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
     result?;
     if let Outcome::NotRun(why) = outcome {
         eprintln!(
@@ -339,7 +390,7 @@ fn status_of(
     watch: bool,
 ) -> Result<(std::process::ExitStatus, bool), String> {
     use std::io::{BufRead, IsTerminal, Write};
-    let cannot = |e| format!("cannot run cargo: {e}");
+    let cannot = |e| cannot_run_cargo(e);
     if !watch {
         return cmd.status().map(|status| (status, false)).map_err(cannot);
     }
@@ -408,9 +459,12 @@ fn replace_store(staging: &Path, dir: &Path) -> Result<(), String> {
     if new.exists() {
         std::fs::rename(&new, &old).map_err(|e| {
             format!(
-                "cannot move the run's store {} to {}: {e}",
+                "cannot move the run's store {} to {}: {e}. Check the permissions of {}, then \
+                 move it yourself (`cargo lockdep report {}` reads it where it is).",
                 new.display(),
-                old.display()
+                old.display(),
+                dir.display(),
+                staging.display(),
             )
         })
     } else {
@@ -418,11 +472,33 @@ fn replace_store(staging: &Path, dir: &Path) -> Result<(), String> {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(format!(
-                "cannot remove the old store {}: {e}",
-                old.display()
+                "cannot remove the previous store {}: {e}. Check the permissions of {}, or \
+                 name another directory with `--dir DIR`.",
+                old.display(),
+                dir.display()
             )),
         }
     }
+}
+
+fn cannot_create(dir: &Path, e: std::io::Error) -> String {
+    format!(
+        "cannot create the store's directory {}: {e}. Check its permissions, or name another \
+         with `--dir DIR`.",
+        dir.display()
+    )
+}
+
+/// Why `report` or `check` has nothing to read.
+fn no_store(dir: &Path, command: &str) -> String {
+    format!(
+        "no store in {} (no {}): run `cargo lockdep test` first, or name the directory a run \
+         wrote to (`cargo lockdep {command} DIR`; the {} path the summary prints is accepted \
+         too)",
+        dir.display(),
+        store::FILE_NAME,
+        store::FILE_NAME
+    )
 }
 
 /// Whether `cargo nextest` runs here.
@@ -513,7 +589,7 @@ fn summarize(dir: &Path) -> Result<usize, String> {
 
 fn report(dir: &Path) -> Result<ExitCode, String> {
     let Some(graph) = load(dir)? else {
-        return Err(format!("no store in {}", dir.display()));
+        return Err(no_store(dir, "report"));
     };
     let mut out = String::new();
     let findings = summary::summarize(&graph, &store::file_in(dir), &mut out);
@@ -521,8 +597,14 @@ fn report(dir: &Path) -> Result<ExitCode, String> {
     let mut cycles = findings.reported;
     cycles.extend(findings.offline_only);
     let dot_file = dir.join("graph.dot");
-    std::fs::write(&dot_file, graph.to_dot(&cycles))
-        .map_err(|e| format!("cannot write {}: {e}", dot_file.display()))?;
+    std::fs::write(&dot_file, graph.to_dot(&cycles)).map_err(|e| {
+        format!(
+            "cannot write {}: {e}. Check the permissions of {}, or copy the store \
+                 somewhere writable and run `cargo lockdep report` on that copy.",
+            dot_file.display(),
+            dir.display()
+        )
+    })?;
     outln!("lockdep: class graph written to {}", dot_file.display());
     let svg_file = dir.join("graph.svg");
     match ProcessCommand::new("dot")
@@ -535,7 +617,11 @@ fn report(dir: &Path) -> Result<ExitCode, String> {
         Ok(status) if status.success() => {
             outln!("lockdep: rendered to {}", svg_file.display());
         }
-        Ok(status) => eprintln!("cargo-lockdep: Graphviz `dot` failed ({status})"),
+        Ok(status) => eprintln!(
+            "cargo-lockdep: Graphviz `dot` failed ({status}) on {}: see its message above; the \
+             DOT file is complete, render it with another viewer if need be",
+            dot_file.display()
+        ),
         Err(_) => outln!("lockdep: install Graphviz (`dot`) to get an SVG as well"),
     }
     Ok(ExitCode::SUCCESS)
@@ -543,7 +629,7 @@ fn report(dir: &Path) -> Result<ExitCode, String> {
 
 fn check(dir: &Path) -> Result<ExitCode, String> {
     let Some(graph) = load(dir)? else {
-        return Err(format!("no store in {}", dir.display()));
+        return Err(no_store(dir, "check"));
     };
     let reported: Vec<_> = graph.findings().into_iter().map(|f| f.classes).collect();
     let cycles = graph.check();

@@ -151,8 +151,22 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
         "{all}"
     );
     assert!(all.contains("found offline only"), "{all}");
+    // The store file's own path, as the summary prints it, names the same store; so does
+    // LOCKDEP_GRAPH, as a directory or as that file.
+    let file = dir.join("graph.lockdep");
+    assert!(stdout.contains(&file.display().to_string()), "{stdout}");
+    let by_file = cargo_lockdep().arg("check").arg(&file).output().unwrap();
+    assert_eq!(by_file.stdout, check.stdout, "{}", text(&by_file));
+    for graph in [&dir, &file] {
+        let by_env = cargo_lockdep()
+            .arg("check")
+            .env("LOCKDEP_GRAPH", graph)
+            .output()
+            .unwrap();
+        assert_eq!(by_env.stdout, check.stdout, "{}", text(&by_env));
+    }
 
-    let report = cargo_lockdep().arg("report").arg(&dir).output().unwrap();
+    let report = cargo_lockdep().arg("report").arg(&file).output().unwrap();
     assert!(report.status.success(), "{}", text(&report));
     let dot = std::fs::read_to_string(dir.join("graph.dot")).unwrap();
     assert_eq!(dot.matches(", color = red").count(), 4, "{dot}");
@@ -161,6 +175,70 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
     if Command::new("dot").arg("-V").output().is_ok() {
         let svg = std::fs::read_to_string(dir.join("graph.svg")).unwrap();
         assert!(svg.contains("<svg"), "{svg}");
+    }
+}
+
+#[test]
+fn version() {
+    for flag in ["--version", "-V"] {
+        let out = cargo_lockdep().arg(flag).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("cargo-lockdep {}\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
+
+#[test]
+fn report_and_check_before_any_run_say_what_to_run_first() {
+    let dir = store_dir("never-run");
+    for command in ["report", "check"] {
+        for path in [dir.clone(), dir.join("graph.lockdep")] {
+            let out = cargo_lockdep().arg(command).arg(&path).output().unwrap();
+            let all = text(&out);
+            assert_eq!(out.status.code(), Some(1), "{all}");
+            assert!(
+                all.contains(&format!(
+                    "cargo-lockdep: no store in {} (no graph.lockdep): run `cargo lockdep test` \
+                     first, or name the directory a run wrote to (`cargo lockdep {command} DIR`",
+                    dir.display()
+                )),
+                "{all}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_refused_saying_a_directory_is_needed() {
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-a-store.txt");
+    std::fs::write(&file, "hello").unwrap();
+    let by_env = cargo_lockdep()
+        .arg("check")
+        .env("LOCKDEP_GRAPH", &file)
+        .output()
+        .unwrap();
+    let by_dir = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    for (out, what) in [(by_env, "LOCKDEP_GRAPH"), (by_dir, "the directory given")] {
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(
+            all.contains(&format!(
+                "{what} ({}) is a file, and it must name a directory",
+                file.display()
+            )),
+            "{all}"
+        );
+        assert!(
+            all.contains("Name a directory, e.g. target/lockdep."),
+            "{all}"
+        );
+        assert!(!all.contains("running `cargo test"), "{all}");
     }
 }
 
