@@ -116,17 +116,39 @@ enum Scenario {
     Deadlock,
 }
 
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Scenario, String> {
+/// What `--help` prints.
+const USAGE: &str = "\
+Usage: async-deadlock [--scenario splat|fixed|deadlock]
+
+An async service whose two handlers take two tokio locks in opposite orders, checked by lockdep.
+
+Options:
+  --scenario splat     the report, from a run that never hung (the default)
+  --scenario fixed     export_audit takes the accounts first: no report
+  --scenario deadlock  the race for real: stopped by lockdep with checking on, then hanging
+                       with checking off until a watchdog ends it
+  -h, --help           print this help
+
+Exit status: 0 the scenario behaved as described; 1 it did not; 2 bad command line; 3 the
+deadlock scenario hung with checking off, as it should (the watchdog ended it).";
+
+/// `Ok(None)`: print the usage.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Scenario>, String> {
     let mut scenario = Scenario::Splat;
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         let value = match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
             "--scenario" => args
                 .next()
                 .ok_or("--scenario needs a value (splat, fixed or deadlock)")?,
             other => match other.strip_prefix("--scenario=") {
                 Some(value) => value.to_string(),
-                None => return Err(format!("unknown argument `{other}`")),
+                None => {
+                    return Err(format!(
+                        "unknown argument `{other}` (`--help` lists the options)"
+                    ))
+                }
             },
         };
         scenario = match value.as_str() {
@@ -140,7 +162,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Scenario, String> {
             }
         };
     }
-    Ok(scenario)
+    Ok(Some(scenario))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -303,9 +325,13 @@ fn deadlock() -> ExitCode {
 
 fn main() -> ExitCode {
     let scenario = match parse_args(std::env::args().skip(1)) {
-        Ok(scenario) => scenario,
+        Ok(Some(scenario)) => scenario,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
-            eprintln!("error: {e}\n\nUsage: async-deadlock [--scenario splat|fixed|deadlock]");
+            eprintln!("error: {e}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -326,15 +352,20 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Scenario, String> {
+    fn parse(args: &[&str]) -> Result<Option<Scenario>, String> {
         parse_args(args.iter().map(|s| s.to_string()))
     }
 
     #[test]
     fn scenarios_parse_in_both_spellings() {
-        assert_eq!(parse(&[]), Ok(Scenario::Splat));
-        assert_eq!(parse(&["--scenario", "fixed"]), Ok(Scenario::Fixed));
-        assert_eq!(parse(&["--scenario=deadlock"]), Ok(Scenario::Deadlock));
+        assert_eq!(parse(&[]), Ok(Some(Scenario::Splat)));
+        assert_eq!(parse(&["--scenario", "fixed"]), Ok(Some(Scenario::Fixed)));
+        assert_eq!(
+            parse(&["--scenario=deadlock"]),
+            Ok(Some(Scenario::Deadlock))
+        );
+        assert_eq!(parse(&["--help"]), Ok(None));
+        assert_eq!(parse(&["--scenario", "fixed", "-h"]), Ok(None));
         assert!(parse(&["--scenario"])
             .unwrap_err()
             .contains("needs a value"));

@@ -61,4 +61,22 @@ fn the_race_is_stopped_with_lockdep_on_and_hangs_with_it_off() {
 #[test]
 fn a_bad_command_line_exits_2() {
     assert_eq!(run(&["--scenario", "nope"]).0, 2);
+    let (code, text) = run(&["--loud"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("unknown argument `--loud`"), "{text}");
+    assert!(text.contains("Usage: async-deadlock"), "{text}");
+}
+
+#[test]
+fn help_prints_the_usage_and_runs_nothing() {
+    for flag in ["--help", "-h"] {
+        let (code, text) = run(&[flag]);
+        assert_eq!(code, 0, "{text}");
+        assert!(
+            text.starts_with("Usage: async-deadlock [--scenario splat|fixed|deadlock]"),
+            "{text}"
+        );
+        assert!(text.contains("--scenario deadlock"), "{text}");
+        assert!(!text.contains("WARNING"), "{text}");
+    }
 }
