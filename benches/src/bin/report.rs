@@ -18,7 +18,35 @@ use std::collections::BTreeMap;
 use std::mem::size_of;
 use std::path::Path;
 
-fn main() {
+/// What `--help` prints.
+const USAGE: &str = "\
+Usage: cargo run --release -p benches --bin report
+
+Prints, from this process and the latest criterion run:
+  1. the size of each lockdep lock type against the lock it wraps;
+  2. graph memory per class and per dependency (lockdep_core::stats(), a graph built here);
+  3. the ratios against raw parking_lot and tracing-mutex from the criterion output under
+     $CARGO_TARGET_DIR/criterion (run `cargo bench -p benches` first), and the targets, met
+     or not.
+
+It takes no arguments. Options:
+  -h, --help  print this help";
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return std::process::ExitCode::SUCCESS;
+    }
+    if let Some(arg) = args.first() {
+        eprintln!("error: unknown argument `{arg}`: the report takes none\n\n{USAGE}");
+        return std::process::ExitCode::from(2);
+    }
+    report();
+    std::process::ExitCode::SUCCESS
+}
+
+fn report() {
     sizes();
     memory();
     let estimates = read_estimates(&criterion_dir());
