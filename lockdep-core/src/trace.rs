@@ -63,12 +63,32 @@ impl Trace {
         }
     }
 
+    /// Starts loading the symbols of the objects this stack runs in, on a thread of its own,
+    /// once per process (the first time a dependency is recorded). The first resolution in a
+    /// process reads the binary's symbol tables and debug information, which can take a
+    /// second for a large debug binary; done here, ahead of any report, it is not paid by the
+    /// thread that raises the first report while it holds the user's locks (the `Panic` mode
+    /// formats its message, stacks included, before the panic starts unwinding them).
+    pub(crate) fn warm_up_symbols(self: &Arc<Trace>) {
+        static STARTED: AtomicBool = AtomicBool::new(false);
+        if cfg!(miri) || self.ips.is_empty() || STARTED.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let trace = self.clone();
+        // A failed spawn only leaves the loading to the first report.
+        let _ = std::thread::Builder::new()
+            .name("lockdep-symbols".to_string())
+            .spawn(move || {
+                let _ = trace.frames();
+            });
+    }
+
     /// Captures the current stack, at most [`MAX_TRACE_FRAMES`] frames, without resolving it.
     #[inline(never)]
     pub(crate) fn capture() -> Arc<Trace> {
         let mut ips = [std::ptr::null_mut(); MAX_TRACE_FRAMES];
         let mut len = 0;
-        backtrace::trace(|frame| {
+        walk(|frame| {
             ips[len] = frame.ip();
             len += 1;
             len < MAX_TRACE_FRAMES
@@ -141,12 +161,48 @@ impl Trace {
     }
 }
 
+/// Walks the current stack, unresolved. `backtrace::trace` takes the crate's global lock, which
+/// its symbol resolution holds too — for as long as a first resolution loads a binary's debug
+/// information (a second, for a large debug binary): every capture on every thread would wait
+/// behind the symbols being loaded for a report (or by [`Trace::warm_up_symbols`]). The lock
+/// exists for Windows' `dbghelp`, which is not thread-safe; elsewhere the unwinder is (the
+/// standard library's own backtraces walk unsynchronized too), so the walk skips it.
+#[inline(always)]
+fn walk(cb: impl FnMut(&backtrace::Frame) -> bool) {
+    #[cfg(not(windows))]
+    // SAFETY: the unsynchronized walk is unsafe only because `dbghelp` (Windows) is not
+    // thread-safe; this platform's unwinder is, and `cb` only copies addresses.
+    unsafe {
+        backtrace::trace_unsynchronized(cb)
+    }
+    #[cfg(windows)]
+    backtrace::trace(cb)
+}
+
 /// Whether the current stack runs inside a thread-local's destructor, where a panic aborts the
-/// process: a frame of the standard library's destructor runner (`abort_on_dtor_unwind`,
-/// `thread_local::...::destroy`) or of the C library's (`__call_tls_dtors`). The whole stack
-/// is walked and resolved, so this is only for the way to a panic, never for the hot path.
-/// Without symbols (a stripped binary) it answers `false`.
+/// process. This is on the way to every panic a report raises, while the reporting thread still
+/// holds the user's locks, so it must cost microseconds, not a symbolization: on glibc the
+/// stack is walked unresolved and each return address compared with the address range of the
+/// C library's destructor runner (`__call_tls_dtors`, through which the standard library runs
+/// every thread-local destructor on glibc), found once with `dlsym`/`dladdr1`.
 pub(crate) fn in_thread_local_destructor() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
+    if let Some(runner) = glibc::tls_destructor_runner() {
+        let mut found = false;
+        walk(|frame| {
+            found = runner.contains(&(frame.ip() as usize));
+            !found
+        });
+        return found;
+    }
+    in_thread_local_destructor_by_name()
+}
+
+/// [`in_thread_local_destructor`] where the runner's address is not known: the whole stack is
+/// walked and resolved, looking for a frame of the standard library's destructor runner
+/// (`abort_on_dtor_unwind`, `thread_local::...::destroy`) or of the C library's
+/// (`__call_tls_dtors`). Without symbols (a stripped binary) it answers `false`.
+fn in_thread_local_destructor_by_name() -> bool {
     let mut found = false;
     backtrace::trace(|frame| {
         backtrace::resolve_frame(frame, |symbol| {
@@ -160,6 +216,42 @@ pub(crate) fn in_thread_local_destructor() -> bool {
         !found
     });
     found
+}
+
+/// The address range of glibc's thread-local destructor runner.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
+mod glibc {
+    use std::ops::Range;
+    use std::sync::OnceLock;
+
+    /// `RTLD_DL_SYMENT` (glibc's `<dlfcn.h>`): `dladdr1` returns the symbol's ELF entry.
+    const RTLD_DL_SYMENT: libc::c_int = 1;
+
+    /// Where `__call_tls_dtors` lies, looked up once; `None` if the C library does not say.
+    pub(super) fn tls_destructor_runner() -> Option<Range<usize>> {
+        static RUNNER: OnceLock<Option<Range<usize>>> = OnceLock::new();
+        RUNNER.get_or_init(look_up).clone()
+    }
+
+    fn look_up() -> Option<Range<usize>> {
+        // SAFETY: `dlsym` with a NUL-terminated name; the result is only compared, never called.
+        let start = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"__call_tls_dtors".as_ptr()) };
+        if start.is_null() {
+            return None;
+        }
+        // SAFETY: `Dl_info` is plain data, for `dladdr1` to fill.
+        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+        let mut entry: *mut libc::c_void = std::ptr::null_mut();
+        // SAFETY: valid out-pointers; with `RTLD_DL_SYMENT`, `entry` receives a pointer to the
+        // symbol's `Elf64_Sym` in the loaded object's symbol table, which stays mapped.
+        let found = unsafe { libc::dladdr1(start, &mut info, &mut entry, RTLD_DL_SYMENT) };
+        if found == 0 || entry.is_null() {
+            return None;
+        }
+        // SAFETY: see above: a valid `Elf64_Sym` on this 64-bit glibc target.
+        let size = unsafe { (*(entry as *const libc::Elf64_Sym)).st_size } as usize;
+        (size > 0).then(|| start as usize..start as usize + size)
+    }
 }
 
 /// Frames of the validator, the lock layers and the standard library glue between them.
@@ -277,6 +369,30 @@ mod tests {
         let text = trace.to_string();
         assert!(!text.is_empty());
         assert!(trace.resolved.get().is_some());
+    }
+
+    /// Outside a destructor the answer is no; inside one, yes — by the cheap check and by
+    /// the symbolizing one alike.
+    #[test]
+    fn thread_local_destructors_are_told_apart() {
+        assert!(!in_thread_local_destructor());
+        struct Probe;
+        impl Drop for Probe {
+            fn drop(&mut self) {
+                assert!(in_thread_local_destructor());
+                assert!(in_thread_local_destructor_by_name());
+                SEEN.store(true, Ordering::Relaxed);
+            }
+        }
+        static SEEN: AtomicBool = AtomicBool::new(false);
+        thread_local! {
+            static PROBE: std::cell::RefCell<Option<Probe>> = const { std::cell::RefCell::new(None) };
+        }
+        // A failed assertion in the destructor aborts this test binary: a failure all the same.
+        std::thread::spawn(|| PROBE.with(|p| *p.borrow_mut() = Some(Probe)))
+            .join()
+            .unwrap();
+        assert!(SEEN.load(Ordering::Relaxed), "the destructor ran");
     }
 
     #[test]

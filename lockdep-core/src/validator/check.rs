@@ -285,6 +285,9 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
         }
     }
 
+    if !new_edges.is_empty() {
+        trace.warm_up_symbols();
+    }
     // Cycles through dependencies other processes recorded (an empty list without a store).
     let store_cycles = store::on_new_edges(&new_edges, &trace);
 
