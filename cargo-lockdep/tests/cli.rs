@@ -179,6 +179,44 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
 }
 
 #[test]
+fn the_readmes_summary_is_what_the_fixture_prints() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let quoted: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| {
+            !l.starts_with("The summary, from `cargo lockdep test -- --test-threads=1`")
+        })
+        .skip_while(|l| *l != "```text")
+        .skip(1)
+        .take_while(|l| *l != "```")
+        .collect();
+    assert!(quoted.len() > 10, "README.md's summary block not found");
+    let dir = store_dir("readme");
+    let out = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .args(["--", "--test-threads=1"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let stdout = String::from_utf8_lossy(&out.stdout)
+        .replace(&dir.display().to_string(), "/path/to/bank/target/lockdep");
+    let printed: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("lockdep: the suite's class graph"))
+        .collect();
+    assert_eq!(
+        quoted.join("\n"),
+        printed.join("\n"),
+        "README.md's summary differs from what `cargo lockdep test -- --test-threads=1` prints \
+         in the fixture now: update it"
+    );
+}
+
+#[test]
 fn version() {
     for flag in ["--version", "-V"] {
         let out = cargo_lockdep().arg(flag).output().unwrap();
