@@ -292,6 +292,27 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
         Ok(exit_code(status))
     };
 
+    // Arguments that make the runner run no test: run it as asked, leaving the store alone.
+    if let Some(what) = runner.runs_no_test(&args) {
+        eprintln!(
+            "cargo-lockdep: running `{}`: {what}",
+            command_line(runner, &args)
+        );
+        let mut cmd = cargo();
+        cmd.args(runner.subcommand()).args(&args);
+        let (status, _) = status_of(&mut cmd, false)?;
+        eprintln!(
+            "cargo-lockdep: no test ran, so {}; run `cargo lockdep test` without `{what}` to \
+             check the suite.",
+            kept(&dir)
+        );
+        return Ok(if status.success() {
+            ExitCode::SUCCESS
+        } else {
+            exit_code(status)
+        });
+    }
+
     // cargo test: build first, so that a failed build is reported as one and the previous
     // store stays as it is (`--doc` cannot be built apart from its run).
     if let Some(build) = runner.build_args(&args) {

@@ -101,6 +101,20 @@ impl Runner {
         false
     }
 
+    /// The argument in `args` that makes the runner run no test (`--no-run`; `--list` for the
+    /// test binaries of cargo test), if any.
+    pub fn runs_no_test(self, args: &[String]) -> Option<&'static str> {
+        let split = args.iter().position(|a| a == "--").unwrap_or(args.len());
+        if args[..split].iter().any(|a| a == "--no-run") {
+            return Some("--no-run");
+        }
+        let libtest = args.get(split + 1..).unwrap_or_default();
+        if self == Runner::CargoTest && libtest.iter().any(|a| a == "--list") {
+            return Some("--list");
+        }
+        None
+    }
+
     /// `cargo test --no-run ...`'s arguments for the build before the run, `None` when the
     /// build cannot be done apart (`--doc`) or is not needed (nextest's exit status says
     /// whether its build failed).
@@ -283,6 +297,25 @@ mod tests {
         assert!(Runner::Nextest.optimized(&given("--cargo-profile release")));
         // nextest's `--profile` is its own (retries, timeouts), not cargo's.
         assert!(!Runner::Nextest.optimized(&given("--profile ci")));
+    }
+
+    #[test]
+    fn arguments_that_run_no_test_are_recognised() {
+        let given =
+            |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
+        for runner in [Runner::CargoTest, Runner::Nextest] {
+            assert_eq!(
+                runner.runs_no_test(&given("-p a --no-run")),
+                Some("--no-run")
+            );
+            assert_eq!(runner.runs_no_test(&given("-p a -- --no-run")), None);
+            assert_eq!(runner.runs_no_test(&given("-p a")), None);
+        }
+        assert_eq!(
+            Runner::CargoTest.runs_no_test(&given("-- --list")),
+            Some("--list")
+        );
+        assert_eq!(Runner::CargoTest.runs_no_test(&given("--list")), None);
     }
 
     #[test]

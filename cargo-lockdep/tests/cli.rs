@@ -479,6 +479,35 @@ fn release_is_refused_where_the_checks_cannot_be_turned_on() {
     assert!(!all.contains("no process recorded"), "{all}");
 }
 
+#[test]
+fn arguments_that_run_no_test_leave_the_store_alone() {
+    let (dir, store) = previous_store("no-test-run");
+    for args in [&["--no-run"][..], &["--", "--list"][..]] {
+        let out = cargo_lockdep()
+            .args(["test", "--dir"])
+            .arg(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        let what = args.last().unwrap();
+        assert!(
+            all.contains(&format!(
+                "no test ran, so the previous store in {} is kept; run `cargo lockdep test` \
+                 without `{what}`",
+                dir.display()
+            )),
+            "{all}"
+        );
+        assert!(!all.contains("no process recorded"), "{all}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("graph.lockdep")).unwrap(),
+            store
+        );
+    }
+}
+
 /// Whether `cargo nextest` can run here; says so on stderr when the calling test is skipped.
 fn nextest_installed(test: &str) -> bool {
     let nextest = Command::new(env!("CARGO"))
