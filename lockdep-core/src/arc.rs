@@ -10,7 +10,10 @@ use std::sync::Arc;
 /// A lock type that is a `repr(transparent)` wrapper of a `lock_api` lock.
 ///
 /// # Safety
-/// `Self` must be `repr(transparent)` over `Inner`, and `cast` a plain pointer cast.
+/// `Self` must be `repr(transparent)` over `Inner`, and `cast` a plain pointer cast. `Self`
+/// must have no `Drop` of its own and no drop glue beyond `Inner`'s: the `Arc` guards that
+/// `lock_api` makes through the view may hold the last reference, and then free the allocation
+/// as an `Arc<Inner>`, running `Inner`'s drop only.
 pub(crate) unsafe trait Transparent {
     /// The `lock_api` lock inside.
     type Inner: ?Sized;

@@ -140,6 +140,12 @@ pub const CHECKS_COMPILED_IN: bool = cfg!(lockdep_checks);
 
 /// The typed lock layers, generic over any `lock_api` raw lock.
 ///
+/// A raw lock `R` given here must not itself take this crate's locks in its `lock`, `unlock`
+/// and other methods: the validator's hot path checks an acquisition, calls `R`'s lock, and
+/// then pushes the entry at the depth it checked, and a lock taken and kept inside `R::lock`
+/// would be overwritten on the held-lock stack (memory-safe, but the bookkeeping of that lock
+/// would be lost). Debug builds assert it.
+///
 /// ```
 /// // Check a spin lock, or any other `lock_api` raw mutex, the same way:
 /// type MyMutex<T> = lockdep_core::generic::Mutex<parking_lot::RawMutex, T>;

@@ -327,6 +327,11 @@ mod checked {
     }
 
     impl<'a> Entered<'a> {
+        /// Must not panic: `Tracked::poll` enters before it polls, and a panic here would
+        /// unwind out of the poll with the task half entered (and, from `Tracked::drop`, free a
+        /// pinned future without dropping it). It only reads and writes thread-local cells
+        /// without destructors (their `with` cannot fail) and the validator's thread state
+        /// (whose re-entry check, in debug builds, cannot fire: nothing here re-enters it).
         fn enter(state: &'a mut TaskState) -> Self {
             let outer = TASK.with(Cell::get);
             let mut hidden = Vec::new();

@@ -59,6 +59,10 @@ fn assert_locked_elsewhere<T: Send>(lock: &Mutex<T>) {
 /// so the relock can only hang. It must never return (or unwind) with two live guards: the
 /// process aborts with the report.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs itself as a child process, which Miri cannot spawn"
+)]
 fn a_certain_self_deadlock_in_a_relock_aborts_with_the_report() {
     let child = in_child(
         "a_certain_self_deadlock_in_a_relock_aborts_with_the_report",
@@ -90,6 +94,10 @@ fn a_certain_self_deadlock_in_a_relock_aborts_with_the_report() {
 
 /// The second: a read guard's `unlocked` closure takes the write lock and keeps it.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs itself as a child process, which Miri cannot spawn"
+)]
 fn a_read_relock_under_the_write_lock_aborts_with_the_report() {
     let child = in_child(
         "a_read_relock_under_the_write_lock_aborts_with_the_report",
@@ -194,6 +202,10 @@ fn a_relock_through_lock_apis_own_layer_keeps_its_lock() {
 /// call, so a panic there would leave the guard with a broken count. The report is printed
 /// instead, and the mutex stays usable.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs itself as a child process, which Miri cannot spawn"
+)]
 fn a_reentrant_relock_or_bump_never_unwinds() {
     let child = in_child("a_reentrant_relock_or_bump_never_unwinds", || {
         set_mode(Mode::Panic);
@@ -228,6 +240,10 @@ fn a_reentrant_relock_or_bump_never_unwinds() {
 /// A panicking handler is a panic due like the `Panic` mode's: on a relock it reaches the
 /// caller only once the lock is held.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "runs itself as a child process, which Miri cannot spawn"
+)]
 fn a_panicking_handler_in_a_relock_panics_with_the_lock_held() {
     let child = in_child(
         "a_panicking_handler_in_a_relock_panics_with_the_lock_held",

@@ -41,6 +41,44 @@ holds!(Shared: RwLockReadGuard);
 impl HoldsExclusively for tokio::sync::MappedMutexGuard<'_, ()> {}
 impl HoldsExclusively for tokio::sync::RwLockMappedWriteGuard<'_, ()> {}
 
+/// A guard's lockdep half while tokio's half is inside a conversion of tokio's that runs the
+/// user's closure (`map`, `try_map`, `try_downgrade_map`, ...). If the closure panics, tokio's
+/// guard is dropped by tokio's own unwinding, releasing tokio's lock; this then releases
+/// lockdep's entry, which would otherwise stay behind (`is_held` true, the next acquisition a
+/// false self-deadlock). [`InTransit::arrive`] hands the half on when the conversion returns.
+pub(super) struct InTransit {
+    held: Option<Held>,
+    addr: Addr,
+    how: How,
+}
+
+impl InTransit {
+    #[inline]
+    pub(super) fn new(held: Held, addr: Addr, how: How) -> Self {
+        InTransit {
+            held: Some(held),
+            addr,
+            how,
+        }
+    }
+
+    /// The conversion returned: the half goes to the guard it made (or gave back).
+    #[inline]
+    pub(super) fn arrive(mut self) -> Held {
+        self.held.take().expect("a half in transit arrives once")
+    }
+}
+
+impl Drop for InTransit {
+    fn drop(&mut self) {
+        if let Some(held) = self.held.take() {
+            // tokio's guard is gone already (dropped by the unwinding conversion): only the
+            // entry is left to release.
+            held.release(self.addr, self.how, || {});
+        }
+    }
+}
+
 /// One of this module's locks, as an owned guard sees it through its `Arc`.
 pub(super) trait AsyncLock {
     /// The address lockdep knows the lock by (that of the tokio lock inside).
@@ -84,7 +122,9 @@ impl<G: Holds> Guard<G> {
     #[inline]
     pub(super) fn map<H: Holds>(self, f: impl FnOnce(G) -> H) -> Guard<H> {
         let (held, addr, inner) = self.into_parts();
-        Guard::new(held, addr, f(inner))
+        let transit = InTransit::new(held, addr, G::HOW);
+        let inner = f(inner);
+        Guard::new(transit.arrive(), addr, inner)
     }
 
     /// [`Guard::map`] where `f` may decline, giving tokio's guard back.
@@ -94,9 +134,10 @@ impl<G: Holds> Guard<G> {
         f: impl FnOnce(G) -> Result<H, G>,
     ) -> Result<Guard<H>, Self> {
         let (held, addr, inner) = self.into_parts();
+        let transit = InTransit::new(held, addr, G::HOW);
         match f(inner) {
-            Ok(inner) => Ok(Guard::new(held, addr, inner)),
-            Err(inner) => Err(Guard::new(held, addr, inner)),
+            Ok(inner) => Ok(Guard::new(transit.arrive(), addr, inner)),
+            Err(inner) => Err(Guard::new(transit.arrive(), addr, inner)),
         }
     }
 
@@ -168,16 +209,18 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
         &self.lock
     }
 
-    /// Splits the guard into its parts without running its `Drop`.
-    pub(super) fn into_parts(self) -> (Held, *mut U, P, Arc<L>) {
+    /// Splits the guard into its parts without running its `Drop`. The `Arc` comes before the
+    /// guard that borrows from it: bound by one `let` pattern, they are dropped in reverse
+    /// order, the guard first, whatever unwinds in between.
+    pub(super) fn into_parts(self) -> (Held, *mut U, Arc<L>, P) {
         let this = ManuallyDrop::new(self);
         // SAFETY: each field is read once and `this` is never dropped or used again.
         unsafe {
             (
                 ptr::read(&this.held),
                 this.data,
-                ManuallyDrop::into_inner(ptr::read(&this.unit)),
                 ptr::read(&this.lock),
+                ManuallyDrop::into_inner(ptr::read(&this.unit)),
             )
         }
     }
@@ -191,7 +234,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
 
     /// The same guard of another part, `data`, of the data it locks.
     fn with_data<V: ?Sized>(self, data: *mut V) -> Owned<L, V, P> {
-        let (held, _, unit, lock) = self.into_parts();
+        let (held, _, lock, unit) = self.into_parts();
         Owned {
             held,
             data,

@@ -68,9 +68,13 @@ where
     tokio::task::spawn_blocking(crate::thread::carry_scope(f))
 }
 
-/// Maps a guard to `()`: the owned guards keep tokio's lock held through a guard of `()`, with
-/// the data reached through a pointer (see `guard.rs`).
-pub(crate) fn unit_mut<T: ?Sized>(_: &mut T) -> &mut () {
+/// What a guard is mapped to so that it holds its lock as a guard of `()`: the owned guards
+/// keep tokio's lock held that way, with the data reached through a pointer (see `guard.rs`).
+/// It takes nothing: the mapping closures have just made that pointer from their `&mut T`, and
+/// any use of that reference after it (a reborrow passed here, say) would invalidate the
+/// pointer under Rust's aliasing rules (Stacked and Tree Borrows alike). Every owned guard
+/// maps this way.
+pub(crate) fn unit_mut() -> &'static mut () {
     // A zero-sized box never allocates: this is a dangling, well-aligned `&'static mut ()`.
     Box::leak(Box::new(()))
 }

@@ -74,12 +74,12 @@ unsafe fn own<T: ?Sized>(
     guard: tokio::sync::MutexGuard<'_, T>,
     held: Held,
 ) -> OwnedMutexGuard<T> {
-    // The pointer comes from the last `&mut T` made (inside `map`), so no later reborrow of the
-    // data invalidates it.
+    // The pointer is made from the last `&mut T` (inside `map`), which is not used again after
+    // it (`unit_mut` takes nothing), so nothing invalidates it.
     let mut data = None;
     let unit = tokio::sync::MutexGuard::map(guard, |value| {
         data = Some(value as *mut T);
-        unit_mut(value)
+        unit_mut()
     });
     let data = data.expect("`map` calls its closure once");
     // SAFETY: the guard borrows the tokio mutex inside `lock`'s allocation, which the owned

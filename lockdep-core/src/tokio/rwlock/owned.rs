@@ -10,7 +10,7 @@
 
 use super::super::guard::{self, Holds, HoldsExclusively};
 use super::super::mutex::guard_common;
-use super::super::{Held, How};
+use super::super::{unit_mut, Held, How};
 use super::RwLock;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -117,10 +117,8 @@ impl<'a, T: ?Sized + 'a> Unmapped<T> for Erased<'a, T> {
         let Erased(guard) = *self;
         match tokio::sync::RwLockWriteGuard::try_map(guard, |value| {
             if f(value) {
-                // Not `unit_mut(value)`: reborrowing `value` again would invalidate the pointer
-                // `f` kept. A zero-sized box never allocates (a dangling, aligned `&mut ()`).
-                let unit: &mut () = Box::leak(Box::new(()));
-                Some(unit)
+                // `value` is not used after `f` made its pointer from it (see `unit_mut`).
+                Some(unit_mut())
             } else {
                 None
             }
@@ -273,7 +271,9 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         this: Self,
         f: impl FnOnce(&mut T) -> Option<&mut U>,
     ) -> Result<OwnedRwLockMappedWriteGuard<T, U>, Self> {
-        let (held, _, guard, lock) = this.owned.into_parts();
+        let (held, _, lock, guard) = this.owned.into_parts();
+        // Released for lockdep if `f` panics inside tokio's conversion (`guard::InTransit`).
+        let transit = guard::InTransit::new(held, guard::AsyncLock::addr(&*lock), How::Exclusive);
         let mut f = Some(f);
         let mut part = None;
         let mut choose = |value: &mut T| {
@@ -282,7 +282,9 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
             part.is_some()
         };
         // SAFETY: the result is kept beside `lock` in an owned guard, which drops it first.
-        match unsafe { guard.try_into_mapped(&mut choose) } {
+        let mapped = unsafe { guard.try_into_mapped(&mut choose) };
+        let held = transit.arrive();
+        match mapped {
             Ok(unit) => Ok(OwnedRwLockMappedWriteGuard {
                 // SAFETY: `unit` holds `lock`'s tokio lock; the part is inside its data.
                 owned: unsafe {
@@ -337,7 +339,9 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         this: Self,
         f: impl FnOnce(&T) -> Option<&U>,
     ) -> Result<OwnedRwLockReadGuard<T, U>, Self> {
-        let (held, _, guard, lock) = this.owned.into_parts();
+        let (held, _, lock, guard) = this.owned.into_parts();
+        // Released for lockdep if `f` panics inside tokio's conversion (`guard::InTransit`).
+        let transit = guard::InTransit::new(held, guard::AsyncLock::addr(&*lock), How::Exclusive);
         let mut f = Some(f);
         let mut part = None;
         let mut choose = |value: &T| {
@@ -348,7 +352,9 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
             part.is_some()
         };
         // SAFETY: the result is kept beside `lock` in an owned guard, which drops it first.
-        match unsafe { guard.try_downgrade(&mut choose) } {
+        let downgraded = unsafe { guard.try_downgrade(&mut choose) };
+        let held = transit.arrive();
+        match downgraded {
             Ok(unit) => {
                 let part = part.expect("downgraded only when `f` found a part");
                 // SAFETY: `unit` read-holds `lock`'s tokio lock; the part is in its data.
