@@ -25,6 +25,16 @@ pub use mutex::{Mutex, MutexGuard};
 pub use once::{Once, OnceLock, OnceState};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult, WaitTimeoutResult};
+// The rest of `std::sync` (as of the stable API), so that any `use std::sync::{...}` line is
+// switched by its path alone: `use lockdep_core::sync::{Arc, Condvar, Mutex}`. These are the
+// standard library's own items; nothing about them is checked (none of them is a lock).
+pub use std::sync::{atomic, mpsc, Arc, Barrier, BarrierWaitResult, Weak};
+
+/// `std::sync::ONCE_INIT`, for this module's [`Once`]: a new, not yet run `Once`, whose class
+/// is this constant's (every `Once` initialised from it shares one class, as they share one
+/// declaration).
+#[deprecated(note = "the `Once::new` function is now preferred")]
+pub const ONCE_INIT: Once = Once::new();
 
 /// Maps the guard inside a `TryLockResult`, keeping the poison state; `locked` runs when the
 /// lock was taken (poisoned or not), so the trylock is recorded as held.
