@@ -34,6 +34,8 @@ pub use std::sync::{atomic, mpsc, Arc, Barrier, BarrierWaitResult, Weak};
 /// is this constant's (every `Once` initialised from it shares one class, as they share one
 /// declaration).
 #[deprecated(note = "the `Once::new` function is now preferred")]
+// A `const` like std's own `ONCE_INIT`: each use is a new `Once`, which is its purpose.
+#[allow(clippy::declare_interior_mutable_const)]
 pub const ONCE_INIT: Once = Once::new();
 
 /// Maps the guard inside a `TryLockResult`, keeping the poison state; `locked` runs when the
