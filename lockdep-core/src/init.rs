@@ -5,8 +5,14 @@
 //! not complete yet is a blocking acquisition of the cell's class, validated against the locks
 //! held; the class is held while the initialiser runs, so the locks it takes depend on it; and
 //! reaching the cell again from inside its own initialiser is a certain self-deadlock, reported
-//! and then a panic instead of a hang. A completed cell never gets here: the types check
-//! completion first, as the standard library does, and return.
+//! and then a panic instead of a hang.
+//!
+//! A completed cell is reached without any wait, but the order is the same one: holding `M`
+//! and forcing a cell whose initialiser takes `M` deadlocks in the run where the force comes
+//! first (the initialiser waits for `M`, whose holder waits for the initialiser). So reaching a
+//! completed cell while holding locks records held locks → cell like an acquisition that is not
+//! kept ([`completed`]: the kernel's `might_lock`); with nothing held it costs one look at the
+//! held-lock stack.
 
 use crate::class::ClassCell;
 use std::panic::Location;
@@ -17,6 +23,31 @@ use std::panic::Location;
 #[inline]
 pub(crate) fn instance(addr: usize) -> usize {
     addr | 1
+}
+
+/// A completed cell at `addr`, of class `class`, reached here by a call that would have waited
+/// for its initialisation (`force`, `get_or_init`, `call_once`, `wait`): its order after the
+/// locks held is validated and recorded, as if it were taken and released at once. A known
+/// order costs the validated-chain cache probe of any acquisition.
+#[inline]
+#[cfg_attr(not(lockdep_checks), allow(unused_variables))]
+pub(crate) fn completed(class: &ClassCell, addr: usize, at: &'static Location<'static>) {
+    #[cfg(lockdep_checks)]
+    if crate::validator::held_depth() != 0 {
+        completed_slow(class, addr, at);
+    }
+}
+
+#[cfg(lockdep_checks)]
+#[cold]
+#[inline(never)]
+fn completed_slow(class: &ClassCell, addr: usize, at: &'static Location<'static>) {
+    use crate::validator::{self, Acquisition, LockRef};
+    let lock = LockRef { class };
+    let access = crate::access::Access::Write;
+    if let Some(acq) = Acquisition::at_address(lock, instance(addr), 0, access, Some(at)) {
+        validator::might_lock(&acq);
+    }
 }
 
 /// An initialisation (or a wait for one) that has been validated.

@@ -59,7 +59,7 @@ impl Once {
     #[inline]
     pub fn call_once<F: FnOnce()>(&self, f: F) {
         if self.inner.state().done() {
-            return;
+            return init::completed(&self.class, self.addr(), Location::caller());
         }
         let mut init = Init::begin(&self.class, self.addr(), Location::caller());
         self.inner.call_once(|| init.run(f));
@@ -71,7 +71,7 @@ impl Once {
     #[inline]
     pub fn call_once_force<F: FnOnce(OnceState)>(&self, f: F) {
         if self.inner.state().done() {
-            return;
+            return init::completed(&self.class, self.addr(), Location::caller());
         }
         let mut init = Init::begin(&self.class, self.addr(), Location::caller());
         self.inner.call_once_force(|state| init.run(|| f(state)));

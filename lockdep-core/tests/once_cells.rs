@@ -140,27 +140,65 @@ fn locks_taken_inside_an_initialiser_are_held_under_the_cell() {
     assert!(lockdep_core::held_locks().is_empty());
 }
 
+/// tracing-mutex's own `LazyLock` case: an initialiser takes `M`; later, holding `M`, the
+/// completed cell is forced again. In a run where that force comes first, the initialiser waits
+/// for `M` and `M`'s holder for the initialiser: reported, though this run never waited.
 #[test]
-fn a_completed_cell_is_read_without_any_check() {
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
+fn a_completed_cell_reached_under_a_lock_its_initialiser_took_is_an_abba() {
     let m = Mutex::named("completed-m", ());
-    let lazy = LazyLock::named("completed-lazy", || 5);
+    let lazy = LazyLock::named("completed-lazy", || drop(m.lock().unwrap()));
     let cell = OnceLock::named("completed-cell");
     let once = Once::named("completed-once");
+    let plain = OnceLock::named("completed-plain");
     let reports = capture(|| {
-        // Initialised first without the mutex; the initialisers take it.
-        assert_eq!(*LazyLock::force(&lazy), 5);
+        // Initialised first without the mutex; the initialisers take it (but `plain`'s).
+        LazyLock::force(&lazy);
         cell.get_or_init(|| drop(m.lock().unwrap()));
         once.call_once(|| drop(m.lock().unwrap()));
-        // Complete now: reading them under the mutex is no acquisition at all, so no order.
+        plain.get_or_init(|| 7);
+        // Complete now: reaching them under the mutex waits for nothing, but the order is the
+        // one that deadlocks when the cell is not complete yet.
         let _m = m.lock().unwrap();
-        assert_eq!(*lazy, 5);
-        assert!(cell.get().is_some() && cell.set(()).is_err());
+        LazyLock::force(&lazy);
         cell.get_or_init(|| unreachable!());
         once.call_once(|| unreachable!());
-        once.wait();
-        cell.wait();
+        assert_eq!(*plain.get_or_init(|| unreachable!()), 7);
+        // What never waits records nothing: `get`, `set` on a full cell.
+        assert!(cell.get().is_some() && cell.set(()).is_err());
     });
-    assert_none(&reports);
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    for (report, cell) in reports
+        .iter()
+        .zip(["completed-lazy", "completed-cell", "completed-once"])
+    {
+        assert_eq!(report.kind(), ReportKind::CircularDependency, "{report}");
+        assert!(report.classes().contains(&cell), "{report}");
+        assert!(report.classes().contains(&"completed-m"), "{report}");
+    }
+}
+
+/// The same order through `wait` (which blocks for an incomplete cell): recorded on a
+/// completed one too; with no lock held, reaching a completed cell records nothing.
+#[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
+fn a_completed_cells_wait_records_its_order_too() {
+    let m = Mutex::named("completed-wait-m", ());
+    let cell = OnceLock::named("completed-wait-cell");
+    let once = Once::named("completed-wait-once");
+    let reports = capture(|| {
+        cell.get_or_init(|| drop(m.lock().unwrap()));
+        once.call_once(|| drop(m.lock().unwrap()));
+        cell.wait();
+        once.wait();
+        let _m = m.lock().unwrap();
+        cell.wait();
+        once.wait_force();
+    });
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(reports
+        .iter()
+        .all(|r| r.kind() == ReportKind::CircularDependency));
 }
 
 #[track_caller]

@@ -72,6 +72,7 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
     #[inline]
     pub fn force(this: &LazyLock<T, F>) -> &T {
         if this.once.is_completed() {
+            init::completed(&this.class, this.addr(), Location::caller());
             // SAFETY: the `Once` completed, so the value was written (and is never removed
             // while shared).
             return unsafe { &(*this.data.get()).value };

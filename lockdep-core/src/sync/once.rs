@@ -51,7 +51,7 @@ impl Once {
     #[inline]
     pub fn call_once<F: FnOnce()>(&self, f: F) {
         if self.inner.is_completed() {
-            return;
+            return init::completed(&self.class, self.addr(), Location::caller());
         }
         let mut init = Init::begin(&self.class, self.addr(), Location::caller());
         self.inner.call_once(|| init.run(f));
@@ -63,7 +63,7 @@ impl Once {
     #[inline]
     pub fn call_once_force<F: FnOnce(&OnceState)>(&self, f: F) {
         if self.inner.is_completed() {
-            return;
+            return init::completed(&self.class, self.addr(), Location::caller());
         }
         let mut init = Init::begin(&self.class, self.addr(), Location::caller());
         self.inner.call_once_force(|state| init.run(|| f(state)));
@@ -82,6 +82,8 @@ impl Once {
         if !self.inner.is_completed() {
             let _init = Init::begin(&self.class, self.addr(), Location::caller());
             self.inner.wait();
+        } else {
+            init::completed(&self.class, self.addr(), Location::caller());
         }
     }
 
@@ -91,6 +93,8 @@ impl Once {
         if !self.inner.is_completed() {
             let _init = Init::begin(&self.class, self.addr(), Location::caller());
             self.inner.wait_force();
+        } else {
+            init::completed(&self.class, self.addr(), Location::caller());
         }
     }
 }
@@ -169,6 +173,7 @@ impl<T> OnceLock<T> {
     #[track_caller]
     pub fn wait(&self) -> &T {
         if let Some(value) = self.inner.get() {
+            init::completed(&self.class, self.addr(), Location::caller());
             return value;
         }
         let _init = Init::begin(&self.class, self.addr(), Location::caller());
@@ -188,11 +193,12 @@ impl<T> OnceLock<T> {
     }
 
     /// The value, initialising it with `f` if the cell is empty (std's `get_or_init`). A
-    /// completed cell returns at once, without any check.
+    /// completed cell returns at once, its order after the locks held recorded (`init.rs`).
     #[track_caller]
     #[inline]
     pub fn get_or_init<F: FnOnce() -> T>(&self, f: F) -> &T {
         if let Some(value) = self.inner.get() {
+            init::completed(&self.class, self.addr(), Location::caller());
             return value;
         }
         let mut init = Init::begin(&self.class, self.addr(), Location::caller());
