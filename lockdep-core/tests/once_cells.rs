@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_none, assert_one, capture_panic};
+use common::{assert_one, capture_panic};
 use lockdep_core::sync::{LazyLock, Mutex, Once, OnceLock, OnceState};
 use lockdep_core::{capture, is_held, LockClass, ReportKind};
 use std::panic::{catch_unwind, AssertUnwindSafe};
