@@ -404,3 +404,37 @@ fn an_unusable_directory_warns_once_and_is_ignored() {
     );
     assert!(text.contains("cannot create the directory"), "{text}");
 }
+
+#[test]
+fn lockdep_graph_may_name_the_store_file_itself() {
+    // The path `cargo lockdep` prints is the file: taken as its directory.
+    let dir = fresh_dir("file-path");
+    run("child_alpha_then_beta", Some(&dir), &[]);
+    let second = run(
+        "child_beta_then_alpha",
+        Some(&dir.join("graph.lockdep")),
+        &[("LOCKDEP", "warn")],
+    );
+    let text = stderr(&second);
+    assert!(
+        text.contains("possible circular locking dependency detected")
+            && text.contains("first seen in store (test child_alpha_then_beta)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn lockdep_graph_naming_another_file_says_it_must_be_a_directory() {
+    let dir = fresh_dir("other-file");
+    let file = dir.join("notes.txt");
+    std::fs::write(&file, "not a store").unwrap();
+    let out = run("child_alpha_then_beta", Some(&file), &[]);
+    let text = stderr(&out);
+    assert_eq!(text.matches("lockdep: LOCKDEP_GRAPH").count(), 1, "{text}");
+    assert!(
+        text.contains("is a file, and it must name a directory"),
+        "{text}"
+    );
+    assert!(!text.contains("delete the file"), "{text}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a store");
+}

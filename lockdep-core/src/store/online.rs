@@ -114,7 +114,18 @@ static STORE: OnceLock<Option<InternalMutex<Store>>> = OnceLock::new();
 pub(crate) fn init() {
     STORE.get_or_init(|| {
         let dir = std::env::var_os("LOCKDEP_GRAPH").filter(|d| !d.is_empty())?;
-        let dir = PathBuf::from(dir);
+        let dir = match store_dir(PathBuf::from(dir)) {
+            Ok(dir) => dir,
+            Err(file) => {
+                eprintln!(
+                    "lockdep: LOCKDEP_GRAPH ({}) is a file, and it must name a directory (the \
+                     store's, or its {FILE_NAME}): point it at a directory, e.g. \
+                     target/lockdep; this process checks only its own lock orders",
+                    file.display()
+                );
+                return None;
+            }
+        };
         match Store::open(&dir) {
             Ok(store) => Some(InternalMutex::new(store)),
             Err(why) => {
@@ -123,6 +134,21 @@ pub(crate) fn init() {
             }
         }
     });
+}
+
+/// The store's directory from `LOCKDEP_GRAPH`: a directory (made if missing), or the store file
+/// itself (`.../graph.lockdep`, the path `cargo lockdep` prints), taken as its directory. Any
+/// other existing file is refused (`Err`).
+fn store_dir(path: PathBuf) -> Result<PathBuf, PathBuf> {
+    if !path.is_file() {
+        return Ok(path);
+    }
+    match path.parent() {
+        Some(dir) if path.file_name() == Some(std::ffi::OsStr::new(FILE_NAME)) => {
+            Ok(dir.to_path_buf())
+        }
+        _ => Err(path),
+    }
 }
 
 fn store() -> Option<&'static InternalMutex<Store>> {
