@@ -97,7 +97,7 @@ fn install_exit_hook() {
         });
     }
 
-    let Some(path) = std::env::var_os("LOCKDEP_DOT").filter(|p| !p.is_empty()) else {
+    let Some(path) = crate::message::env_var("LOCKDEP_DOT") else {
         return;
     };
     if PATH.set(path.into()).is_ok() {

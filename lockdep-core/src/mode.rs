@@ -101,14 +101,21 @@ pub fn mode() -> Mode {
 #[cfg(lockdep_checks)]
 #[cold]
 fn mode_from_env() -> Mode {
-    let mode = match std::env::var("LOCKDEP") {
-        Ok(text) => Mode::parse(&text).unwrap_or_else(|| {
-            eprintln!(
+    let mode = match crate::message::env_var("LOCKDEP").map(|value| value.into_string()) {
+        Some(Ok(text)) => Mode::parse(&text).unwrap_or_else(|| {
+            crate::message::notice(format_args!(
                 "lockdep: ignoring LOCKDEP={text:?} (expected panic, warn or off); using panic"
-            );
+            ));
             Mode::Panic
         }),
-        Err(_) => Mode::Panic,
+        Some(Err(raw)) => {
+            crate::message::notice(format_args!(
+                "lockdep: ignoring LOCKDEP={raw:?}: not valid UTF-8 (expected panic, warn or \
+                 off); using panic"
+            ));
+            Mode::Panic
+        }
+        None => Mode::Panic,
     };
     // A `set_mode` that raced with this read wins.
     let _ = MODE.compare_exchange(UNSET, encode(mode), Ordering::Relaxed, Ordering::Relaxed);
@@ -124,7 +131,9 @@ static HANDLER: Lazy<InternalRwLock<Option<Handler>>> = Lazy::new(|| InternalRwL
 /// scope on the reporting thread still takes precedence). The handler runs on the thread that
 /// made the acquisition, before the lock is taken, with no validator lock held, so it may itself
 /// take locks. If it panics, the panic propagates to the acquiring thread and the lock is not
-/// taken; the validator stays usable.
+/// taken; the validator stays usable. (On the raw paths `lock_api` drives, a guard's
+/// `unlocked` relock, the panic propagates once the lock is taken again, so that the guard
+/// never outlives its lock: see DESIGN.md, rule 14a.)
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};

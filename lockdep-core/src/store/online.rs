@@ -113,7 +113,7 @@ static STORE: OnceLock<Option<InternalMutex<Store>>> = OnceLock::new();
 /// created. Reads the environment and nothing else when the variable is unset.
 pub(crate) fn init() {
     STORE.get_or_init(|| {
-        let dir = std::env::var_os("LOCKDEP_GRAPH").filter(|d| !d.is_empty())?;
+        let dir = crate::message::env_var("LOCKDEP_GRAPH")?;
         let dir = match store_dir(PathBuf::from(dir)) {
             Ok(dir) => dir,
             Err(file) => {
