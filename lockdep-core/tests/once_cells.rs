@@ -495,3 +495,36 @@ fn set_is_validated_like_an_initialisation() {
         &["set-cell", "set-m"],
     );
 }
+
+/// A clone of a used `OnceLock` is a new instance of its class: dropping it leaves the
+/// original's count alone (it once copied the original's resolved identity, and its drop
+/// uncounted an instance it never counted: the DOT graph showed 18446744073709551614).
+#[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
+fn a_cloned_once_lock_counts_as_its_own_instance() {
+    let m = Mutex::named("clone-cell-m", ());
+    let cell = OnceLock::named("clone-cell");
+    let _ = capture(|| {
+        // An edge, so that the class is drawn: m -> cell.
+        let _m = m.lock().unwrap();
+        cell.get_or_init(|| 1u32);
+    });
+    let label = |live: &str| format!("label = \"clone-cell\\nsubclass 0, {live}\"");
+    assert!(lockdep_core::graph::to_dot().contains(&label("1 live instance")));
+    for _ in 0..3 {
+        let clone = cell.clone();
+        assert_eq!(clone.get(), Some(&1));
+        drop(clone);
+    }
+    let used = cell.clone();
+    let _ = capture(|| {
+        // Reached under `m`: validated, so the clone's class cell is resolved and counted.
+        let _m = m.lock().unwrap();
+        used.get_or_init(|| unreachable!());
+    });
+    let dot = lockdep_core::graph::to_dot();
+    assert!(dot.contains(&label("2 live instances")), "{dot}");
+    drop(used);
+    let dot = lockdep_core::graph::to_dot();
+    assert!(dot.contains(&label("1 live instance")), "{dot}");
+}
