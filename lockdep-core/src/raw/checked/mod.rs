@@ -346,7 +346,8 @@ unsafe impl<R: RawMutexFair> RawMutexFair for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; a timed acquisition reports before it tries, and a failed or
+// refused try leaves no lock taken and no guard made (`lock_api` makes one only on success).
 unsafe impl<R: RawMutexTimed> RawMutexTimed for Checked<R> {
     type Duration = R::Duration;
     type Instant = R::Instant;

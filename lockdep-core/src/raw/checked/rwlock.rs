@@ -146,7 +146,8 @@ unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: the fair releases and bumps delegate to `R`; a bump reports before it acts, the lock
+// still held as the guard expects (module doc of `mod.rs`).
 unsafe impl<R: RawRwLockFair> RawRwLockFair for Checked<R> {
     #[inline]
     unsafe fn unlock_shared_fair(&self) {
@@ -178,7 +179,7 @@ unsafe impl<R: RawRwLockFair> RawRwLockFair for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; the bookkeeping only relabels the held entry, after `R` acted.
 unsafe impl<R: RawRwLockDowngrade> RawRwLockDowngrade for Checked<R> {
     unsafe fn downgrade(&self) {
         // SAFETY: forwarded contract.
@@ -187,7 +188,8 @@ unsafe impl<R: RawRwLockDowngrade> RawRwLockDowngrade for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; a timed acquisition reports before it tries, and a failed or
+// refused try leaves no lock taken and no guard made (`lock_api` makes one only on success).
 unsafe impl<R: RawRwLockTimed> RawRwLockTimed for Checked<R> {
     type Duration = R::Duration;
     type Instant = R::Instant;
@@ -218,7 +220,8 @@ unsafe impl<R: RawRwLockTimed> RawRwLockTimed for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; `lock_shared_recursive` never unwinds without its lock except from
+// this crate's typed layers, before they make a guard (module doc of `mod.rs`).
 unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
     #[track_caller]
     fn lock_shared_recursive(&self) {
@@ -235,7 +238,7 @@ unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; as for `RawRwLockTimed`.
 unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
     #[track_caller]
     fn try_lock_shared_recursive_for(&self, timeout: Self::Duration) -> bool {
@@ -251,7 +254,8 @@ unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; `lock_upgradable` unwinds only as `lock_shared` does, and an upgrade
+// reports before it acts, the upgradable lock still held as the guard expects.
 unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
     #[track_caller]
     fn lock_upgradable(&self) {
@@ -306,7 +310,7 @@ unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; `bump_upgradable` reports before it acts, the lock still held.
 unsafe impl<R: RawRwLockUpgradeFair> RawRwLockUpgradeFair for Checked<R> {
     #[inline]
     unsafe fn unlock_upgradable_fair(&self) {
@@ -324,7 +328,7 @@ unsafe impl<R: RawRwLockUpgradeFair> RawRwLockUpgradeFair for Checked<R> {
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; the bookkeeping only relabels the held entry, after `R` acted.
 unsafe impl<R: RawRwLockUpgradeDowngrade> RawRwLockUpgradeDowngrade for Checked<R> {
     unsafe fn downgrade_upgradable(&self) {
         // SAFETY: forwarded contract.
@@ -338,7 +342,8 @@ unsafe impl<R: RawRwLockUpgradeDowngrade> RawRwLockUpgradeDowngrade for Checked<
     }
 }
 
-// SAFETY: delegates to `R`.
+// SAFETY: delegates to `R`; a timed upgrade reports before it tries, the upgradable lock still
+// held whatever happens.
 unsafe impl<R: RawRwLockUpgradeTimed> RawRwLockUpgradeTimed for Checked<R> {
     #[track_caller]
     fn try_lock_upgradable_for(&self, timeout: Self::Duration) -> bool {
