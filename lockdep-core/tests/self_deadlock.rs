@@ -120,6 +120,13 @@ fn second_instance_of_a_held_class_is_reported_and_proceeds() {
         text.contains("May be due to missing lock nesting notation"),
         "{text}"
     );
+    // Two locks of one class, told apart, with the remedies named.
+    assert!(
+        text.contains("These are two different locks of one class")
+            && text.contains("`lock_nested(subclass)`")
+            && text.contains("`named`, `with_class`"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -267,6 +267,14 @@ impl ReportData {
                 f,
                 " May be due to missing lock nesting notation (lock_nested)"
             )?;
+            writeln!(f)?;
+            writeln!(
+                f,
+                " These are two different locks of one class: every lock made at one place (or \
+                 given one\n name or key) shares its class, as in the kernel. If they are always \
+                 taken in one order\n (parent, then child), say so with `lock_nested(subclass)`; \
+                 if they are unrelated, give\n them classes of their own (`named`, `with_class`)."
+            )?;
         }
         writeln!(f)?;
         self.fmt_held(f)
