@@ -1,28 +1,37 @@
 //! The on-disk format of a `LOCKDEP_GRAPH` store: one text file of append-only records.
 //!
 //! ```text
-//! lockdep-graph 1                                        <- header: magic and version
-//! E <tab> from <tab> sub <tab> to <tab> sub <tab> kinds <tab> program <tab> test <tab> stack <tab> sum
+//! lockdep-graph 2                                        <- header: magic and version
+//! E <tab> from <tab> to <tab> kinds <tab> program <tab> test <tab> stack <tab> sum
 //! R <tab> ...same fields: a dependency that closed a cycle and was refused...
 //! F <tab> kind <tab> classes <tab> program <tab> test <tab> sum
 //! ```
 //!
 //! Every record is one line, written whole by one `write` under an exclusive file lock, and
-//! ends with the FNV-1a checksum of the text before it: a torn, truncated or edited record
-//! is recognised as such, never half-believed. Fields escape `\`, tab and newline. A stack is
-//! its frames, one per line (`function` or `function<US>file:line`), as text: the reading
-//! process has no way to symbolise another program's addresses.
+//! ends with the FNV-1a checksum of the text before it: an edited or damaged record is
+//! recognised as such, never half-believed. A field is a list of items separated by U+001E
+//! (a finding's classes, a stack's frames), each item its parts separated by U+001F (a class's
+//! name and subclass, a frame's function and `file:line`). Every piece is escaped — `\\`,
+//! tab, newline, carriage return and both separators (`\\`, `\t`, `\n`, `\r`, `\R`, `\U`) —
+//! so no text a program can give a class or a function breaks the structure. A stack is text:
+//! the reading process has no way to symbolise another program's addresses.
+//!
+//! A writer killed in the middle of a record (a signal, a file-size limit) leaves a last line
+//! without its newline: a *torn tail*. Readers skip it ([`parse`] says how many bytes it has),
+//! and the next writer cuts it off, under the lock, before it appends, so records always start
+//! on a fresh line and every complete record stays readable.
 
 use std::fmt;
 
 /// The first line of a store file; the number is the format version.
-pub const HEADER: &str = "lockdep-graph 1";
+pub const HEADER: &str = "lockdep-graph 2";
 /// The magic word of the header, without the version (to tell "other version" from garbage).
 const MAGIC: &str = "lockdep-graph ";
-/// Separates a frame's function name from its location inside a stack field.
-const FRAME_SEP: char = '\u{1f}';
-/// Separates class names in a finding's class list.
-const CLASS_SEP: char = '\u{1e}';
+/// Separates the parts of one item: a class's name from its subclass, a frame's function from
+/// its location.
+const PART_SEP: char = '\u{1f}';
+/// Separates the items of a list: a finding's classes, a stack's frames.
+const ITEM_SEP: char = '\u{1e}';
 
 /// A class as the store names it: its name and nesting level. See the identity rule in
 /// `DESIGN.md`: two processes' classes are the same node when their names are equal.
@@ -97,6 +106,25 @@ pub enum FindingKind {
     Recursive,
 }
 
+impl FindingKind {
+    /// The word the store (and the tools' machine formats) use: `cycle` or `recursive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Cycle => "cycle",
+            FindingKind::Recursive => "recursive",
+        }
+    }
+
+    /// The kind named by [`FindingKind::as_str`]'s word.
+    pub fn from_word(word: &str) -> Option<FindingKind> {
+        match word {
+            "cycle" => Some(FindingKind::Cycle),
+            "recursive" => Some(FindingKind::Recursive),
+            _ => None,
+        }
+    }
+}
+
 /// A finding some process reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredFinding {
@@ -145,26 +173,30 @@ impl fmt::Display for FormatError {
 }
 
 /// The FNV-1a hash of `text`, the records' checksum.
-fn checksum(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+fn checksum(text: &[u8]) -> u64 {
+    text.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
-fn escape(out: &mut String, field: &str) {
-    for c in field.chars() {
+/// Appends `piece` escaped: afterwards `out` holds no tab, newline or separator of its.
+fn escape(out: &mut String, piece: &str) {
+    for c in piece.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            ITEM_SEP => out.push_str("\\R"),
+            PART_SEP => out.push_str("\\U"),
             c => out.push(c),
         }
     }
 }
 
-fn unescape(field: &str) -> Option<String> {
-    let mut out = String::with_capacity(field.len());
-    let mut chars = field.chars();
+fn unescape(piece: &str) -> Option<String> {
+    let mut out = String::with_capacity(piece.len());
+    let mut chars = piece.chars();
     while let Some(c) = chars.next() {
         if c != '\\' {
             out.push(c);
@@ -174,20 +206,25 @@ fn unescape(field: &str) -> Option<String> {
             '\\' => '\\',
             't' => '\t',
             'n' => '\n',
+            'r' => '\r',
+            'R' => ITEM_SEP,
+            'U' => PART_SEP,
             _ => return None,
         });
     }
     Some(out)
 }
 
-fn class_text(class: &StoredClass) -> String {
-    format!("{}{FRAME_SEP}{}", class.name, class.subclass)
+fn push_class(out: &mut String, class: &StoredClass) {
+    escape(out, &class.name);
+    out.push(PART_SEP);
+    out.push_str(&class.subclass.to_string());
 }
 
 fn parse_class(text: &str) -> Option<StoredClass> {
-    let (name, subclass) = text.rsplit_once(FRAME_SEP)?;
+    let (name, subclass) = text.split_once(PART_SEP)?;
     Some(StoredClass {
-        name: name.to_string(),
+        name: unescape(name)?,
         // As in the validator: at most MAX_SUBCLASSES nesting levels.
         subclass: subclass
             .parse()
@@ -196,86 +233,104 @@ fn parse_class(text: &str) -> Option<StoredClass> {
     })
 }
 
-fn stack_text(stack: &[StoredFrame]) -> String {
-    let frames: Vec<String> = stack
-        .iter()
-        .map(|f| match &f.location {
-            Some(at) => format!("{}{FRAME_SEP}{at}", f.function),
-            None => f.function.clone(),
-        })
-        .collect();
-    frames.join("\n")
+fn push_stack(out: &mut String, stack: &[StoredFrame]) {
+    for (i, frame) in stack.iter().enumerate() {
+        if i > 0 {
+            out.push(ITEM_SEP);
+        }
+        escape(out, &frame.function);
+        if let Some(at) = &frame.location {
+            out.push(PART_SEP);
+            escape(out, at);
+        }
+    }
 }
 
-fn parse_stack(text: &str) -> Vec<StoredFrame> {
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| match l.split_once(FRAME_SEP) {
-            Some((function, at)) => StoredFrame {
-                function: function.to_string(),
-                location: Some(at.to_string()),
-            },
-            None => StoredFrame {
-                function: l.to_string(),
-                location: None,
-            },
+fn parse_stack(text: &str) -> Option<Vec<StoredFrame>> {
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    text.split(ITEM_SEP)
+        .map(|frame| {
+            Some(match frame.split_once(PART_SEP) {
+                Some((function, at)) => StoredFrame {
+                    function: unescape(function)?,
+                    location: Some(unescape(at)?),
+                },
+                None => StoredFrame {
+                    function: unescape(frame)?,
+                    location: None,
+                },
+            })
         })
         .collect()
+}
+
+/// The program and test fields, each followed by its tab.
+fn push_origin(out: &mut String, origin: &Origin) {
+    escape(out, &origin.program);
+    out.push('\t');
+    escape(out, origin.test.as_deref().unwrap_or_default());
+    out.push('\t');
 }
 
 impl Record {
     /// The record as one line, checksum and newline included.
     pub fn encode(&self) -> String {
-        let fields: Vec<String> = match self {
-            Record::Dependency(d) => vec![
-                if d.refused { "R" } else { "E" }.to_string(),
-                class_text(&d.from),
-                class_text(&d.to),
-                d.kinds.to_string(),
-                d.origin.program.clone(),
-                d.origin.test.clone().unwrap_or_default(),
-                stack_text(&d.stack),
-            ],
-            Record::Finding(f) => vec![
-                "F".to_string(),
-                match f.kind {
-                    FindingKind::Cycle => "cycle",
-                    FindingKind::Recursive => "recursive",
-                }
-                .to_string(),
-                f.classes
-                    .iter()
-                    .map(class_text)
-                    .collect::<Vec<_>>()
-                    .join(&CLASS_SEP.to_string()),
-                f.origin.program.clone(),
-                f.origin.test.clone().unwrap_or_default(),
-            ],
-        };
         let mut line = String::new();
-        for field in &fields {
-            escape(&mut line, field);
-            line.push('\t');
+        let tab = |line: &mut String| line.push('\t');
+        match self {
+            Record::Dependency(d) => {
+                line.push(if d.refused { 'R' } else { 'E' });
+                tab(&mut line);
+                push_class(&mut line, &d.from);
+                tab(&mut line);
+                push_class(&mut line, &d.to);
+                tab(&mut line);
+                line.push_str(&d.kinds.to_string());
+                tab(&mut line);
+                push_origin(&mut line, &d.origin);
+                push_stack(&mut line, &d.stack);
+                tab(&mut line);
+            }
+            Record::Finding(f) => {
+                line.push('F');
+                tab(&mut line);
+                line.push_str(f.kind.as_str());
+                tab(&mut line);
+                for (i, class) in f.classes.iter().enumerate() {
+                    if i > 0 {
+                        line.push(ITEM_SEP);
+                    }
+                    push_class(&mut line, class);
+                }
+                tab(&mut line);
+                push_origin(&mut line, &f.origin);
+            }
         }
-        let sum = checksum(&line);
+        let sum = checksum(line.as_bytes());
         line.push_str(&format!("{sum:016x}\n"));
         line
     }
 
     /// Parses one line (without its newline); `None` when it is damaged.
-    fn decode(line: &str) -> Option<Record> {
+    fn decode(line: &[u8]) -> Option<Record> {
+        let line = std::str::from_utf8(line).ok()?;
         let (body, sum) = line.rsplit_once('\t')?;
-        let body_with_tab = &line[..body.len() + 1];
-        if u64::from_str_radix(sum, 16).ok()? != checksum(body_with_tab) {
+        let body_with_tab = &line.as_bytes()[..body.len() + 1];
+        if sum.len() != 16 || u64::from_str_radix(sum, 16).ok()? != checksum(body_with_tab) {
             return None;
         }
-        let fields: Vec<String> = body.split('\t').map(unescape).collect::<Option<_>>()?;
-        let origin = |program: &String, test: &String| Origin {
-            program: program.clone(),
-            test: (!test.is_empty()).then(|| test.clone()),
+        let fields: Vec<&str> = body.split('\t').collect();
+        let origin = |program: &str, test: &str| -> Option<Origin> {
+            let test = unescape(test)?;
+            Some(Origin {
+                program: unescape(program)?,
+                test: (!test.is_empty()).then_some(test),
+            })
         };
         match fields.as_slice() {
-            [tag, from, to, kinds, program, test, stack] if tag == "E" || tag == "R" => {
+            [tag, from, to, kinds, program, test, stack] if *tag == "E" || *tag == "R" => {
                 let kinds: u8 = kinds.parse().ok()?;
                 if kinds == 0 || kinds > 15 {
                     return None;
@@ -284,23 +339,19 @@ impl Record {
                     from: parse_class(from)?,
                     to: parse_class(to)?,
                     kinds,
-                    refused: tag == "R",
-                    origin: origin(program, test),
-                    stack: parse_stack(stack),
+                    refused: *tag == "R",
+                    origin: origin(program, test)?,
+                    stack: parse_stack(stack)?,
                 }))
             }
-            [tag, kind, classes, program, test] if tag == "F" => {
+            [tag, kind, classes, program, test] if *tag == "F" => {
                 Some(Record::Finding(StoredFinding {
-                    kind: match kind.as_str() {
-                        "cycle" => FindingKind::Cycle,
-                        "recursive" => FindingKind::Recursive,
-                        _ => return None,
-                    },
+                    kind: FindingKind::from_word(kind)?,
                     classes: classes
-                        .split(CLASS_SEP)
+                        .split(ITEM_SEP)
                         .map(parse_class)
                         .collect::<Option<_>>()?,
-                    origin: origin(program, test),
+                    origin: origin(program, test)?,
                 }))
             }
             _ => None,
@@ -308,26 +359,43 @@ impl Record {
     }
 }
 
-/// Checks the header of a store's text; `Ok(offset)` of the first record.
-pub fn check_header(text: &str) -> Result<usize, FormatError> {
-    let Some(end) = text.find('\n') else {
-        return Err(if text.starts_with(MAGIC) || MAGIC.starts_with(text) {
-            FormatError::Corrupt {
-                line: 1,
-                what: "the header is truncated",
-            }
+/// The records of a store's text, and what was left after the last complete one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// Every complete record, in file order.
+    pub records: Vec<Record>,
+    /// How many bytes the complete lines (and the header, for [`parse`]) take: where the next
+    /// record belongs.
+    pub complete: usize,
+    /// The bytes of a torn tail after them (a writer killed in the middle of a record); 0 when
+    /// the text ends with a whole line.
+    pub torn: usize,
+}
+
+/// Checks the header of a store's text: `Ok(Some(offset))` of the first record, `Ok(None)`
+/// when the text is empty or a torn header (a writer killed while it wrote the header).
+pub fn check_header(text: &[u8]) -> Result<Option<usize>, FormatError> {
+    let Some(end) = text.iter().position(|&b| b == b'\n') else {
+        return if HEADER.as_bytes().starts_with(text) {
+            Ok(None)
+        } else if text.starts_with(MAGIC.as_bytes()) {
+            Err(FormatError::Version(
+                String::from_utf8_lossy(text).into_owned(),
+            ))
         } else {
-            FormatError::Corrupt {
+            Err(FormatError::Corrupt {
                 line: 1,
                 what: "not a lockdep graph store",
-            }
-        });
+            })
+        };
     };
     let header = &text[..end];
-    if header == HEADER {
-        Ok(end + 1)
-    } else if header.starts_with(MAGIC) {
-        Err(FormatError::Version(header.to_string()))
+    if header == HEADER.as_bytes() {
+        Ok(Some(end + 1))
+    } else if header.starts_with(MAGIC.as_bytes()) {
+        Err(FormatError::Version(
+            String::from_utf8_lossy(header).into_owned(),
+        ))
     } else {
         Err(FormatError::Corrupt {
             line: 1,
@@ -337,33 +405,39 @@ pub fn check_header(text: &str) -> Result<usize, FormatError> {
 }
 
 /// Parses the records of `text` (which starts after the header, at line `first_line`). Every
-/// record must be whole: a last line without its newline is a truncated store.
-pub fn parse_records(text: &str, first_line: usize) -> Result<Vec<Record>, FormatError> {
-    let mut records = Vec::new();
-    let mut rest = text;
-    let mut line_no = first_line;
-    while !rest.is_empty() {
-        let Some(end) = rest.find('\n') else {
-            return Err(FormatError::Corrupt {
-                line: line_no,
-                what: "the last record is truncated",
-            });
+/// complete line must be a valid record; a last line without its newline is a torn tail,
+/// left out and counted in [`Parsed::torn`].
+pub fn parse_records(text: &[u8], first_line: usize) -> Result<Parsed, FormatError> {
+    let mut parsed = Parsed::default();
+    for (line_no, line) in (first_line..).zip(text.split_inclusive(|&b| b == b'\n')) {
+        let Some(body) = line.strip_suffix(b"\n") else {
+            parsed.torn = line.len();
+            break;
         };
-        let record = Record::decode(&rest[..end]).ok_or(FormatError::Corrupt {
+        let record = Record::decode(body).ok_or(FormatError::Corrupt {
             line: line_no,
             what: "a record fails its checksum or does not parse",
         })?;
-        records.push(record);
-        rest = &rest[end + 1..];
-        line_no += 1;
+        parsed.records.push(record);
+        parsed.complete += line.len();
     }
-    Ok(records)
+    Ok(parsed)
 }
 
-/// Parses a whole store file.
-pub fn parse(text: &str) -> Result<Vec<Record>, FormatError> {
-    let start = check_header(text)?;
-    parse_records(&text[start..], 2)
+/// Parses a whole store file: header, complete records, and the size of a torn tail.
+pub fn parse(text: &[u8]) -> Result<Parsed, FormatError> {
+    match check_header(text)? {
+        None => Ok(Parsed {
+            records: Vec::new(),
+            complete: 0,
+            torn: text.len(),
+        }),
+        Some(start) => {
+            let mut parsed = parse_records(&text[start..], 2)?;
+            parsed.complete += start;
+            Ok(parsed)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -425,7 +499,9 @@ mod tests {
             dep(Vec::new()).encode(),
             finding.encode()
         );
-        let records = parse(&text).unwrap();
+        let parsed = parse(text.as_bytes()).unwrap();
+        assert_eq!((parsed.complete, parsed.torn), (text.len(), 0));
+        let records = parsed.records;
         assert_eq!(records.len(), 3);
         assert_eq!(records[2], finding);
         match &records[0] {
@@ -439,32 +515,134 @@ mod tests {
     }
 
     #[test]
+    fn every_separator_in_any_text_round_trips() {
+        // Every character the format gives a meaning to, in every piece of text a program
+        // controls: class names (`named`), functions and locations, the program and the test.
+        let odd = "a\u{1e}b\u{1f}c\\d\te\nf\rg\\R\\U\\";
+        let class = |subclass| StoredClass {
+            name: odd.into(),
+            subclass,
+        };
+        let origin = Origin {
+            program: odd.into(),
+            test: Some(odd.into()),
+        };
+        let records = [
+            Record::Dependency(StoredDependency {
+                from: class(0),
+                to: class(3),
+                kinds: 9,
+                refused: true,
+                origin: origin.clone(),
+                stack: vec![
+                    StoredFrame {
+                        function: odd.into(),
+                        location: Some(odd.into()),
+                    },
+                    StoredFrame {
+                        function: odd.into(),
+                        location: None,
+                    },
+                ],
+            }),
+            Record::Finding(StoredFinding {
+                kind: FindingKind::Recursive,
+                classes: vec![class(1), class(0), class(2)],
+                origin,
+            }),
+        ];
+        let mut text = format!("{HEADER}\n");
+        for record in &records {
+            let line = record.encode();
+            assert_eq!(line.matches('\n').count(), 1, "{line:?}");
+            text.push_str(&line);
+        }
+        assert_eq!(parse(text.as_bytes()).unwrap().records, records);
+    }
+
+    #[test]
+    fn a_torn_tail_is_skipped_and_measured() {
+        let line = dep(Vec::new()).encode();
+        let whole = format!("{HEADER}\n{line}{line}");
+        for cut in 1..line.len() {
+            // A writer killed `cut` bytes into its record (mid-character too: bytes, not text).
+            let mut torn = whole.as_bytes().to_vec();
+            torn.extend_from_slice(&"é".repeat(line.len()).as_bytes()[..cut]);
+            let parsed = parse(&torn).unwrap();
+            assert_eq!(parsed.records.len(), 2);
+            assert_eq!((parsed.complete, parsed.torn), (whole.len(), cut));
+        }
+        // A torn header: an empty store.
+        for cut in 0..HEADER.len() {
+            let parsed = parse(&HEADER.as_bytes()[..cut]).unwrap();
+            assert!(parsed.records.is_empty());
+            assert_eq!((parsed.complete, parsed.torn), (0, cut));
+        }
+    }
+
+    #[test]
     fn damage_is_detected_never_believed() {
         let line = dep(Vec::new()).encode();
         let good = format!("{HEADER}\n{line}");
-        assert!(parse(&good).is_ok());
-        // Truncated in the middle of the last record.
-        let cut = &good[..good.len() - 5];
+        assert!(parse(good.as_bytes()).is_ok());
+        // A damaged record before the last line is damage, not a torn tail.
+        let cut = format!("{HEADER}\n{}\n{line}", &line[..line.len() - 5]);
         assert!(matches!(
-            parse(cut),
+            parse(cut.as_bytes()),
             Err(FormatError::Corrupt { line: 2, .. })
         ));
         // One byte changed.
         let flipped = good.replacen("first_half", "first_hals", 1);
-        assert!(matches!(parse(&flipped), Err(FormatError::Corrupt { .. })));
-        // Another version, garbage, an empty-header file.
         assert!(matches!(
-            parse("lockdep-graph 2\n"),
+            parse(flipped.as_bytes()),
+            Err(FormatError::Corrupt { .. })
+        ));
+        // An unknown escape, with a checksum that matches it.
+        let bad_escape = Record::Dependency(StoredDependency {
+            from: StoredClass {
+                name: "x".into(),
+                subclass: 0,
+            },
+            to: StoredClass {
+                name: "y".into(),
+                subclass: 0,
+            },
+            kinds: 8,
+            refused: false,
+            origin: Origin {
+                program: "p".into(),
+                test: None,
+            },
+            stack: Vec::new(),
+        })
+        .encode()
+        .replacen("\tp\t", "\t\\q\t", 1);
+        let body = &bad_escape[..bad_escape.len() - 17];
+        let resummed = format!("{body}{:016x}\n", checksum(body.as_bytes()));
+        assert!(matches!(
+            parse(format!("{HEADER}\n{resummed}").as_bytes()),
+            Err(FormatError::Corrupt { line: 2, .. })
+        ));
+        // Another version (whole or torn), garbage, an empty-header file.
+        assert!(matches!(
+            parse(b"lockdep-graph 1\n"),
             Err(FormatError::Version(_))
         ));
         assert!(matches!(
-            parse("\u{0}\u{1}garbage\n"),
+            parse(b"lockdep-graph 1"),
+            Err(FormatError::Version(_))
+        ));
+        assert!(matches!(
+            parse(b"\x00\x01garbage\n"),
             Err(FormatError::Corrupt { .. })
         ));
         assert!(matches!(
-            parse("lockdep-gr"),
+            parse(b"\x7fELF"),
             Err(FormatError::Corrupt { line: 1, .. })
         ));
-        assert_eq!(parse(&format!("{HEADER}\n")), Ok(Vec::new()));
+        assert_eq!(
+            parse(format!("{HEADER}\n").as_bytes()).unwrap().records,
+            Vec::new()
+        );
     }
 }

@@ -16,8 +16,11 @@
 //!   whichever process met a finding first.
 //!
 //! The file (`<dir>/graph.lockdep`, format in [`format`](mod@format)) is appended under the operating
-//! system's exclusive file lock, one whole record at a time. A damaged, truncated or
-//! other-version file gives one warning and is ignored: the process checks on its own.
+//! system's exclusive file lock, one whole record at a time, and keeps every complete record
+//! whatever happens to a writer: a record torn by a kill is skipped by readers and cut off by
+//! the next writer, a failed write is cut back. A damaged or other-version file, or one that is
+//! not a regular file or is past [`MAX_STORE_BYTES`], gives one warning and is ignored: the
+//! process checks on its own.
 //!
 //! Nothing of this runs when `LOCKDEP_GRAPH` is unset, and an acquisition whose lock chain was
 //! validated before never touches the store: only the slow path that adds a new dependency
@@ -39,11 +42,56 @@ use format::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The store's file inside the `LOCKDEP_GRAPH` directory.
 pub const FILE_NAME: &str = "graph.lockdep";
+
+/// The most a store file may hold (256 MiB). Every process of a suite reads the whole file when
+/// its validator starts, so a store is kept far below this by design (at most 16 records per
+/// dependency, see `DESIGN.md`); the bound stops a reader from taking in a file that is not a
+/// store at all, and a writer appends nothing that would cross it.
+pub const MAX_STORE_BYTES: u64 = 256 << 20;
+
+/// Opens `path` for reading, if it is a regular file: a FIFO is opened without blocking (so that
+/// a pipe named like a store cannot hang the caller) and then refused like a device.
+pub(crate) fn open_regular(path: &Path, options: &mut OpenOptions) -> Result<File, LoadError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(LoadError::Io)?;
+    if !file.metadata().map_err(LoadError::Io)?.is_file() {
+        return Err(LoadError::NotAFile);
+    }
+    Ok(file)
+}
+
+/// Reads `file` from `start` to its end, at most up to [`MAX_STORE_BYTES`] in all.
+pub(crate) fn read_bounded(file: &File, start: u64) -> Result<Vec<u8>, LoadError> {
+    use std::io::{Seek, SeekFrom};
+    let len = file.metadata().map_err(LoadError::Io)?.len();
+    if len > MAX_STORE_BYTES {
+        return Err(LoadError::TooLarge(len));
+    }
+    let mut reader = file;
+    reader.seek(SeekFrom::Start(start)).map_err(LoadError::Io)?;
+    let mut bytes = Vec::new();
+    reader
+        .take((MAX_STORE_BYTES + 1).saturating_sub(start))
+        .read_to_end(&mut bytes)
+        .map_err(LoadError::Io)?;
+    let end = start + bytes.len() as u64;
+    if end > MAX_STORE_BYTES {
+        return Err(LoadError::TooLarge(
+            file.metadata().map_or(end, |m| m.len().max(end)),
+        ));
+    }
+    Ok(bytes)
+}
 
 /// The store file of a `LOCKDEP_GRAPH` directory.
 pub fn file_in(dir: impl AsRef<Path>) -> PathBuf {
@@ -57,6 +105,11 @@ pub enum LoadError {
     Io(std::io::Error),
     /// It is damaged or of another format version.
     Format(FormatError),
+    /// It is not a regular file (a device, a pipe, a directory): never read, since a device
+    /// such as `/dev/zero` never ends.
+    NotAFile,
+    /// It is larger than [`MAX_STORE_BYTES`].
+    TooLarge(u64),
 }
 
 impl fmt::Display for LoadError {
@@ -64,6 +117,13 @@ impl fmt::Display for LoadError {
         match self {
             LoadError::Io(e) => write!(f, "{e}"),
             LoadError::Format(e) => write!(f, "{e}"),
+            LoadError::NotAFile => f.write_str(
+                "it is not a regular file (a device, a pipe or a directory), so it is not read",
+            ),
+            LoadError::TooLarge(len) => write!(
+                f,
+                "it is {len} bytes, more than a store may grow to ({MAX_STORE_BYTES} bytes)"
+            ),
         }
     }
 }
@@ -104,24 +164,61 @@ pub struct Finding {
 #[derive(Clone, Debug, Default)]
 pub struct StoredGraph {
     records: Vec<Record>,
+    torn: u64,
 }
 
-/// Reads the store in `dir` (under a shared file lock, so no record is read half-written).
+/// Reads the store in `dir` (under a shared file lock, so no record is read half-written). A
+/// torn tail — the start of a record whose writer was killed in the middle of it — is left out
+/// ([`StoredGraph::torn_tail`] says how long it was); every complete record is read.
 pub fn load(dir: impl AsRef<Path>) -> Result<StoredGraph, LoadError> {
-    let file = std::fs::File::open(file_in(dir)).map_err(LoadError::Io)?;
+    load_file(&file_in(dir))
+}
+
+/// [`load`] for the store file at `path` itself.
+pub fn load_file(path: &Path) -> Result<StoredGraph, LoadError> {
+    let file = open_regular(path, OpenOptions::new().read(true))?;
     file.lock_shared().map_err(LoadError::Io)?;
-    let mut text = String::new();
-    let read = (&file).read_to_string(&mut text);
+    let read = read_bounded(&file, 0);
     let _ = file.unlock();
-    read.map_err(LoadError::Io)?;
-    let records = format::parse(&text).map_err(LoadError::Format)?;
-    Ok(StoredGraph { records })
+    let parsed = format::parse(&read?).map_err(LoadError::Format)?;
+    Ok(StoredGraph {
+        records: parsed.records,
+        torn: parsed.torn as u64,
+    })
 }
 
 impl StoredGraph {
     /// A graph from records (for tests and tools that build a store in memory).
     pub fn from_records(records: Vec<Record>) -> StoredGraph {
-        StoredGraph { records }
+        StoredGraph { records, torn: 0 }
+    }
+
+    /// The length in bytes of the torn tail left out when the store was read (0 when the file
+    /// ended with a whole record). A writer killed in the middle of a record leaves one; the
+    /// next writer cuts it off.
+    pub fn torn_tail(&self) -> u64 {
+        self.torn
+    }
+
+    /// The union of several stores (shards of one suite, run apart): every record of each, in
+    /// order. Dependencies and findings are merged by identity when read back, as within one
+    /// store.
+    pub fn union(graphs: impl IntoIterator<Item = StoredGraph>) -> StoredGraph {
+        let mut all = StoredGraph::default();
+        for graph in graphs {
+            all.records.extend(graph.records);
+            all.torn += graph.torn;
+        }
+        all
+    }
+
+    /// The store file's text for these records: the header, then each record on its line.
+    pub fn encode(&self) -> String {
+        let mut text = format!("{}\n", format::HEADER);
+        for record in &self.records {
+            text.push_str(&record.encode());
+        }
+        text
     }
 
     /// Every record, in file order.

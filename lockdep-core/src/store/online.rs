@@ -10,7 +10,7 @@
 use super::format::{
     self, FindingKind, Origin, Record, StoredClass, StoredDependency, StoredFinding, StoredFrame,
 };
-use super::{canonical, FILE_NAME};
+use super::{canonical, LoadError, FILE_NAME, MAX_STORE_BYTES};
 use crate::class::{registry, NodeKey};
 use crate::depgraph::{dep_kind, Added, DepGraph};
 use crate::held::Access;
@@ -19,7 +19,7 @@ use crate::trace::Trace;
 use parking_lot::Mutex as InternalMutex;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -83,8 +83,11 @@ enum Seen {
 struct Store {
     path: PathBuf,
     file: File,
-    /// How much of the file has been read (and merged) so far.
+    /// How much of the file has been read (and merged) so far: the end of its last complete
+    /// record, where the next one is written.
     offset: u64,
+    /// How many lines (the header included) end before `offset`, for messages.
+    lines: usize,
     graph: DepGraph<Arc<Trace>>,
     /// Store-local class ids by name (a node is `id << 3 | subclass`, as in the validator).
     ids: HashMap<String, u32>,
@@ -213,16 +216,16 @@ impl Store {
     fn open(dir: &Path) -> Result<Store, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the directory: {e}"))?;
         let path = dir.join(FILE_NAME);
-        let file = File::options()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(|e| format!("cannot open it: {e}"))?;
+        let file = super::open_regular(&path, File::options().read(true).append(true).create(true))
+            .map_err(|e| match e {
+                LoadError::Io(e) => format!("cannot open it: {e}"),
+                e => e.to_string(),
+            })?;
         let mut store = Store {
             path,
             file,
             offset: 0,
+            lines: 0,
             graph: DepGraph::default(),
             ids: HashMap::new(),
             names: Vec::new(),
@@ -234,10 +237,11 @@ impl Store {
             program: program(),
         };
         store.locked(|store| {
-            if store.file.metadata()?.len() == 0 {
-                store
-                    .file
-                    .write_all(format!("{}\n", format::HEADER).as_bytes())?;
+            // No header read: the file is new, or its first writer was killed while it wrote
+            // the header (a torn header, cut off by `write_at_end`).
+            if store.offset == 0 {
+                store.write_at_end(format!("{}\n", format::HEADER).as_bytes())?;
+                store.lines = 1;
             }
             Ok(())
         })?;
@@ -258,24 +262,25 @@ impl Store {
         result
     }
 
-    /// Reads and merges the records appended since `offset`.
+    /// Reads and merges the records appended since `offset`. A torn tail (a writer killed in
+    /// the middle of a record) is left past `offset`: the next append cuts it off.
     fn catch_up(&mut self) -> Result<(), String> {
-        let mut text = String::new();
-        self.file
-            .seek(SeekFrom::Start(self.offset))
-            .and_then(|_| self.file.read_to_string(&mut text))
-            .map_err(|e| format!("cannot read it: {e} (is it a text file?)"))?;
-        let records = if self.offset == 0 {
-            if text.is_empty() {
-                return Ok(());
-            }
-            format::parse(&text)
+        let bytes = super::read_bounded(&self.file, self.offset).map_err(|e| match e {
+            LoadError::Io(e) => format!("cannot read it: {e}"),
+            e => e.to_string(),
+        })?;
+        let parsed = if self.offset == 0 {
+            format::parse(&bytes)
         } else {
-            format::parse_records(&text, 0)
+            format::parse_records(&bytes, self.lines + 1)
         }
         .map_err(|e| e.to_string())?;
-        self.offset += text.len() as u64;
-        for record in records {
+        if self.offset == 0 && parsed.complete > 0 {
+            self.lines = 1;
+        }
+        self.offset += parsed.complete as u64;
+        self.lines += parsed.records.len();
+        for record in parsed.records {
             self.merge(record);
         }
         Ok(())
@@ -332,11 +337,77 @@ impl Store {
     }
 
     fn append(&mut self, record: &Record) -> std::io::Result<()> {
-        let line = record.encode();
-        self.file.write_all(line.as_bytes())?;
-        self.offset += line.len() as u64;
+        self.write_at_end(record.encode().as_bytes())?;
+        self.lines += 1;
         Ok(())
     }
+
+    /// Appends `bytes` (whole lines) after the last complete record; called under the file's
+    /// exclusive lock, after [`Store::catch_up`]. The file keeps only complete records whatever
+    /// happens: a torn tail another writer left is cut off first, a write that would cross a
+    /// bound is not started, and one that fails is cut back to where it began.
+    fn write_at_end(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let start = self.offset;
+        // Caught up under the exclusive lock, every complete record is before `offset`: what
+        // lies past it is the start of a record whose writer died (other writers wait on the
+        // lock). Cut it off, so that this record starts on a fresh line.
+        if self.file.metadata()?.len() != start {
+            self.file.set_len(start)?;
+        }
+        let end = start + bytes.len() as u64;
+        if end > MAX_STORE_BYTES {
+            return Err(std::io::Error::other(format!(
+                "it has grown to the most a store may hold ({MAX_STORE_BYTES} bytes)"
+            )));
+        }
+        if let Some(limit) = fatal_file_size_limit() {
+            if end > limit {
+                return Err(std::io::Error::other(format!(
+                    "the next record would pass this process's file-size limit ({limit} bytes, \
+                     `ulimit -f`)"
+                )));
+            }
+        }
+        if let Err(e) = self.file.write_all(bytes) {
+            // A full disk or a file-size limit can stop a write part of the way: cut the part
+            // off, still under the lock, so that no reader ever meets it.
+            let _ = self.file.set_len(start);
+            return Err(e);
+        }
+        self.offset = end;
+        Ok(())
+    }
+}
+
+/// The file-size limit (`ulimit -f`, in bytes) when crossing it would kill this process: the
+/// kernel sends SIGXFSZ to a write that passes it, and that signal's default action ends the
+/// process in the middle of the record. Where the signal is ignored or handled the write fails
+/// with `EFBIG` instead, which [`Store::write_at_end`] undoes like any failed write.
+#[cfg(unix)]
+fn fatal_file_size_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes one `rlimit` through the valid pointer it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return None;
+    }
+    // SAFETY: an all-zero `sigaction` is a valid value of the plain C struct, only written to.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null new action only queries; the old one is written through a valid pointer.
+    let queried = unsafe { libc::sigaction(libc::SIGXFSZ, std::ptr::null(), &mut action) } == 0;
+    // `rlim_t` is 64 bits here but not on every unix.
+    #[allow(clippy::unnecessary_cast)]
+    let limit = limit.rlim_cur as u64;
+    (!queried || action.sa_sigaction == libc::SIG_DFL).then_some(limit)
+}
+
+#[cfg(not(unix))]
+fn fatal_file_size_limit() -> Option<u64> {
+    None
 }
 
 /// Records the dependencies the validator just added or refused, and checks the added ones
