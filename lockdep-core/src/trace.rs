@@ -296,6 +296,21 @@ fn is_lockdep(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
+/// Glue between user frames that says nothing about the user's lock order: unwinding catchers
+/// (a test's `catch_unwind`, the harness's), closure calls through `FnOnce`, iterator adapters.
+fn is_glue(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "std::panicking::",
+        "std::panic::catch_unwind",
+        "__rust_try",
+        "core::ops::function::",
+        "<core::panic::unwind_safe::AssertUnwindSafe",
+        "core::iter::",
+        "<core::iter::",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// Keeps the frames from the first to the last frame of user code: what lies before is the
 /// capture and the lock layers, what lies after is the thread or test-harness entry glue.
 fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
@@ -313,8 +328,9 @@ fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
             frames.truncate(last + 1);
             frames.drain(..first);
             // Lockdep's own frames between user frames (`capture`, the test attribute's scope,
-            // `thread::spawn`'s glue) say nothing about the user's lock order.
-            frames.retain(|f| !is_lockdep(&f.name));
+            // `thread::spawn`'s glue) say nothing about the user's lock order, nor do the
+            // catchers and closure calls around them.
+            frames.retain(|f| !is_lockdep(&f.name) && !is_glue(&f.name));
             frames
         }
         // All internal (a unit test of the validator itself): keep everything.
@@ -410,6 +426,10 @@ mod tests {
             frame("lockdep_core::mode::capture"),
             frame("<lockdep_core::thread::Scoped<F> as core::ops::FnOnce<()>>::call_once"),
             frame("std::thread::local::LocalKey<T>::with"),
+            frame("std::panicking::catch_unwind::do_call"),
+            frame("__rust_try"),
+            frame("std::panic::catch_unwind"),
+            frame("<core::iter::adapters::map::Map<I,F> as core::iter::traits::iterator::Iterator>::fold"),
             frame("my_app::main"),
             frame("core::ops::function::FnOnce::call_once"),
             frame("std::rt::lang_start::{{closure}}"),

@@ -149,9 +149,10 @@ impl Drop for ExitCheck {
         if !held.is_empty() {
             let names: Vec<String> = held.iter().map(|h| describe(h).to_string()).collect();
             eprintln!(
-                "lockdep: a thread exited while holding {} lock(s) (a guard was leaked with \
+                "lockdep: a thread exited while holding {} lock{} (a guard was leaked with \
                  mem::forget?):\n  {}",
                 held.len(),
+                if held.len() == 1 { "" } else { "s" },
                 names.join("\n  ")
             );
         }
