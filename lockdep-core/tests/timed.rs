@@ -35,6 +35,53 @@ fn timed_locks_on_both_sides_are_a_timed_inversion() {
     assert!(!ReportKind::CircularDependency.is_warning());
 }
 
+/// A lock held below another blocking one still gets its timed dependency: holding A and B,
+/// a timed C records A ~> C too (the timed search does not follow the blocking A -> B), so the
+/// timed-only cycle with C then a timed A is reported, as it stalls both sides.
+#[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
+fn a_timed_acquisition_depends_on_every_held_lock() {
+    let (a, b, c) = (
+        Mutex::named("timed-deep-A", ()),
+        Mutex::named("timed-deep-B", ()),
+        Mutex::named("timed-deep-C", ()),
+    );
+    let reports = capture(|| {
+        {
+            let _a = a.lock();
+            let _b = b.lock();
+            let _c = c.try_lock_for(Duration::ZERO).expect("free");
+        }
+        let _c = c.lock();
+        let _a = a.try_lock_for(Duration::ZERO).expect("free");
+    });
+    assert_one(
+        &reports,
+        ReportKind::TimedInversion,
+        &["timed-deep-A", "timed-deep-C"],
+    );
+    // And a variant: the lock between is a reader, the outer one a timed read.
+    let (l, m, n) = (
+        RwLock::named("timed-deep-L", ()),
+        Mutex::named("timed-deep-M", ()),
+        Mutex::named("timed-deep-N", ()),
+    );
+    let reports = capture(|| {
+        {
+            let _l = l.try_read_for(Duration::ZERO).expect("free");
+            let _m = m.lock();
+            let _n = n.try_lock_for(Duration::ZERO).expect("free");
+        }
+        let _n = n.lock();
+        let _l = l.try_write_for(Duration::ZERO).expect("free");
+    });
+    assert_one(
+        &reports,
+        ReportKind::TimedInversion,
+        &["timed-deep-L", "timed-deep-N"],
+    );
+}
+
 #[test]
 fn a_timed_lock_against_a_blocking_order_is_the_back_off_pattern_not_reported() {
     // Blocking A -> B, timed B -> A: the timed side gives up and lets the blocking side on.

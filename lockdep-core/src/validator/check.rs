@@ -278,8 +278,11 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
             // Stop at the first lock below which every dependency is implied through this one.
             // A trylock implies nothing (nothing depends on it). A lock taken as a recursive
             // read does: the path below -(xR)-> it -(Sx)-> here has a dependency other than SR
-            // exactly when the direct edge would (DESIGN.md, rules 4 and 10).
-            if !h.trylock {
+            // exactly when the direct edge would (DESIGN.md, rules 4 and 10). In the timed
+            // layer nothing below a blocking entry is implied: the edges into it are blocking
+            // ones, which the timed search does not follow (rule 26), so every held lock gets
+            // its timed dependency.
+            if !h.trylock && layer == Layer::Blocking {
                 break;
             }
         }
