@@ -12,11 +12,15 @@
 //!   `--features lockdep-core/release-checks`, without which it would check nothing; where
 //!   cargo cannot turn that on, the run is refused, saying how. Exit status: the runner's
 //!   own when it failed, otherwise 2 when lockdep found anything, 0 when not.
-//! - `cargo lockdep report [DIR]` prints the summary again and writes the class graph as
+//! - `cargo lockdep report [DIR...]` prints the summary again and writes the class graph as
 //!   `DIR/graph.dot` (and `DIR/graph.svg` when Graphviz's `dot` is installed), cycles in red.
-//! - `cargo lockdep check [DIR]` searches the stored graph offline for every strong cycle,
+//! - `cargo lockdep check [DIR...]` searches the stored graph offline for every strong cycle,
 //!   including those no process could see because it refused the closing dependency; exit
 //!   status 2 when it finds one.
+//! - `cargo lockdep merge OUT DIR...` unites the stores of a suite's shards (CI jobs run apart)
+//!   into `OUT`, then summarises the union like `test` does. `report` and `check` read several
+//!   stores as one graph too. Every store is read before anything is written: a missing,
+//!   damaged or other-version one stops the command, naming it.
 
 mod runner;
 mod summary;
@@ -48,10 +52,11 @@ macro_rules! outln {
 const FOUND: u8 = 2;
 
 fn cli() -> Command {
-    let dir = || {
-        Arg::new("dir").value_name("DIR").help(
-            "The store's directory, or its graph.lockdep file [default: $LOCKDEP_GRAPH, else \
-             <target dir>/lockdep]",
+    let stores = || {
+        Arg::new("stores").value_name("DIR").num_args(0..).help(
+            "The stores to read, each a directory or its graph.lockdep file; several are read \
+             as one graph (the shards of a suite) [default: $LOCKDEP_GRAPH, else <target \
+             dir>/lockdep]",
         )
     };
     Command::new("cargo-lockdep")
@@ -99,16 +104,40 @@ fn cli() -> Command {
                 )
                 .subcommand(
                     Command::new("report")
-                        .about("Summarise a stored graph and draw it (DOT, and SVG with Graphviz)")
-                        .arg(dir()),
+                        .about(
+                            "Summarise stored graphs (one store, or several united) and draw \
+                             one (DOT, and SVG with Graphviz)",
+                        )
+                        .arg(stores()),
                 )
                 .subcommand(
                     Command::new("check")
                         .about(
-                            "Search a stored graph offline for every strong cycle (exit 2 if \
-                             any)",
+                            "Search stored graphs (one store, or several united) offline for \
+                             every strong cycle (exit 2 if any)",
                         )
-                        .arg(dir()),
+                        .arg(stores()),
+                )
+                .subcommand(
+                    Command::new("merge")
+                        .about(
+                            "Unite the stores of a suite's shards into one, then summarise it \
+                             (exit 2 on a finding)",
+                        )
+                        .arg(Arg::new("out").value_name("OUT").required(true).help(
+                            "The directory to write the united store to (OUT/graph.lockdep), \
+                                     or that file's path",
+                        ))
+                        .arg(
+                            Arg::new("stores")
+                                .value_name("DIR")
+                                .required(true)
+                                .num_args(1..)
+                                .help(
+                                    "The stores to unite: each a store's directory or its \
+                                     graph.lockdep file, written by this version of lockdep",
+                                ),
+                        ),
                 ),
         )
 }
@@ -131,8 +160,9 @@ fn main() -> ExitCode {
     };
     let result = match matches.subcommand() {
         Some(("test", m)) => test(m, &passthrough),
-        Some(("report", m)) => dir_of(m).and_then(|dir| report(&dir)),
-        Some(("check", m)) => dir_of(m).and_then(|dir| check(&dir)),
+        Some(("report", m)) => stores_of(m).and_then(|dirs| report(&dirs)),
+        Some(("check", m)) => stores_of(m).and_then(|dirs| check(&dirs)),
+        Some(("merge", m)) => merge(m),
         _ => unreachable!("clap requires the subcommand"),
     };
     result.unwrap_or_else(|e| {
@@ -151,6 +181,21 @@ fn dir_of(m: &ArgMatches) -> Result<PathBuf, String> {
     if let Some(dir) = m.get_one::<String>("dir") {
         return store_dir(Path::new(dir), "the directory given");
     }
+    default_dir()
+}
+
+/// The stores `report` and `check` read: those named, else the default one ([`dir_of`]'s).
+fn stores_of(m: &ArgMatches) -> Result<Vec<PathBuf>, String> {
+    match m.get_many::<String>("stores") {
+        Some(given) => given
+            .map(|store| store_dir(Path::new(store), "the store given"))
+            .collect(),
+        None => Ok(vec![default_dir()?]),
+    }
+}
+
+/// `LOCKDEP_GRAPH`'s directory, else `<target dir>/lockdep`.
+fn default_dir() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("LOCKDEP_GRAPH").filter(|d| !d.is_empty()) {
         return store_dir(Path::new(&dir), "LOCKDEP_GRAPH");
     }
@@ -207,16 +252,64 @@ fn cannot_run_cargo(e: std::io::Error) -> String {
     )
 }
 
+/// Reads the store in `dir`; `None` when there is none. Damage or another format version is
+/// an error naming the file; a torn tail (a writer killed mid-record) is left out, saying so.
 fn load(dir: &Path) -> Result<Option<StoredGraph>, String> {
-    if !store::file_in(dir).exists() {
+    let file = store::file_in(dir);
+    if !file.exists() {
         return Ok(None);
     }
-    store::load(dir).map(Some).map_err(|e| {
-        format!(
-            "cannot read the store {}: {e}. If it is damaged, or written by another version \
-             of lockdep, run `cargo lockdep test` again to write a new one.",
-            store::file_in(dir).display()
-        )
+    let graph = store::load(dir).map_err(|e| {
+        let what = match e {
+            store::LoadError::Format(store::format::FormatError::Version(_)) => {
+                "A store is read only by the version of lockdep that wrote it: run that suite \
+                 (or shard) again with this version"
+            }
+            store::LoadError::Format(_) => {
+                "It is damaged: run `cargo lockdep test` again to write a new one"
+            }
+            _ => "Name a store written by `cargo lockdep test`",
+        };
+        format!("cannot read the store {}: {e}. {what}.", file.display())
+    })?;
+    if graph.torn_tail() > 0 {
+        eprintln!(
+            "cargo-lockdep: the last record of {} is incomplete ({} bytes: a process was killed \
+             while it wrote it, or the disk filled up); it is left out, every complete record \
+             is read",
+            file.display(),
+            graph.torn_tail()
+        );
+    }
+    Ok(Some(graph))
+}
+
+/// Several stores read as one graph, and how the summary names them.
+struct Loaded {
+    graph: StoredGraph,
+    source: String,
+}
+
+/// Reads every store in `dirs` (all of them, or an error naming the first that cannot be read)
+/// and unites them; `usage` is the command line to name in "no store" messages.
+fn load_stores(dirs: &[PathBuf], usage: &str) -> Result<Loaded, String> {
+    let mut progress = Progress::new();
+    let mut graphs = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        progress.tick(|| format!("reading store {} of {}", i + 1, dirs.len()));
+        graphs.push(load(dir)?.ok_or_else(|| no_store(dir, usage))?);
+    }
+    let files: Vec<String> = dirs
+        .iter()
+        .map(|d| store::file_in(d).display().to_string())
+        .collect();
+    let source = match files.as_slice() {
+        [one] => one.clone(),
+        many => format!("{} stores: {}", many.len(), many.join(", ")),
+    };
+    Ok(Loaded {
+        graph: StoredGraph::union(graphs),
+        source,
     })
 }
 
@@ -510,12 +603,11 @@ fn cannot_create(dir: &Path, e: std::io::Error) -> String {
     )
 }
 
-/// Why `report` or `check` has nothing to read.
-fn no_store(dir: &Path, command: &str) -> String {
+/// Why `report`, `check` or `merge` has nothing to read; `usage` names the command's stores.
+fn no_store(dir: &Path, usage: &str) -> String {
     format!(
         "no store in {} (no {}): run `cargo lockdep test` first, or name the directory a run \
-         wrote to (`cargo lockdep {command} DIR`; the {} path the summary prints is accepted \
-         too)",
+         wrote to (`{usage}`; the {} path the summary prints is accepted too)",
         dir.display(),
         store::FILE_NAME,
         store::FILE_NAME
@@ -553,25 +645,77 @@ fn command_line(runner: Runner, args: &[String]) -> String {
     line
 }
 
-/// Every `LOCKDEP_PROGRESS_SECS` (default 15) while the suite runs, one line on stderr with
-/// what the shared graph holds so far.
-fn progress(done: &AtomicBool, dir: &Path) {
-    let every = std::env::var("LOCKDEP_PROGRESS_SECS")
+/// How often a long step says how far it has come: `LOCKDEP_PROGRESS_SECS` seconds (fractions
+/// allowed), 15 by default; `None` (never) for 0.
+fn progress_interval() -> Option<Duration> {
+    let secs = std::env::var("LOCKDEP_PROGRESS_SECS")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(15u64);
-    if every == 0 {
-        return;
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(15.0);
+    (secs > 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// "m:ss" of a duration, for progress lines.
+fn clock(elapsed: Duration) -> String {
+    format!("{}:{:02}", elapsed.as_secs() / 60, elapsed.as_secs() % 60)
+}
+
+/// A progress line on stderr at most every [`progress_interval`] while a long step (reading
+/// and uniting stores, the offline search) runs, so that a large suite's merge in CI is not
+/// mistaken for a hang; nothing for a step quicker than that.
+struct Progress {
+    every: Option<Duration>,
+    start: Instant,
+    next: Duration,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let every = progress_interval();
+        Progress {
+            every,
+            start: Instant::now(),
+            next: every.unwrap_or_default(),
+        }
     }
+
+    /// Prints `what()` if the interval has passed since the last line (or the start).
+    fn tick(&mut self, what: impl FnOnce() -> String) {
+        let Some(every) = self.every else { return };
+        let elapsed = self.start.elapsed();
+        if elapsed >= self.next {
+            eprintln!("cargo-lockdep: {} {}", clock(elapsed), what());
+            self.next = elapsed + every;
+        }
+    }
+}
+
+/// The offline search of `graph`, with progress lines.
+fn search(graph: &StoredGraph) -> Vec<Vec<store::format::StoredClass>> {
+    let mut progress = Progress::new();
+    graph.check_with_progress(|searched, total| {
+        progress.tick(|| {
+            format!("searching for cycles: {searched} of {total} dependencies searched from")
+        })
+    })
+}
+
+/// Every [`progress_interval`] while the suite runs, one line on stderr with what the shared
+/// graph holds so far.
+fn progress(done: &AtomicBool, dir: &Path) {
+    let Some(every) = progress_interval() else {
+        return;
+    };
     let start = Instant::now();
-    let mut next = Duration::from_secs(every);
+    let mut next = every;
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
         let elapsed = start.elapsed();
         if elapsed < next {
             continue;
         }
-        next += Duration::from_secs(every);
+        next += every;
         let (classes, deps, tests) = match store::load(dir) {
             Ok(graph) => {
                 let edges = graph.edges();
@@ -584,15 +728,14 @@ fn progress(done: &AtomicBool, dir: &Path) {
             Err(_) => (0, 0, 0),
         };
         eprintln!(
-            "cargo-lockdep: {}:{:02} running; so far {deps} dependencies between {classes} \
-             classes, from {tests} tests",
-            elapsed.as_secs() / 60,
-            elapsed.as_secs() % 60
+            "cargo-lockdep: {} running; so far {deps} dependencies between {classes} classes, \
+             from {tests} tests",
+            clock(elapsed)
         );
     }
 }
 
-/// Prints the summary; returns how many findings it lists.
+/// Prints the summary of the store in `dir` after a run; returns how many findings it lists.
 fn summarize(dir: &Path) -> Result<usize, String> {
     let Some(graph) = load(dir)? else {
         outln!(
@@ -602,19 +745,30 @@ fn summarize(dir: &Path) -> Result<usize, String> {
         );
         return Ok(0);
     };
-    let mut out = String::new();
-    let findings = summary::summarize(&graph, &store::file_in(dir), &mut out);
-    emit(&out);
-    Ok(findings.total)
+    let source = store::file_in(dir).display().to_string();
+    Ok(print_summary(&graph, &source).total)
 }
 
-fn report(dir: &Path) -> Result<ExitCode, String> {
-    let Some(graph) = load(dir)? else {
-        return Err(no_store(dir, "report"));
-    };
+/// Prints the summary of `graph`, read from `source`.
+fn print_summary(graph: &StoredGraph, source: &str) -> summary::Findings {
+    let cycles = search(graph);
     let mut out = String::new();
-    let findings = summary::summarize(&graph, &store::file_in(dir), &mut out);
+    let findings = summary::summarize(graph, source, cycles, &mut out);
     emit(&out);
+    findings
+}
+
+fn report(dirs: &[PathBuf]) -> Result<ExitCode, String> {
+    let loaded = load_stores(dirs, "cargo lockdep report DIR...")?;
+    let graph = &loaded.graph;
+    let findings = print_summary(graph, &loaded.source);
+    let [dir] = dirs else {
+        outln!(
+            "lockdep: no drawing of several stores: unite them (`cargo lockdep merge OUT \
+             DIR...`) and report OUT to draw the union"
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
     let mut cycles = findings.reported;
     cycles.extend(findings.offline_only);
     let dot_file = dir.join("graph.dot");
@@ -648,15 +802,14 @@ fn report(dir: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(dir: &Path) -> Result<ExitCode, String> {
-    let Some(graph) = load(dir)? else {
-        return Err(no_store(dir, "check"));
-    };
+fn check(dirs: &[PathBuf]) -> Result<ExitCode, String> {
+    let loaded = load_stores(dirs, "cargo lockdep check DIR...")?;
+    let graph = &loaded.graph;
     let reported: Vec<_> = graph.findings().into_iter().map(|f| f.classes).collect();
-    let cycles = graph.check();
+    let cycles = search(graph);
     outln!(
         "lockdep: offline check of {}: {} strong cycle(s) ({} reported while the suite ran)",
-        store::file_in(dir).display(),
+        loaded.source,
         cycles.len(),
         cycles.iter().filter(|c| reported.contains(c)).count()
     );
@@ -668,13 +821,64 @@ fn check(dir: &Path) -> Result<ExitCode, String> {
             "found offline only"
         };
         out += &format!("  [{}] {} ({when})\n", i + 1, summary::chain(cycle, true));
-        summary::cycle_edges(&graph, cycle, &mut out);
+        summary::cycle_edges(graph, cycle, &mut out);
     }
     emit(&out);
     Ok(if cycles.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FOUND)
+    })
+}
+
+/// `cargo lockdep merge OUT STORE...`: every store is read before anything is written, so a
+/// missing, damaged or other-version store leaves OUT as it was.
+fn merge(m: &ArgMatches) -> Result<ExitCode, String> {
+    let out = m.get_one::<String>("out").expect("clap requires OUT");
+    let out = store_dir(Path::new(out), "the output given")?;
+    let inputs = m
+        .get_many::<String>("stores")
+        .expect("clap requires a store")
+        .map(|store| store_dir(Path::new(store), "the store given"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let loaded = load_stores(&inputs, "cargo lockdep merge OUT DIR...")?;
+    let cannot_write = |what: &Path, e: std::io::Error| {
+        format!(
+            "cannot write the united store to {}: {e}. Check its permissions, or name another \
+             OUT.",
+            what.display()
+        )
+    };
+    std::fs::create_dir_all(&out).map_err(|e| cannot_write(&out, e))?;
+    // Written beside its place and renamed, so that OUT never holds half a store (and OUT may
+    // be one of the stores read).
+    let file = store::file_in(&out);
+    let partial = out.join(format!(
+        ".{}.merging-{}",
+        store::FILE_NAME,
+        std::process::id()
+    ));
+    std::fs::write(&partial, loaded.graph.encode())
+        .and_then(|()| std::fs::rename(&partial, &file))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            cannot_write(&file, e)
+        })?;
+    // A drawing of what OUT held before would no longer match it.
+    for stale in ["graph.dot", "graph.svg"] {
+        let _ = std::fs::remove_file(out.join(stale));
+    }
+    outln!(
+        "lockdep: united {} store(s) into {} ({} records)",
+        inputs.len(),
+        file.display(),
+        loaded.graph.records().len()
+    );
+    let findings = print_summary(&loaded.graph, &file.display().to_string());
+    Ok(if findings.total > 0 {
+        ExitCode::from(FOUND)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

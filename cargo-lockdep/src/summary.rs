@@ -5,7 +5,6 @@ use lockdep_core::store::format::{FindingKind, Origin, StoredClass};
 use lockdep_core::store::{kinds_label, StoredGraph};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// What a summary found.
 pub struct Findings {
@@ -73,8 +72,14 @@ pub fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut Strin
     }
 }
 
-/// Writes the summary of `graph` (read from `file`) to `out`.
-pub fn summarize(graph: &StoredGraph, file: &Path, out: &mut String) -> Findings {
+/// Writes the summary of `graph` (read from `source`, a file or a list of them) to `out`;
+/// `cycles` is the offline search's result for it.
+pub fn summarize(
+    graph: &StoredGraph,
+    source: &str,
+    cycles: Vec<Vec<StoredClass>>,
+    out: &mut String,
+) -> Findings {
     let classes = graph.classes();
     let edges = graph.edges();
     let tests: BTreeSet<&Origin> = edges.iter().flat_map(|e| e.origins.iter()).collect();
@@ -83,7 +88,7 @@ pub fn summarize(graph: &StoredGraph, file: &Path, out: &mut String) -> Findings
         out,
         "lockdep: the suite's class graph ({}): {} classes, {} dependencies, taken by {} tests \
          in {} programs",
-        file.display(),
+        source,
         classes.len(),
         edges.len(),
         tests.len(),
@@ -118,16 +123,29 @@ pub fn summarize(graph: &StoredGraph, file: &Path, out: &mut String) -> Findings
         let _ = writeln!(out, "      reported by {}", origins(&finding.origins));
     }
 
-    let offline_only: Vec<Vec<StoredClass>> = graph
-        .check()
+    let offline_only: Vec<Vec<StoredClass>> = cycles
         .into_iter()
         .filter(|c| !reported.contains(c))
         .collect();
     if !offline_only.is_empty() {
+        // A cycle no process met runs through a dependency some process refused, or (stores
+        // of shards united) through dependencies recorded by processes that never shared a
+        // store.
+        let through_refused = offline_only.iter().all(|cycle| {
+            graph
+                .cycle_edges(cycle)
+                .iter()
+                .any(|e| e.as_ref().is_some_and(|e| e.refused))
+        });
+        let why = if through_refused {
+            "they run through a dependency some process refused, so no process could see them"
+        } else {
+            "no process could see them: they run through a dependency some process refused, or \
+             through dependencies recorded in different stores"
+        };
         let _ = writeln!(
             out,
-            "lockdep: {} more cycle(s) found by the offline check (they run through a \
-             dependency some process refused, so no process could see them):",
+            "lockdep: {} more cycle(s) found by the offline check ({why}):",
             offline_only.len()
         );
         for cycle in &offline_only {
@@ -181,7 +199,7 @@ mod tests {
             dep("c", "a", true, "t_ca"),
         ]);
         let mut out = String::new();
-        let findings = summarize(&graph, Path::new("graph.lockdep"), &mut out);
+        let findings = summarize(&graph, "graph.lockdep", graph.check(), &mut out);
         assert_eq!(findings.total, 1, "{out}");
         assert!(findings.reported.is_empty());
         assert!(

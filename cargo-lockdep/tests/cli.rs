@@ -239,7 +239,7 @@ fn report_and_check_before_any_run_say_what_to_run_first() {
             assert!(
                 all.contains(&format!(
                     "cargo-lockdep: no store in {} (no graph.lockdep): run `cargo lockdep test` \
-                     first, or name the directory a run wrote to (`cargo lockdep {command} DIR`",
+                     first, or name the directory a run wrote to (`cargo lockdep {command} DIR...`",
                     dir.display()
                 )),
                 "{all}"
@@ -656,4 +656,209 @@ fn a_failed_nextest_build_or_setup_keeps_the_previous_store() {
         "{all}"
     );
     assert_store_kept(&dir, &store, &all);
+}
+
+/// Two shards of the fixture suite, run apart as CI's jobs would be: `first_half` and
+/// `second_half` (each test binary a shard), each with its own store. Made once per run.
+fn shards() -> &'static [PathBuf; 2] {
+    static SHARDS: OnceLock<[PathBuf; 2]> = OnceLock::new();
+    SHARDS.get_or_init(|| {
+        ["first_half", "second_half"].map(|half| {
+            let dir = store_dir(&format!("shard-{half}"));
+            let out = cargo_lockdep()
+                .args(["test", "--dir"])
+                .arg(&dir)
+                .args(["--test", half, "--", "--test-threads=1"])
+                .output()
+                .unwrap();
+            // Each shard is clean on its own: the inversion is split between them.
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+            assert!(
+                text(&out).contains("no finding was reported"),
+                "{}",
+                text(&out)
+            );
+            dir
+        })
+    })
+}
+
+#[test]
+fn shards_clean_alone_united_show_the_abba_with_both_halves() {
+    let [first, second] = shards();
+    for shard in [first, second] {
+        let out = cargo_lockdep().arg("check").arg(shard).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    let merged = store_dir("merged");
+    let out = cargo_lockdep()
+        .arg("merge")
+        .arg(&merged)
+        .arg(first)
+        .arg(second.join("graph.lockdep"))
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let file = merged.join("graph.lockdep");
+    assert!(
+        all.contains(&format!("united 2 store(s) into {}", file.display())),
+        "{all}"
+    );
+    // The ABBA, each half with its program, its test and where it was first seen.
+    assert!(
+        all.contains(
+            "possible circular locking dependency: src/lib.rs:22:23 -> src/lib.rs:23:20 -> \
+             src/lib.rs:22:23"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "src/lib.rs:22:23 -> src/lib.rs:23:20 (EN)  taken by first_half (test \
+             close_day_takes_accounts_then_ledger)"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("first seen at lockdep_fixture::Bank::deposit (src/lib.rs:32)"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "src/lib.rs:23:20 -> src/lib.rs:22:23 (EN)  taken by second_half (test \
+             audit_takes_audit_then_accounts)"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("first seen at lockdep_fixture::Bank::audit_balances (src/lib.rs:44)"),
+        "{all}"
+    );
+    assert!(all.contains("recorded in different stores"), "{all}");
+
+    // The united store is a store like any other; `check` over the shards themselves finds
+    // the same cycles without writing anything.
+    let of_merged = cargo_lockdep().arg("check").arg(&merged).output().unwrap();
+    let of_shards = cargo_lockdep()
+        .arg("check")
+        .arg(first)
+        .arg(second)
+        .output()
+        .unwrap();
+    assert_eq!(of_merged.status.code(), Some(2), "{}", text(&of_merged));
+    assert_eq!(of_shards.status.code(), Some(2), "{}", text(&of_shards));
+    let cycles = |out: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(cycles(&of_merged), cycles(&of_shards));
+    assert!(
+        String::from_utf8_lossy(&of_merged.stdout).contains("2 strong cycle(s)"),
+        "{}",
+        text(&of_merged)
+    );
+    let report = cargo_lockdep().arg("report").arg(&merged).output().unwrap();
+    assert!(report.status.success(), "{}", text(&report));
+    assert!(merged.join("graph.dot").exists());
+}
+
+/// A copy of the first shard's store, changed by `edit`, in a directory of its own.
+fn edited_shard(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let dir = store_dir(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(shards()[0].join("graph.lockdep")).unwrap();
+    std::fs::write(dir.join("graph.lockdep"), edit(text)).unwrap();
+    dir
+}
+
+#[test]
+fn a_store_that_cannot_be_read_stops_merge_check_and_report_naming_it() {
+    let [_, second] = shards();
+    let missing = store_dir("merge-missing");
+    let other_version = edited_shard("merge-version", |t| {
+        t.replacen("lockdep-graph 2", "lockdep-graph 1", 1)
+    });
+    let damaged = edited_shard("merge-damaged", |t| t.replacen("close_day", "close_dax", 1));
+    let cases = [
+        (&missing, "no store in"),
+        (&other_version, "written by another version of lockdep"),
+        (&damaged, "is damaged"),
+    ];
+    for (bad, why) in cases {
+        let out_dir = store_dir("merge-refused");
+        let merge = cargo_lockdep()
+            .arg("merge")
+            .arg(&out_dir)
+            .arg(second)
+            .arg(bad)
+            .output()
+            .unwrap();
+        let check = cargo_lockdep()
+            .arg("check")
+            .arg(second)
+            .arg(bad)
+            .output()
+            .unwrap();
+        let report = cargo_lockdep()
+            .arg("report")
+            .arg(bad)
+            .arg(second)
+            .output()
+            .unwrap();
+        for out in [&merge, &check, &report] {
+            let all = text(out);
+            assert_eq!(out.status.code(), Some(1), "{all}");
+            assert!(all.contains(&bad.display().to_string()), "{all}");
+            assert!(all.contains(why), "{all}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stderr)
+                    .matches("cargo-lockdep:")
+                    .count(),
+                1,
+                "one message: {all}"
+            );
+            assert!(out.stdout.is_empty(), "{all}");
+        }
+        assert!(!out_dir.exists(), "merge wrote {}", out_dir.display());
+    }
+}
+
+#[test]
+fn a_torn_tail_is_left_out_saying_so() {
+    let [first, second] = shards();
+    let line = std::fs::read_to_string(first.join("graph.lockdep"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let torn = edited_shard("merge-torn", |t| format!("{t}{}", &line[..line.len() / 2]));
+    let merged = store_dir("merged-torn");
+    let out = cargo_lockdep()
+        .arg("merge")
+        .arg(&merged)
+        .arg(&torn)
+        .arg(second)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains(&format!(
+            "the last record of {} is incomplete ({} bytes",
+            torn.join("graph.lockdep").display(),
+            line.len() / 2
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains("possible circular locking dependency"),
+        "{all}"
+    );
+    let united = std::fs::read_to_string(merged.join("graph.lockdep")).unwrap();
+    assert!(united.ends_with('\n'), "{united}");
 }

@@ -309,6 +309,16 @@ impl StoredGraph {
     /// order, rotated to start at its smallest class, and the list is sorted.
     #[cfg(lockdep_checks)]
     pub fn check(&self) -> Vec<Vec<StoredClass>> {
+        self.check_with_progress(|_, _| {})
+    }
+
+    /// [`StoredGraph::check`], calling `progress(searched, total)` after each dependency it
+    /// searched from, so that a tool can say how far a long search has come.
+    #[cfg(lockdep_checks)]
+    pub fn check_with_progress(
+        &self,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Vec<Vec<StoredClass>> {
         use crate::class::NodeKey;
         use crate::depgraph::{DepGraph, Layer};
 
@@ -322,7 +332,11 @@ impl StoredGraph {
             }
         }
         let mut cycles = BTreeSet::new();
-        for e in edges.iter().filter(|e| e.from != e.to) {
+        for (searched, e) in edges.iter().enumerate() {
+            progress(searched, edges.len());
+            if e.from == e.to {
+                continue;
+            }
             for bit in [1u8, 2, 4, 8].into_iter().filter(|b| e.kinds & b != 0) {
                 if let Some(path) =
                     graph.find_deadlock_path(Layer::Blocking, key(&e.to), key(&e.from), bit)
@@ -335,6 +349,7 @@ impl StoredGraph {
                 }
             }
         }
+        progress(edges.len(), edges.len());
         cycles.into_iter().collect()
     }
 
