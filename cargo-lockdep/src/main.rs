@@ -50,6 +50,20 @@ macro_rules! outln {
 
 /// The exit status for "lockdep found something" (cargo's own failures keep their status).
 const FOUND: u8 = 2;
+/// The exit status for a command line cargo-lockdep does not accept (sysexits' `EX_USAGE`):
+/// not clap's default 2, which CI would read as a finding.
+const USAGE: u8 = 64;
+
+/// The exit statuses every command shares, for `--help`.
+const EXIT_COMMON: &str = "  1   cargo-lockdep could not do it: no store, a damaged one or one \
+                           of another version, a file it cannot write (the message says which)
+  64  usage error: an option or argument it does not accept";
+
+/// `--help`'s "Exit status" section: `specific` lines (status, two spaces, meaning), then
+/// [`EXIT_COMMON`].
+fn exit_help(specific: &str) -> String {
+    format!("Exit status:\n{specific}\n{EXIT_COMMON}")
+}
 
 fn cli() -> Command {
     let stores = || {
@@ -66,10 +80,24 @@ fn cli() -> Command {
         .subcommand(
             Command::new("lockdep")
                 .about("Check a whole test suite's lock orders with one shared lockdep graph")
+                .after_help(exit_help(
+                    "  0   nothing found\n  2   lockdep found something (see each command's \
+                     --help)\n  N   `test`: the runner's own status when the suite failed or \
+                     did not build",
+                ))
                 .version(env!("CARGO_PKG_VERSION"))
                 .subcommand_required(true)
                 .subcommand(
                     Command::new("test")
+                        .after_help(exit_help(
+                            "  0   the suite passed and lockdep found nothing\n  2   the suite \
+                             passed and lockdep found something: a finding reported while it \
+                             ran, or a cycle the offline check found\n  N   the suite failed \
+                             or did not build: the runner's own status (cargo test: 101; cargo \
+                             nextest run: 100 tests failed, 101 build failed, 4 no test ran, \
+                             96 it refused its arguments); the store is summarised all the \
+                             same when the tests ran",
+                        ))
                         .about(
                             "Run the suite with a fresh shared graph, then summarise it \
                              (exit 2 on a finding)",
@@ -104,6 +132,10 @@ fn cli() -> Command {
                 )
                 .subcommand(
                     Command::new("report")
+                        .after_help(exit_help(
+                            "  0   the summary was printed, whatever it lists (`check` and \
+                             `merge` exit 2 on a finding)",
+                        ))
                         .about(
                             "Summarise stored graphs (one store, or several united) and draw \
                              one (DOT, and SVG with Graphviz)",
@@ -112,6 +144,10 @@ fn cli() -> Command {
                 )
                 .subcommand(
                     Command::new("check")
+                        .after_help(exit_help(
+                            "  0   no strong cycle in the stored graph\n  2   at least one \
+                             strong cycle",
+                        ))
                         .about(
                             "Search stored graphs (one store, or several united) offline for \
                              every strong cycle (exit 2 if any)",
@@ -120,6 +156,11 @@ fn cli() -> Command {
                 )
                 .subcommand(
                     Command::new("merge")
+                        .after_help(exit_help(
+                            "  0   united; the union holds no finding\n  2   united; the union \
+                             holds a finding (reported by a shard, or found by the offline \
+                             check, e.g. split across shards)",
+                        ))
                         .about(
                             "Unite the stores of a suite's shards into one, then summarise it \
                              (exit 2 on a finding)",
@@ -154,7 +195,18 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let passthrough = split_test_args(&mut args);
-    let matches = cli().get_matches_from(args);
+    let matches = match cli().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        // `--help` comes here too, as a success.
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let Some(("lockdep", matches)) = matches.subcommand() else {
         unreachable!("clap requires the subcommand");
     };

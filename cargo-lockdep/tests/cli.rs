@@ -862,3 +862,62 @@ fn a_torn_tail_is_left_out_saying_so() {
     let united = std::fs::read_to_string(merged.join("graph.lockdep")).unwrap();
     assert!(united.ends_with('\n'), "{united}");
 }
+
+#[test]
+fn every_command_documents_its_exit_statuses_and_a_usage_error_is_not_a_finding() {
+    for command in [&[][..], &["test"], &["report"], &["check"], &["merge"]] {
+        let out = cargo_lockdep()
+            .args(command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Exit status:\n  0   "), "{command:?}: {all}");
+        assert!(help.contains("\n  64  usage error"), "{command:?}: {all}");
+        if command != ["report"] {
+            assert!(help.contains("\n  2   "), "{command:?}: {all}");
+        }
+    }
+    // Not 2, which says "found something".
+    for wrong in [
+        &["merge"][..],
+        &["check", "--no-such-option"],
+        &["no-such-command"],
+    ] {
+        let out = cargo_lockdep().args(wrong).output().unwrap();
+        assert_eq!(out.status.code(), Some(64), "{wrong:?}: {}", text(&out));
+    }
+}
+
+#[test]
+fn long_merges_and_searches_say_how_far_they_have_come() {
+    let [first, second] = shards();
+    let merged = store_dir("merged-progress");
+    let out = cargo_lockdep()
+        .arg("merge")
+        .arg(&merged)
+        .arg(first)
+        .arg(second)
+        // A line at every step: as if each took longer than the interval.
+        .env("LOCKDEP_PROGRESS_SECS", "0.000001")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(" reading store 2 of 2"), "{all}");
+    assert!(
+        stderr.contains(" searching for cycles: 0 of 4 dependencies searched from"),
+        "{all}"
+    );
+    // The default (15 s) prints nothing for a quick one.
+    let quiet = cargo_lockdep()
+        .arg("check")
+        .arg(&merged)
+        .env_remove("LOCKDEP_PROGRESS_SECS")
+        .output()
+        .unwrap();
+    assert!(!text(&quiet).contains("searching"), "{}", text(&quiet));
+}
