@@ -13,7 +13,9 @@
 //!   cargo cannot turn that on, the run is refused, saying how. Exit status: the runner's
 //!   own when it failed, otherwise 2 when lockdep found anything, 0 when not.
 //! - `cargo lockdep report [DIR...]` prints the summary again and writes the class graph as
-//!   `DIR/graph.dot` (and `DIR/graph.svg` when Graphviz's `dot` is installed), cycles in red.
+//!   `DIR/graph.dot` (and `DIR/graph.svg` when Graphviz's `dot` is installed), cycles in red;
+//!   `--format json` and `--format sarif` write the findings for machines instead ([`machine`],
+//!   [`sarif`]), `--output FILE` to a file.
 //! - `cargo lockdep check [DIR...]` searches the stored graph offline for every strong cycle,
 //!   including those no process could see because it refused the closing dependency; exit
 //!   status 2 when it finds one.
@@ -22,7 +24,9 @@
 //!   stores as one graph too. Every store is read before anything is written: a missing,
 //!   damaged or other-version one stops the command, naming it.
 
+mod machine;
 mod runner;
+mod sarif;
 mod summary;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -133,9 +137,30 @@ fn cli() -> Command {
                 .subcommand(
                     Command::new("report")
                         .after_help(exit_help(
-                            "  0   the summary was printed, whatever it lists (`check` and \
+                            "  0   the report was written, whatever it lists (`check` and \
                              `merge` exit 2 on a finding)",
                         ))
+                        .arg(
+                            Arg::new("format")
+                                .long("format")
+                                .value_name("FORMAT")
+                                .value_parser(["text", "json", "sarif"])
+                                .default_value("text")
+                                .help(
+                                    "text: the summary, and the class graph drawn (DOT, SVG) \
+                                     beside a single store; json: every finding with its \
+                                     classes, dependencies, tests and stacks (the schema \
+                                     cargo-lockdep/report, version 1); sarif: SARIF 2.1.0 for \
+                                     code scanning, paths relative to the workspace root",
+                                ),
+                        )
+                        .arg(
+                            Arg::new("output")
+                                .long("output")
+                                .short('o')
+                                .value_name("FILE")
+                                .help("Write the report to FILE instead of stdout"),
+                        )
                         .about(
                             "Summarise stored graphs (one store, or several united) and draw \
                              one (DOT, and SVG with Graphviz)",
@@ -212,7 +237,11 @@ fn main() -> ExitCode {
     };
     let result = match matches.subcommand() {
         Some(("test", m)) => test(m, &passthrough),
-        Some(("report", m)) => stores_of(m).and_then(|dirs| report(&dirs)),
+        Some(("report", m)) => stores_of(m).and_then(|dirs| {
+            let format = m.get_one::<String>("format").map_or("text", String::as_str);
+            let output = m.get_one::<String>("output").map(PathBuf::from);
+            report(&dirs, format, output.as_deref())
+        }),
         Some(("check", m)) => stores_of(m).and_then(|dirs| check(&dirs)),
         Some(("merge", m)) => merge(m),
         _ => unreachable!("clap requires the subcommand"),
@@ -340,6 +369,8 @@ fn load(dir: &Path) -> Result<Option<StoredGraph>, String> {
 struct Loaded {
     graph: StoredGraph,
     source: String,
+    /// The store files read, in the order given.
+    files: Vec<String>,
 }
 
 /// Reads every store in `dirs` (all of them, or an error naming the first that cannot be read)
@@ -362,6 +393,7 @@ fn load_stores(dirs: &[PathBuf], usage: &str) -> Result<Loaded, String> {
     Ok(Loaded {
         graph: StoredGraph::union(graphs),
         source,
+        files,
     })
 }
 
@@ -810,10 +842,58 @@ fn print_summary(graph: &StoredGraph, source: &str) -> summary::Findings {
     findings
 }
 
-fn report(dirs: &[PathBuf]) -> Result<ExitCode, String> {
+/// The workspace root, which machine formats give paths relative to: cargo's, else the current
+/// directory.
+fn workspace_root() -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    cargo()
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .and_then(|out| {
+            let manifest = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            manifest.parent().map(Path::to_path_buf)
+        })
+        .unwrap_or(cwd)
+}
+
+/// Writes `text` to `output`, or to stdout when there is none.
+fn deliver(text: &str, output: Option<&Path>) -> Result<(), String> {
+    match output {
+        None => {
+            emit(text);
+            Ok(())
+        }
+        Some(file) => std::fs::write(file, text).map_err(|e| {
+            format!(
+                "cannot write the report to {}: {e}. Check that its directory exists and is \
+                 writable, or name another file with --output.",
+                file.display()
+            )
+        }),
+    }
+}
+
+fn report(dirs: &[PathBuf], format: &str, output: Option<&Path>) -> Result<ExitCode, String> {
     let loaded = load_stores(dirs, "cargo lockdep report DIR...")?;
     let graph = &loaded.graph;
-    let findings = print_summary(graph, &loaded.source);
+    if format != "text" {
+        let cycles = search(graph);
+        let report = machine::report(graph, &loaded.files, &cycles, &workspace_root());
+        let json = if format == "sarif" {
+            serde_json::to_string_pretty(&sarif::sarif(&report))
+        } else {
+            serde_json::to_string_pretty(&report)
+        }
+        .map_err(|e| format!("cannot encode the report: {e}"))?;
+        deliver(&format!("{json}\n"), output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cycles = search(graph);
+    let mut text = String::new();
+    let findings = summary::summarize(graph, &loaded.source, cycles, &mut text);
+    deliver(&text, output)?;
     let [dir] = dirs else {
         outln!(
             "lockdep: no drawing of several stores: unite them (`cargo lockdep merge OUT \
