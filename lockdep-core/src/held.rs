@@ -134,6 +134,10 @@ pub(crate) struct HeldStack {
     pub(crate) max_depth: usize,
     /// While the stack is full: which instances it holds, and how.
     full: FullFilter,
+    /// Entries from this index up were pushed before an entry below them was upgraded to
+    /// exclusive: the edges into them were recorded with the weaker access, so they do not
+    /// imply the dependencies of the locks below (`check.rs`'s walk). Reset lazily.
+    pub(crate) exact_from: usize,
 }
 
 /// What holding `held` and then acquiring the same *instance* as `acquired` means: true when
@@ -219,6 +223,7 @@ impl HeldStack {
             overflow: [0; OVERFLOW_ADDRS],
             max_depth: 0,
             full: FullFilter::EMPTY,
+            exact_from: MAX_LOCK_DEPTH,
         }
     }
 
@@ -271,6 +276,10 @@ impl HeldStack {
     /// therefore not touched on every push.
     #[inline]
     pub(crate) fn push(&mut self, entry: HeldLock) -> bool {
+        // The upgraded entry `exact_from` speaks of is gone: every entry implies again.
+        if self.depth < self.exact_from {
+            self.exact_from = MAX_LOCK_DEPTH;
+        }
         let key = chain_step(
             self.top_key(),
             HeldLock::descriptor(entry.node, entry.access, entry.trylock),
@@ -421,6 +430,9 @@ impl HeldStack {
 
     /// Changes how entry `index` is held (an upgrade or a downgrade).
     pub(crate) fn set_access(&mut self, index: usize, access: Access) {
+        if access == Access::Write && self.entries[index].access != Access::Write {
+            self.exact_from = self.exact_from.min(index + 1);
+        }
         let entry = &mut self.entries[index];
         entry.access = access;
         entry.fast_release = HeldLock::fast_release_of(entry.node, access);

@@ -388,3 +388,37 @@ fn std_rwlock_reads_are_fair_reads() {
         &["std-reads-A", "std-reads-B"],
     );
 }
+
+/// An upgrade below a recursive read keeps the walk exact: holding A (upgraded with
+/// `try_upgrade`, so exclusive) and B (a recursive read), a recursive read of C records
+/// A -(ER)-> C, not only B -(SR)-> C, so C then a recursive read of A is the deadlock it is
+/// (with parking_lot it really hangs: T1 holds A and B and queues `C.read_recursive()` behind a
+/// writer of C that waits for a reader holding C who waits for A).
+#[test]
+#[cfg(lockdep_checks)]
+fn an_upgrade_below_a_recursive_read_keeps_the_walk_exact() {
+    use lockdep_core::{capture, RwLock, RwLockUpgradableReadGuard};
+    let (a, b, c) = (
+        RwLock::named("exact-A", ()),
+        RwLock::named("exact-B", ()),
+        RwLock::named("exact-C", ()),
+    );
+    let reports = capture(|| {
+        {
+            let u = a.upgradable_read();
+            let _b = b.read_recursive();
+            let _w = RwLockUpgradableReadGuard::try_upgrade(u).ok().unwrap();
+            let _c = c.read_recursive();
+        }
+        let _c = c.read();
+        let _a = a.read_recursive();
+    });
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(
+        reports[0].kind(),
+        lockdep_core::ReportKind::CircularDependency
+    );
+    let mut classes = reports[0].classes();
+    classes.sort_unstable();
+    assert_eq!(classes, ["exact-A", "exact-C"], "{}", reports[0]);
+}

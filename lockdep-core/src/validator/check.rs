@@ -73,7 +73,7 @@ enum Fast {
 fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool) -> Fast {
     let held = t.held.as_slice();
     if let Some(i) = certain_conflict(held, acq, skip) {
-        return Fast::Certain(Snapshot::of(held, skip), i);
+        return Fast::Certain(Snapshot::of_stack(&t.held, skip), i);
     }
     // Nothing else held (the skipped entry aside): no dependency to check.
     if held.len() == usize::from(skip.is_some()) || off {
@@ -93,7 +93,7 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool
     if t.cache[cache_slot(key)] | 1 == key | 1 {
         return Fast::Clean;
     }
-    Fast::Check(Snapshot::of(held, skip), key)
+    Fast::Check(Snapshot::of_stack(&t.held, skip), key)
 }
 
 /// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
@@ -124,7 +124,7 @@ pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report
                 remember(key, acq, held.as_slice());
                 return Ok(Vec::new());
             }
-            Ok(slow_check(acq, held.as_slice(), key, Layer::Blocking))
+            Ok(slow_check(acq, &held, key, Layer::Blocking))
         }
     }
 }
@@ -177,7 +177,7 @@ pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report>
         if t.cache[cache_slot(key)] | 1 == key | 1 {
             return None;
         }
-        Some((Snapshot::of(held, skip), key))
+        Some((Snapshot::of_stack(&t.held, skip), key))
     });
     let Some((held, key)) = found else {
         return Vec::new();
@@ -186,14 +186,15 @@ pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report>
         remember(key, acq, held.as_slice());
         return Vec::new();
     }
-    slow_check(acq, held.as_slice(), key, Layer::Timed)
+    slow_check(acq, &held, key, Layer::Timed)
 }
 
 /// The slow path: a lock chain never validated in this process. `layer` says whether the
 /// acquisition blocks or gives up after a timeout.
 #[cold]
 #[inline(never)]
-fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> Vec<Report> {
+fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) -> Vec<Report> {
+    let held = snapshot.as_slice();
     // Captured before taking the graph lock: it is the expensive part.
     let trace = Trace::for_dependency();
     let mut findings = Vec::new();
@@ -282,7 +283,9 @@ fn slow_check(acq: &Acquisition, held: &[HeldLock], key: u64, layer: Layer) -> V
             // layer nothing below a blocking entry is implied: the edges into it are blocking
             // ones, which the timed search does not follow (rule 26), so every held lock gets
             // its timed dependency.
-            if !h.trylock && layer == Layer::Blocking {
+            // Nor does an entry pushed before a lock below it was upgraded to exclusive: the
+            // edges into it were recorded with the weaker access (`HeldStack::exact_from`).
+            if !h.trylock && layer == Layer::Blocking && index < snapshot.exact_from {
                 break;
             }
         }

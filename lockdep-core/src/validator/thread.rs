@@ -182,6 +182,8 @@ pub(super) fn new_max_depth() {
 pub(super) struct Snapshot {
     entries: [HeldLock; MAX_LOCK_DEPTH],
     len: usize,
+    /// See `HeldStack::exact_from`, in this snapshot's indices.
+    pub(super) exact_from: usize,
 }
 
 impl Snapshot {
@@ -189,6 +191,7 @@ impl Snapshot {
         let mut snapshot = Snapshot {
             entries: [held.first().copied().unwrap_or(HeldLock::EMPTY); MAX_LOCK_DEPTH],
             len: 0,
+            exact_from: MAX_LOCK_DEPTH,
         };
         for (i, h) in held.iter().enumerate() {
             if Some(i) != skip {
@@ -196,6 +199,17 @@ impl Snapshot {
                 snapshot.len += 1;
             }
         }
+        snapshot
+    }
+
+    /// [`Snapshot::of`] a thread's stack, keeping where its walk must be exact.
+    pub(super) fn of_stack(stack: &crate::held::HeldStack, skip: Option<usize>) -> Snapshot {
+        let mut snapshot = Snapshot::of(stack.as_slice(), skip);
+        let exact_from = stack.exact_from;
+        snapshot.exact_from = match skip {
+            Some(skip) if skip < exact_from => exact_from - 1,
+            _ => exact_from,
+        };
         snapshot
     }
 
