@@ -8,7 +8,7 @@
 //! annotation on the line of the repository it belongs to.
 
 use lockdep_core::store::format::{FindingKind, Origin, StoredClass, StoredFrame};
-use lockdep_core::store::{kinds_label, Edge, StoredGraph};
+use lockdep_core::store::{kinds_label, Edge, FindingId, StoredGraph};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -198,8 +198,7 @@ fn frame(f: &StoredFrame, root: &Path) -> Frame {
 
 /// A finding's identity: kind and class names (see [`Finding::id`]).
 pub fn identity(kind: FindingKind, classes: &[StoredClass]) -> String {
-    let names: Vec<String> = classes.iter().map(StoredClass::to_string).collect();
-    format!("{}: {}", kind.as_str(), names.join(" -> "))
+    FindingId::of_classes(kind, classes).to_string()
 }
 
 fn dependencies(graph: &StoredGraph, classes: &[StoredClass], root: &Path) -> Vec<Dependency> {

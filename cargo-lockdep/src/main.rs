@@ -23,14 +23,20 @@
 //!   into `OUT`, then summarises the union like `test` does. `report` and `check` read several
 //!   stores as one graph too. Every store is read before anything is written: a missing,
 //!   damaged or other-version one stops the command, naming it.
+//! - `cargo lockdep baseline [--output FILE] [DIR...]` writes the current findings as accepted
+//!   ([`baseline`]); `test`, `check` and `merge` take `--baseline FILE` and then exit 2 only
+//!   for findings not in it, listing the entries no longer found.
 
+mod baseline;
 mod machine;
 mod runner;
 mod sarif;
 mod summary;
 
+use baseline::Baseline;
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use lockdep_core::store::{self, StoredGraph};
+use lockdep_core::store::format::StoredClass;
+use lockdep_core::store::{self, FindingId, StoredGraph};
 use runner::{Outcome, Runner};
 use std::path::{Path, PathBuf};
 use std::process::{Command as ProcessCommand, ExitCode};
@@ -70,6 +76,15 @@ fn exit_help(specific: &str) -> String {
 }
 
 fn cli() -> Command {
+    let baseline = || {
+        Arg::new("baseline")
+            .long("baseline")
+            .value_name("FILE")
+            .help(
+                "Findings listed in FILE are accepted: exit 2 only for others, and list the \
+                 entries no longer found (write FILE with `cargo lockdep baseline`)",
+            )
+    };
     let stores = || {
         Arg::new("stores").value_name("DIR").num_args(0..).help(
             "The stores to read, each a directory or its graph.lockdep file; several are read \
@@ -94,9 +109,10 @@ fn cli() -> Command {
                 .subcommand(
                     Command::new("test")
                         .after_help(exit_help(
-                            "  0   the suite passed and lockdep found nothing\n  2   the suite \
-                             passed and lockdep found something: a finding reported while it \
-                             ran, or a cycle the offline check found\n  N   the suite failed \
+                            "  0   the suite passed and lockdep found nothing (with --baseline: \
+                             nothing it does not accept)\n  2   the suite passed and lockdep \
+                             found something: a finding reported while it ran, or a cycle the \
+                             offline check found (with --baseline: one it does not accept)\n  N   the suite failed \
                              or did not build: the runner's own status (cargo test: 101; cargo \
                              nextest run: 100 tests failed, 101 build failed, 4 no test ran, \
                              96 it refused its arguments); the store is summarised all the \
@@ -112,6 +128,7 @@ fn cli() -> Command {
                                 .action(ArgAction::SetTrue)
                                 .help("Run `cargo nextest run` instead of `cargo test`"),
                         )
+                        .arg(baseline())
                         .arg(Arg::new("dir").long("dir").value_name("DIR").help(
                             "The store's directory, or its graph.lockdep file [default: \
                                  $LOCKDEP_GRAPH, else <target dir>/lockdep]",
@@ -170,9 +187,11 @@ fn cli() -> Command {
                 .subcommand(
                     Command::new("check")
                         .after_help(exit_help(
-                            "  0   no strong cycle in the stored graph\n  2   at least one \
-                             strong cycle",
+                            "  0   no strong cycle in the stored graph (with --baseline: none \
+                             but those it accepts)\n  2   at least one strong cycle (with \
+                             --baseline: one it does not accept)",
                         ))
+                        .arg(baseline())
                         .about(
                             "Search stored graphs (one store, or several united) offline for \
                              every strong cycle (exit 2 if any)",
@@ -180,12 +199,32 @@ fn cli() -> Command {
                         .arg(stores()),
                 )
                 .subcommand(
+                    Command::new("baseline")
+                        .about(
+                            "Write a baseline from stored graphs: every current finding, \
+                             accepted, each with a reason to fill in (reasons already in \
+                             FILE are kept)",
+                        )
+                        .after_help(exit_help("  0   the baseline was written"))
+                        .arg(
+                            Arg::new("output")
+                                .long("output")
+                                .short('o')
+                                .value_name("FILE")
+                                .default_value("lockdep-baseline.toml")
+                                .help("The baseline file to write"),
+                        )
+                        .arg(stores()),
+                )
+                .subcommand(
                     Command::new("merge")
                         .after_help(exit_help(
-                            "  0   united; the union holds no finding\n  2   united; the union \
-                             holds a finding (reported by a shard, or found by the offline \
-                             check, e.g. split across shards)",
+                            "  0   united; the union holds no finding (with --baseline: none but \
+                             those it accepts)\n  2   united; the union holds a finding \
+                             (reported by a shard, or found by the offline check, e.g. split \
+                             across shards; with --baseline: one it does not accept)",
                         ))
+                        .arg(baseline())
                         .about(
                             "Unite the stores of a suite's shards into one, then summarise it \
                              (exit 2 on a finding)",
@@ -242,8 +281,12 @@ fn main() -> ExitCode {
             let output = m.get_one::<String>("output").map(PathBuf::from);
             report(&dirs, format, output.as_deref())
         }),
-        Some(("check", m)) => stores_of(m).and_then(|dirs| check(&dirs)),
+        Some(("check", m)) => stores_of(m).and_then(|dirs| check(&dirs, &baseline_of(m)?)),
         Some(("merge", m)) => merge(m),
+        Some(("baseline", m)) => stores_of(m).and_then(|dirs| {
+            let output = m.get_one::<String>("output").expect("clap gives a default");
+            write_baseline(&dirs, Path::new(output))
+        }),
         _ => unreachable!("clap requires the subcommand"),
     };
     result.unwrap_or_else(|e| {
@@ -397,7 +440,7 @@ fn load_stores(dirs: &[PathBuf], usage: &str) -> Result<Loaded, String> {
     })
 }
 
-/// Splits `cargo lockdep test`'s own options (`--nextest`, `--dir`, `--help`, anywhere before
+/// Splits `cargo lockdep test`'s own options (`--nextest`, `--dir`, `--baseline`, `--help`, anywhere before
 /// the first `--`: neither runner has options of those names) from the arguments for the
 /// runner, which keep their order — a `--` included, which clap would swallow.
 fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
@@ -418,7 +461,11 @@ fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
                 args.push(arg);
                 args.extend(given.next());
             }
-            a if a.starts_with("--dir=") => args.push(arg),
+            "--baseline" => {
+                args.push(arg);
+                args.extend(given.next());
+            }
+            a if a.starts_with("--dir=") || a.starts_with("--baseline=") => args.push(arg),
             _ => passthrough.push(arg),
         }
     }
@@ -426,6 +473,9 @@ fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
 }
 
 fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
+    // Read first: a baseline that cannot be used stops the run before anything is run or
+    // written.
+    let baseline = baseline_of(m)?;
     let dir = dir_of(m)?;
     let dir = std::path::absolute(&dir).map_err(|e| {
         format!(
@@ -567,14 +617,88 @@ fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
     }
 
     let findings = summarize(&dir)?;
+    let found = judged(&findings, &baseline);
     if !status.success() {
         return Ok(exit_code(status));
     }
-    Ok(if findings > 0 {
+    Ok(found)
+}
+
+/// The baseline named by `--baseline`, read.
+fn baseline_of(m: &ArgMatches) -> Result<Option<Baseline>, String> {
+    m.get_one::<String>("baseline")
+        .map(|file| Baseline::read(Path::new(file)))
+        .transpose()
+}
+
+/// The identity of every finding of `graph`: those reported while the suite ran, and the
+/// `cycles` of the offline search.
+fn finding_ids(graph: &StoredGraph, cycles: &[Vec<StoredClass>]) -> Vec<FindingId> {
+    let mut ids: Vec<FindingId> = graph
+        .findings()
+        .iter()
+        .map(|f| FindingId::of_classes(f.kind, &f.classes))
+        .collect();
+    for cycle in cycles {
+        let id = FindingId::of_classes(store::format::FindingKind::Cycle, cycle);
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// The exit status for `findings`: 2 when there is any (with a baseline: any it does not
+/// accept, after saying what it made of them), 0 otherwise.
+fn judged(findings: &[FindingId], baseline: &Option<Baseline>) -> ExitCode {
+    let found = match baseline {
+        None => !findings.is_empty(),
+        Some(baseline) => {
+            let verdict = baseline.judge(findings);
+            emit(&baseline.describe(&verdict));
+            !verdict.new.is_empty()
+        }
+    };
+    if found {
         ExitCode::from(FOUND)
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// `cargo lockdep baseline`: every current finding of the stores, accepted, written to
+/// `output` (reasons it had kept). An existing file that cannot be read is left as it is.
+fn write_baseline(dirs: &[PathBuf], output: &Path) -> Result<ExitCode, String> {
+    let loaded = load_stores(dirs, "cargo lockdep baseline DIR...")?;
+    let cycles = search(&loaded.graph);
+    let ids = finding_ids(&loaded.graph, &cycles);
+    let previous = if output.exists() {
+        Some(Baseline::read(output)?)
+    } else {
+        None
+    };
+    std::fs::write(output, baseline::write(&ids, previous.as_ref())).map_err(|e| {
+        format!(
+            "cannot write the baseline to {}: {e}. Check that its directory exists and is \
+             writable, or name another file with --output.",
+            output.display()
+        )
+    })?;
+    let (new, removed) = match &previous {
+        Some(previous) => {
+            let verdict = previous.judge(&ids);
+            (verdict.new.len(), verdict.stale.len())
+        }
+        None => (ids.len(), 0),
+    };
+    outln!(
+        "lockdep: baseline {} written: {} finding(s) accepted, {new} of them new (fill in \
+         their `reason`), {removed} entr{} no longer found removed",
+        output.display(),
+        ids.len(),
+        if removed == 1 { "y" } else { "ies" }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The feature that keeps lockdep's checks in an optimized build.
@@ -819,27 +943,28 @@ fn progress(done: &AtomicBool, dir: &Path) {
     }
 }
 
-/// Prints the summary of the store in `dir` after a run; returns how many findings it lists.
-fn summarize(dir: &Path) -> Result<usize, String> {
+/// Prints the summary of the store in `dir` after a run; returns the findings it lists.
+fn summarize(dir: &Path) -> Result<Vec<FindingId>, String> {
     let Some(graph) = load(dir)? else {
         outln!(
             "lockdep: no process recorded a dependency in {} (no test held two locks at once, \
              or the suite does not use lockdep_core's locks in a checked build)",
             dir.display()
         );
-        return Ok(0);
+        return Ok(Vec::new());
     };
     let source = store::file_in(dir).display().to_string();
-    Ok(print_summary(&graph, &source).total)
+    Ok(print_summary(&graph, &source))
 }
 
-/// Prints the summary of `graph`, read from `source`.
-fn print_summary(graph: &StoredGraph, source: &str) -> summary::Findings {
+/// Prints the summary of `graph`, read from `source`; returns the findings it lists.
+fn print_summary(graph: &StoredGraph, source: &str) -> Vec<FindingId> {
     let cycles = search(graph);
+    let ids = finding_ids(graph, &cycles);
     let mut out = String::new();
-    let findings = summary::summarize(graph, source, cycles, &mut out);
+    summary::summarize(graph, source, cycles, &mut out);
     emit(&out);
-    findings
+    ids
 }
 
 /// The workspace root, which machine formats give paths relative to: cargo's, else the current
@@ -934,7 +1059,7 @@ fn report(dirs: &[PathBuf], format: &str, output: Option<&Path>) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(dirs: &[PathBuf]) -> Result<ExitCode, String> {
+fn check(dirs: &[PathBuf], baseline: &Option<Baseline>) -> Result<ExitCode, String> {
     let loaded = load_stores(dirs, "cargo lockdep check DIR...")?;
     let graph = &loaded.graph;
     let reported: Vec<_> = graph.findings().into_iter().map(|f| f.classes).collect();
@@ -956,6 +1081,9 @@ fn check(dirs: &[PathBuf]) -> Result<ExitCode, String> {
         summary::cycle_edges(graph, cycle, &mut out);
     }
     emit(&out);
+    if baseline.is_some() {
+        return Ok(judged(&finding_ids(graph, &cycles), baseline));
+    }
     Ok(if cycles.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -966,6 +1094,7 @@ fn check(dirs: &[PathBuf]) -> Result<ExitCode, String> {
 /// `cargo lockdep merge OUT STORE...`: every store is read before anything is written, so a
 /// missing, damaged or other-version store leaves OUT as it was.
 fn merge(m: &ArgMatches) -> Result<ExitCode, String> {
+    let baseline = baseline_of(m)?;
     let out = m.get_one::<String>("out").expect("clap requires OUT");
     let out = store_dir(Path::new(out), "the output given")?;
     let inputs = m
@@ -1007,11 +1136,7 @@ fn merge(m: &ArgMatches) -> Result<ExitCode, String> {
         loaded.graph.records().len()
     );
     let findings = print_summary(&loaded.graph, &file.display().to_string());
-    Ok(if findings.total > 0 {
-        ExitCode::from(FOUND)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(judged(&findings, &baseline))
 }
 
 #[cfg(test)]

@@ -1062,3 +1062,159 @@ fn report_to_an_unwritable_output_fails_saying_so() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(64), "{}", text(&bad));
 }
+
+/// A fresh directory for baseline files.
+fn baseline_dir(name: &str) -> PathBuf {
+    let dir = store_dir(&format!("baseline-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_baseline_accepts_known_findings_fails_on_new_ones_and_lists_stale_ones() {
+    let [first, second] = shards();
+    let merged = store_dir("baseline-merged");
+    let out = cargo_lockdep()
+        .arg("merge")
+        .arg(&merged)
+        .args([first, second])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let file = baseline_dir("accepted").join("lockdep-baseline.toml");
+    let out = cargo_lockdep()
+        .args(["baseline", "--output"])
+        .arg(&file)
+        .arg(&merged)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("2 finding(s) accepted, 2 of them new (fill in their `reason`)"),
+        "{all}"
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let abba =
+        "kind = \"cycle\"\nclasses = [\"src/lib.rs:22:23\", \"src/lib.rs:23:20\"]\nreason = \"\"";
+    assert!(written.contains(abba), "{written}");
+
+    // Accepted: the whole suite run at once, another run and another store, finds the same
+    // two findings by the same identities.
+    let dir = store_dir("baseline-suite");
+    let out = cargo_lockdep()
+        .args(["test", "--baseline"])
+        .arg(&file)
+        .arg("--dir")
+        .arg(&dir)
+        .args(["--", "--test-threads=1"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("1 finding(s) reported while the suite ran"),
+        "{all}"
+    );
+    assert!(all.contains("2 finding(s) accepted, 0 new"), "{all}");
+
+    // New: the ABBA no longer in the file fails the check and is named.
+    let without_abba = baseline_dir("new").join("b.toml");
+    std::fs::write(&without_abba, written.replace(&format!("[[finding]]\n{abba}"), "")).unwrap();
+    let out = cargo_lockdep()
+        .args(["check", "--baseline"])
+        .arg(&without_abba)
+        .arg(&merged)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("1 finding(s) accepted, 1 new"), "{all}");
+    assert!(
+        all.contains("  new: cycle: src/lib.rs:22:23 -> src/lib.rs:23:20\n"),
+        "{all}"
+    );
+
+    // Stale: against one clean shard, both entries are listed, with their reasons, and
+    // nothing fails; `baseline` then rewrites the file without them.
+    let reasoned = baseline_dir("stale").join("b.toml");
+    std::fs::write(
+        &reasoned,
+        written.replacen("reason = \"\"", "reason = \"audited at start-up only\"", 1),
+    )
+    .unwrap();
+    let out = cargo_lockdep()
+        .args(["merge", "--baseline"])
+        .arg(&reasoned)
+        .arg(store_dir("baseline-first-only"))
+        .arg(first)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("0 finding(s) accepted, 0 new"), "{all}");
+    assert!(all.contains("2 baseline entries no longer found"), "{all}");
+    assert!(
+        all.contains("  stale: cycle: src/lib.rs:22:23 -> src/lib.rs:23:20 (reason: audited at start-up only)"),
+        "{all}"
+    );
+    // Rewritten from the union again, the reason given is kept.
+    let out = cargo_lockdep()
+        .args(["baseline", "--output"])
+        .arg(&reasoned)
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("0 of them new"), "{}", text(&out));
+    assert!(std::fs::read_to_string(&reasoned)
+        .unwrap()
+        .contains("reason = \"audited at start-up only\""));
+}
+
+#[test]
+fn a_baseline_that_cannot_be_used_stops_the_command_before_it_runs_or_writes() {
+    let [first, _] = shards();
+    let bad = baseline_dir("bad").join("b.toml");
+    let text_of_bad =
+        "version = 1\n\n[[finding]]\nkind = \"cycle\"\nclasses = [\"a\", \"b\"]\nreasn = \"typo\"\n";
+    std::fs::write(&bad, text_of_bad).unwrap();
+    let dir = store_dir("baseline-bad-run");
+    let run = cargo_lockdep()
+        .args(["test", "--dir"])
+        .arg(&dir)
+        .arg("--baseline")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let check = cargo_lockdep()
+        .args(["check", "--baseline"])
+        .arg(&bad)
+        .arg(first)
+        .output()
+        .unwrap();
+    let rewrite = cargo_lockdep()
+        .args(["baseline", "--output"])
+        .arg(&bad)
+        .arg(first)
+        .output()
+        .unwrap();
+    for out in [&run, &check, &rewrite] {
+        let all = text(out);
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(
+            all.contains(&format!("cannot use the baseline {}", bad.display())),
+            "{all}"
+        );
+        assert!(all.contains("reasn"), "{all}");
+        assert!(!all.contains("running `cargo test"), "{all}");
+    }
+    assert!(!dir.exists(), "the run wrote {}", dir.display());
+    assert_eq!(std::fs::read_to_string(&bad).unwrap(), text_of_bad);
+    let missing = cargo_lockdep()
+        .args(["check", "--baseline", "no-such-baseline.toml"])
+        .arg(first)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+}

@@ -95,6 +95,12 @@ fn child_beta_then_alpha_captured() {
     // Another process reported this cycle already: `capture` still sees it.
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert_eq!(reports[0].classes(), ["store-alpha", "store-beta"]);
+    // The identity a baseline names it by: the same as the stored finding's.
+    let id = store::FindingId::of_report(&reports[0]).unwrap();
+    assert_eq!(id.to_string(), "cycle: store-alpha -> store-beta");
+    let stored = store::load(std::env::var("LOCKDEP_GRAPH").unwrap()).unwrap();
+    let f = &stored.findings()[0];
+    assert_eq!(store::FindingId::of_classes(f.kind, &f.classes), id);
 }
 
 #[test]

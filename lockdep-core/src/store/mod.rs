@@ -401,3 +401,56 @@ pub(crate) fn canonical<T: Ord>(mut classes: Vec<T>) -> Vec<T> {
 }
 
 pub use crate::kinds::kinds_label;
+
+/// A finding's identity, stable across runs and machines: its kind and its classes' names (a
+/// subclass written `name/N`), in dependency order, rotated to start at the smallest. A store's
+/// findings, `cargo lockdep`'s machine-readable reports and its baseline file all name a
+/// finding by it, and [`FindingId::of_report`] gives it for a report this process made, so that
+/// an in-process handler can filter by the same list.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FindingId {
+    /// Cycle or recursion.
+    pub kind: FindingKind,
+    /// The class names, in the canonical rotation.
+    pub classes: Vec<String>,
+}
+
+impl FindingId {
+    /// The identity of a finding of `kind` through `classes` (in dependency order, starting
+    /// anywhere).
+    pub fn new(kind: FindingKind, mut classes: Vec<String>) -> FindingId {
+        // The rotation that starts at the smallest name: one order for the same cycle however
+        // it was entered.
+        if let Some(min) = (0..classes.len()).min_by_key(|&i| &classes[i]) {
+            classes.rotate_left(min);
+        }
+        FindingId { kind, classes }
+    }
+
+    /// The identity of a finding through stored classes.
+    pub fn of_classes(kind: FindingKind, classes: &[StoredClass]) -> FindingId {
+        FindingId::new(kind, classes.iter().map(StoredClass::to_string).collect())
+    }
+
+    /// The identity of a report of this process, for the kinds a suite's store records: a
+    /// circular dependency or a recursive acquisition. `None` for the others (a certain
+    /// deadlock, a timed inversion, ...), which no baseline accepts.
+    pub fn of_report(report: &crate::Report) -> Option<FindingId> {
+        let kind = match report.kind() {
+            crate::ReportKind::CircularDependency => FindingKind::Cycle,
+            crate::ReportKind::RecursiveLocking if !report.is_certain_deadlock() => {
+                FindingKind::Recursive
+            }
+            _ => return None,
+        };
+        let classes = report.classes().into_iter().map(String::from).collect();
+        Some(FindingId::new(kind, classes))
+    }
+}
+
+impl fmt::Display for FindingId {
+    /// `cycle: a -> b`, `recursive: a`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.classes.join(" -> "))
+    }
+}
