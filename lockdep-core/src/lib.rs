@@ -84,6 +84,7 @@ mod default_class;
 #[path = "default_class/off.rs"]
 mod default_class;
 pub mod graph;
+mod handoff;
 mod init;
 mod instance;
 mod kinds;
@@ -122,6 +123,7 @@ mod validator;
 
 pub use class::{LockClass, MAX_SUBCLASSES};
 pub use condvar::{Condvar, WaitTimeoutResult};
+pub use handoff::{hand_off, HandOff};
 pub use instance::{LockInstance, TrackedLock};
 pub use mode::{capture, capture_with, clear_handler, mode, set_handler, set_mode, Mode};
 pub use once::{Once, OnceState};

@@ -50,6 +50,27 @@ fn leaked_guard_of_dropped_lock(identity: usize) {
 }
 
 /// Is this lock instance held by the current thread?
+/// Takes this thread's topmost entry of `addr` off its stack, as a release would, and returns
+/// it (a hand-off: the lock stays locked, and another thread takes the entry on).
+pub(crate) fn hand_off(addr: usize) -> Option<HeldLock> {
+    with_thread(|t| {
+        let index = t.held.find(addr)?;
+        let removed = t.held.remove(index);
+        if t.relocks.concerns(&removed) {
+            t.relocks.released(&removed);
+            t.relocks_changed();
+        }
+        Some(removed)
+    })
+}
+
+/// Puts a handed-off entry on this thread's stack: the lock is held here now. Not validated:
+/// nothing waited for it here (a dependency on it is recorded when this thread takes another
+/// lock while holding it).
+pub(crate) fn take_over(entry: &HeldLock) {
+    super::acquire::after_lock(&super::acquire::Acquisition::of_entry(entry), entry.trylock);
+}
+
 pub(crate) fn is_held(addr: usize) -> bool {
     with_thread(|t| t.held.find(addr).is_some())
 }
