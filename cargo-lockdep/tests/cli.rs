@@ -1120,7 +1120,11 @@ fn a_baseline_accepts_known_findings_fails_on_new_ones_and_lists_stale_ones() {
 
     // New: the ABBA no longer in the file fails the check and is named.
     let without_abba = baseline_dir("new").join("b.toml");
-    std::fs::write(&without_abba, written.replace(&format!("[[finding]]\n{abba}"), "")).unwrap();
+    std::fs::write(
+        &without_abba,
+        written.replace(&format!("[[finding]]\n{abba}"), ""),
+    )
+    .unwrap();
     let out = cargo_lockdep()
         .args(["check", "--baseline"])
         .arg(&without_abba)
