@@ -8,13 +8,17 @@
 //! so the test is Linux-only.
 #![cfg(target_os = "linux")]
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a thread that should finish may take before the test calls it hung. Not a speed
 /// bound: the runs take milliseconds.
 const HANG: Duration = Duration::from_secs(120);
+/// How long threads that keep running may make no progress at all before the test calls them
+/// hung: a deadlock never progresses again; a loaded machine is slow but never stops.
+const STALLED: Duration = Duration::from_secs(60);
 
 fn tid() -> i32 {
     // SAFETY: gettid has no preconditions.
@@ -188,10 +192,13 @@ fn lockdep_reports_the_four_threads_before_they_hang() {
 macro_rules! opposite_recursive_reads {
     ($a:expr, $b:expr, $rounds:expr) => {{
         let (a, b) = (Arc::new($a), Arc::new($b));
+        // Every round of every thread counts: a hang is no progress at all for `STALLED`, not
+        // a run slower than some bound (a loaded CI runner can be many times slower).
+        let progress = Arc::new(AtomicU64::new(0));
         let (done, finished) = mpsc::channel::<()>();
         let mut threads = Vec::new();
         for reverse in [false, true] {
-            let (a, b, done) = (a.clone(), b.clone(), done.clone());
+            let (a, b, done, progress) = (a.clone(), b.clone(), done.clone(), progress.clone());
             threads.push(lockdep_core::thread::spawn(move || {
                 let (first, second) = if reverse { (&b, &a) } else { (&a, &b) };
                 for _ in 0..$rounds {
@@ -199,24 +206,38 @@ macro_rules! opposite_recursive_reads {
                     thread::yield_now();
                     let _y = second.read_recursive();
                     thread::yield_now();
+                    progress.fetch_add(1, Ordering::Relaxed);
                 }
                 done.send(()).unwrap();
             }));
         }
         for lock in [a.clone(), b.clone()] {
-            let done = done.clone();
+            let (done, progress) = (done.clone(), progress.clone());
             threads.push(lockdep_core::thread::spawn(move || {
                 for _ in 0..$rounds {
                     let _w = lock.write();
                     thread::yield_now();
+                    progress.fetch_add(1, Ordering::Relaxed);
                 }
                 done.send(()).unwrap();
             }));
         }
-        for _ in 0..threads.len() {
-            finished
-                .recv_timeout(HANG)
-                .expect("recursive reads in opposite orders hung");
+        let mut left = threads.len();
+        let (mut seen, mut since) = (progress.load(Ordering::Relaxed), Instant::now());
+        while left > 0 {
+            match finished.recv_timeout(Duration::from_millis(200)) {
+                Ok(()) => left -= 1,
+                Err(_) => {
+                    let now = progress.load(Ordering::Relaxed);
+                    if now != seen {
+                        (seen, since) = (now, Instant::now());
+                    }
+                    assert!(
+                        since.elapsed() < STALLED,
+                        "recursive reads in opposite orders hung: no progress for {STALLED:?}"
+                    );
+                }
+            }
         }
         for t in threads {
             t.join().unwrap();
