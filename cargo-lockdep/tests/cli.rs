@@ -766,6 +766,49 @@ fn shards_clean_alone_united_show_the_abba_with_both_halves() {
     assert!(merged.join("graph.dot").exists());
 }
 
+/// The README's CI recipe as written: nextest partitions of the fixture suite, one store per
+/// partition (as one CI job each would upload), merged. `slice:M/3` deals the suite's four
+/// tests out round-robin across its binaries (`close_day`, `reconcile` | `deposit` | `audit`), so
+/// no partition holds both orders of any cycle.
+#[test]
+fn nextest_partitions_clean_alone_merged_show_the_abba() {
+    if !nextest_installed("nextest_partitions_clean_alone_merged_show_the_abba") {
+        return;
+    }
+    let partitions = ["slice:1/3", "slice:2/3", "slice:3/3"].map(|partition| {
+        let dir = store_dir(&format!("partition-{}", &partition[6..7]));
+        let out = cargo_lockdep()
+            .args(["test", "--nextest", "--dir"])
+            .arg(&dir)
+            .args(["--", "--partition", partition])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{partition}: {}", text(&out));
+        assert!(
+            text(&out).contains("no finding was reported"),
+            "{partition}: {}",
+            text(&out)
+        );
+        dir
+    });
+    let merged = store_dir("partitions-merged");
+    let out = cargo_lockdep()
+        .arg("merge")
+        .arg(&merged)
+        .args(&partitions)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("close_day_takes_accounts_then_ledger")
+            && all.contains("audit_takes_audit_then_accounts")
+            && all.contains("possible circular locking dependency")
+            && all.contains("recorded in different stores"),
+        "{all}"
+    );
+}
+
 /// A copy of the first shard's store, changed by `edit`, in a directory of its own.
 fn edited_shard(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
     let dir = store_dir(name);
