@@ -17,7 +17,6 @@
 //!     std::thread::spawn(move || {
 //!         // ...held and released there.
 //!         handed.take_over();
-//!         assert!(lockdep_core::is_held(&*lock));
 //!         unsafe { lock.raw().unlock_shared() };
 //!     })
 //! };
