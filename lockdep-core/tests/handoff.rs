@@ -6,6 +6,16 @@ use lock_api::{RawRwLock as _, RawRwLockRecursive as _};
 use lockdep_core::{capture, hand_off, is_held, set_mode, HandOff, Mode, Mutex, RwLock};
 use std::sync::Arc;
 
+/// The mode is process-wide and one test here goes through all of them: the tests of this
+/// file run one at a time (a plain std mutex, not one of lockdep's).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// salsa's `RevisionGuard`, with the hand-off written where the token changes threads.
 struct Token {
     lock: Arc<RwLock<()>>,
@@ -46,6 +56,7 @@ impl Drop for Token {
 
 #[test]
 fn a_token_released_on_another_thread_leaves_nothing_behind_in_any_mode() {
+    let _serial = serial();
     for mode in [Mode::Panic, Mode::Warn, Mode::Off] {
         set_mode(mode);
         let lock = Arc::new(RwLock::named("handoff-revision", ()));
@@ -76,6 +87,7 @@ fn a_token_released_on_another_thread_leaves_nothing_behind_in_any_mode() {
 
 #[test]
 fn a_hand_off_of_a_lock_not_held_carries_nothing() {
+    let _serial = serial();
     let lock = RwLock::named("handoff-not-held", ());
     let handed = hand_off(&lock);
     assert!(!handed.is_held());
@@ -87,6 +99,7 @@ fn a_hand_off_of_a_lock_not_held_carries_nothing() {
 #[test]
 #[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn a_lock_taken_over_orders_the_receivers_next_locks() {
+    let _serial = serial();
     let held = Arc::new(Mutex::named("handoff-held", ()));
     let next = Arc::new(Mutex::named("handoff-next", ()));
     let guard = held.lock();
