@@ -480,11 +480,7 @@ fn release_tracked(addr: usize, how: Release) {
             .rposition(|h| h.instance == addr && how.matches(h.access));
         match found {
             Some(index) => {
-                let removed = t.held.remove(index);
-                if t.relocks.concerns(&removed) {
-                    t.relocks.released(&removed);
-                    t.relocks_changed();
-                }
+                t.remove_held(index);
             }
             // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
             None if t.held.overflowed > 0 => t.held.overflowed -= 1,

@@ -87,6 +87,15 @@ impl Pending {
         }
     }
 
+    /// The report the panic is due for.
+    fn report(&self) -> &Report {
+        match self {
+            Pending::Report(report) | Pending::Certain(report) | Pending::Handler(_, report) => {
+                report
+            }
+        }
+    }
+
     /// Whether this is a certain self-deadlock: taking the lock would hang.
     pub(crate) fn is_certain(&self) -> bool {
         matches!(self, Pending::Certain(_))
@@ -99,11 +108,7 @@ impl Pending {
     #[cold]
     #[inline(never)]
     pub(crate) fn abort(self) -> ! {
-        let report = match &self {
-            Pending::Report(report) | Pending::Certain(report) | Pending::Handler(_, report) => {
-                report
-            }
-        };
+        let report = self.report();
         crate::mode::print_raw(format_args!(
             "lockdep: {report}\nlockdep: this acquisition can only hang, and it was made through \
              a raw lock call (`lock_api`'s relock after `unlocked`, a raw `lock`) that may not \
@@ -119,11 +124,7 @@ impl Pending {
     #[cold]
     #[inline(never)]
     pub(crate) fn print_instead(self) {
-        let report = match self {
-            Pending::Report(report) | Pending::Certain(report) | Pending::Handler(_, report) => {
-                report
-            }
-        };
+        let report = self.report();
         crate::mode::print_raw(format_args!(
             "lockdep: a report is printed instead of panicking, because it was raised inside a \
              `ReentrantMutex`'s raw relock or bump (a panic there would leave its guard with a \

@@ -55,12 +55,7 @@ fn leaked_guard_of_dropped_lock(identity: usize) {
 pub(crate) fn hand_off(addr: usize) -> Option<HeldLock> {
     with_thread(|t| {
         let index = t.held.find(addr)?;
-        let removed = t.held.remove(index);
-        if t.relocks.concerns(&removed) {
-            t.relocks.released(&removed);
-            t.relocks_changed();
-        }
-        Some(removed)
+        Some(t.remove_held(index))
     })
 }
 

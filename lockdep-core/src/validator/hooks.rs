@@ -90,8 +90,7 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
 /// mutex held), removing it again afterwards, also when `f` unwinds.
 pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> R {
     let Some(entry) = entry else { return f() };
-    let acq = Acquisition::of_entry(&entry);
-    after_lock(&acq, entry.trylock);
+    super::held_set::take_over(&entry);
     struct Remove(usize);
     impl Drop for Remove {
         fn drop(&mut self) {

@@ -54,6 +54,17 @@ impl ThreadState {
             0
         };
     }
+
+    /// Removes held entry `index` as a release does: a nested entry is remembered for a later
+    /// relock (`relock.rs`), and older records of its instance are forgotten.
+    pub(super) fn remove_held(&mut self, index: usize) -> HeldLock {
+        let removed = self.held.remove(index);
+        if self.relocks.concerns(&removed) {
+            self.relocks.released(&removed);
+            self.relocks_changed();
+        }
+        removed
+    }
 }
 
 /// This thread's [`ThreadState`], reached only through [`with_thread`].
