@@ -61,6 +61,22 @@ pub struct GraphSize {
     pub programs: usize,
 }
 
+impl GraphSize {
+    /// What `graph` holds: the summary's first line, the JSON report's `graph` and the progress
+    /// line while a suite runs all count it this one way.
+    pub fn of(graph: &StoredGraph) -> GraphSize {
+        let edges = graph.edges();
+        let tests: BTreeSet<&Origin> = edges.iter().flat_map(|e| e.origins.iter()).collect();
+        let programs: BTreeSet<&str> = tests.iter().map(|o| o.program.as_str()).collect();
+        GraphSize {
+            classes: graph.classes().len(),
+            dependencies: edges.len(),
+            tests: tests.len(),
+            programs: programs.len(),
+        }
+    }
+}
+
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -256,9 +272,6 @@ pub fn report(
     cycles: &[Vec<StoredClass>],
     root: &Path,
 ) -> Report {
-    let edges = graph.edges();
-    let tests: BTreeSet<&Origin> = edges.iter().flat_map(|e| e.origins.iter()).collect();
-    let programs: BTreeSet<&str> = tests.iter().map(|o| o.program.as_str()).collect();
     let mut findings = Vec::new();
     let reported = graph.findings();
     for f in &reported {
@@ -299,12 +312,7 @@ pub fn report(
         },
         stores: stores.to_vec(),
         root: root.display().to_string(),
-        graph: GraphSize {
-            classes: graph.classes().len(),
-            dependencies: edges.len(),
-            tests: tests.len(),
-            programs: programs.len(),
-        },
+        graph: GraphSize::of(graph),
         findings,
     }
 }

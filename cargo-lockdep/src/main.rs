@@ -28,21 +28,24 @@
 //!   for findings not in it, listing the entries no longer found.
 
 mod baseline;
+mod cli;
 mod machine;
+mod progress;
 mod runner;
 mod sarif;
 mod summary;
 
 use baseline::Baseline;
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::ArgMatches;
+use cli::cli;
 use lockdep_core::store::format::StoredClass;
 use lockdep_core::store::{self, FindingId, StoredGraph};
+use progress::{search, Progress};
 use runner::{Outcome, Runner};
 use std::path::{Path, PathBuf};
 use std::process::{Command as ProcessCommand, ExitCode};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Writes to stdout, ignoring a closed pipe (`cargo lockdep check | head`): what is left
 /// unread was not wanted.
@@ -58,194 +61,14 @@ macro_rules! outln {
     };
 }
 
+// After `outln!`, which it uses.
+mod test_run;
+
 /// The exit status for "lockdep found something" (cargo's own failures keep their status).
-const FOUND: u8 = 2;
+pub(crate) const FOUND: u8 = 2;
 /// The exit status for a command line cargo-lockdep does not accept (sysexits' `EX_USAGE`):
 /// not clap's default 2, which CI would read as a finding.
-const USAGE: u8 = 64;
-
-/// The exit statuses every command shares, for `--help`.
-const EXIT_COMMON: &str = "  1   cargo-lockdep could not do it: no store, a damaged one or one \
-                           of another version, a file it cannot write (the message says which)
-  64  usage error: an option or argument it does not accept";
-
-/// `--help`'s "Exit status" section: `specific` lines (status, two spaces, meaning), then
-/// [`EXIT_COMMON`].
-fn exit_help(specific: &str) -> String {
-    format!("Exit status:\n{specific}\n{EXIT_COMMON}")
-}
-
-fn cli() -> Command {
-    let baseline = || {
-        Arg::new("baseline")
-            .long("baseline")
-            .value_name("FILE")
-            .help(
-                "Findings listed in FILE are accepted: exit 2 only for others, and list the \
-                 entries no longer found (write FILE with `cargo lockdep baseline`)",
-            )
-    };
-    let stores = || {
-        Arg::new("stores").value_name("DIR").num_args(0..).help(
-            "The stores to read, each a directory or its graph.lockdep file; several are read \
-             as one graph (the shards of a suite) [default: $LOCKDEP_GRAPH, else <target \
-             dir>/lockdep]",
-        )
-    };
-    Command::new("cargo-lockdep")
-        .bin_name("cargo")
-        .version(env!("CARGO_PKG_VERSION"))
-        .subcommand_required(true)
-        .subcommand(
-            Command::new("lockdep")
-                .about("Check a whole test suite's lock orders with one shared lockdep graph")
-                .after_help(exit_help(
-                    "  0   nothing found\n  2   lockdep found something (see each command's \
-                     --help)\n  N   `test`: the runner's own status when the suite failed or \
-                     did not build",
-                ))
-                .version(env!("CARGO_PKG_VERSION"))
-                .subcommand_required(true)
-                .subcommand(
-                    Command::new("test")
-                        .after_help(exit_help(
-                            "  0   the suite passed and lockdep found nothing (with --baseline: \
-                             nothing it does not accept)\n  2   the suite passed and lockdep \
-                             found something: a finding reported while it ran, or a cycle the \
-                             offline check found (with --baseline: one it does not accept)\n  N   the suite failed \
-                             or did not build: the runner's own status (cargo test: 101; cargo \
-                             nextest run: 100 tests failed, 101 build failed, 4 no test ran, \
-                             96 it refused its arguments); the store is summarised all the \
-                             same when the tests ran",
-                        ))
-                        .about(
-                            "Run the suite with a fresh shared graph, then summarise it \
-                             (exit 2 on a finding)",
-                        )
-                        .arg(
-                            Arg::new("nextest")
-                                .long("nextest")
-                                .action(ArgAction::SetTrue)
-                                .help("Run `cargo nextest run` instead of `cargo test`"),
-                        )
-                        .arg(baseline())
-                        .arg(Arg::new("dir").long("dir").value_name("DIR").help(
-                            "The store's directory, or its graph.lockdep file [default: \
-                                 $LOCKDEP_GRAPH, else <target dir>/lockdep]",
-                        ))
-                        .arg(
-                            Arg::new("args")
-                                .value_name("ARGS")
-                                .num_args(0..)
-                                .trailing_var_arg(true)
-                                .allow_hyphen_values(true)
-                                .help(
-                                    "Arguments for the runner (this command's own options may \
-                                     come anywhere before `--`): cargo test gets them \
-                                     verbatim (those after `--` go to the test binaries); \
-                                     cargo nextest run gets its own options written after \
-                                     `--` moved before it, and the test filters and libtest \
-                                     arguments it emulates after it. With --release or \
-                                     --profile, `--features lockdep-core/release-checks` is \
-                                     added (or the run refused)",
-                                ),
-                        ),
-                )
-                .subcommand(
-                    Command::new("report")
-                        .after_help(exit_help(
-                            "  0   the report was written, whatever it lists (`check` and \
-                             `merge` exit 2 on a finding)",
-                        ))
-                        .arg(
-                            Arg::new("format")
-                                .long("format")
-                                .value_name("FORMAT")
-                                .value_parser(["text", "json", "sarif"])
-                                .default_value("text")
-                                .help(
-                                    "text: the summary, and the class graph drawn (DOT, SVG) \
-                                     beside a single store; json: every finding with its \
-                                     classes, dependencies, tests and stacks (the schema \
-                                     cargo-lockdep/report, version 1); sarif: SARIF 2.1.0 for \
-                                     code scanning, paths relative to the workspace root",
-                                ),
-                        )
-                        .arg(
-                            Arg::new("output")
-                                .long("output")
-                                .short('o')
-                                .value_name("FILE")
-                                .help("Write the report to FILE instead of stdout"),
-                        )
-                        .about(
-                            "Summarise stored graphs (one store, or several united) and draw \
-                             one (DOT, and SVG with Graphviz)",
-                        )
-                        .arg(stores()),
-                )
-                .subcommand(
-                    Command::new("check")
-                        .after_help(exit_help(
-                            "  0   no strong cycle in the stored graph (with --baseline: none \
-                             but those it accepts)\n  2   at least one strong cycle (with \
-                             --baseline: one it does not accept)",
-                        ))
-                        .arg(baseline())
-                        .about(
-                            "Search stored graphs (one store, or several united) offline for \
-                             every strong cycle (exit 2 if any)",
-                        )
-                        .arg(stores()),
-                )
-                .subcommand(
-                    Command::new("baseline")
-                        .about(
-                            "Write a baseline from stored graphs: every current finding, \
-                             accepted, each with a reason to fill in (reasons already in \
-                             FILE are kept)",
-                        )
-                        .after_help(exit_help("  0   the baseline was written"))
-                        .arg(
-                            Arg::new("output")
-                                .long("output")
-                                .short('o')
-                                .value_name("FILE")
-                                .default_value("lockdep-baseline.toml")
-                                .help("The baseline file to write"),
-                        )
-                        .arg(stores()),
-                )
-                .subcommand(
-                    Command::new("merge")
-                        .after_help(exit_help(
-                            "  0   united; the union holds no finding (with --baseline: none but \
-                             those it accepts)\n  2   united; the union holds a finding \
-                             (reported by a shard, or found by the offline check, e.g. split \
-                             across shards; with --baseline: one it does not accept)",
-                        ))
-                        .arg(baseline())
-                        .about(
-                            "Unite the stores of a suite's shards into one, then summarise it \
-                             (exit 2 on a finding)",
-                        )
-                        .arg(Arg::new("out").value_name("OUT").required(true).help(
-                            "The directory to write the united store to (OUT/graph.lockdep), \
-                                     or that file's path",
-                        ))
-                        .arg(
-                            Arg::new("stores")
-                                .value_name("DIR")
-                                .required(true)
-                                .num_args(1..)
-                                .help(
-                                    "The stores to unite: each a store's directory or its \
-                                     graph.lockdep file, written by this version of lockdep",
-                                ),
-                        ),
-                ),
-        )
-}
+pub(crate) const USAGE: u8 = 64;
 
 fn main() -> ExitCode {
     // `cargo lockdep ...` runs `cargo-lockdep lockdep ...`; accept a direct call too.
@@ -258,7 +81,7 @@ fn main() -> ExitCode {
         outln!("cargo-lockdep {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    let passthrough = split_test_args(&mut args);
+    let passthrough = test_run::split_test_args(&mut args);
     let matches = match cli().try_get_matches_from(args) {
         Ok(matches) => matches,
         // `--help` comes here too, as a success.
@@ -275,7 +98,7 @@ fn main() -> ExitCode {
         unreachable!("clap requires the subcommand");
     };
     let result = match matches.subcommand() {
-        Some(("test", m)) => test(m, &passthrough),
+        Some(("test", m)) => test_run::test(m, &passthrough),
         Some(("report", m)) => stores_of(m).and_then(|dirs| {
             let format = m.get_one::<String>("format").map_or("text", String::as_str);
             let output = m.get_one::<String>("output").map(PathBuf::from);
@@ -440,190 +263,6 @@ fn load_stores(dirs: &[PathBuf], usage: &str) -> Result<Loaded, String> {
     })
 }
 
-/// Splits `cargo lockdep test`'s own options (`--nextest`, `--dir`, `--baseline`, `--help`, anywhere before
-/// the first `--`: neither runner has options of those names) from the arguments for the
-/// runner, which keep their order — a `--` included, which clap would swallow.
-fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
-    if args.get(2).map(String::as_str) != Some("test") {
-        return Vec::new();
-    }
-    let given = args.split_off(3.min(args.len()));
-    let mut passthrough = Vec::new();
-    let mut given = given.into_iter();
-    while let Some(arg) = given.next() {
-        match arg.as_str() {
-            "--" => {
-                passthrough.push(arg);
-                passthrough.extend(given.by_ref());
-            }
-            "--nextest" | "-h" | "--help" => args.push(arg),
-            "--dir" => {
-                args.push(arg);
-                args.extend(given.next());
-            }
-            "--baseline" => {
-                args.push(arg);
-                args.extend(given.next());
-            }
-            a if a.starts_with("--dir=") || a.starts_with("--baseline=") => args.push(arg),
-            _ => passthrough.push(arg),
-        }
-    }
-    passthrough
-}
-
-fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, String> {
-    // Read first: a baseline that cannot be used stops the run before anything is run or
-    // written.
-    let baseline = baseline_of(m)?;
-    let dir = dir_of(m)?;
-    let dir = std::path::absolute(&dir).map_err(|e| {
-        format!(
-            "cannot use {} as the store's directory ({e}): name another with `--dir DIR`",
-            dir.display()
-        )
-    })?;
-    let runner = if m.get_flag("nextest") {
-        Runner::Nextest
-    } else {
-        Runner::CargoTest
-    };
-    if runner == Runner::Nextest && !nextest_installed() {
-        return Err(
-            "`--nextest` runs `cargo nextest run`, and cargo-nextest is not installed: \
-                    install it (`cargo install cargo-nextest --locked`), or drop `--nextest`"
-                .into(),
-        );
-    }
-    let mut args = runner.args(passthrough);
-    // An optimized build compiles the checks out unless lockdep-core's `release-checks` is
-    // on: turn it on, or say why it cannot be (never a run that checks nothing).
-    let release_checks = runner.optimized(&args);
-    if release_checks {
-        args.splice(0..0, ["--features".to_string(), RELEASE_CHECKS.to_string()]);
-        eprintln!(
-            "cargo-lockdep: an optimized build compiles lockdep's checks out unless \
-             lockdep-core's feature `release-checks` is on: adding `--features {RELEASE_CHECKS}`"
-        );
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| cannot_create(&dir, e))?;
-    let refuse = |status| {
-        eprintln!(
-            "cargo-lockdep: cargo could not turn on `{RELEASE_CHECKS}` (see its message above): \
-             none of the packages tested depends on lockdep-core directly. Without it this \
-             optimized build would check nothing, so the tests did not run, and {}. Turn the \
-             feature on in the crate that depends on lockdep-core (`lockdep-core = {{ ..., \
-             features = [\"release-checks\"] }}`), or test without `--release`/`--profile`.",
-            kept(&dir)
-        );
-        Ok(exit_code(status))
-    };
-
-    // Arguments that make the runner run no test: run it as asked, leaving the store alone.
-    if let Some(what) = runner.runs_no_test(&args) {
-        eprintln!(
-            "cargo-lockdep: running `{}`: {what}",
-            command_line(runner, &args)
-        );
-        let mut cmd = cargo();
-        cmd.args(runner.subcommand()).args(&args);
-        let (status, _) = status_of(&mut cmd, false)?;
-        eprintln!(
-            "cargo-lockdep: no test ran, so {}; run `cargo lockdep test` without `{what}` to \
-             check the suite.",
-            kept(&dir)
-        );
-        return Ok(if status.success() {
-            ExitCode::SUCCESS
-        } else {
-            exit_code(status)
-        });
-    }
-
-    // cargo test: build first, so that a failed build is reported as one and the previous
-    // store stays as it is (`--doc` cannot be built apart from its run).
-    if let Some(build) = runner.build_args(&args) {
-        let mut cmd = cargo();
-        cmd.arg("test").args(&build);
-        let (status, named) = status_of(&mut cmd, release_checks)?;
-        if !status.success() && named {
-            return refuse(status);
-        }
-        if !status.success() {
-            eprintln!(
-                "cargo-lockdep: the build failed (`{}` exited with {}): the tests did not \
-                 run, and {}. Fix the build, then run `cargo lockdep test` again.",
-                command_line(Runner::CargoTest, &build),
-                exit_status(status),
-                kept(&dir)
-            );
-            return Ok(exit_code(status));
-        }
-    }
-
-    // The run writes to a fresh directory inside the store's; its store replaces the previous
-    // one only if the tests ran, so that the summary is about this run only.
-    clear_leftover_runs(&dir);
-    let staging = dir.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-    std::fs::create_dir_all(&staging).map_err(|e| cannot_create(&staging, e))?;
-    let mut cmd = cargo();
-    cmd.args(runner.subcommand())
-        .args(&args)
-        .env("LOCKDEP_GRAPH", &staging);
-    // One finding should not stop the rest of the suite: the summary decides the exit status.
-    if std::env::var_os("LOCKDEP").is_none() {
-        cmd.env("LOCKDEP", "warn");
-    }
-    eprintln!(
-        "cargo-lockdep: running `{}`; the suite's class graph goes to {}",
-        command_line(runner, &args),
-        dir.display()
-    );
-
-    let done = Arc::new(AtomicBool::new(false));
-    let progress = std::thread::spawn({
-        let (done, staging) = (done.clone(), staging.clone());
-        move || progress(&done, &staging)
-    });
-    let status = status_of(&mut cmd, release_checks && runner == Runner::Nextest);
-    done.store(true, Ordering::Relaxed);
-    let _ = progress.join();
-    let (status, named) = status?;
-    if !status.success() && named {
-        let _ = std::fs::remove_dir_all(&staging);
-        return refuse(status);
-    }
-
-    let recorded = store::file_in(&staging).exists();
-    let outcome = runner.outcome(status.success(), status.code(), recorded);
-    let result = match &outcome {
-        Outcome::Ran => replace_store(&staging, &dir),
-        Outcome::NotRun(_) => Ok(()),
-    };
-    if result.is_ok() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result?;
-    if let Outcome::NotRun(why) = outcome {
-        eprintln!(
-            "cargo-lockdep: `{}` exited with {}{why}. {}; fix what `{}` says above, then run \
-             `cargo lockdep test` again.",
-            command_line(runner, &args),
-            exit_status(status),
-            capitalized(&kept(&dir)),
-            runner.name(),
-        );
-        return Ok(exit_code(status));
-    }
-
-    let findings = summarize(&dir)?;
-    let found = judged(&findings, &baseline);
-    if !status.success() {
-        return Ok(exit_code(status));
-    }
-    Ok(found)
-}
-
 /// The baseline named by `--baseline`, read.
 fn baseline_of(m: &ArgMatches) -> Result<Option<Baseline>, String> {
     m.get_one::<String>("baseline")
@@ -701,116 +340,6 @@ fn write_baseline(dirs: &[PathBuf], output: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The feature that keeps lockdep's checks in an optimized build.
-const RELEASE_CHECKS: &str = "lockdep-core/release-checks";
-
-/// Runs `cmd` to its end. With `watch`, its stderr passes through this process line by line
-/// and the second value says whether a line named [`RELEASE_CHECKS`] (cargo refusing the
-/// feature); without, it is the terminal's and the value is false.
-fn status_of(
-    cmd: &mut ProcessCommand,
-    watch: bool,
-) -> Result<(std::process::ExitStatus, bool), String> {
-    use std::io::{BufRead, IsTerminal, Write};
-    let cannot = |e| cannot_run_cargo(e);
-    if !watch {
-        return cmd.status().map(|status| (status, false)).map_err(cannot);
-    }
-    if std::env::var_os("CARGO_TERM_COLOR").is_none() && std::io::stderr().is_terminal() {
-        cmd.env("CARGO_TERM_COLOR", "always");
-    }
-    let mut child = cmd
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(cannot)?;
-    let mut named = false;
-    if let Some(stderr) = child.stderr.take() {
-        let mut stderr = std::io::BufReader::new(stderr);
-        let mut line = Vec::new();
-        while stderr.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-            let _ = std::io::stderr().write_all(&line);
-            named |= String::from_utf8_lossy(&line).contains(RELEASE_CHECKS);
-            line.clear();
-        }
-    }
-    child.wait().map(|status| (status, named)).map_err(cannot)
-}
-
-/// What a run that did not run the tests leaves in `dir`.
-fn kept(dir: &Path) -> String {
-    if store::file_in(dir).exists() {
-        format!("the previous store in {} is kept", dir.display())
-    } else {
-        format!("nothing was stored in {}", dir.display())
-    }
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
-}
-
-/// The directories a run writes its store to, inside the store's own: `.run-<pid>`.
-const STAGING_PREFIX: &str = ".run-";
-
-/// Removes what runs that were killed left behind.
-fn clear_leftover_runs(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(STAGING_PREFIX)
-        {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-/// The run's store (none when nothing was recorded) becomes the store in `dir`; the drawing of
-/// the previous one goes with it.
-fn replace_store(staging: &Path, dir: &Path) -> Result<(), String> {
-    for stale in ["graph.dot", "graph.svg"] {
-        let _ = std::fs::remove_file(dir.join(stale));
-    }
-    let (new, old) = (store::file_in(staging), store::file_in(dir));
-    if new.exists() {
-        std::fs::rename(&new, &old).map_err(|e| {
-            format!(
-                "cannot move the run's store {} to {}: {e}. Check the permissions of {}, then \
-                 move it yourself (`cargo lockdep report {}` reads it where it is).",
-                new.display(),
-                old.display(),
-                dir.display(),
-                staging.display(),
-            )
-        })
-    } else {
-        match std::fs::remove_file(&old) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!(
-                "cannot remove the previous store {}: {e}. Check the permissions of {}, or \
-                 name another directory with `--dir DIR`.",
-                old.display(),
-                dir.display()
-            )),
-        }
-    }
-}
-
-fn cannot_create(dir: &Path, e: std::io::Error) -> String {
-    format!(
-        "cannot create the store's directory {}: {e}. Check its permissions, or name another \
-         with `--dir DIR`.",
-        dir.display()
-    )
-}
-
 /// Why `report`, `check` or `merge` has nothing to read; `usage` names the command's stores.
 fn no_store(dir: &Path, usage: &str) -> String {
     format!(
@@ -820,141 +349,6 @@ fn no_store(dir: &Path, usage: &str) -> String {
         store::FILE_NAME,
         store::FILE_NAME
     )
-}
-
-/// Whether `cargo nextest` runs here.
-fn nextest_installed() -> bool {
-    cargo()
-        .args(["nextest", "--version"])
-        .output()
-        .is_ok_and(|out| out.status.success())
-}
-
-/// "status 101", or the signal that ended the process.
-fn exit_status(status: std::process::ExitStatus) -> String {
-    match status.code() {
-        Some(code) => format!("status {code}"),
-        None => format!("{status}"),
-    }
-}
-
-/// The runner's exit status as ours (1 when a signal ended it).
-fn exit_code(status: std::process::ExitStatus) -> ExitCode {
-    ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8)
-}
-
-/// `cargo test ARGS`, for messages.
-fn command_line(runner: Runner, args: &[String]) -> String {
-    let mut line = runner.name();
-    for arg in args {
-        line.push(' ');
-        line.push_str(arg);
-    }
-    line
-}
-
-/// How often a long step says how far it has come: `LOCKDEP_PROGRESS_SECS` seconds (fractions
-/// allowed), 15 by default; `None` (never) for 0.
-fn progress_interval() -> Option<Duration> {
-    let secs = std::env::var("LOCKDEP_PROGRESS_SECS")
-        .ok()
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .unwrap_or(15.0);
-    (secs > 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
-/// "m:ss" of a duration, for progress lines.
-fn clock(elapsed: Duration) -> String {
-    format!("{}:{:02}", elapsed.as_secs() / 60, elapsed.as_secs() % 60)
-}
-
-/// A progress line on stderr at most every [`progress_interval`] while a long step (reading
-/// and uniting stores, the offline search) runs, so that a large suite's merge in CI is not
-/// mistaken for a hang; nothing for a step quicker than that.
-struct Progress {
-    every: Option<Duration>,
-    start: Instant,
-    next: Duration,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        let every = progress_interval();
-        Progress {
-            every,
-            start: Instant::now(),
-            next: every.unwrap_or_default(),
-        }
-    }
-
-    /// Prints `what()` if the interval has passed since the last line (or the start).
-    fn tick(&mut self, what: impl FnOnce() -> String) {
-        let Some(every) = self.every else { return };
-        let elapsed = self.start.elapsed();
-        if elapsed >= self.next {
-            eprintln!("cargo-lockdep: {} {}", clock(elapsed), what());
-            self.next = elapsed + every;
-        }
-    }
-}
-
-/// The offline search of `graph`, with progress lines.
-fn search(graph: &StoredGraph) -> Vec<Vec<store::format::StoredClass>> {
-    let mut progress = Progress::new();
-    graph.check_with_progress(|searched, total| {
-        progress.tick(|| {
-            format!("searching for cycles: {searched} of {total} dependencies searched from")
-        })
-    })
-}
-
-/// Every [`progress_interval`] while the suite runs, one line on stderr with what the shared
-/// graph holds so far.
-fn progress(done: &AtomicBool, dir: &Path) {
-    let Some(every) = progress_interval() else {
-        return;
-    };
-    let start = Instant::now();
-    let mut next = every;
-    while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(100));
-        let elapsed = start.elapsed();
-        if elapsed < next {
-            continue;
-        }
-        next += every;
-        let (classes, deps, tests) = match store::load(dir) {
-            Ok(graph) => {
-                let edges = graph.edges();
-                let tests: std::collections::BTreeSet<_> = edges
-                    .iter()
-                    .flat_map(|e| e.origins.iter().cloned())
-                    .collect();
-                (graph.classes().len(), edges.len(), tests.len())
-            }
-            Err(_) => (0, 0, 0),
-        };
-        eprintln!(
-            "cargo-lockdep: {} running; so far {deps} dependencies between {classes} classes, \
-             from {tests} tests",
-            clock(elapsed)
-        );
-    }
-}
-
-/// Prints the summary of the store in `dir` after a run; returns the findings it lists.
-fn summarize(dir: &Path) -> Result<Vec<FindingId>, String> {
-    let Some(graph) = load(dir)? else {
-        outln!(
-            "lockdep: no process recorded a dependency in {} (no test held two locks at once, \
-             or the suite does not use lockdep_core's locks in a checked build)",
-            dir.display()
-        );
-        return Ok(Vec::new());
-    };
-    let source = store::file_in(dir).display().to_string();
-    Ok(print_summary(&graph, &source))
 }
 
 /// Prints the summary of `graph`, read from `source`; returns the findings it lists.
@@ -1137,49 +531,4 @@ fn merge(m: &ArgMatches) -> Result<ExitCode, String> {
     );
     let findings = print_summary(&loaded.graph, &file.display().to_string());
     Ok(judged(&findings, &baseline))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn split(line: &str) -> (Vec<String>, Vec<String>) {
-        let mut args: Vec<String> = line.split_whitespace().map(String::from).collect();
-        let rest = split_test_args(&mut args);
-        (args, rest)
-    }
-
-    #[test]
-    fn runner_arguments_pass_on_in_order_around_our_own() {
-        let (ours, cargo) = split("cargo-lockdep lockdep test -- --nocapture");
-        assert_eq!(ours, ["cargo-lockdep", "lockdep", "test"]);
-        assert_eq!(cargo, ["--", "--nocapture"]);
-        let (ours, cargo) = split("cargo-lockdep lockdep test -p foo --nextest --dir d --release");
-        assert_eq!(
-            ours,
-            [
-                "cargo-lockdep",
-                "lockdep",
-                "test",
-                "--nextest",
-                "--dir",
-                "d"
-            ]
-        );
-        assert_eq!(cargo, ["-p", "foo", "--release"]);
-        let (ours, cargo) = split("cargo-lockdep lockdep test -- --dir x --nextest");
-        assert_eq!(ours.len(), 3);
-        assert_eq!(cargo, ["--", "--dir", "x", "--nextest"]);
-        let (_, cargo) = split("cargo-lockdep lockdep test --dir=d");
-        assert!(cargo.is_empty());
-        let (ours, cargo) = split("cargo-lockdep lockdep check d");
-        assert_eq!((ours.len(), cargo.len()), (4, 0));
-        let matches =
-            cli().get_matches_from(["cargo", "lockdep", "test", "--nextest", "--dir", "d"]);
-        let (_, m) = matches.subcommand().unwrap();
-        let (name, m) = m.subcommand().unwrap();
-        assert_eq!(name, "test");
-        assert!(m.get_flag("nextest"));
-        assert_eq!(dir_of(m).unwrap(), PathBuf::from("d"));
-    }
 }

@@ -1,6 +1,7 @@
 //! The suite's summary: what the stored graph holds, every finding with the tests that took
 //! each of its dependencies, and the cycles only the offline search sees.
 
+use crate::machine::GraphSize;
 use lockdep_core::store::format::{FindingKind, Origin, StoredClass};
 use lockdep_core::store::{kinds_label, StoredGraph};
 use std::collections::BTreeSet;
@@ -78,19 +79,12 @@ pub fn summarize(
     cycles: Vec<Vec<StoredClass>>,
     out: &mut String,
 ) -> Findings {
-    let classes = graph.classes();
-    let edges = graph.edges();
-    let tests: BTreeSet<&Origin> = edges.iter().flat_map(|e| e.origins.iter()).collect();
-    let programs: BTreeSet<&str> = tests.iter().map(|o| o.program.as_str()).collect();
+    let size = GraphSize::of(graph);
     let _ = writeln!(
         out,
         "lockdep: the suite's class graph ({}): {} classes, {} dependencies, taken by {} tests \
          in {} programs",
-        source,
-        classes.len(),
-        edges.len(),
-        tests.len(),
-        programs.len()
+        source, size.classes, size.dependencies, size.tests, size.programs
     );
 
     let findings = graph.findings();
