@@ -12,7 +12,7 @@ use lockdep_core::{
     RwLock, RwLockReadGuard,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::process::Command;
+mod common;
 use std::sync::Arc;
 
 const CHILD: &str = "LOCKDEP_RELOCK_CHILD";
@@ -20,16 +20,7 @@ const CHILD: &str = "LOCKDEP_RELOCK_CHILD";
 /// Runs `scenario` in a child process when this is the parent; in the child, runs it. Returns
 /// the child's exit status and stderr.
 fn in_child(test: &str, scenario: impl FnOnce()) -> Option<(std::process::ExitStatus, String)> {
-    if std::env::var_os(CHILD).is_some() {
-        scenario();
-        return None;
-    }
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .env_remove("LOCKDEP")
-        .output()
-        .unwrap();
+    let output = common::in_child(CHILD, test, scenario)?;
     Some((
         output.status,
         String::from_utf8_lossy(&output.stderr).into_owned(),

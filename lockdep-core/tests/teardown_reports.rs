@@ -7,22 +7,13 @@
 //! report can be read from its stderr.
 
 use lockdep_core::{capture, Mutex, Report, ReportKind};
-use std::process::Command;
+mod common;
 use std::sync::Mutex as StdMutex;
 
 /// Runs `scenario` in a child process when this is the parent; in the child, runs it.
 /// Returns the child's stderr.
 fn in_child(test: &str, scenario: impl FnOnce()) -> Option<String> {
-    if std::env::var_os("LOCKDEP_TEARDOWN_CHILD").is_some() {
-        scenario();
-        return None;
-    }
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env("LOCKDEP_TEARDOWN_CHILD", "1")
-        .env_remove("LOCKDEP")
-        .output()
-        .unwrap();
+    let output = common::in_child("LOCKDEP_TEARDOWN_CHILD", test, scenario)?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(

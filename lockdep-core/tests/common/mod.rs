@@ -67,3 +67,21 @@ pub fn on_threads(threads: usize, prefix: &str, work: impl Fn(usize) + Sync) -> 
             .collect()
     })
 }
+
+/// Runs `scenario` in a child process (this test binary again, with only `test` selected and
+/// the environment variable `marker` set) when this is the parent, and returns what the child
+/// left; in the child, runs it and returns `None`. For scenarios that abort the process, or
+/// must own the process's once-read settings.
+pub fn in_child(marker: &str, test: &str, scenario: impl FnOnce()) -> Option<std::process::Output> {
+    if std::env::var_os(marker).is_some() {
+        scenario();
+        return None;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(marker, "1")
+        .env_remove("LOCKDEP")
+        .output()
+        .unwrap();
+    Some(output)
+}
