@@ -42,12 +42,22 @@ pub(crate) fn completed(class: &ClassCell, addr: usize, at: &'static Location<'s
 #[cold]
 #[inline(never)]
 fn completed_slow(class: &ClassCell, addr: usize, at: &'static Location<'static>) {
-    use crate::validator::{self, Acquisition, LockRef};
-    let lock = LockRef { class };
-    let access = crate::access::Access::Write;
-    if let Some(acq) = Acquisition::at_address(lock, instance(addr), 0, access, Some(at)) {
-        validator::might_lock(&acq);
+    if let Some(acq) = acquisition(class, addr, at) {
+        crate::validator::might_lock(&acq);
     }
+}
+
+/// Reaching the cell at `addr`, of class `class`, at `at`, as the validator sees it: an
+/// exclusive acquisition of the cell's instance (`None` when the class cannot be tracked).
+#[cfg(lockdep_checks)]
+fn acquisition(
+    class: &ClassCell,
+    addr: usize,
+    at: &'static Location<'static>,
+) -> Option<crate::validator::Acquisition> {
+    let lock = crate::validator::LockRef { class };
+    let access = crate::access::Access::Write;
+    crate::validator::Acquisition::at_address(lock, instance(addr), 0, access, Some(at))
 }
 
 /// An initialisation (or a wait for one) that has been validated.
@@ -68,15 +78,8 @@ impl Init {
     pub(crate) fn begin(class: &ClassCell, addr: usize, at: &'static Location<'static>) -> Init {
         #[cfg(lockdep_checks)]
         {
-            use crate::validator::{self, Acquisition, LockRef};
-            let lock = LockRef { class };
-            let acq = Acquisition::at_address(
-                lock,
-                instance(addr),
-                0,
-                crate::access::Access::Write,
-                Some(at),
-            );
+            use crate::validator;
+            let acq = acquisition(class, addr, at);
             if let Some(acq) = &acq {
                 crate::class::registry::mark_initialising(acq.node.class());
                 // Reports are delivered here, before anything is taken: a panicking one leaves
