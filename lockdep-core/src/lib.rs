@@ -115,6 +115,8 @@ mod message;
 #[cfg(lockdep_checks)]
 mod relock;
 #[cfg(lockdep_checks)]
+mod task_held;
+#[cfg(lockdep_checks)]
 mod trace;
 #[cfg(not(lockdep_checks))]
 mod unchecked;

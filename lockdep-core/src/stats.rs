@@ -41,6 +41,10 @@ pub struct Stats {
     pub max_lock_depth: usize,
     /// Approximate bytes of memory held by the graph, the stored backtraces and the caches.
     pub memory_bytes: usize,
+    /// Plain tokio tasks (feature `tokio`) that have a held set kept for them: each holds a
+    /// lock now, or held one when another task last ran on its thread. A task that holds
+    /// nothing has none, so this stays small however many tasks run.
+    pub task_held_sets: usize,
 }
 
 /// The current figures (all zero with the checks compiled out).
@@ -58,6 +62,12 @@ pub fn stats() -> Stats {
             (graph.node_count(), graph.edge_count(), trace_bytes)
         };
         let chains = crate::validator::chain_count();
+        #[cfg(feature = "tokio")]
+        let task_held_sets = crate::task_held::home_count();
+        #[cfg(feature = "tokio")]
+        let home_bytes = crate::task_held::HOME_BYTES;
+        #[cfg(not(feature = "tokio"))]
+        let (task_held_sets, home_bytes) = (0, 0);
         let classes = crate::class::registry::count();
         // petgraph stores a node in 12 bytes plus ours, an edge in 16 plus ours; the node index
         // map adds about 16 bytes a node, the search's marks and the order what the graph says,
@@ -70,7 +80,8 @@ pub fn stats() -> Stats {
                     + crate::depgraph::DepGraph::<()>::LOOKUP_BYTES_PER_EDGE)
             + trace_bytes
             + chains * 16
-            + classes * 48;
+            + classes * 48
+            + task_held_sets * home_bytes;
         Stats {
             classes,
             nodes,
@@ -85,6 +96,7 @@ pub fn stats() -> Stats {
             max_chains: crate::validator::MAX_CHAINS,
             max_lock_depth: crate::MAX_LOCK_DEPTH,
             memory_bytes,
+            task_held_sets,
         }
     }
     #[cfg(not(lockdep_checks))]

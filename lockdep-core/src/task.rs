@@ -124,7 +124,7 @@ impl<F> std::fmt::Debug for Tracked<F> {
 }
 
 #[cfg(all(feature = "tokio", lockdep_checks))]
-pub(crate) use checked::{claim_releases, current_owner, current_task, post_release};
+pub(crate) use checked::current_owner;
 
 #[cfg(lockdep_checks)]
 // The owner bookkeeping serves the async locks of the `tokio` feature only.
@@ -133,119 +133,44 @@ mod checked {
     use crate::held::HeldLock;
     use crate::mode::Sink;
     use crate::report::{Report, ReportData, ReportKind};
+    use crate::task_held;
     use crate::trace::Trace;
-    use crate::validator::{self, Release};
-    use parking_lot::Mutex as InternalMutex;
+    use crate::validator;
     use std::cell::Cell;
     use std::future::Future;
     use std::panic::Location;
     use std::pin::Pin;
-    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, OnceLock};
     use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
-
-    /// Owner ids: tasks and threads alike, never 0.
-    static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
-
-    fn new_owner() -> u64 {
-        NEXT_OWNER.fetch_add(1, Ordering::Relaxed)
-    }
 
     thread_local! {
         /// The owner id of the task being polled here (the outermost [`Tracked`]), 0 if none.
         static TASK: Cell<u64> = const { Cell::new(0) };
-        /// This thread's own owner id, given on first use (0: not yet).
-        static THREAD_OWNER: Cell<u64> = const { Cell::new(0) };
     }
 
-    /// The owner id of the task being polled on this thread, 0 outside any task.
-    #[inline]
-    pub(crate) fn current_task() -> u64 {
-        TASK.with(Cell::get)
-    }
-
-    /// The owner of what is acquired here now: the task being polled, else the thread.
+    /// The owner of what is acquired here now: the `.lockdep()` task being polled, else the
+    /// plain tokio task running (feature `tokio`), else the thread.
     #[inline]
     pub(crate) fn current_owner() -> u64 {
         match TASK.with(Cell::get) {
-            0 => THREAD_OWNER.with(|id| match id.get() {
-                0 => {
-                    let new = new_owner();
-                    id.set(new);
-                    new
-                }
-                known => known,
-            }),
+            #[cfg(feature = "tokio")]
+            0 => match validator::plain_task_owner() {
+                0 => task_held::thread_owner(),
+                plain => plain,
+            },
+            #[cfg(not(feature = "tokio"))]
+            0 => task_held::thread_owner(),
             task => task,
         }
     }
 
-    /// A release posted to an owner that could not be reached where the guard was dropped.
-    struct Posted {
-        owner: u64,
-        addr: usize,
-        how: Release,
-    }
-
-    /// Posted releases: rare (a guard moved to another owner), so one plain lock is enough. A
-    /// bit per `owner % 64` says whether an owner needs to look, so that nobody else pays more
-    /// than one relaxed load.
-    static POSTED: InternalMutex<Vec<Posted>> = InternalMutex::new(Vec::new());
-    static POSTED_BITS: AtomicU64 = AtomicU64::new(0);
-    /// Beyond this, the oldest posted releases are forgotten (each a release whose owner is
-    /// gone, typically: a guard that a finished spawned task returned).
-    const MAX_POSTED: usize = 1024;
-
-    fn bit(owner: u64) -> u64 {
-        1 << (owner % 64)
-    }
-
-    /// A guard of `owner` was dropped by someone else: post the release to `owner`.
-    #[cold]
-    pub(crate) fn post_release(owner: u64, addr: usize, how: Release) {
-        let mut posted = POSTED.lock();
-        if posted.len() >= MAX_POSTED {
-            posted.remove(0);
-        }
-        posted.push(Posted { owner, addr, how });
-        POSTED_BITS.fetch_or(bit(owner), Ordering::Release);
-    }
-
-    /// Applies the releases posted to `owner`: `apply` removes one entry, returning whether it
-    /// found it. Cheap when nothing is posted to it.
-    #[inline]
-    pub(crate) fn claim_releases(owner: u64, mut apply: impl FnMut(usize, Release)) {
-        if POSTED_BITS.load(Ordering::Acquire) & bit(owner) == 0 {
-            return;
-        }
-        let mine: Vec<(usize, Release)> = {
-            let mut posted = POSTED.lock();
-            let mut mine = Vec::new();
-            posted.retain(|p| {
-                if p.owner == owner {
-                    mine.push((p.addr, p.how));
-                    false
-                } else {
-                    true
-                }
-            });
-            let bits = posted.iter().fold(0, |bits, p| bits | bit(p.owner));
-            POSTED_BITS.store(bits, Ordering::Release);
-            mine
-        };
-        for (addr, how) in mine {
-            apply(addr, how);
-        }
-    }
-
-    /// Removes the topmost entry of `addr` held as `how` from `entries`.
-    fn remove_entry(entries: &mut Vec<HeldLock>, addr: usize, how: Release) {
-        if let Some(index) = entries
-            .iter()
-            .rposition(|h| h.instance == addr && how.matches(h.access))
-        {
-            entries.remove(index);
-        }
+    /// Whether the stack caches a plain tokio task's entries now (brought in line with the
+    /// task running first).
+    fn in_plain_task() -> bool {
+        #[cfg(feature = "tokio")]
+        return validator::plain_task_owner() != 0;
+        #[cfg(not(feature = "tokio"))]
+        false
     }
 
     /// The task side of a [`Tracked`](super::Tracked).
@@ -267,7 +192,7 @@ mod checked {
                 sink: crate::mode::current_sink(),
                 at,
                 detached,
-                owner: new_owner(),
+                owner: task_held::new_owner(),
             }
         }
 
@@ -335,7 +260,11 @@ mod checked {
         fn enter(state: &'a mut TaskState) -> Self {
             let outer = TASK.with(Cell::get);
             let mut hidden = Vec::new();
-            if outer == 0 {
+            if outer == 0 && !in_plain_task() {
+                // Async entries of a plain `block_on` future: on a current-thread runtime they
+                // belong to another task. (Inside a plain tokio task, the stack holds that
+                // task's entries, which are this task's too: a `.lockdep()` future awaited in
+                // it.)
                 validator::take_async_held(&mut hidden);
             }
             // A nested `Tracked` is part of the enclosing task: same owner.
@@ -345,7 +274,9 @@ mod checked {
                 validator::set_task_site(Some(state.at));
             }
             let saved = &mut state.saved;
-            claim_releases(owner, |addr, how| remove_entry(saved, addr, how));
+            task_held::claim_releases(owner, |addr, how| {
+                task_held::remove_entry(saved, addr, how);
+            });
             let base = validator::held_depth();
             validator::restore_held(&state.saved);
             state.saved.clear();
@@ -415,6 +346,7 @@ mod checked {
                     chain: Vec::new(),
                     new_kinds: 0,
                     certain: false,
+                    yield_point: true,
                     current,
                 }));
             }

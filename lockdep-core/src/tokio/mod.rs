@@ -144,9 +144,9 @@ mod checked {
     use crate::access::Access;
     use crate::class::ClassCell;
     use crate::task;
+    use crate::task_held;
     use crate::validator::{self, Acquisition, LockRef, Release};
     use std::panic::Location;
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     /// What a guard needs to release its lock for lockdep beyond what the guard knows (the
     /// instance and how it holds it): the owner, the task or thread that took it (0: not
@@ -177,9 +177,12 @@ mod checked {
             }
             if self.owner == task::current_owner() {
                 validator::release_then_rechecked(addr.get(), release_how(how), unlock);
+                if is_plain(self.owner) {
+                    task_held::released(addr.get(), release_how(how));
+                }
             } else {
                 // Dropped by another task or thread: the owner's entry is not here.
-                task::post_release(self.owner, addr.get(), release_how(how));
+                task_held::post_release(self.owner, addr.get(), release_how(how));
                 unlock();
             }
         }
@@ -188,6 +191,9 @@ mod checked {
         pub(crate) fn downgrade(&self, addr: Addr) {
             if self.owner != 0 && self.owner == task::current_owner() {
                 validator::change_access(addr.get(), Release::Exclusive, Access::Read);
+                if is_plain(self.owner) {
+                    task_held::access_changed(addr.get(), Release::Exclusive, Access::Read);
+                }
             }
         }
     }
@@ -202,14 +208,17 @@ mod checked {
         how: How,
     }
 
-    /// Printed once: async locks in a tokio task that lockdep does not track.
-    static UNTRACKED_HINT: AtomicBool = AtomicBool::new(false);
+    /// Whether `owner` is a plain tokio task (its entries are written through to its home,
+    /// `task_held.rs`).
+    #[inline]
+    fn is_plain(owner: u64) -> bool {
+        owner & task_held::PLAIN_TASK != 0
+    }
 
     impl Start {
         /// A blocking (waiting) acquisition starts: validate it now, before waiting, and record
         /// it (the validator's hot path: one thread-local access for both). `in_async`: awaited
-        /// (not `blocking_*`): inside a tokio task lockdep does not track, the lock is not
-        /// tracked either (its guard would outlive the poll on this thread).
+        /// (not `blocking_*`), so the entry goes with the task.
         #[inline]
         #[track_caller]
         pub(crate) fn begin(
@@ -224,6 +233,9 @@ mod checked {
                 Some((acq, owner)) => {
                     if let Some(pending) = validator::acquire(&acq, || ()) {
                         pending.raise();
+                    }
+                    if is_plain(owner) {
+                        task_held::pushed(acq.entry(false));
                     }
                     Start {
                         held: Held { owner },
@@ -251,6 +263,9 @@ mod checked {
             match Start::acquisition(addr, class, 0, access, at, in_async) {
                 Some((acq, owner)) => {
                     validator::after_lock(&acq, true);
+                    if is_plain(owner) {
+                        task_held::pushed(acq.entry(true));
+                    }
                     Held { owner }
                 }
                 None => Held::NONE,
@@ -267,17 +282,15 @@ mod checked {
             at: &'static Location<'static>,
             in_async: bool,
         ) -> Option<(Acquisition, u64)> {
-            let task = task::current_task();
-            if task == 0 && in_async && tokio::task::try_id().is_some() {
-                untracked_hint(at);
-                return None;
-            }
-            let owner = if task != 0 {
-                task
-            } else {
-                task::current_owner()
-            };
-            task::claim_releases(owner, validator::release);
+            // The `.lockdep()` task, else the plain tokio task (its entries now on this
+            // thread's stack), else the thread.
+            let owner = task::current_owner();
+            task_held::claim_releases(owner, |addr, how| {
+                validator::release(addr, how);
+                if is_plain(owner) {
+                    task_held::released(addr, how);
+                }
+            });
             let mut acq =
                 Acquisition::at_address(LockRef { class }, addr, subclass, access, Some(at))?;
             // Awaited: the guard may live across `.await`, so the entry goes with the task. A
@@ -305,17 +318,6 @@ mod checked {
         match access {
             Access::Write => How::Exclusive,
             _ => How::Shared,
-        }
-    }
-
-    #[cold]
-    fn untracked_hint(at: &'static Location<'static>) {
-        if !UNTRACKED_HINT.swap(true, Ordering::Relaxed) {
-            eprintln!(
-                "lockdep: an async lock was taken at {at} in a tokio task that lockdep does not \
-                 track, so its locks are not checked; spawn it with lockdep_core::tokio::spawn or \
-                 wrap its future in `.lockdep()` (lockdep_core::LockdepFutureExt)"
-            );
         }
     }
 }

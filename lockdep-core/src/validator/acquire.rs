@@ -5,6 +5,7 @@
 
 use super::check::validate;
 use super::findings::Pending;
+use super::switch;
 use super::thread::{cache_slot, cache_tag, new_max_depth, with_thread, ThreadState};
 use super::LockRef;
 use crate::class::NodeKey;
@@ -193,6 +194,9 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    if let Some(pending) = switch::sync_point() {
+        return Some(pending);
+    }
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
         return acquire_slow(*acq, take).map(|pending| *pending);
     };
@@ -223,6 +227,9 @@ fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) 
 #[inline(always)]
 #[track_caller]
 pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -> T {
+    if let Some(pending) = switch::sync_point() {
+        pending.raise();
+    }
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
         let untracked = match slow_before(*acq) {
             Ok(untracked) => untracked,
@@ -241,11 +248,14 @@ pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire_holding(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    // A finding of the task switch is due once the lock is held, like the acquisition's own.
+    let switched = switch::sync_point();
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
-        return acquire_slow_holding(*acq, take).map(|pending| *pending);
+        let pending = acquire_slow_holding(*acq, take).map(|pending| *pending);
+        return switched.or(pending);
     };
     take_validated(acq, clean, take);
-    None
+    switched
 }
 
 /// The slow half of [`acquire_holding`].
@@ -285,6 +295,11 @@ fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {
 #[cold]
 #[inline(never)]
 fn slow_before(acq: Acquisition) -> Result<bool, Pending> {
+    // The first acquisition of a chain on this thread comes here: the first in a tokio task is
+    // how plain tasks are noticed at all (`switch.rs`).
+    if let Some(pending) = switch::notice_tasks() {
+        return Err(pending);
+    }
     // Past MAX_LOCK_DEPTH first (a thread that leaked its guards is there for good, so this is
     // its every acquisition): the filter, and nothing else before the lock.
     let untracked =
@@ -331,6 +346,9 @@ fn overflow_message(acq: &Acquisition) {
 #[inline]
 #[track_caller]
 pub(crate) fn before_lock(acq: &Acquisition) {
+    if let Some(pending) = switch::notice_tasks() {
+        pending.raise();
+    }
     if let Some(pending) = check_blocking(acq) {
         pending.raise();
     }
@@ -369,6 +387,7 @@ fn certain_conflict_when_full(held: &HeldStack, acq: &Acquisition) -> bool {
 /// After a lock (blocking or trylock) was taken: it is held now.
 #[inline]
 pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
+    switch::sync_point_quiet();
     /// What happened, acted on once the state is released.
     enum After {
         Pushed { new_max: bool },
@@ -472,6 +491,16 @@ fn release_slow(addr: usize, how: Release) {
 /// `unlocked` records), or of a lock taken past the limit and not remembered by instance.
 #[inline(never)]
 fn release_tracked(addr: usize, how: Release) {
+    if !release_found(addr, how) {
+        // Not on this stack: it may be an entry of a plain task this stack does not cache
+        // (a task resumed here after another ran, dropping a guard first thing).
+        switch::sync_point_quiet();
+        release_found(addr, how);
+    }
+}
+
+/// Releases a tracked entry if this stack has it (or counts down the untracked); whether it did.
+fn release_found(addr: usize, how: Release) -> bool {
     with_thread(|t| {
         let found = t
             .held
@@ -481,12 +510,16 @@ fn release_tracked(addr: usize, how: Release) {
         match found {
             Some(index) => {
                 t.remove_held(index);
+                true
             }
             // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
-            None if t.held.overflowed > 0 => t.held.overflowed -= 1,
-            None => {}
+            None if t.held.overflowed > 0 => {
+                t.held.overflowed -= 1;
+                true
+            }
+            None => false,
         }
-    });
+    })
 }
 
 /// A plain raw acquisition of `addr` as `how` (`lock_api` relocking after a guard's

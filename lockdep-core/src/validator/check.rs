@@ -342,6 +342,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                 .collect(),
             new_kinds,
             certain: false,
+            yield_point: false,
             current: trace.clone(),
         }));
     }
@@ -361,6 +362,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
             chain: cycle.links,
             new_kinds: dep_kind(holding.access, acq.access),
             certain: false,
+            yield_point: false,
             current: trace.clone(),
         }));
     }

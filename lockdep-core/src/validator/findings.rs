@@ -52,9 +52,10 @@ pub(crate) fn thread_name() -> String {
         None => format!("{:?}", thread.id()),
     };
     // In a task, the task is what holds the locks: say which (where it was made).
-    match super::held_set::task_site() {
-        Some(at) => format!("{name}, task made at {at}"),
-        None => name,
+    match (super::held_set::task_site(), super::held_set::plain_task()) {
+        (Some(at), _) => format!("{name}, task made at {at}"),
+        (None, 0) => name,
+        (None, id) => format!("{name}, tokio task {id}"),
     }
 }
 
@@ -123,12 +124,11 @@ impl Pending {
     /// the mode) before; only the panic is given up, and the reason said.
     #[cold]
     #[inline(never)]
-    pub(crate) fn print_instead(self) {
+    pub(crate) fn print_instead(self, because: &str) {
         let report = self.report();
         crate::mode::print_raw(format_args!(
-            "lockdep: a report is printed instead of panicking, because it was raised inside a \
-             `ReentrantMutex`'s raw relock or bump (a panic there would leave its guard with a \
-             broken count):\nlockdep: {report}"
+            "lockdep: a report is printed instead of panicking, because {because}:\nlockdep: \
+             {report}"
         ));
     }
 }
@@ -168,6 +168,7 @@ pub(super) fn recursion_report_with(
         chain: Vec::new(),
         new_kinds: 0,
         certain,
+        yield_point: false,
         current: trace,
     })
 }

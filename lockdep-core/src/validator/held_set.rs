@@ -53,6 +53,7 @@ fn leaked_guard_of_dropped_lock(identity: usize) {
 /// Takes this thread's topmost entry of `addr` off its stack, as a release would, and returns
 /// it (a hand-off: the lock stays locked, and another thread takes the entry on).
 pub(crate) fn hand_off(addr: usize) -> Option<HeldLock> {
+    super::switch::sync_point_quiet();
     with_thread(|t| {
         let index = t.held.find(addr)?;
         Some(t.remove_held(index))
@@ -67,11 +68,13 @@ pub(crate) fn take_over(entry: &HeldLock) {
 }
 
 pub(crate) fn is_held(addr: usize) -> bool {
+    super::switch::sync_point_quiet();
     with_thread(|t| t.held.find(addr).is_some())
 }
 
 /// Class names of the locks this thread holds, outermost first.
 pub(crate) fn held_classes() -> Vec<String> {
+    super::switch::sync_point_quiet();
     // Copied out first: naming a class reads the class table and allocates.
     let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
     held.as_slice().iter().map(|h| h.node.name()).collect()
@@ -87,6 +90,7 @@ pub(crate) fn held_entries() -> Vec<HeldLock> {
 
 /// How many locks the current thread holds (tracked ones).
 pub fn held_count() -> usize {
+    super::switch::sync_point_quiet();
     with_thread(|t| t.held.as_slice().len())
 }
 
@@ -173,6 +177,19 @@ thread_local! {
     /// Where the task being polled on this thread was made (`None` outside any task), for
     /// reports: in a task, the task is what holds the locks.
     static TASK_SITE: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
+    /// tokio's id of the plain task whose entries the stack caches (0: none), for reports.
+    static PLAIN_TASK: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Says which plain tokio task's entries this thread's stack caches (`switch.rs`).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) fn set_plain_task(id: u64) {
+    PLAIN_TASK.with(|task| task.set(id));
+}
+
+/// tokio's id of the plain task whose entries this thread's stack caches (0: none).
+pub(crate) fn plain_task() -> u64 {
+    PLAIN_TASK.try_with(Cell::get).unwrap_or(0)
 }
 
 /// Says which task is being polled on this thread, by where it was made (`task.rs`, around

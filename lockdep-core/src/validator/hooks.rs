@@ -5,6 +5,7 @@
 use super::acquire::{after_lock, release, Acquisition};
 use super::check::{check, check_timed, validate};
 use super::findings::{deliver_all, Pending};
+use super::switch;
 use super::thread::with_thread;
 use crate::held::{Access, HeldLock, Release};
 
@@ -15,6 +16,9 @@ use crate::held::{Access, HeldLock, Release};
 /// panic due, for the raw lock to raise (or not: see `raw/checked`).
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) -> Option<Pending> {
+    if let Some(pending) = switch::notice_tasks() {
+        return Some(pending);
+    }
     let (skip, acq) = reacquisition(addr, held_as, access)?;
     match check(&acq, Some(skip)) {
         Ok(reports) => deliver_all(reports),
@@ -42,6 +46,7 @@ fn reacquisition(addr: usize, held_as: Release, access: Access) -> Option<(usize
 
 /// An upgrade or downgrade completed: the lock is now held as `access`.
 pub(crate) fn change_access(addr: usize, from: Release, access: Access) {
+    switch::sync_point_quiet();
     with_thread(|t| {
         if let Some(index) = t
             .held
@@ -57,6 +62,7 @@ pub(crate) fn change_access(addr: usize, from: Release, access: Access) {
 /// A condition-variable wait releases the mutex: returns its entry, to be restored by
 /// [`after_wait`].
 pub(crate) fn before_wait(addr: usize) -> Option<HeldLock> {
+    switch::sync_point_quiet();
     with_thread(|t| {
         let index = t
             .held
@@ -104,6 +110,9 @@ pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> 
 /// Before a timed acquisition (`try_lock_for`, `try_read_until`, ...): validate it in the timed
 /// layer and deliver any finding, before the lock is tried.
 pub(crate) fn before_timed_lock(acq: &Acquisition) {
+    if let Some(pending) = switch::notice_tasks() {
+        pending.raise();
+    }
     if let Some(pending) = deliver_all(check_timed(acq, None)) {
         pending.raise();
     }
@@ -112,6 +121,9 @@ pub(crate) fn before_timed_lock(acq: &Acquisition) {
 /// Validates a timed upgrade (`try_upgrade_for`, ...) as a timed write acquisition of the lock
 /// at the node its guard holds, every other held lock staying held.
 pub(crate) fn before_timed_reacquire(addr: usize, held_as: Release, access: Access) {
+    if let Some(pending) = switch::notice_tasks() {
+        pending.raise();
+    }
     if let Some((skip, acq)) = reacquisition(addr, held_as, access) {
         if let Some(pending) = deliver_all(check_timed(&acq, Some(skip))) {
             pending.raise();
@@ -123,6 +135,9 @@ pub(crate) fn before_timed_reacquire(addr: usize, held_as: Release, access: Acce
 /// `might_lock`).
 #[track_caller]
 pub(crate) fn might_lock(acq: &Acquisition) {
+    if let Some(pending) = switch::notice_tasks() {
+        pending.raise();
+    }
     // Validated even past MAX_LOCK_DEPTH: it was asked for explicitly.
     if let Some(pending) = validate(acq) {
         pending.raise();

@@ -13,7 +13,9 @@
 //! - `check`: the slow path with the graph (`check`, `slow_check`, `check_timed`, `remember`);
 //! - `findings`: finding identities, reports, delivery;
 //! - `hooks`: upgrades, bumps, condition-variable waits, timed locks, `might_lock`;
-//! - `held_set`: the queries on the held set and the seam for tasks.
+//! - `held_set`: the queries on the held set and the seam for tasks;
+//! - `switch` (feature `tokio`): the stack brought in line with the plain tokio task running
+//!   now, before each acquisition.
 //!
 //! Figures flow one way: the validator publishes its counters and reported cycles in
 //! [`crate::figures`] and writes dependencies into [`crate::graph::DEPENDENCIES`]; `stats` and
@@ -25,7 +27,28 @@ mod check;
 mod findings;
 mod held_set;
 mod hooks;
+#[cfg(feature = "tokio")]
+mod switch;
 mod thread;
+
+/// Without tokio there are no plain tasks to switch between.
+#[cfg(not(feature = "tokio"))]
+mod switch {
+    use super::findings::Pending;
+
+    #[inline(always)]
+    pub(crate) fn sync_point() -> Option<Pending> {
+        None
+    }
+
+    #[inline(always)]
+    pub(crate) fn notice_tasks() -> Option<Pending> {
+        None
+    }
+
+    #[inline(always)]
+    pub(crate) fn sync_point_quiet() {}
+}
 
 use crate::class::ClassCell;
 
@@ -52,6 +75,8 @@ pub(crate) use hooks::{
     after_wait, before_reacquire, before_timed_lock, before_timed_reacquire, before_wait,
     change_access, held_during, might_lock,
 };
+#[cfg(feature = "tokio")]
+pub(crate) use switch::plain_task_owner;
 
 /// Most dependencies (edges) the graph holds (the kernel's MAX_LOCKDEP_ENTRIES is 32768).
 pub const MAX_DEPENDENCIES: usize = 1 << 18;

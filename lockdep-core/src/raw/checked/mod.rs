@@ -29,6 +29,10 @@ use crate::held::Access;
 use crate::validator::{self, Acquisition, LockRef, Release};
 use lock_api::{GuardNoSend, RawMutex, RawMutexFair, RawMutexTimed};
 
+/// Why a report is printed rather than raised inside a `ReentrantMutex`'s raw relock or bump.
+const REENTRANT_NO_UNWIND: &str = "it was raised inside a `ReentrantMutex`'s raw relock or bump \
+     (a panic there would leave its guard with a broken count)";
+
 /// Any `lock_api` raw lock `R`, instrumented: every acquisition is validated against the
 /// locks the current thread holds, and the lock is tracked as held until released.
 ///
@@ -157,7 +161,7 @@ impl<R> Checked<R> {
     #[track_caller]
     fn raise_holding(&self, pending: Pending) {
         if self.class.may_be_reentrant() {
-            pending.print_instead();
+            pending.print_instead(REENTRANT_NO_UNWIND);
         } else {
             pending.raise()
         }
@@ -231,7 +235,7 @@ impl<R> Checked<R> {
             if pending.is_certain() {
                 pending.abort()
             }
-            pending.print_instead();
+            pending.print_instead(REENTRANT_NO_UNWIND);
         }
         op(&self.raw);
     }

@@ -103,6 +103,9 @@ pub(crate) struct ReportData {
     pub(crate) new_kinds: u8,
     /// The same lock instance is held: the acquisition cannot succeed.
     pub(crate) certain: bool,
+    /// `HeldAcrossAwait`: `current` is where the task yielded (under `.lockdep()`, which sees
+    /// the poll end), or else where its thread was next seen running another task.
+    pub(crate) yield_point: bool,
     pub(crate) current: Arc<Trace>,
 }
 

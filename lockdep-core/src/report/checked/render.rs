@@ -291,7 +291,12 @@ impl ReportData {
         )?;
         writeln!(
             f,
-            "a task yielded (its poll returned Pending) on thread '{}' while holding lock:",
+            "{} on thread '{}' while holding lock:",
+            if self.yield_point {
+                "a task yielded (its poll returned Pending)"
+            } else {
+                "a task was suspended (another task ran)"
+            },
             self.thread
         )?;
         writeln!(f, " {}", self.holding)?;
@@ -334,7 +339,14 @@ impl ReportData {
             writeln!(f, " #{i}: {held}")?;
         }
         writeln!(f)?;
-        writeln!(f, "where the task yielded (stack backtrace):")?;
+        if self.yield_point {
+            writeln!(f, "where the task yielded (stack backtrace):")?;
+        } else {
+            writeln!(
+                f,
+                "where the next task took a lock on that thread (stack backtrace):"
+            )?;
+        }
         write!(f, "{}", self.current)
     }
 }

@@ -1,0 +1,187 @@
+//! Plain tokio tasks on a thread's stack (feature `tokio`): before each acquisition, the stack
+//! is brought in line with the task tokio is running now (`task_held.rs` holds the data).
+//!
+//! The stack caches the entries of one task at a time, above the thread's own. When another
+//! task shows up (tokio's current task id is not the cached one), the cached task's entries
+//! leave the stack for its home and the new task's come from its home; a sync entry among the
+//! leaving ones is a guard alive while its task is suspended: `HeldAcrossAwait`. When the same
+//! task shows up again after running on another worker, its copy here is stale (the home says
+//! which thread cached it last) and is replaced the same way. So every check sees "this task's
+//! locks and the thread's", as under `.lockdep()`, without a wrapper.
+
+use super::findings::{describe, is_new_held_across_await, thread_name, Pending};
+use super::held_set::{held_depth, restore_held, set_plain_task, take_async_held, take_held_from};
+use crate::held::HeldLock;
+use crate::report::{Report, ReportData, ReportKind};
+use crate::task_held;
+use crate::trace::Trace;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether a tokio task has been seen taking a lock in this process. Until then no acquisition
+/// asks tokio which task is running (a call into tokio on every acquisition is a tenth of an
+/// uncontended lock's cost): the first one in a task goes the slow way (a chain new to its
+/// thread, or an async lock), which looks ([`notice_tasks`]).
+static TASKS_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Brings this thread's stack in line with the task running now; the panic due for a finding
+/// (`HeldAcrossAwait`) raised on the way, for the caller to raise or print.
+#[inline(always)]
+#[must_use = "a pending panic must be raised or printed"]
+pub(crate) fn sync_point() -> Option<Pending> {
+    if !TASKS_SEEN.load(Ordering::Relaxed) {
+        return None;
+    }
+    sync_point_seen()
+}
+
+/// [`sync_point`] on the slow path: also the first time a task is seen.
+#[inline(never)]
+#[must_use = "a pending panic must be raised or printed"]
+pub(crate) fn notice_tasks() -> Option<Pending> {
+    if !TASKS_SEEN.load(Ordering::Relaxed) {
+        if task_held::running_task() == 0 {
+            return None;
+        }
+        TASKS_SEEN.store(true, Ordering::Relaxed);
+    }
+    sync_point_seen()
+}
+
+#[inline]
+fn sync_point_seen() -> Option<Pending> {
+    let running = task_held::running_task();
+    if task_held::is_current(running) {
+        if running != 0 {
+            // The task may have released one of the thread's locks from below its entries.
+            task_held::base_at_most(held_depth());
+            // A guard of the task dropped by another task or thread posts its release here.
+            task_held::claim_releases(running, |addr, how| {
+                super::acquire::release(addr, how);
+                task_held::released(addr, how);
+            });
+        }
+        return None;
+    }
+    switch_to(running)
+}
+
+/// [`sync_point`] where no panic may be raised (after a lock was taken, a release, a query):
+/// a due panic's report is printed instead (it was delivered already).
+#[inline(always)]
+pub(crate) fn sync_point_quiet() {
+    if let Some(pending) = sync_point() {
+        pending.print_instead("it was found where a panic would leave a lock without its guard");
+    }
+}
+
+/// The task running now (its owner id, 0 for none), after bringing the stack in line with it.
+#[inline]
+pub(crate) fn plain_task_owner() -> u64 {
+    if let Some(pending) = notice_tasks() {
+        pending.print_instead("it was found where a panic would leave a lock without its guard");
+    }
+    task_held::cached_task()
+}
+
+#[cold]
+#[inline(never)]
+fn switch_to(running: u64) -> Option<Pending> {
+    let reports = leave_cached();
+    enter(running);
+    super::findings::deliver_all(reports)
+}
+
+/// The cached task's entries leave the stack (for its home, unless another thread has taken
+/// the task on since); without a cached task, the thread's own async entries are set aside.
+fn leave_cached() -> Vec<Report> {
+    let (task, home, base) = task_held::leave();
+    if task == 0 {
+        let mut own = Vec::new();
+        take_async_held(&mut own);
+        if !own.is_empty() {
+            task_held::with_hidden(|hidden| hidden.extend(own));
+        }
+        return Vec::new();
+    }
+    let mut leaving = Vec::new();
+    take_held_from(base.min(held_depth()), &mut leaving);
+    match home {
+        Some(home) => {
+            let mut switch = home.lock();
+            if !switch.cached_here() {
+                // The task ran on another thread since: this copy is stale.
+                return Vec::new();
+            }
+            let reports = held_across_await(&leaving);
+            switch.set_cached_here(false);
+            *switch.entries() = leaving;
+            let empty = switch.entries().is_empty();
+            drop(switch);
+            if empty {
+                task_held::forget(&home);
+            }
+            reports
+        }
+        // No async lock was taken (that makes a home), but sync ones may be held.
+        None if leaving.is_empty() => Vec::new(),
+        None => {
+            let reports = held_across_await(&leaving);
+            let home = task_held::make(task, false);
+            *home.lock().entries() = leaving;
+            reports
+        }
+    }
+}
+
+/// `running`'s entries come onto the stack from its home; for no task, the thread's own.
+fn enter(running: u64) {
+    set_plain_task(running & !task_held::PLAIN_TASK);
+    if running == 0 {
+        let own = task_held::with_hidden(std::mem::take).unwrap_or_default();
+        restore_held(&own);
+        task_held::enter(0, None, 0);
+        return;
+    }
+    let base = held_depth();
+    let home = task_held::find(running);
+    if let Some(home) = &home {
+        let mut switch = home.lock();
+        let entries = switch.entries();
+        task_held::claim_releases(running, |addr, how| {
+            task_held::remove_entry(entries, addr, how);
+        });
+        restore_held(entries);
+        // From now on the home keeps the async entries only, written through; the sync ones
+        // live on this thread's stack (their guards cannot leave it).
+        entries.retain(|h| h.asynchronous);
+        switch.set_cached_here(true);
+    }
+    task_held::enter(running, home, base);
+}
+
+/// The sync entries among a leaving task's: guards alive while the task is suspended, each
+/// (class, place) reported once.
+fn held_across_await(leaving: &[HeldLock]) -> Vec<Report> {
+    let mut reports = Vec::new();
+    for h in leaving.iter().filter(|h| !h.asynchronous) {
+        if !is_new_held_across_await(h.node, h.at) {
+            continue;
+        }
+        let holding = describe(h);
+        reports.push(Report::new(ReportData {
+            kind: ReportKind::HeldAcrossAwait,
+            classes: vec![holding.class.clone()],
+            // Still the leaving task's name: the next one is entered after this.
+            thread: thread_name(),
+            acquiring: holding.clone(),
+            holding,
+            held: leaving.iter().map(describe).collect(),
+            chain: Vec::new(),
+            new_kinds: 0,
+            certain: false,
+            yield_point: false,
+            current: Trace::capture(),
+        }));
+    }
+    reports
+}
