@@ -500,3 +500,69 @@ fn held_sets_stay_bounded_over_many_short_tasks() {
     );
     assert!(reports_about("plain-many").is_empty());
 }
+
+#[test]
+fn many_plain_tasks_in_one_order_on_many_workers_report_nothing_and_leave_nothing() {
+    // A real multi-threaded run: 64 plain tasks on 4 workers, each many times taking the pair
+    // in one order with yields in between (resumed on any worker, often another), some through
+    // owned guards handed to another task to drop, some giving up a wait in select!, with
+    // short sync critical sections in between. Nothing may be reported, no entry left anywhere.
+    let _serial = serial();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let outer = Arc::new(Mutex::named("plain-stress-outer", 0u64));
+    let inner = Arc::new(lockdep_core::tokio::RwLock::named(
+        "plain-stress-inner",
+        0u64,
+    ));
+    let counter = Arc::new(lockdep_core::Mutex::named("plain-stress-sync", 0u64));
+    let before = lockdep_core::stats().task_held_sets;
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let (outer, inner, counter) = (outer.clone(), inner.clone(), counter.clone());
+                tokio::spawn(async move {
+                    for round in 0..50u64 {
+                        if (i + round) % 3 == 0 {
+                            let o = outer.clone().lock_owned().await;
+                            tokio::task::yield_now().await;
+                            *inner.write().await += *o;
+                            // Dropped by another task.
+                            tokio::spawn(async move { drop(o) }).await.unwrap();
+                        } else {
+                            let mut o = outer.lock().await;
+                            tokio::task::yield_now().await;
+                            *counter.lock() += 1; // outer -> sync
+                            *o += *inner.read().await % 7;
+                        }
+                        tokio::select! {
+                            biased;
+                            _ = tokio::task::yield_now() => {}
+                            _ = inner.write() => {}
+                        }
+                        *counter.lock() += 1;
+                        assert!(lockdep_core::held_locks().is_empty());
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        for _ in 0..16 {
+            tokio::spawn(async { assert!(lockdep_core::held_locks().is_empty()) })
+                .await
+                .unwrap();
+        }
+    });
+    drop(rt);
+    assert!(
+        reports_about("plain-stress").is_empty(),
+        "{}",
+        texts(&reports_about("plain-stress"))
+    );
+    assert!(lockdep_core::stats().task_held_sets <= before + 5);
+}

@@ -8,6 +8,10 @@
 //! * `export_audit` locks the audit log to flush it, and under it reads the balances for the
 //!   export's footer.
 //!
+//! The handlers are spawned with plain `tokio::spawn`, as a service spawns them: the only line
+//! that names lockdep is the locks' `use` line (`lockdep_core::tokio::Mutex` for
+//! `tokio::sync::Mutex`), and every tokio task is checked however it was spawned.
+//!
 //! Run one after the other, neither ever waits for the other, yet lockdep reports the cycle
 //! `accounts -> audit_log -> accounts`. Under load the two interleave, each task holding one
 //! lock and waiting for the other, and the service goes quiet: no thread is stuck anywhere, so
@@ -22,7 +26,7 @@
 //! Exit status: 0 the scenario behaved as described; 1 it did not; 2 bad command line; 3 the
 //! deadlock scenario hung with checking off, as it should (the watchdog ended it).
 
-use lockdep_core::tokio::{spawn, Mutex};
+use lockdep_core::tokio::Mutex;
 use lockdep_core::{Mode, Report, ReportKind};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -199,12 +203,12 @@ fn splat(fixed: bool) -> ExitCode {
     let bank = Bank::new();
     let export = runtime().block_on(async {
         let b = bank.clone();
-        spawn(async move { transfer(&b, "alice", "bob", 30, &None).await })
+        tokio::spawn(async move { transfer(&b, "alice", "bob", 30, &None).await })
             .await
             .unwrap();
         println!("transfer: done (accounts -> audit_log)");
         let b = bank.clone();
-        spawn(async move {
+        tokio::spawn(async move {
             if fixed {
                 export_audit_fixed(&b).await
             } else {
@@ -247,9 +251,9 @@ fn race(bank: &Arc<Bank>) -> bool {
         rt.block_on(async {
             let point = Some(Arc::new(Barrier::new(2)));
             let (b1, p1) = (bank.clone(), point.clone());
-            let t = spawn(async move { transfer(&b1, "alice", "bob", 30, &p1).await });
+            let t = tokio::spawn(async move { transfer(&b1, "alice", "bob", 30, &p1).await });
             let (b2, p2) = (bank.clone(), point.clone());
-            let e = spawn(async move { export_audit(&b2, &p2).await });
+            let e = tokio::spawn(async move { export_audit(&b2, &p2).await });
             // A task stopped by lockdep (a panic) ends with an error; the other completes.
             let outcomes = (t.await.is_ok(), e.await.is_ok());
             let _ = tx.send(outcomes);

@@ -58,6 +58,16 @@ fn holding(initialising: bool) -> &'static str {
 }
 
 impl ReportData {
+    /// Who takes the locks in the scenario table: tasks when the acquisition was made in one
+    /// (`.lockdep()` or plain tokio: the thread's name then says which), threads otherwise.
+    fn party(&self) -> &'static str {
+        if self.thread.contains(", task made at ") || self.thread.contains(", tokio task ") {
+            "Task"
+        } else {
+            "Thread"
+        }
+    }
+
     /// "thread 'T' is trying to acquire lock:" (or to initialise, for a once-cell).
     fn fmt_acquiring(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.acquiring.initialising {
@@ -162,7 +172,8 @@ impl ReportData {
         }
         writeln!(f, " Possible unsafe locking scenario:")?;
         writeln!(f)?;
-        writeln!(f, "       Thread A                Thread B")?;
+        let party = self.party();
+        writeln!(f, "       {:<24}{party} B", format!("{party} A"))?;
         writeln!(f, "       --------                --------")?;
         let kinds_into_target = last.map_or(0, |l| l.kinds);
         let target_written = last.is_some_and(|l| l.n_write);
@@ -249,7 +260,7 @@ impl ReportData {
         writeln!(f, "other info that might help us debug this:")?;
         writeln!(f, " Possible unsafe locking scenario:")?;
         writeln!(f)?;
-        writeln!(f, "       Thread A")?;
+        writeln!(f, "       {} A", self.party())?;
         writeln!(f, "       --------")?;
         let class = &self.acquiring.class;
         scenario_row(f, 0, &format!("{}({class})", self.holding.verb()))?;
