@@ -1,6 +1,8 @@
 //! The async figures measured the second way (see shared notes: criterion and a plain loop can
 //! disagree on a shared machine): rounds alternating raw tokio and lockdep in one process, the
-//! median of each. `cargo run --release -p benches --example tokio_interleaved`.
+//! median of each. `cargo run --release -p benches --example tokio_interleaved`. Each case runs
+//! in a `.lockdep()` task and, as `plain ...`, in a plain `tokio::spawn` task (tracked by tokio's
+//! task id).
 
 use benches::median;
 use lockdep_core::{LockClass, LockdepFutureExt};
@@ -23,6 +25,10 @@ fn main() {
         lockdep_core::tokio::Mutex::with_class(&INNER, 0u64),
     );
     let (mut single, mut nested) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    // The same loops in a plain `tokio::spawn` task (no `.lockdep()`): tracked by tokio's task id.
+    let (mut plain_single, mut plain_nested) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    let raw = std::sync::Arc::new(raw);
+    let checked = std::sync::Arc::new(checked);
     // The same acquisition strategy as lockdep's `lock()` (tokio's try_lock first), unchecked:
     // lockdep's own cost is the difference from this one.
     let mut fast_path = Vec::new();
@@ -59,7 +65,7 @@ fn main() {
             ),
         );
         nested[0].push(rt.block_on(async {
-            let (a, b) = black_box(&raw);
+            let (a, b) = black_box(&*raw);
             let start = Instant::now();
             for _ in 0..ITERS {
                 let ga = a.lock().await;
@@ -71,7 +77,7 @@ fn main() {
         nested[1].push(
             rt.block_on(
                 async {
-                    let (a, b) = black_box(&checked);
+                    let (a, b) = black_box(&*checked);
                     let start = Instant::now();
                     for _ in 0..ITERS {
                         let ga = a.lock().await;
@@ -83,6 +89,42 @@ fn main() {
                 .lockdep(),
             ),
         );
+        let (r, c) = (raw.clone(), checked.clone());
+        let (p_single, p_nested) = rt.block_on(async move {
+            tokio::spawn(async move {
+                let start = Instant::now();
+                for _ in 0..ITERS {
+                    *black_box(&r.0).lock().await += 1;
+                }
+                let raw_single = start.elapsed().as_nanos() as f64 / ITERS as f64;
+                let start = Instant::now();
+                for _ in 0..ITERS {
+                    *black_box(&c.0).lock().await += 1;
+                }
+                let checked_single = start.elapsed().as_nanos() as f64 / ITERS as f64;
+                let start = Instant::now();
+                for _ in 0..ITERS {
+                    let ga = black_box(&r.0).lock().await;
+                    let gb = black_box(&r.1).lock().await;
+                    drop((gb, ga));
+                }
+                let raw_nested = start.elapsed().as_nanos() as f64 / ITERS as f64;
+                let start = Instant::now();
+                for _ in 0..ITERS {
+                    let ga = black_box(&c.0).lock().await;
+                    let gb = black_box(&c.1).lock().await;
+                    drop((gb, ga));
+                }
+                let checked_nested = start.elapsed().as_nanos() as f64 / ITERS as f64;
+                ((raw_single, checked_single), (raw_nested, checked_nested))
+            })
+            .await
+            .unwrap()
+        });
+        plain_single[0].push(p_single.0);
+        plain_single[1].push(p_single.1);
+        plain_nested[0].push(p_nested.0);
+        plain_nested[1].push(p_nested.1);
     }
     let fast_path = median(fast_path);
     let checked_single = median(single[1].clone());
@@ -90,10 +132,15 @@ fn main() {
         "single   tokio try_lock-then-lock {fast_path:6.1} ns  lockdep {checked_single:6.1} ns  ratio {:.2}x",
         checked_single / fast_path
     );
-    for (name, [raw, checked]) in [("single", single), ("nested2", nested)] {
+    for (name, [raw, checked]) in [
+        ("single", single),
+        ("nested2", nested),
+        ("plain single", plain_single),
+        ("plain nested2", plain_nested),
+    ] {
         let (raw, checked) = (median(raw), median(checked));
         println!(
-            "{name:8} tokio {raw:6.1} ns  lockdep {checked:6.1} ns  ratio {:.2}x",
+            "{name:14} tokio {raw:6.1} ns  lockdep {checked:6.1} ns  ratio {:.2}x",
             checked / raw
         );
     }

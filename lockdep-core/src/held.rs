@@ -73,6 +73,9 @@ impl HeldLock {
     }
 }
 
+/// The bit of [`HeldStack`]'s maximum depth that says "this thread runs tokio tasks".
+const RUNS_TASKS: usize = 1 << (usize::BITS - 1);
+
 /// How a release names the entry it ends (a rwlock instance may be held several ways at once).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
@@ -130,8 +133,10 @@ pub(crate) struct HeldStack {
     /// The instances of the first [`OVERFLOW_ADDRS`] of those, in order, so that releasing one
     /// (innermost first, as a rule) is found without scanning the full stack.
     overflow: [usize; OVERFLOW_ADDRS],
-    /// Most locks this thread has held at once.
-    pub(crate) max_depth: usize,
+    /// Most locks this thread has held at once ([`Self::max_depth`]), with [`RUNS_TASKS`] set
+    /// on a thread that runs tokio tasks: at depth 0 the hot path then answers "this thread's
+    /// first acquisition, or one in a task" with one compare ([`Self::first_or_in_tasks`]).
+    max_depth_and_tasks: usize,
     /// While the stack is full: which instances it holds, and how.
     full: FullFilter,
     /// Entries from this index up were pushed before an entry below them was upgraded to
@@ -221,7 +226,7 @@ impl HeldStack {
             depth: 0,
             overflowed: 0,
             overflow: [0; OVERFLOW_ADDRS],
-            max_depth: 0,
+            max_depth_and_tasks: 0,
             full: FullFilter::EMPTY,
             exact_from: MAX_LOCK_DEPTH,
         }
@@ -330,7 +335,7 @@ impl HeldStack {
     #[inline(always)]
     pub(crate) fn push_validated(&mut self, depth: usize, entry: HeldLock, key: u64) {
         debug_assert!(
-            depth < self.max_depth,
+            depth < self.max_depth(),
             "the hot path only reaches known depths"
         );
         debug_assert_eq!(depth, self.depth);
@@ -348,11 +353,30 @@ impl HeldStack {
     /// `depth - 1` is being cached: see [`Self::push_validated`]); whether it grew.
     #[inline]
     pub(crate) fn reach_depth(&mut self, depth: usize) -> bool {
-        if depth > self.max_depth {
-            self.max_depth = depth;
+        if depth > self.max_depth() {
+            self.max_depth_and_tasks = depth | (self.max_depth_and_tasks & RUNS_TASKS);
             return true;
         }
         false
+    }
+
+    /// Most locks this thread has held at once.
+    #[inline]
+    pub(crate) fn max_depth(&self) -> usize {
+        self.max_depth_and_tasks & !RUNS_TASKS
+    }
+
+    /// This thread runs tokio tasks from now on.
+    pub(crate) fn set_runs_tasks(&mut self) {
+        self.max_depth_and_tasks |= RUNS_TASKS;
+    }
+
+    /// Whether this thread never held a lock, or runs tokio tasks: either way an acquisition at
+    /// depth 0 goes the general way. One compare: 0 wraps to the top, and every value with
+    /// [`RUNS_TASKS`] set is at least `RUNS_TASKS - 1` once 1 is taken off.
+    #[inline(always)]
+    pub(crate) fn first_or_in_tasks(&self) -> bool {
+        self.max_depth_and_tasks.wrapping_sub(1) >= RUNS_TASKS - 1
     }
 
     /// Removes the top entry (the common release: guards dropped innermost first). The entries
@@ -498,7 +522,7 @@ mod tests {
         expected.push(entry(3, 24));
         assert_eq!(stack.top_key(), expected.top_key());
         assert_eq!(stack.as_slice().len(), 2);
-        assert_eq!(stack.max_depth, 3);
+        assert_eq!(stack.max_depth(), 3);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::check::validate;
 use super::findings::Pending;
 use super::switch;
-use super::thread::{cache_slot, cache_tag, new_max_depth, with_thread, ThreadState};
+use super::thread::{cache_slot, cache_tag, new_max_depth, with_thread, ThreadState, TASK_SALT};
 use super::LockRef;
 use crate::class::NodeKey;
 use crate::held::{
@@ -129,6 +129,22 @@ struct Clean {
 /// thread's cache, the same instance held, a stack about to fill).
 #[inline(always)]
 fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
+    hot_check_salted(t, acq, 0)
+}
+
+/// [`hot_check`] on a thread that runs tokio tasks, once its stack is in line with the task
+/// running (`switch.rs`): the same decisions, against the cache entries of such a thread.
+#[inline]
+fn hot_check_in_task(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
+    if !t.runs_tasks() {
+        return None;
+    }
+    hot_check_salted(t, acq, TASK_SALT)
+}
+
+/// [`hot_check`] against the cache entries tagged with `salt` (see [`TASK_SALT`]).
+#[inline(always)]
+fn hot_check_salted(t: &ThreadState, acq: &Acquisition, salt: u64) -> Option<Clean> {
     let depth = t.held.depth();
     // The push that fills the stack builds its filter of held instances (`held.rs`): not one
     // made here. Past this test the accesses below need no bounds checks.
@@ -141,17 +157,30 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
     );
     if depth == 0 {
         // This thread's first acquisition goes the general way, which registers its exit check
-        // and counts its depth (`new_max_depth`); every later one at depth 0 is clean.
-        if t.held.max_depth == 0 {
+        // and counts its depth (`new_max_depth`); every later one at depth 0 is clean, but on a
+        // thread that runs tokio tasks only once the stack is in line with the task.
+        let general = if salt == 0 {
+            t.held.first_or_in_tasks()
+        } else {
+            t.held.max_depth() == 0
+        };
+        if general {
             return None;
         }
         return Some(Clean { key, depth });
     }
-    let cached = t.cache[cache_slot(key)];
+    // A thread that runs tokio tasks tags its entries with `TASK_SALT`, which this compare
+    // (salt 0) never matches: such a thread goes the general way, which brings its stack in
+    // line with the task first. No test of its own on the hot path of every other thread.
+    let cached = t.cache[cache_slot(key)] ^ salt;
     if cached == key {
         debug_assert_eq!(key, cache_tag(key, false));
         // Validated, and no lock of this class is held: no self-deadlock to look for.
         return Some(Clean { key, depth });
+    }
+    if salt != 0 {
+        // In a task: the rest (a class held already, checking off) goes the general way.
+        return None;
     }
     hot_check_rest(t, *acq, key, cached).map(|key| Clean { key, depth })
 }
@@ -162,13 +191,17 @@ fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
 /// acquisition comes by value, so that no caller keeps a copy of it in memory for this call.
 #[inline(never)]
 fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> Option<u64> {
+    // A thread that runs tokio tasks brings its stack in line with the task first.
+    if t.runs_tasks() {
+        return None;
+    }
     // The mode is read only here: a cached chain is clean whatever it is. It is known by now
     // (this thread's first push read it, in `new_max_depth`), so this is one atomic load and
     // never the first read, which looks at the environment.
     if cached != cache_tag(key, true) {
         // Checking off: no cached chain vouches for the depth (see `push_validated`), so a
         // depth this thread never reached goes the general way, which counts it.
-        if mode::mode() != Mode::Off || t.held.depth() >= t.held.max_depth {
+        if mode::mode() != Mode::Off || t.held.depth() >= t.held.max_depth() {
             return None;
         }
     }
@@ -194,9 +227,6 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    if let Some(pending) = switch::sync_point() {
-        return Some(pending);
-    }
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
         return acquire_slow(*acq, take).map(|pending| *pending);
     };
@@ -227,10 +257,13 @@ fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) 
 #[inline(always)]
 #[track_caller]
 pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -> T {
-    if let Some(pending) = switch::sync_point() {
-        pending.raise();
-    }
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+        if let Some(pending) = switch::notice_tasks() {
+            pending.raise();
+        }
+        if let Some(clean) = with_thread(|t| hot_check_in_task(t, acq)) {
+            return take_validated(acq, clean, take);
+        }
         let untracked = match slow_before(*acq) {
             Ok(untracked) => untracked,
             Err(pending) => pending.raise(),
@@ -248,20 +281,23 @@ pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire_holding(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    // A finding of the task switch is due once the lock is held, like the acquisition's own.
-    let switched = switch::sync_point();
     let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
-        let pending = acquire_slow_holding(*acq, take).map(|pending| *pending);
-        return switched.or(pending);
+        return acquire_slow_holding(*acq, take).map(|pending| *pending);
     };
     take_validated(acq, clean, take);
-    switched
+    None
 }
 
 /// The slow half of [`acquire_holding`].
 #[cold]
 #[inline(never)]
 fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {
+    // A task switch's finding is due once the lock is held, like the acquisition's own.
+    let switched = switch::notice_tasks();
+    if let Some(clean) = with_thread(|t| hot_check_in_task(t, &acq)) {
+        take_validated(&acq, clean, take);
+        return switched.map(Box::new);
+    }
     let (untracked, pending) = match slow_before(acq) {
         Ok(untracked) => (untracked, None),
         Err(pending) if pending.is_certain() => pending.abort(),
@@ -269,7 +305,7 @@ fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pen
     };
     take();
     slow_after(acq, untracked);
-    pending
+    switched.map(Box::new).or(pending)
 }
 
 /// Every blocking acquisition the hot path does not take. The acquisition is passed by value,
@@ -280,6 +316,13 @@ fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pen
 #[cold]
 #[inline(never)]
 fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {
+    if let Some(pending) = switch::notice_tasks() {
+        return Some(Box::new(pending));
+    }
+    if let Some(clean) = with_thread(|t| hot_check_in_task(t, &acq)) {
+        take_validated(&acq, clean, take);
+        return None;
+    }
     let untracked = match slow_before(acq) {
         Ok(untracked) => untracked,
         Err(pending) => return Some(Box::new(pending)),
@@ -295,11 +338,6 @@ fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {
 #[cold]
 #[inline(never)]
 fn slow_before(acq: Acquisition) -> Result<bool, Pending> {
-    // The first acquisition of a chain on this thread comes here: the first in a tokio task is
-    // how plain tasks are noticed at all (`switch.rs`).
-    if let Some(pending) = switch::notice_tasks() {
-        return Err(pending);
-    }
     // Past MAX_LOCK_DEPTH first (a thread that leaked its guards is there for good, so this is
     // its every acquisition): the filter, and nothing else before the lock.
     let untracked =

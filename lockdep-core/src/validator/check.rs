@@ -90,7 +90,7 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool
             }),
     };
     let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, false));
-    if t.cache[cache_slot(key)] | 1 == key | 1 {
+    if (t.cache[cache_slot(key)] ^ t.cache_salt) | 1 == key | 1 {
         return Fast::Clean;
     }
     Fast::Check(Snapshot::of_stack(&t.held, skip), key)
@@ -145,7 +145,7 @@ fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
     // The hot path pushes on a cached chain without looking at the maximum depth
     // (`HeldStack::push_validated`): it is raised here, before the chain can be hit.
     let grew = with_thread(|t| {
-        t.cache[cache_slot(key)] = cache_tag(key, class_held);
+        t.cache[cache_slot(key)] = cache_tag(key, class_held) ^ t.cache_salt;
         t.held.reach_depth(held.len() + 1)
     });
     if grew {
@@ -174,7 +174,7 @@ pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report>
                 chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
             });
         let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, true));
-        if t.cache[cache_slot(key)] | 1 == key | 1 {
+        if (t.cache[cache_slot(key)] ^ t.cache_salt) | 1 == key | 1 {
             return None;
         }
         Some((Snapshot::of_stack(&t.held, skip), key))

@@ -48,6 +48,9 @@ mod switch {
 
     #[inline(always)]
     pub(crate) fn sync_point_quiet() {}
+
+    #[inline(always)]
+    pub(crate) fn first_acquisition() {}
 }
 
 use crate::class::ClassCell;

@@ -20,6 +20,11 @@ pub(super) fn cache_slot(key: u64) -> usize {
     (key >> 1) as usize % CACHE_SLOTS
 }
 
+/// The salt of a thread that runs tokio tasks (see `ThreadState::cache_salt`): bit 1, which is
+/// bit 0 of the slot index ([`cache_slot`]), so a salted entry never equals a key of its slot,
+/// nor a key with its low bit flipped ([`cache_tag`]).
+pub(super) const TASK_SALT: u64 = 2;
+
 /// What a cache slot holds for a validated chain: the key with its low bit flipped when "the
 /// acquired lock's class is already held". When it is not, the same *instance* cannot be held
 /// either, so a hit skips the scan for a self-deadlock (the low bit is not in the slot index).
@@ -43,9 +48,31 @@ pub(super) struct ThreadState {
     /// 0 (never) while there are, since each release must then be seen by them. One compare on
     /// every release for both; kept by [`ThreadState::relocks_changed`].
     pub(super) fast_release_below: usize,
+    /// XORed into every cache entry: 0, or [`TASK_SALT`] on a thread that runs tokio tasks
+    /// (feature `tokio`), whose acquisitions must first bring the stack in line with the task
+    /// running (`switch.rs`): the hot path's compare never matches a salted entry, so such a
+    /// thread goes the general way at no cost to any other thread.
+    pub(super) cache_salt: u64,
 }
 
 impl ThreadState {
+    /// Whether this thread runs tokio tasks (see `cache_salt`).
+    #[inline(always)]
+    pub(super) fn runs_tasks(&self) -> bool {
+        self.cache_salt != 0
+    }
+
+    /// This thread runs tokio tasks from now on (see `cache_salt` and
+    /// `HeldStack::first_or_in_tasks`): its cached chains are forgotten, to be cached again
+    /// salted.
+    pub(super) fn set_runs_tasks(&mut self) {
+        if self.cache_salt == 0 {
+            self.cache_salt = TASK_SALT;
+            self.cache = [0; CACHE_SLOTS];
+            self.held.set_runs_tasks();
+        }
+    }
+
     /// The `unlocked` records changed: so may the fast release path's limit.
     pub(super) fn relocks_changed(&mut self) {
         self.fast_release_below = if self.relocks.is_empty() {
@@ -91,6 +118,7 @@ thread_local! {
                 overflow_reported: false,
                 relocks: Relocks::new(),
                 fast_release_below: MAX_LOCK_DEPTH - 1,
+                cache_salt: 0,
             }),
             #[cfg(debug_assertions)]
             busy: Cell::new(false),
@@ -175,7 +203,7 @@ impl Drop for ExitCheck {
 #[cold]
 #[inline(never)]
 pub(super) fn new_max_depth() {
-    let depth = with_thread(|t| t.held.max_depth);
+    let depth = with_thread(|t| t.held.max_depth());
     figures::note_depth(depth);
     if depth == 1 {
         // Before this thread's first entry can be leaked: dropping a lock clears its entries.
@@ -185,6 +213,7 @@ pub(super) fn new_max_depth() {
         // Makes the mode known before the hot path reads it with the state borrowed (see
         // `hot_check`): its first read looks at the environment.
         let _ = mode::mode();
+        super::switch::first_acquisition();
     }
 }
 
