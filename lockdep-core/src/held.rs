@@ -367,6 +367,7 @@ impl HeldStack {
     }
 
     /// This thread runs tokio tasks from now on.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn set_runs_tasks(&mut self) {
         self.max_depth_and_tasks |= RUNS_TASKS;
     }

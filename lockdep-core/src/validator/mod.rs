@@ -37,6 +37,7 @@ mod switch {
     use super::findings::Pending;
 
     #[inline(always)]
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn sync_point() -> Option<Pending> {
         None
     }

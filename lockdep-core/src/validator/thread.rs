@@ -65,6 +65,7 @@ impl ThreadState {
     /// This thread runs tokio tasks from now on (see `cache_salt` and
     /// `HeldStack::first_or_in_tasks`): its cached chains are forgotten, to be cached again
     /// salted.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(super) fn set_runs_tasks(&mut self) {
         if self.cache_salt == 0 {
             self.cache_salt = TASK_SALT;
