@@ -135,6 +135,7 @@ impl<T: ?Sized> Mutex<T> {
 
     #[cfg(lockdep_checks)]
     #[inline]
+    #[track_caller]
     fn begin(&self, subclass: u32, at: &'static Location<'static>, in_async: bool) -> Start {
         Start::begin(
             self.addr(),
@@ -162,7 +163,8 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Locks the mutex, waiting (asynchronously) until it is free. The acquisition is validated
-    /// when the future is first polled, before it waits.
+    /// here, when `lock()` is called (so a certain self-deadlock panics at this call), before it
+    /// waits.
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
@@ -174,9 +176,11 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
-        let at = Location::caller();
+        // Validated here, before the future exists: a certain self-deadlock panics at the
+        // caller's `.lock()` (an `async` block cannot track its caller), and the check still
+        // runs before any wait.
+        let start = self.begin(subclass, Location::caller(), true);
         async move {
-            let start = self.begin(subclass, at, true);
             // tokio's own fast path, taken first: a free mutex has no waiters (tokio hands a
             // released permit to the first waiter), so this is the acquisition `lock()` would
             // make, without building its waiter node.

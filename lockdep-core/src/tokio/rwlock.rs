@@ -91,6 +91,7 @@ impl<T: ?Sized> RwLock<T> {
 
     #[cfg(lockdep_checks)]
     #[inline]
+    #[track_caller]
     fn begin(
         &self,
         subclass: u32,
@@ -122,8 +123,8 @@ impl<T: ?Sized> RwLock<T> {
         Guard::new(held, Addr::of(&self.inner), inner)
     }
 
-    /// Locks for reading (a fair read: it queues behind a waiting writer). Validated when the
-    /// future is first polled, before it waits.
+    /// Locks for reading (a fair read: it queues behind a waiting writer). Validated when
+    /// `read()` is called (a certain self-deadlock panics at this call), before it waits.
     #[track_caller]
     #[inline]
     pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
@@ -134,9 +135,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn read_nested(&self, subclass: u32) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
-        let at = Location::caller();
+        // Validated here, before the future exists (see `Mutex::lock_nested`).
+        let start = self.begin(subclass, Access::Read, Location::caller(), true);
         async move {
-            let start = self.begin(subclass, Access::Read, at, true);
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let inner = match self.inner.try_read() {
                 Ok(inner) => inner,
@@ -148,7 +149,8 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    /// Locks for writing. Validated when the future is first polled, before it waits.
+    /// Locks for writing. Validated when `write()` is called (a certain self-deadlock panics at
+    /// this call), before it waits.
     #[track_caller]
     #[inline]
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
@@ -162,9 +164,9 @@ impl<T: ?Sized> RwLock<T> {
         &self,
         subclass: u32,
     ) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
-        let at = Location::caller();
+        // Validated here, before the future exists (see `Mutex::lock_nested`).
+        let start = self.begin(subclass, Access::Write, Location::caller(), true);
         async move {
-            let start = self.begin(subclass, Access::Write, at, true);
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let inner = match self.inner.try_write() {
                 Ok(inner) => inner,
