@@ -8,6 +8,8 @@
 //! test at a time, and looks at the reports naming its own classes.
 #![cfg(all(feature = "tokio", debug_assertions))]
 
+mod common;
+
 use lockdep_core::tokio::Mutex;
 use lockdep_core::{is_held, Report, ReportKind};
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard, Once};
@@ -594,4 +596,45 @@ fn an_async_self_deadlock_panics_at_the_users_lock_call() {
     assert!(joined.unwrap_err().is_panic());
     let expected = format!("lockdep-core/tests/plain_tasks.rs:{}", line.lock().unwrap());
     assert_eq!(*seen.lock().unwrap(), expected);
+}
+
+#[test]
+fn a_worker_exiting_with_a_moved_tasks_stale_copy_reports_no_leak() {
+    // A task starts waiting on one worker (its entry recorded there), is woken and finishes on
+    // the other; the first worker takes no other lock before the runtime shuts down. Its
+    // stale copy of the task's entries is not a guard the worker leaked.
+    let Some(output) = common::in_child(
+        "LOCKDEP_PLAIN_TASKS_CHILD",
+        "a_worker_exiting_with_a_moved_tasks_stale_copy_reports_no_leak",
+        || {
+            let rt = Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let m = Arc::new(Mutex::named("plain-exit-stale", 0u64));
+            rt.block_on(async {
+                for _ in 0..20 {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..200 {
+                        let m = m.clone();
+                        set.spawn(async move {
+                            let mut g = m.lock().await;
+                            tokio::task::yield_now().await;
+                            *g += 1;
+                        });
+                    }
+                    while set.join_next().await.is_some() {}
+                }
+            });
+            drop(rt);
+            eprintln!("child done");
+        },
+    ) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("child done"), "{stderr}");
+    assert!(!stderr.contains("exited while holding"), "{stderr}");
 }

@@ -52,6 +52,9 @@ mod switch {
 
     #[inline(always)]
     pub(crate) fn first_acquisition() {}
+
+    #[inline(always)]
+    pub(crate) fn thread_exiting() {}
 }
 
 use crate::class::ClassCell;

@@ -96,6 +96,16 @@ pub(crate) fn plain_task_owner() -> u64 {
     task_held::cached_task()
 }
 
+/// The thread is exiting: the entries of the task its stack caches are the task's (or a stale
+/// copy), not the thread's, and leave before the exit check looks for leaked guards.
+pub(crate) fn thread_exiting() {
+    let reports = leave_cached();
+    enter(0);
+    if let Some(pending) = super::findings::deliver_all(reports) {
+        pending.print_instead("the thread that found it was exiting");
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn switch_to(running: u64) -> Option<Pending> {

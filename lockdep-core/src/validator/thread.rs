@@ -184,6 +184,10 @@ impl Drop for ExitCheck {
         // From here on every destructor of this thread is part of its teardown, where a panic
         // would abort: `mode` delivers reports accordingly.
         mode::note_thread_exiting();
+        // A tokio task's entries cached here are the task's, not leaked by the thread.
+        if with_thread(|t| t.runs_tasks()) {
+            super::switch::thread_exiting();
+        }
         let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
         let held = held.as_slice();
         if !held.is_empty() {
