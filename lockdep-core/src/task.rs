@@ -277,6 +277,8 @@ mod checked {
             task_held::claim_releases(owner, |addr, how| {
                 task_held::remove_entry(saved, addr, how);
             });
+            // Releases other threads made of locks the suspended task holds (orphan releases).
+            task_held::claim_orphans(|addr, how| task_held::remove_entry(saved, addr, how));
             let base = validator::held_depth();
             validator::restore_held(&state.saved);
             state.saved.clear();

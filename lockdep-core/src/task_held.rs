@@ -123,6 +123,61 @@ pub(crate) fn claim_releases(owner: u64, mut apply: impl FnMut(usize, Release)) 
     }
 }
 
+/// A release made on a thread that holds no entry for it: a raw `unlock` on another thread (a
+/// token taken from a held lock and dropped where it was sent), a `Send` guard dropped
+/// elsewhere. The holder is not known where it happens, so the release is posted to whoever
+/// holds a matching entry: each thread (or task) looks at its next slow step — any acquisition
+/// it has not validated before, any report, query or exit check — and the first that finds one
+/// takes it off. The hot path never looks: a stale entry cannot add a dependency there (a chain
+/// it hits was validated, with its dependencies recorded, before), and a lock taken again with
+/// the stale entry below it is never a cached chain, so it reaches the slow step, which claims
+/// the release before it decides on a self-deadlock.
+struct Orphan {
+    instance: usize,
+    how: Release,
+}
+
+/// Orphan releases not claimed yet; rare, so one plain lock.
+static ORPHANS: InternalMutex<Vec<Orphan>> = InternalMutex::new(Vec::new());
+/// `ORPHANS.len()`, read without the lock by every slow step.
+static ORPHAN_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Beyond this many unclaimed orphan releases (each one that matched no holder: a lock never
+/// tracked as held), the oldest is forgotten, with a note.
+const MAX_ORPHANS: usize = 4096;
+
+/// A release of `instance` as `how` found no entry on the releasing thread: post it.
+#[cold]
+pub(crate) fn post_orphan(instance: usize, how: Release) {
+    let mut orphans = ORPHANS.lock();
+    if orphans.len() >= MAX_ORPHANS {
+        orphans.remove(0);
+        crate::message::notice(format_args!(
+            "lockdep: {MAX_ORPHANS} releases made on threads that did not hold their locks \
+             matched no holder; the oldest is forgotten (a lock released that lockdep never saw \
+             taken?)"
+        ));
+    }
+    orphans.push(Orphan { instance, how });
+    ORPHAN_COUNT.store(orphans.len(), Ordering::Release);
+}
+
+/// Whether orphan releases wait to be claimed (one relaxed load).
+#[inline]
+pub(crate) fn orphans_pending() -> bool {
+    ORPHAN_COUNT.load(Ordering::Relaxed) != 0
+}
+
+/// Offers each orphan release to `take`, which removes a matching entry of its holder and says
+/// whether it did; those taken are gone.
+pub(crate) fn claim_orphans(mut take: impl FnMut(usize, Release) -> bool) {
+    if !orphans_pending() {
+        return;
+    }
+    let mut orphans = ORPHANS.lock();
+    orphans.retain(|o| !take(o.instance, o.how));
+    ORPHAN_COUNT.store(orphans.len(), Ordering::Release);
+}
+
 /// Removes the topmost entry of `addr` held as `how` from `entries`; whether there was one.
 pub(crate) fn remove_entry(entries: &mut Vec<HeldLock>, addr: usize, how: Release) -> bool {
     match entries

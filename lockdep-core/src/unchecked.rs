@@ -5,8 +5,8 @@
 
 use crate::LockClass;
 use lock_api::{
-    GuardNoSend, RawMutex, RawMutexFair, RawMutexTimed, RawRwLock, RawRwLockDowngrade,
-    RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed, RawRwLockUpgrade,
+    RawMutex, RawMutexFair, RawMutexTimed, RawRwLock, RawRwLockDowngrade, RawRwLockFair,
+    RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed, RawRwLockUpgrade,
     RawRwLockUpgradeDowngrade, RawRwLockUpgradeFair, RawRwLockUpgradeTimed,
 };
 
@@ -34,8 +34,8 @@ impl<R> Checked<R> {
 // upholds the trait's contract; the wrapper adds nothing.
 unsafe impl<R: RawMutex> RawMutex for Checked<R> {
     const INIT: Self = Checked { raw: R::INIT };
-    // Guards stay non-`Send`, as in checking builds, so code that builds here builds there.
-    type GuardMarker = GuardNoSend;
+    // The same marker as in checking builds, so code that builds here builds there.
+    type GuardMarker = crate::raw::GuardMarker;
     fn lock(&self) {
         self.raw.lock()
     }
@@ -78,7 +78,7 @@ unsafe impl<R: RawMutexTimed> RawMutexTimed for Checked<R> {
 // SAFETY: see above.
 unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     const INIT: Self = Checked { raw: R::INIT };
-    type GuardMarker = GuardNoSend;
+    type GuardMarker = crate::raw::GuardMarker;
     fn lock_shared(&self) {
         self.raw.lock_shared()
     }

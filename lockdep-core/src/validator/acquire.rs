@@ -533,7 +533,10 @@ fn release_tracked(addr: usize, how: Release) {
         // Not on this stack: it may be an entry of a plain task this stack does not cache
         // (a task resumed here after another ran, dropping a guard first thing).
         switch::sync_point_quiet();
-        release_found(addr, how);
+        if !release_found(addr, how) {
+            // Held by another thread (or task), or by nobody: post it to its holder.
+            crate::task_held::post_orphan(addr, how);
+        }
     }
 }
 

@@ -100,6 +100,8 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool
 /// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
 /// the report — if the acquisition can only hang.
 pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report>, Pending> {
+    // Releases made elsewhere first: a self-deadlock is certain only against a live entry.
+    super::held_set::claim_orphans();
     // Read before the state is borrowed: the first read looks at the environment.
     let off = mode::mode() == Mode::Off;
     match with_thread(|t| fast_check(t, acq, skip, off)) {
@@ -158,6 +160,7 @@ fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
 /// gives up. Chain keys are those of the acquisition taken as a trylock, which is never
 /// validated otherwise, so they cannot be mistaken for a validated blocking chain.
 pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
+    super::held_set::claim_orphans();
     if mode::mode() == Mode::Off {
         return Vec::new();
     }

@@ -49,6 +49,36 @@ fn leaked_guard_of_dropped_lock(identity: usize) {
     ));
 }
 
+/// Takes off this thread's stack the entries that other threads released (`task_held.rs`,
+/// orphan releases). Every slow step calls it; one relaxed load when there are none.
+#[inline]
+pub(crate) fn claim_orphans() {
+    if crate::task_held::orphans_pending() {
+        claim_orphans_here();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn claim_orphans_here() {
+    crate::task_held::claim_orphans(|instance, how| {
+        with_thread(|t| {
+            match t
+                .held
+                .as_slice()
+                .iter()
+                .rposition(|h| h.instance == instance && how.matches(h.access))
+            {
+                Some(index) => {
+                    t.remove_held(index);
+                    true
+                }
+                None => false,
+            }
+        })
+    });
+}
+
 /// Is this lock instance held by the current thread?
 /// Takes this thread's topmost entry of `addr` off its stack, as a release would, and returns
 /// it (a hand-off: the lock stays locked, and another thread takes the entry on).
@@ -69,12 +99,14 @@ pub(crate) fn take_over(entry: &HeldLock) {
 
 pub(crate) fn is_held(addr: usize) -> bool {
     super::switch::sync_point_quiet();
+    claim_orphans();
     with_thread(|t| t.held.find(addr).is_some())
 }
 
 /// Class names of the locks this thread holds, outermost first.
 pub(crate) fn held_classes() -> Vec<String> {
     super::switch::sync_point_quiet();
+    claim_orphans();
     // Copied out first: naming a class reads the class table and allocates.
     let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
     held.as_slice().iter().map(|h| h.node.name()).collect()
@@ -91,6 +123,7 @@ pub(crate) fn held_entries() -> Vec<HeldLock> {
 /// How many locks the current thread holds (tracked ones).
 pub fn held_count() -> usize {
     super::switch::sync_point_quiet();
+    claim_orphans();
     with_thread(|t| t.held.as_slice().len())
 }
 

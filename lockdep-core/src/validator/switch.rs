@@ -173,6 +173,7 @@ fn enter(running: u64) {
         task_held::claim_releases(running, |addr, how| {
             task_held::remove_entry(entries, addr, how);
         });
+        task_held::claim_orphans(|addr, how| task_held::remove_entry(entries, addr, how));
         restore_held(entries);
         // From now on the home keeps the async entries only, written through; the sync ones
         // live on this thread's stack (their guards cannot leave it).

@@ -188,6 +188,8 @@ impl Drop for ExitCheck {
         if with_thread(|t| t.runs_tasks()) {
             super::switch::thread_exiting();
         }
+        // Releases other threads made for it are not leaks.
+        super::held_set::claim_orphans();
         let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
         let held = held.as_slice();
         if !held.is_empty() {

@@ -27,7 +27,7 @@ use super::*;
 use crate::caller::{caller_or, take_caller};
 use crate::held::Access;
 use crate::validator::{self, Acquisition, LockRef, Release};
-use lock_api::{GuardNoSend, RawMutex, RawMutexFair, RawMutexTimed};
+use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 
 /// Why a report is printed rather than raised inside a `ReentrantMutex`'s raw relock or bump.
 const REENTRANT_NO_UNWIND: &str = "it was raised inside a `ReentrantMutex`'s raw relock or bump \
@@ -305,7 +305,7 @@ impl<R: RawMutex> RawMutexAt for Checked<R> {
 // lock can never be taken (module doc, "When a finding may unwind").
 unsafe impl<R: RawMutex> RawMutex for Checked<R> {
     const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
-    type GuardMarker = GuardNoSend;
+    type GuardMarker = crate::raw::GuardMarker;
 
     #[track_caller]
     fn lock(&self) {

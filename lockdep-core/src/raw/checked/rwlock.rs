@@ -9,9 +9,9 @@ use crate::held::Access;
 use crate::validator::Acquisition;
 use crate::validator::{self, Release};
 use lock_api::{
-    GuardNoSend, RawRwLock, RawRwLockDowngrade, RawRwLockFair, RawRwLockRecursive,
-    RawRwLockRecursiveTimed, RawRwLockTimed, RawRwLockUpgrade, RawRwLockUpgradeDowngrade,
-    RawRwLockUpgradeFair, RawRwLockUpgradeTimed,
+    RawRwLock, RawRwLockDowngrade, RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed,
+    RawRwLockTimed, RawRwLockUpgrade, RawRwLockUpgradeDowngrade, RawRwLockUpgradeFair,
+    RawRwLockUpgradeTimed,
 };
 
 impl<R: RawRwLock> RawRwLockAt for Checked<R> {
@@ -96,7 +96,7 @@ impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
 // without its lock except from this crate's typed layers, before they make a guard.
 unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
-    type GuardMarker = GuardNoSend;
+    type GuardMarker = crate::raw::GuardMarker;
 
     #[track_caller]
     fn lock_shared(&self) {
