@@ -53,6 +53,18 @@ impl HeldLock {
     /// [`Self::fast_release`] of an entry no release pops on the fast path.
     pub(crate) const NESTED: u8 = u8::MAX;
 
+    /// [`Self::fast_release`] of an entry taken through the raw API (a raw `lock*` call, or
+    /// `lock_api`'s own typed layer), not by this crate's guards: such a lock may be held by a
+    /// token that another thread releases (salsa's snapshots), so a conflict with it is not a
+    /// certain self-deadlock, and its release goes the general way.
+    pub(crate) const RAW: u8 = u8::MAX - 1;
+
+    /// Whether this entry was taken through the raw API (see [`Self::RAW`]).
+    #[inline]
+    pub(crate) fn is_raw(&self) -> bool {
+        self.fast_release == HeldLock::RAW
+    }
+
     /// [`Self::fast_release`] for an entry of `node` held as `access`.
     #[inline(always)]
     pub(crate) fn fast_release_of(node: NodeKey, access: Access) -> u8 {
@@ -460,7 +472,9 @@ impl HeldStack {
         }
         let entry = &mut self.entries[index];
         entry.access = access;
-        entry.fast_release = HeldLock::fast_release_of(entry.node, access);
+        if !entry.is_raw() {
+            entry.fast_release = HeldLock::fast_release_of(entry.node, access);
+        }
         self.rekey_from(index);
         if self.is_full() {
             self.full = FullFilter::of(self.as_slice());

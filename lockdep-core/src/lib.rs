@@ -142,6 +142,16 @@ pub const MAX_LOCK_DEPTH: usize = 48;
 /// Whether checking is compiled into this build (`debug_assertions` or `release-checks`).
 pub const CHECKS_COMPILED_IN: bool = cfg!(lockdep_checks);
 
+/// Whether a guard may be sent to another thread: `Send` with the feature `send_guard` (as in
+/// `parking_lot`, whose raw locks the feature also switches, so that the public types are the
+/// same with the checks compiled in and out). A guard dropped on another thread releases its
+/// holder's entry there (an orphan release, `task_held.rs`).
+#[cfg(feature = "send_guard")]
+pub(crate) type GuardMarker = lock_api::GuardSend;
+/// Whether a guard may be sent to another thread: not without the feature `send_guard`.
+#[cfg(not(feature = "send_guard"))]
+pub(crate) type GuardMarker = lock_api::GuardNoSend;
+
 /// The typed lock layers, generic over any `lock_api` raw lock.
 ///
 /// A raw lock `R` given here must not itself take this crate's locks in its `lock`, `unlock`

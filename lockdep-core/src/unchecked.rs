@@ -35,7 +35,7 @@ impl<R> Checked<R> {
 unsafe impl<R: RawMutex> RawMutex for Checked<R> {
     const INIT: Self = Checked { raw: R::INIT };
     // The same marker as in checking builds, so code that builds here builds there.
-    type GuardMarker = crate::raw::GuardMarker;
+    type GuardMarker = crate::GuardMarker;
     fn lock(&self) {
         self.raw.lock()
     }
@@ -78,7 +78,7 @@ unsafe impl<R: RawMutexTimed> RawMutexTimed for Checked<R> {
 // SAFETY: see above.
 unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     const INIT: Self = Checked { raw: R::INIT };
-    type GuardMarker = crate::raw::GuardMarker;
+    type GuardMarker = crate::GuardMarker;
     fn lock_shared(&self) {
         self.raw.lock_shared()
     }

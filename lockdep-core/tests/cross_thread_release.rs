@@ -123,3 +123,27 @@ fn a_thread_whose_token_was_released_elsewhere_exits_without_a_leak_note() {
     assert!(stderr.contains("child done"), "{stderr}");
     assert!(!stderr.contains("exited while holding"), "{stderr}");
 }
+
+#[test]
+fn an_upgrade_above_an_entry_released_elsewhere_upgrades_its_own_entry() {
+    // The release made elsewhere is claimed as the upgrade is checked: the upgraded entry is
+    // still found (its index moved down by one), with no false self-deadlock, in every mode.
+    let _serial = serial();
+    for mode in [Mode::Panic, Mode::Off] {
+        lockdep_core::set_mode(mode);
+        let query = Arc::new(lockdep_core::RwLock::named(
+            &format!("xrel-up-q-{mode:?}"),
+            (),
+        ));
+        let state = lockdep_core::RwLock::named(&format!("xrel-up-s-{mode:?}"), 0);
+        let reports = capture(|| {
+            let token = Token::new(&query);
+            let upgradable = state.upgradable_read();
+            std::thread::spawn(move || drop(token)).join().unwrap();
+            let mut w = lockdep_core::RwLockUpgradableReadGuard::upgrade(upgradable);
+            *w += 1;
+        });
+        assert!(reports.is_empty(), "{mode:?}: {reports:?}");
+    }
+    lockdep_core::set_mode(Mode::Panic);
+}

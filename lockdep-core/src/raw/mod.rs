@@ -18,16 +18,6 @@ pub type Raw<R> = Checked<R>;
 #[cfg(not(lockdep_checks))]
 pub type Raw<R> = R;
 
-/// Whether a guard may be sent to another thread: `Send` with the feature `send_guard` (as in
-/// `parking_lot`, whose raw locks the feature also switches, so that the public types are the
-/// same with the checks compiled in and out). A guard dropped on another thread releases its
-/// holder's entry there (an orphan release, `task_held.rs`).
-#[cfg(feature = "send_guard")]
-pub(crate) type GuardMarker = lock_api::GuardSend;
-/// Whether a guard may be sent to another thread: not without the feature `send_guard`.
-#[cfg(not(feature = "send_guard"))]
-pub(crate) type GuardMarker = lock_api::GuardNoSend;
-
 /// The class of locks built with `lock_api`'s own constructors (through `RawMutex::INIT`), which
 /// cannot say where they were created. Prefer this crate's constructors.
 pub static UNCLASSED: LockClass = LockClass::new("<lock_api INIT: no lockdep class>");

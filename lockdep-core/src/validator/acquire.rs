@@ -25,6 +25,8 @@ pub(crate) struct Acquisition {
     pub(crate) at: Option<&'static Location<'static>>,
     /// An async lock's acquisition (see [`HeldLock::asynchronous`]).
     pub(crate) asynchronous: bool,
+    /// Made through the raw API (see [`HeldLock::RAW`]).
+    pub(crate) raw: bool,
 }
 
 impl Acquisition {
@@ -46,6 +48,7 @@ impl Acquisition {
             access,
             at,
             asynchronous: false,
+            raw: false,
         })
     }
 
@@ -76,6 +79,7 @@ impl Acquisition {
             access: entry.access,
             at: entry.at,
             asynchronous: entry.asynchronous,
+            raw: entry.is_raw(),
         }
     }
 
@@ -97,7 +101,11 @@ impl Acquisition {
             trylock,
             at: self.at,
             asynchronous: self.asynchronous,
-            fast_release: HeldLock::fast_release_of(self.node, self.access),
+            fast_release: if self.raw {
+                HeldLock::RAW
+            } else {
+                HeldLock::fast_release_of(self.node, self.access)
+            },
         }
     }
 }
@@ -111,7 +119,10 @@ pub(super) fn certain_conflict(
     skip: Option<usize>,
 ) -> Option<usize> {
     held.iter().enumerate().position(|(i, h)| {
-        h.instance == acq.addr && Some(i) != skip && self_conflict_is_certain(h.access, acq.access)
+        h.instance == acq.addr
+            && Some(i) != skip
+            && self_conflict_is_certain(h.access, acq.access)
+            && !h.is_raw()
     })
 }
 
@@ -355,6 +366,9 @@ fn slow_before(acq: Acquisition) -> Result<bool, Pending> {
 #[cold]
 #[inline(never)]
 fn slow_after(acq: Acquisition, untracked: bool) {
+    // A raw entry of this very lock, released by another thread while this one waited, is gone
+    // before the new entry goes on (see `check`).
+    super::held_set::claim_orphans();
     if !untracked {
         after_lock(&acq, false);
         return;

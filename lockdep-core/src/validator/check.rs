@@ -100,8 +100,23 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool
 /// upgraded or bumped). Returns the new findings, not yet delivered; panics — after delivering
 /// the report — if the acquisition can only hang.
 pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report>, Pending> {
-    // Releases made elsewhere first: a self-deadlock is certain only against a live entry.
-    super::held_set::claim_orphans();
+    // Releases made elsewhere first: a self-deadlock is certain only against a live entry. (A
+    // caller that passes `skip` claimed them before it found that index.)
+    if skip.is_none() {
+        super::held_set::claim_orphans();
+    }
+    // An entry of this very lock taken through the raw API may be held by a token that another
+    // thread releases (salsa's snapshots: this acquisition then waits for it, as with
+    // `parking_lot`): it is left out of the check, as an upgrade leaves out the entry upgraded,
+    // and taken off once the lock is taken (`slow_after` claims its release).
+    let skip = skip.or_else(|| {
+        with_thread(|t| {
+            t.held
+                .as_slice()
+                .iter()
+                .rposition(|h| h.instance == acq.addr && h.is_raw())
+        })
+    });
     // Read before the state is borrowed: the first read looks at the environment.
     let off = mode::mode() == Mode::Off;
     match with_thread(|t| fast_check(t, acq, skip, off)) {
@@ -160,7 +175,9 @@ fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
 /// gives up. Chain keys are those of the acquisition taken as a trylock, which is never
 /// validated otherwise, so they cannot be mistaken for a validated blocking chain.
 pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
-    super::held_set::claim_orphans();
+    if skip.is_none() {
+        super::held_set::claim_orphans();
+    }
     if mode::mode() == Mode::Off {
         return Vec::new();
     }
@@ -206,11 +223,15 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
     let mut new_edges = Vec::new();
 
     // Recursion: another lock of this class (and subclass) is held. A recursive read beside
-    // readers is fine; anything else can deadlock (a timed lock only stalls: not checked).
+    // readers is fine; anything else can deadlock (a timed lock only stalls: not checked). An
+    // entry taken through the raw API may belong to a token another thread holds now (see
+    // `HeldLock::RAW`): not a recursion of this thread's, as the kernel does not track a
+    // lock taken for another owner (`down_read_non_owner`). Its orders are still recorded.
     if let Some(index) = held.iter().rposition(|h| {
         layer == Layer::Blocking
             && h.node == acq.node
             && !(acq.access.acquire_recursive() && h.access.held_shared())
+            && !h.is_raw()
     }) {
         if is_new(FindingKey::Recursive {
             node: acq.node,

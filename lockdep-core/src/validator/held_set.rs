@@ -23,6 +23,8 @@ pub(crate) fn instance_dropped(identity: usize) {
 #[cold]
 #[inline(never)]
 fn leaked_guard_of_dropped_lock(identity: usize) {
+    // Entries released by other threads are not leaked guards.
+    claim_orphans();
     let (first, count) = with_thread(|t| {
         let mut first = None;
         let mut count = 0;

@@ -29,6 +29,9 @@ pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) ->
 /// The held entry of `addr` held as `held_as`, and its acquisition again as `access` at the
 /// same node and with the same location.
 fn reacquisition(addr: usize, held_as: Release, access: Access) -> Option<(usize, Acquisition)> {
+    // Releases made elsewhere first, before the index is taken (`check` does not claim them
+    // when given one).
+    super::held_set::claim_orphans();
     let (index, entry) = with_thread(|t| {
         let held = t.held.as_slice();
         held.iter()

@@ -101,10 +101,13 @@ impl<R> Checked<R> {
         take: impl FnOnce(&R),
         holding: bool,
     ) -> Option<Pending> {
-        let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
+        let Some(mut acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
             take(&self.raw);
             return None;
         };
+        // A raw call (not this crate's typed layer): the lock may be released by a token on
+        // another thread (see `HeldLock::RAW`).
+        acq.raw = holding;
         #[cfg(feature = "deadlock_detection")]
         let take = {
             // Counted before the acquisition: what this thread held while it waited.
@@ -305,7 +308,7 @@ impl<R: RawMutex> RawMutexAt for Checked<R> {
 // lock can never be taken (module doc, "When a finding may unwind").
 unsafe impl<R: RawMutex> RawMutex for Checked<R> {
     const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
-    type GuardMarker = crate::raw::GuardMarker;
+    type GuardMarker = crate::GuardMarker;
 
     #[track_caller]
     fn lock(&self) {

@@ -96,7 +96,7 @@ impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
 // without its lock except from this crate's typed layers, before they make a guard.
 unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     const INIT: Self = Checked::with_class(R::INIT, &UNCLASSED);
-    type GuardMarker = crate::raw::GuardMarker;
+    type GuardMarker = crate::GuardMarker;
 
     #[track_caller]
     fn lock_shared(&self) {
