@@ -53,10 +53,11 @@ impl HeldLock {
     /// [`Self::fast_release`] of an entry no release pops on the fast path.
     pub(crate) const NESTED: u8 = u8::MAX;
 
-    /// [`Self::fast_release`] of an entry taken through the raw API (a raw `lock*` call, or
-    /// `lock_api`'s own typed layer), not by this crate's guards: such a lock may be held by a
-    /// token that another thread releases (salsa's snapshots), so a conflict with it is not a
-    /// certain self-deadlock, and its release goes the general way.
+    /// [`Self::fast_release`] of a read taken through the raw API (a raw `lock_shared*` call,
+    /// or `lock_api`'s own typed layer), not by this crate's guards: such a read may be a token
+    /// that another thread releases (salsa's snapshots), so a conflict with it is neither a
+    /// certain self-deadlock nor a recursion (the kernel does not track a lock taken for
+    /// another owner, `down_read_non_owner`), and its release goes the general way.
     pub(crate) const RAW: u8 = u8::MAX - 1;
 
     /// Whether this entry was taken through the raw API (see [`Self::RAW`]).

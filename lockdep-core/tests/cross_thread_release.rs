@@ -147,3 +147,29 @@ fn an_upgrade_above_an_entry_released_elsewhere_upgrades_its_own_entry() {
     }
     lockdep_core::set_mode(Mode::Panic);
 }
+
+#[test]
+fn a_write_while_a_raw_token_is_held_elsewhere_waits_for_it_as_parking_lot_does() {
+    // salsa's `increment_revision`: the token is still alive on another thread when the writer
+    // comes; the writer waits until it is dropped. No report, no panic, in every mode.
+    let _serial = serial();
+    for mode in [Mode::Panic, Mode::Warn, Mode::Off] {
+        lockdep_core::set_mode(mode);
+        let lock = Arc::new(lockdep_core::RwLock::named(
+            &format!("xrel-wait-{mode:?}"),
+            0,
+        ));
+        let reports = capture(|| {
+            let token = Token::new(&lock);
+            let snapshot = std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(30));
+                drop(token);
+            });
+            *lock.write() += 1; // waits for the snapshot thread's release
+            snapshot.join().unwrap();
+            assert!(!is_held(&*lock));
+        });
+        assert!(reports.is_empty(), "{mode:?}: {reports:?}");
+    }
+    lockdep_core::set_mode(Mode::Panic);
+}

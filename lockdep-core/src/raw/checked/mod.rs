@@ -100,14 +100,17 @@ impl<R> Checked<R> {
         try_take: impl FnOnce(&R) -> bool,
         take: impl FnOnce(&R),
         holding: bool,
+        raw: bool,
     ) -> Option<Pending> {
         let Some(mut acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
             take(&self.raw);
             return None;
         };
-        // A raw call (not this crate's typed layer): the lock may be released by a token on
-        // another thread (see `HeldLock::RAW`).
-        acq.raw = holding;
+        // A raw shared acquisition (not this crate's typed layer, nor `lock_api` relocking a
+        // guard): the read may be a token that another thread releases (see `HeldLock::RAW`).
+        // Exclusive raw calls are `lock_api` relocking a plain guard as often as not, and stay
+        // checked as any acquisition.
+        acq.raw = raw && access.held_shared();
         #[cfg(feature = "deadlock_detection")]
         let take = {
             // Counted before the acquisition: what this thread held while it waited.
@@ -142,15 +145,19 @@ impl<R> Checked<R> {
         try_take: impl FnOnce(&R) -> bool,
         take: impl FnOnce(&R),
     ) {
-        let (subclass, at) = self.relock_site(how);
+        let (subclass, at, relocked_raw) = self.relock_site(how);
         match take_caller() {
             Some(at) => {
-                if let Some(pending) = self.acquire(subclass, access, at, try_take, take, false) {
+                let pending = self.acquire(subclass, access, at, try_take, take, false, false);
+                if let Some(pending) = pending {
                     pending.raise()
                 }
             }
             None => {
-                if let Some(pending) = self.acquire(subclass, access, at, try_take, take, true) {
+                // `lock_api` relocking a guard keeps the entry it had; any other raw call is raw.
+                let raw = relocked_raw.unwrap_or(true);
+                let pending = self.acquire(subclass, access, at, try_take, take, true, raw);
+                if let Some(pending) = pending {
                     self.raise_holding(pending)
                 }
             }
@@ -248,13 +255,14 @@ impl<R> Checked<R> {
     /// `unlocked`; subclass 0 and the caller otherwise.
     #[track_caller]
     #[inline]
-    fn relock_site(&self, how: Release) -> (u32, &'static Location<'static>) {
+    fn relock_site(&self, how: Release) -> (u32, &'static Location<'static>, Option<bool>) {
         match validator::relock_entry(self.addr(), how) {
             Some(entry) => (
                 entry.node.subclass(),
                 entry.at.unwrap_or(Location::caller()),
+                Some(entry.is_raw()),
             ),
-            None => (0, Location::caller()),
+            None => (0, Location::caller(), None),
         }
     }
 }
@@ -291,7 +299,15 @@ impl<R: RawMutex> Checked<R> {
 impl<R: RawMutex> RawMutexAt for Checked<R> {
     #[inline]
     fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
-        self.acquire(subclass, Access::Write, at, R::try_lock, R::lock, false)
+        self.acquire(
+            subclass,
+            Access::Write,
+            at,
+            R::try_lock,
+            R::lock,
+            false,
+            false,
+        )
     }
     #[inline]
     fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {

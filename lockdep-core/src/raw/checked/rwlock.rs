@@ -24,6 +24,7 @@ impl<R: RawRwLock> RawRwLockAt for Checked<R> {
             R::try_lock_shared,
             R::lock_shared,
             false,
+            false,
         )
     }
     #[inline]
@@ -38,6 +39,7 @@ impl<R: RawRwLock> RawRwLockAt for Checked<R> {
             at,
             R::try_lock_exclusive,
             R::lock_exclusive,
+            false,
             false,
         )
     }
@@ -61,6 +63,7 @@ impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
             R::try_lock_shared_recursive,
             R::lock_shared_recursive,
             false,
+            false,
         )
     }
     #[inline]
@@ -83,6 +86,7 @@ impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
             at,
             R::try_lock_upgradable,
             R::lock_upgradable,
+            false,
             false,
         )
     }
