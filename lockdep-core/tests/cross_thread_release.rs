@@ -157,7 +157,7 @@ fn a_write_while_a_raw_token_is_held_elsewhere_waits_for_it_as_parking_lot_does(
         lockdep_core::set_mode(mode);
         let lock = Arc::new(lockdep_core::RwLock::named(
             &format!("xrel-wait-{mode:?}"),
-            0,
+            (),
         ));
         let reports = capture(|| {
             let token = Token::new(&lock);
@@ -165,7 +165,7 @@ fn a_write_while_a_raw_token_is_held_elsewhere_waits_for_it_as_parking_lot_does(
                 std::thread::sleep(std::time::Duration::from_millis(30));
                 drop(token);
             });
-            *lock.write() += 1; // waits for the snapshot thread's release
+            drop(lock.write()); // waits for the snapshot thread's release
             snapshot.join().unwrap();
             assert!(!is_held(&*lock));
         });

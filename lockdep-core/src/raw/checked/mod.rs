@@ -29,6 +29,16 @@ use crate::held::Access;
 use crate::validator::{self, Acquisition, LockRef, Release};
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 
+/// Who makes an acquisition (see [`Checked::acquire`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Caller {
+    /// This crate's typed layer, which knows the user's call site.
+    Typed,
+    /// A raw call; `relock`: `lock_api` taking a guard's lock again (after `unlocked`), which
+    /// keeps the entry it had.
+    Raw { relock: bool },
+}
+
 /// Why a report is printed rather than raised inside a `ReentrantMutex`'s raw relock or bump.
 const REENTRANT_NO_UNWIND: &str = "it was raised inside a `ReentrantMutex`'s raw relock or bump \
      (a panic there would leave its guard with a broken count)";
@@ -87,9 +97,9 @@ impl<R> Checked<R> {
     /// `try_take` is the same acquisition without blocking: with `deadlock_detection`, a
     /// thread whose first try fails is registered as waiting while `take` blocks.
     ///
-    /// `holding`: a panic due is returned with the lock taken and its entry pushed (the raw
-    /// paths, see the module doc), a certain self-deadlock aborts; otherwise it is returned with
-    /// the lock not taken.
+    /// `caller`: from a raw call, a panic due is returned with the lock taken and its entry
+    /// pushed (see the module doc), a certain self-deadlock aborts; from this crate's typed
+    /// layer it is returned with the lock not taken.
     #[inline(always)]
     #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
     fn acquire(
@@ -99,8 +109,7 @@ impl<R> Checked<R> {
         at: &'static Location<'static>,
         try_take: impl FnOnce(&R) -> bool,
         take: impl FnOnce(&R),
-        holding: bool,
-        raw: bool,
+        caller: Caller,
     ) -> Option<Pending> {
         let Some(mut acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
             take(&self.raw);
@@ -110,7 +119,7 @@ impl<R> Checked<R> {
         // guard): the read may be a token that another thread releases (see `HeldLock::RAW`).
         // Exclusive raw calls are `lock_api` relocking a plain guard as often as not, and stay
         // checked as any acquisition.
-        acq.raw = raw && access.held_shared();
+        acq.raw = caller == Caller::Raw { relock: false } && access.held_shared();
         #[cfg(feature = "deadlock_detection")]
         let take = {
             // Counted before the acquisition: what this thread held while it waited.
@@ -126,10 +135,9 @@ impl<R> Checked<R> {
         };
         #[cfg(not(feature = "deadlock_detection"))]
         let take = || take(&self.raw);
-        if holding {
-            validator::acquire_holding(&acq, take)
-        } else {
-            validator::acquire(&acq, take)
+        match caller {
+            Caller::Raw { .. } => validator::acquire_holding(&acq, take),
+            Caller::Typed => validator::acquire(&acq, take),
         }
     }
 
@@ -148,16 +156,17 @@ impl<R> Checked<R> {
         let (subclass, at, relocked_raw) = self.relock_site(how);
         match take_caller() {
             Some(at) => {
-                let pending = self.acquire(subclass, access, at, try_take, take, false, false);
+                let pending = self.acquire(subclass, access, at, try_take, take, Caller::Typed);
                 if let Some(pending) = pending {
                     pending.raise()
                 }
             }
             None => {
-                // `lock_api` relocking a guard keeps the entry it had; any other raw call is raw.
-                let raw = relocked_raw.unwrap_or(true);
-                let pending = self.acquire(subclass, access, at, try_take, take, true, raw);
-                if let Some(pending) = pending {
+                // `lock_api` relocking a guard keeps the entry it had (a raw read stays one).
+                let caller = Caller::Raw {
+                    relock: relocked_raw == Some(false),
+                };
+                if let Some(pending) = self.acquire(subclass, access, at, try_take, take, caller) {
                     self.raise_holding(pending)
                 }
             }
@@ -305,8 +314,7 @@ impl<R: RawMutex> RawMutexAt for Checked<R> {
             at,
             R::try_lock,
             R::lock,
-            false,
-            false,
+            Caller::Typed,
         )
     }
     #[inline]

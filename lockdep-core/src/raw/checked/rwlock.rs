@@ -2,6 +2,7 @@
 //! timed and downgrading acquisitions.
 
 use super::super::*;
+use super::Caller;
 use super::Checked;
 use crate::caller::caller_or;
 use crate::held::Access;
@@ -23,8 +24,7 @@ impl<R: RawRwLock> RawRwLockAt for Checked<R> {
             at,
             R::try_lock_shared,
             R::lock_shared,
-            false,
-            false,
+            Caller::Typed,
         )
     }
     #[inline]
@@ -39,8 +39,7 @@ impl<R: RawRwLock> RawRwLockAt for Checked<R> {
             at,
             R::try_lock_exclusive,
             R::lock_exclusive,
-            false,
-            false,
+            Caller::Typed,
         )
     }
     #[inline]
@@ -62,8 +61,7 @@ impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
             at,
             R::try_lock_shared_recursive,
             R::lock_shared_recursive,
-            false,
-            false,
+            Caller::Typed,
         )
     }
     #[inline]
@@ -86,8 +84,7 @@ impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
             at,
             R::try_lock_upgradable,
             R::lock_upgradable,
-            false,
-            false,
+            Caller::Typed,
         )
     }
     #[inline]
