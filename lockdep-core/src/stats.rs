@@ -45,6 +45,9 @@ pub struct Stats {
     /// lock now, or held one when another task last ran on its thread. A task that holds
     /// nothing has none, so this stays small however many tasks run.
     pub task_held_sets: usize,
+    /// Releases posted to a task or thread that took a lock whose guard another one dropped,
+    /// not yet applied by it. Posts to an owner that ended are not kept.
+    pub posted_releases: usize,
 }
 
 /// The current figures (all zero with the checks compiled out).
@@ -97,6 +100,7 @@ pub fn stats() -> Stats {
             max_lock_depth: crate::MAX_LOCK_DEPTH,
             memory_bytes,
             task_held_sets,
+            posted_releases: crate::task_held::posted_count(),
         }
     }
     #[cfg(not(lockdep_checks))]

@@ -238,6 +238,13 @@ mod checked {
         }
     }
 
+    impl Drop for TaskState {
+        fn drop(&mut self) {
+            // Posts to the task end with it (a guard it handed on is released there).
+            task_held::owner_gone(self.owner);
+        }
+    }
+
     /// A task entered on this thread: undone by [`Entered::leave`], or by `Drop` when the poll
     /// unwinds (the entries then go back to the task, without reports, for the future's drop).
     struct Entered<'a> {

@@ -32,15 +32,19 @@
 #![cfg_attr(not(feature = "tokio"), allow(dead_code))]
 
 use crate::held::{HeldLock, Release};
+use dashmap::DashMap;
+use once_cell::sync::Lazy;
 use parking_lot::Mutex as InternalMutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Owner ids: tasks and threads alike, never 0, below [`PLAIN_TASK`].
 static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
 
-/// A new owner id (a `.lockdep()` task, a thread).
+/// A new owner id (a `.lockdep()` task, a thread), live until [`owner_gone`].
 pub(crate) fn new_owner() -> u64 {
-    NEXT_OWNER.fetch_add(1, Ordering::Relaxed)
+    let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
+    owner_made(owner);
+    owner
 }
 
 /// The owner id of a plain tokio task: its tokio id with this bit set. tokio's ids count up from
@@ -50,6 +54,15 @@ pub(crate) const PLAIN_TASK: u64 = 1 << 63;
 thread_local! {
     /// This thread's own owner id, given on first use (0: not yet).
     static THREAD_OWNER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// This thread is exiting: its owner id is gone (its posts with it).
+pub(crate) fn thread_gone() {
+    if let Ok(owner) = THREAD_OWNER.try_with(std::cell::Cell::get) {
+        if owner != 0 {
+            owner_gone(owner);
+        }
+    }
 }
 
 /// This thread's owner id: the owner of what it takes outside any task.
@@ -65,59 +78,109 @@ pub(crate) fn thread_owner() -> u64 {
     })
 }
 
-/// A release posted to an owner that could not be reached where the guard was dropped.
-struct Posted {
-    owner: u64,
-    addr: usize,
-    how: Release,
+/// Releases posted to owners that could not be reached where their guards were dropped (a
+/// guard moved into another task, or into `spawn_blocking`), by owner. A post lives only as
+/// long as its owner: one to an owner that is gone is not made ([`post_release`]), and an
+/// owner's posts go with it ([`owner_gone`]), so the map holds the few posts of live owners
+/// and is never trimmed. A bit per `owner % 4096` says whether an owner needs to look, so that
+/// nobody else pays more than one relaxed load (and, with a few hundred owners posted to, one
+/// in ten or fewer looks in the map for nothing).
+static POSTED: Lazy<DashMap<u64, Vec<(usize, Release)>>> = Lazy::new(DashMap::new);
+static POSTED_BITS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+/// The owners that can still claim a post: `.lockdep()` tasks and threads, from their id's
+/// making to their end. (A plain tokio task can while it has a home: `task_held::find`.)
+static LIVE: Lazy<DashMap<u64, ()>> = Lazy::new(DashMap::new);
+
+/// The word and the bit of `owner` in [`POSTED_BITS`].
+fn bit(owner: u64) -> (usize, u64) {
+    let index = (owner % 4096) as usize;
+    (index / 64, 1 << (index % 64))
 }
 
-/// Posted releases: rare (a guard moved to another owner), so one plain lock is enough. A bit
-/// per `owner % 64` says whether an owner needs to look, so that nobody else pays more than one
-/// relaxed load.
-static POSTED: InternalMutex<Vec<Posted>> = InternalMutex::new(Vec::new());
-static POSTED_BITS: AtomicU64 = AtomicU64::new(0);
-/// Beyond this, the oldest posted releases are forgotten (each a release whose owner is gone,
-/// typically: a guard that a finished task returned).
-const MAX_POSTED: usize = 1024;
-
-fn bit(owner: u64) -> u64 {
-    1 << (owner % 64)
+/// Whether posts to `owner` may exist.
+#[inline]
+fn maybe_posted(owner: u64) -> bool {
+    let (word, bit) = bit(owner);
+    POSTED_BITS[word].load(Ordering::Acquire) & bit != 0
 }
 
-/// A guard of `owner` was dropped by someone else: post the release to `owner`.
+/// `owner` (a `.lockdep()` task, a thread) can be posted to from now on.
+pub(crate) fn owner_made(owner: u64) {
+    LIVE.insert(owner, ());
+}
+
+/// `owner` has ended: its posts go, and none are made to it any more.
+pub(crate) fn owner_gone(owner: u64) {
+    LIVE.remove(&owner);
+    forget_posts(owner);
+}
+
+/// Drops the posts to `owner` (it ended, or it holds nothing any more).
+fn forget_posts(owner: u64) {
+    if maybe_posted(owner) && POSTED.remove(&owner).is_some() {
+        refresh_bits();
+    }
+}
+
+/// Recomputes the bits from the owners that have posts (rare: after a claim or a forget).
+fn refresh_bits() {
+    let mut bits = [0u64; 64];
+    for entry in POSTED.iter() {
+        let (word, bit) = bit(*entry.key());
+        bits[word] |= bit;
+    }
+    for (word, bits) in POSTED_BITS.iter().zip(bits) {
+        word.store(bits, Ordering::Release);
+    }
+}
+
+/// How many posted releases wait to be applied.
+pub(crate) fn posted_count() -> usize {
+    POSTED.iter().map(|entry| entry.value().len()).sum()
+}
+
+/// Whether `owner` can still claim a post.
+fn can_claim(owner: u64) -> bool {
+    #[cfg(feature = "tokio")]
+    if owner & PLAIN_TASK != 0 {
+        // A plain task that holds an async lock has a home (its entries are written through).
+        return plain::find(owner).is_some();
+    }
+    LIVE.contains_key(&owner)
+}
+
+/// A guard of `owner` was dropped by someone else: post the release to `owner`, unless it has
+/// ended (a guard a finished task handed on: its entry went with the task).
 #[cold]
 pub(crate) fn post_release(owner: u64, addr: usize, how: Release) {
-    let mut posted = POSTED.lock();
-    if posted.len() >= MAX_POSTED {
-        posted.remove(0);
+    #[cfg(feature = "tokio")]
+    if owner & PLAIN_TASK != 0 && plain::release_at_rest(owner, addr, how) {
+        return;
     }
-    posted.push(Posted { owner, addr, how });
-    POSTED_BITS.fetch_or(bit(owner), Ordering::Release);
+    if !can_claim(owner) {
+        return;
+    }
+    POSTED.entry(owner).or_default().push((addr, how));
+    let (word, bit) = bit(owner);
+    POSTED_BITS[word].fetch_or(bit, Ordering::Release);
 }
 
 /// Applies the releases posted to `owner`: `apply` removes one entry. Cheap when nothing is
 /// posted to it.
 #[inline]
-pub(crate) fn claim_releases(owner: u64, mut apply: impl FnMut(usize, Release)) {
-    if POSTED_BITS.load(Ordering::Acquire) & bit(owner) == 0 {
+pub(crate) fn claim_releases(owner: u64, apply: impl FnMut(usize, Release)) {
+    if !maybe_posted(owner) {
         return;
     }
-    let mine: Vec<(usize, Release)> = {
-        let mut posted = POSTED.lock();
-        let mut mine = Vec::new();
-        posted.retain(|p| {
-            if p.owner == owner {
-                mine.push((p.addr, p.how));
-                false
-            } else {
-                true
-            }
-        });
-        let bits = posted.iter().fold(0, |bits, p| bits | bit(p.owner));
-        POSTED_BITS.store(bits, Ordering::Release);
-        mine
+    claim_posted(owner, apply);
+}
+
+#[cold]
+fn claim_posted(owner: u64, mut apply: impl FnMut(usize, Release)) {
+    let Some((_, mine)) = POSTED.remove(&owner) else {
+        return;
     };
+    refresh_bits();
     for (addr, how) in mine {
         apply(addr, how);
     }
@@ -353,7 +416,30 @@ mod plain {
             .is_some()
         {
             HOME_COUNT.fetch_sub(1, Ordering::Release);
+            // Nothing held any more: nothing to post to.
+            super::forget_posts(home.owner);
         }
+    }
+
+    /// A guard of the plain task `owner` was dropped elsewhere: if no thread caches the task
+    /// (it is suspended, or it ended), its entry goes from its home at once, and the home with
+    /// it once empty; true if so (or if the task holds nothing). Otherwise the release is
+    /// posted, for the thread that caches it.
+    pub(crate) fn release_at_rest(owner: u64, addr: usize, how: Release) -> bool {
+        let Some(home) = find(owner) else {
+            return true;
+        };
+        let mut switch = home.lock();
+        if home.cached_on.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        remove_entry(switch.entries(), addr, how);
+        let empty = switch.entries().is_empty();
+        drop(switch);
+        if empty {
+            forget(&home);
+        }
+        true
     }
 
     /// About what a home costs: the `Arc`'d home, its map slot, four entries.

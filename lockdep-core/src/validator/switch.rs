@@ -135,6 +135,10 @@ fn leave_cached() -> Vec<Report> {
                 // The task ran on another thread since: this copy is stale.
                 return Vec::new();
             }
+            // Guards of the task dropped elsewhere (a task that ended handing one on, too).
+            task_held::claim_releases(task, |addr, how| {
+                task_held::remove_entry(&mut leaving, addr, how);
+            });
             let reports = held_across_await(&leaving);
             switch.set_cached_here(false);
             *switch.entries() = leaving;

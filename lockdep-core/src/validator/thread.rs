@@ -188,8 +188,9 @@ impl Drop for ExitCheck {
         if with_thread(|t| t.runs_tasks()) {
             super::switch::thread_exiting();
         }
-        // Releases other threads made for it are not leaks.
+        // Releases other threads made for it are not leaks; posts to it end with it.
         super::held_set::claim_orphans();
+        crate::task_held::thread_gone();
         let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
         let held = held.as_slice();
         if !held.is_empty() {
