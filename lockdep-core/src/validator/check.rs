@@ -252,6 +252,9 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
         let mut graph = crate::graph::DEPENDENCIES.lock();
         // Edges from the held locks, topmost first, down to the first one that implies the rest.
         for (index, h) in held.iter().enumerate().rev() {
+            // A dependency refused here (it closed a cycle, reported) is not in the graph, so
+            // it implies nothing below: the walk goes on.
+            let mut refused = false;
             if h.node != acq.node {
                 // A full table still checks against what it recorded: the best knowledge left.
                 let recorded = graph.edge_count() < MAX_DEPENDENCIES;
@@ -281,6 +284,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                         }
                     }
                     Added::Cycle(path) => {
+                        refused = true;
                         if layer == Layer::Blocking {
                             new_edges
                                 .push(store::NewEdge::new(h, acq.node, acq.access, index, true));
@@ -309,12 +313,22 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
             // its timed dependency.
             // Nor does an entry pushed before a lock below it was upgraded to exclusive: the
             // edges into it were recorded with the weaker access (`HeldStack::exact_from`).
-            if !h.trylock && layer == Layer::Blocking && index < snapshot.exact_from {
+            if !refused && !h.trylock && layer == Layer::Blocking && index < snapshot.exact_from {
                 break;
             }
         }
     }
 
+    if layer == Layer::Blocking && !cycles.is_empty() {
+        // The lock goes on with a dependency refused: a later acquisition above it must not
+        // take the locks below as implied through it (the same rule as after an upgrade), or
+        // a second, unrelated cycle through them would go unseen in this run.
+        with_thread(|t| {
+            if t.held.depth() == held.len() {
+                t.held.exact_from = t.held.exact_from.min(held.len());
+            }
+        });
+    }
     if !new_edges.is_empty() {
         trace.warm_up_symbols();
     }
