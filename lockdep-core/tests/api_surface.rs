@@ -4,8 +4,8 @@
 //! gives it, as lockdep's drop-in replacements. A gap in the surface is a build error here.
 //!
 //! `parking_lot::{Once, OnceState}`, std's `Once`/`OnceLock`/`LazyLock` and the `deadlock`
-//! module (feature `deadlock_detection`) are named in `once_cells` below. Not named: the
-//! guards' `Send`-ness (lockdep's guards are never `Send`: the held-lock stack is per thread).
+//! module (feature `deadlock_detection`) are named in `once_cells` below. The guards are `Send`
+//! exactly with the feature `send_guard`, as upstream's (`auto_traits` below).
 //! The behaviour behind each item is tested in `parking_lot_ported.rs`, `dropin_api.rs` and
 //! `std_sync.rs`.
 
@@ -280,8 +280,16 @@ mod parking_lot_root {
         thread_id::<RawThreadId>();
     }
 
-    /// The auto traits upstream's locks have (guards: `Sync`, never `Send` here).
+    /// The auto traits upstream's locks have (guards: `Sync`, and `Send` with `send_guard`).
     fn auto_traits() {
+        #[cfg(feature = "send_guard")]
+        {
+            fn send<T: Send>() {}
+            send::<MutexGuard<'static, u8>>();
+            send::<RwLockReadGuard<'static, u8>>();
+            send::<RwLockWriteGuard<'static, u8>>();
+            send::<RwLockUpgradableReadGuard<'static, u8>>();
+        }
         fn send_sync<T: Send + Sync>() {}
         fn sync<T: Sync>() {}
         send_sync::<Mutex<u8>>();
