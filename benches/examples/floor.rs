@@ -1,8 +1,8 @@
-//! How close lockdep's validated path is to the floor *on the machine at hand*: issue 14 measured
+//! How close lockdep's validated path is to the floor *on the machine at hand*: we measured
 //! a throwaway prototype of the same bookkeeping (a thread-local held stack, one chain-key step,
 //! one direct-mapped thread-local cache probe, nothing else) at 0.99× raw `parking_lot` on one
 //! host, but what that bookkeeping costs next to the lock's atomics differs from one core to
-//! the next (RESULTS.md, fourth session: 1.1× and more on an Intel host). This example keeps
+//! the next (RESULTS.md: 1.1× and more on an Intel host). This example keeps
 //! that prototype, as a `lock_api` raw mutex over `parking_lot`'s, and times raw `parking_lot`,
 //! the prototype and lockdep in alternating rounds in one process (as `interleaved` does), so a
 //! reader can tell lockdep's own overhead (lockdep ÷ prototype) from the machine's (prototype ÷

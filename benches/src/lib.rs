@@ -31,7 +31,7 @@ pub fn bench_threads() -> usize {
 /// Thread start-up is not timed: each thread notes its own start after a barrier and its own end,
 /// and the result is the latest end minus the earliest start. With perfect scaling the result
 /// equals the one-thread time for the same `iters`, so `time(N) / time(1)` is the per-operation
-/// slowdown the "≤ 1.2×" target is about.
+/// slowdown the "≤ 1.2×" scaling target is about.
 pub fn run_parallel<F>(threads: usize, iters: u64, work: F) -> Duration
 where
     F: Fn(usize, u64) + Sync,

@@ -4,7 +4,7 @@
 //! 2. graph memory per class and per dependency, from `lockdep_core::stats()`, measured by
 //!    building a graph in this process;
 //! 3. the ratios against raw `parking_lot` and `tracing-mutex` from the latest criterion run
-//!    (`$CARGO_TARGET_DIR/criterion/**/new/estimates.json`), and the issue's targets, met or not.
+//!    (`$CARGO_TARGET_DIR/criterion/**/new/estimates.json`), and the overhead targets, met or not.
 //!
 //! ```sh
 //! cargo bench -p benches            # or: cargo bench -p benches -- --quick
@@ -311,7 +311,7 @@ fn ratios(est: &BTreeMap<String, f64>) {
         }
     }
 
-    println!("\n### Targets (issue 14)\n");
+    println!("\n### Targets\n");
     println!("| target | measured | |");
     println!("| --- | ---: | --- |");
     let target = |name: &str, value: Option<f64>, shown: String, ok: &dyn Fn(f64) -> bool| {
@@ -411,7 +411,7 @@ fn ratios(est: &BTreeMap<String, f64>) {
         );
     }
     // Construction: a `const fn new` stays a few nanoseconds; a class found from `default()`'s
-    // caller (issue 8) stays under a microsecond per lock, `Arc::default()` included.
+    // caller stays under a microsecond per lock, `Arc::default()` included.
     let new = get("construct/lockdep_new");
     target("`Mutex::new`: ≤ 10 ns", new, ns(new), &|v| v <= 10.0);
     let default = get("construct/lockdep_default");
@@ -440,7 +440,7 @@ fn ratios(est: &BTreeMap<String, f64>) {
     );
     let edge = get("new_edge/graph/100000");
     target(
-        "new edge at 100 000 dependencies (graph work, issue 14): ≤ 10 µs",
+        "new edge at 100 000 dependencies (graph work): ≤ 10 µs",
         edge,
         ns(edge),
         &|v| v <= 10_000.0,

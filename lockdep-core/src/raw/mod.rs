@@ -99,7 +99,7 @@ mod checked;
 
 /// Hooks for the `benches` crate; not part of the API, may change without notice.
 ///
-/// The "new edge ≤ 2 µs" target is for the graph work; the backtrace capture that goes
+/// The "new edge ≤ 2 µs" target is for the graph work; the backtrace capture that goes
 /// with every new edge is timed apart, so the benches need to switch it off and to call it alone.
 /// With the checks compiled out they do nothing (and capture nothing).
 #[doc(hidden)]
@@ -123,7 +123,7 @@ pub mod bench {
 
 /// Hooks for the `benches` crate; not part of the API, may change without notice.
 ///
-/// The "new edge ≤ 2 µs" target is for the graph work; the backtrace capture that goes
+/// The "new edge ≤ 2 µs" target is for the graph work; the backtrace capture that goes
 /// with every new edge is timed apart, so the benches need to switch it off and to call it alone.
 #[doc(hidden)]
 #[cfg(lockdep_checks)]
