@@ -1,4 +1,4 @@
-//! Behaviour of the drop-in surface added for issue 11: each item does what upstream's does,
+//! Behaviour of the drop-in surface: each item does what upstream's does,
 //! and every way of taking a lock is an acquisition lockdep checks, recorded at the caller's
 //! line (not at a line inside `lock_api`). Upstream's own tests, run against these types, are
 //! in `parking_lot_ported.rs`; the signatures are pinned by `api_surface.rs`.

@@ -1,5 +1,5 @@
 //! Regression tests for the four places where lockdep's types behaved differently from
-//! `parking_lot` / `std` (issue 11): one condvar with two mutexes, `wait_while_for`'s timeout,
+//! `parking_lot` / `std`: one condvar with two mutexes, `wait_while_for`'s timeout,
 //! the `Debug` of `sync::Condvar`, and locks taken past MAX_LOCK_DEPTH. (How cheap the last one
 //! stays is measured by `benches/benches/overflow.rs`, not timed here.)
 

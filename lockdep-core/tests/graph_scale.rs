@@ -154,7 +154,7 @@ fn many_threads_learning_many_orders_report_only_the_planted_inversions() {
     assert_eq!(reports[0].classes(), ["scale-r1", "scale-r0"]);
 }
 
-/// The stress: 64 threads over 1 000 classes, first pass (about 100 000 dependencies
+/// The stress case: 64 threads over 1 000 classes, first pass (about 100 000 dependencies
 /// learnt), once with the exhaustive search the graph had before the topological order and
 /// once with the bounded one, each on classes of its own; prints both times.
 #[cfg(lockdep_checks)]

@@ -168,7 +168,7 @@ fn mutex_and_rwlock_read_inversion() {
 #[test]
 #[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn mutex_and_recursive_read_inversion_is_reported() {
-    // H -(SN)-> M and M -(ER)-> H: the four-thread program really deadlocks this way
+    // H -(SN)-> M and M -(ER)-> H: the reported four-thread program really deadlocks this way
     // (`lockdep-core/tests/rw_threads.rs`).
     let hotplug = rw("shape-rec", 'H');
     let alloc = Mutex::named("shape-rec-M", ());

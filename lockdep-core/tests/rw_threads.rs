@@ -43,7 +43,7 @@ fn wait_until_parked(tid: i32) {
     }
 }
 
-/// What a run of the four-thread program did.
+/// What a run of the reported four-thread program did.
 struct FourThreads {
     /// Threads that finished, by name.
     finished: mpsc::Receiver<&'static str>,
@@ -54,10 +54,10 @@ struct FourThreads {
     t4_tid: i32,
 }
 
-/// The program, with its sleeps replaced by waiting until each thread is parked, and
+/// The reported program, with its sleeps replaced by waiting until each thread is parked, and
 /// T1's release made fair (`unlock_fair` hands the lock over to the readers and the one writer
 /// it wakes, so T2 holds its read while T3 holds WRITER_BIT and waits for it — the moment the
-/// issue's sleeps aim at, every time):
+/// reported sleeps aim at, every time):
 ///
 /// - T1 holds L for writing;
 /// - T2 queues a fair read of L, then, holding it, wants M;

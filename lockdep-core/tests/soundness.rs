@@ -1,5 +1,5 @@
 //! Regression tests for the validator defects found by differential testing against a reference
-//! model of the rules (issue 9): condition-variable relocks, upgrades and bumps of nested guards,
+//! model of the rules: condition-variable relocks, upgrades and bumps of nested guards,
 //! and `unlocked` on nested guards.
 
 mod common;
@@ -14,7 +14,7 @@ use std::time::Duration;
 #[test]
 #[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
 fn condvar_relock_is_a_blocking_lock_not_the_original_trylock() {
-    // The issue's program: M is first taken by a trylock under A, then given back by the wait
+    // The reported program: M is first taken by a trylock under A, then given back by the wait
     // and taken again by a *blocking* lock, so A -> M; C taken after that depends on M only.
     let (a, m, c) = (
         Mutex::named("cv-relock-A", ()),
