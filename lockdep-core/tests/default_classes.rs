@@ -516,11 +516,11 @@ fn names_say_which_field_and_type() {
     let numbers = class_of(&state.numbers);
     let blocks = class_of(&state.blocks);
     assert!(
-        numbers.starts_with("InMemoryState::default lock #1 (RwLock<BTreeMap<u64, [u8; 4]>>) at "),
+        numbers.starts_with("InMemoryState::default lock (RwLock<BTreeMap<u64, [u8; 4]>>) at "),
         "{numbers}"
     );
     assert!(
-        blocks.starts_with("InMemoryState::default lock #2 (RwLock<HashMap<[u8; 4], Block>>) at "),
+        blocks.starts_with("InMemoryState::default lock (RwLock<HashMap<[u8; 4], Block>>) at "),
         "{blocks}"
     );
     // Each is placed at its field's own line (debug information), not the shared derive line.
@@ -581,4 +581,42 @@ fn concurrent_construction_on_many_threads_agrees() {
         assert_eq!(shared, first);
         assert_eq!(plain, first);
     }
+}
+
+/// Two locks a hand-written constructor builds apart (each the first of its own burst): each is
+/// named by its own line, with no ordinal that would print "#1" for both.
+struct Host {
+    actors: lockdep_core::RwLock<Vec<u8>>,
+    links: lockdep_core::RwLock<Vec<u16>>,
+}
+
+impl Host {
+    #[inline(never)]
+    fn new() -> Host {
+        let actors = lockdep_core::RwLock::default();
+        let names: Vec<String> = (0..3).map(|i| i.to_string()).collect();
+        std::hint::black_box(names);
+        let links = lockdep_core::RwLock::default();
+        Host { actors, links }
+    }
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "names come from debug information")]
+fn two_locks_built_apart_in_one_constructor_print_two_names() {
+    let host = Host::new();
+    let (actors, links) = (class_of(&host.actors), class_of(&host.links));
+    assert_ne!(actors, links);
+    assert!(
+        !actors.contains('#') && !links.contains('#'),
+        "{actors} / {links}"
+    );
+    assert!(
+        actors.starts_with("Host::new lock (RwLock<Vec<u8>>) at "),
+        "{actors}"
+    );
+    assert!(
+        links.starts_with("Host::new lock (RwLock<Vec<u16>>) at "),
+        "{links}"
+    );
 }

@@ -38,7 +38,7 @@
 //! Names are made only when a report (or the DOT graph) asks: the user frame's function,
 //! the lock's type (`type_name`, free) and where it was built (the field's own line, from
 //! debug information, else the site), e.g.
-//! `InMemoryState::default lock #2 (RwLock<HashMap<Hash, Block>>) at src/state.rs:6:5`.
+//! `InMemoryState::default lock (RwLock<HashMap<Hash, Block>>) at src/state.rs:6:5`.
 
 mod symbols;
 

@@ -149,18 +149,26 @@ impl GenericSite {
         let ty = short_type(self.ty);
         let mut name = String::new();
         let static_name = function.as_deref().and_then(static_item);
+        // Where a source position will tell this lock from its siblings, an ordinal would only
+        // mislead: two locks built apart in one constructor are each the first of their burst,
+        // and printed "#1" both. It numbers the fields only where no position is known.
+        let positioned = match self.anchor {
+            Anchor::Position(_) => true,
+            Anchor::None => user_symbol(self.ra).is_some_and(|(_, position)| position.is_some()),
+            Anchor::Chain(_) => false,
+        };
+        let ordinal = if positioned {
+            String::new()
+        } else {
+            format!(" #{}", self.ordinal + 1)
+        };
         match (&function, static_name) {
             (_, Some(item)) => name.push_str(item),
             (Some(function), None) => {
-                let _ = write!(
-                    name,
-                    "{} lock #{}",
-                    short_function(function),
-                    self.ordinal + 1
-                );
+                let _ = write!(name, "{} lock{ordinal}", short_function(function));
             }
             (None, None) => {
-                let _ = write!(name, "lock #{}", self.ordinal + 1);
+                let _ = write!(name, "lock{ordinal}");
             }
         }
         let _ = write!(name, " ({}<{ty}>", self.kind);
