@@ -27,6 +27,14 @@ fn main() {
     let (mut single, mut nested) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
     // The same loops in a plain `tokio::spawn` task (no `.lockdep()`): tracked by tokio's task id.
     let (mut plain_single, mut plain_nested) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    let mut sync_in_task = [Vec::new(), Vec::new()];
+    let sync_locks = (
+        std::sync::Arc::new((parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64))),
+        std::sync::Arc::new((
+            lockdep_core::Mutex::named("interleaved-sync-in-task-a", 0u64),
+            lockdep_core::Mutex::named("interleaved-sync-in-task-b", 0u64),
+        )),
+    );
     let raw = std::sync::Arc::new(raw);
     let checked = std::sync::Arc::new(checked);
     // The same acquisition strategy as lockdep's `lock()` (tokio's try_lock first), unchecked:
@@ -121,6 +129,33 @@ fn main() {
             .await
             .unwrap()
         });
+        // Sync locks taken inside a plain task (a thread that runs tokio tasks goes the general
+        // way: it first brings its stack in line with the task running).
+        let (sync_raw, sync_checked) = (sync_locks.0.clone(), sync_locks.1.clone());
+        let in_task = rt.block_on(async move {
+            tokio::spawn(async move {
+                let (a, b) = &*sync_raw;
+                let start = Instant::now();
+                for _ in 0..ITERS {
+                    let ga = black_box(a).lock();
+                    let gb = black_box(b).lock();
+                    drop((gb, ga));
+                }
+                let raw = start.elapsed().as_nanos() as f64 / ITERS as f64;
+                let (a, b) = &*sync_checked;
+                let start = Instant::now();
+                for _ in 0..ITERS {
+                    let ga = black_box(a).lock();
+                    let gb = black_box(b).lock();
+                    drop((gb, ga));
+                }
+                (raw, start.elapsed().as_nanos() as f64 / ITERS as f64)
+            })
+            .await
+            .unwrap()
+        });
+        sync_in_task[0].push(in_task.0);
+        sync_in_task[1].push(in_task.1);
         plain_single[0].push(p_single.0);
         plain_single[1].push(p_single.1);
         plain_nested[0].push(p_nested.0);
@@ -137,6 +172,7 @@ fn main() {
         ("nested2", nested),
         ("plain single", plain_single),
         ("plain nested2", plain_nested),
+        ("sync pair in a plain task (vs parking_lot)", sync_in_task),
     ] {
         let (raw, checked) = (median(raw), median(checked));
         println!(

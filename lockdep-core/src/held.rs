@@ -466,6 +466,12 @@ impl HeldStack {
         removed
     }
 
+    /// Marks entry `index` as taken through the raw API (see [`HeldLock::RAW`]): its release
+    /// goes the general way; the chain keys do not change.
+    pub(crate) fn mark_raw(&mut self, index: usize) {
+        self.entries[index].fast_release = HeldLock::RAW;
+    }
+
     /// Changes how entry `index` is held (an upgrade or a downgrade).
     pub(crate) fn set_access(&mut self, index: usize, access: Access) {
         if access == Access::Write && self.entries[index].access != Access::Write {

@@ -123,8 +123,8 @@ impl<T: ?Sized> RwLock<T> {
         Guard::new(held, Addr::of(&self.inner), inner)
     }
 
-    /// Locks for reading (a fair read: it queues behind a waiting writer). Validated when
-    /// `read()` is called (a certain self-deadlock panics at this call), before it waits.
+    /// Locks for reading (a fair read: it queues behind a waiting writer). Validated when the
+    /// future is first polled, before it waits.
     #[track_caller]
     #[inline]
     pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
@@ -135,9 +135,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn read_nested(&self, subclass: u32) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
-        // Validated here, before the future exists (see `Mutex::lock_nested`).
-        let start = self.begin(subclass, Access::Read, Location::caller(), true);
+        let at = Location::caller();
         async move {
+            let start = self.begin(subclass, Access::Read, at, true);
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let inner = match self.inner.try_read() {
                 Ok(inner) => inner,
@@ -149,8 +149,7 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    /// Locks for writing. Validated when `write()` is called (a certain self-deadlock panics at
-    /// this call), before it waits.
+    /// Locks for writing. Validated when the future is first polled, before it waits.
     #[track_caller]
     #[inline]
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
@@ -164,9 +163,9 @@ impl<T: ?Sized> RwLock<T> {
         &self,
         subclass: u32,
     ) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
-        // Validated here, before the future exists (see `Mutex::lock_nested`).
-        let start = self.begin(subclass, Access::Write, Location::caller(), true);
+        let at = Location::caller();
         async move {
+            let start = self.begin(subclass, Access::Write, at, true);
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let inner = match self.inner.try_write() {
                 Ok(inner) => inner,

@@ -25,8 +25,6 @@ pub(crate) struct Acquisition {
     pub(crate) at: Option<&'static Location<'static>>,
     /// An async lock's acquisition (see [`HeldLock::asynchronous`]).
     pub(crate) asynchronous: bool,
-    /// Made through the raw API (see [`HeldLock::RAW`]).
-    pub(crate) raw: bool,
 }
 
 impl Acquisition {
@@ -48,7 +46,6 @@ impl Acquisition {
             access,
             at,
             asynchronous: false,
-            raw: false,
         })
     }
 
@@ -79,7 +76,6 @@ impl Acquisition {
             access: entry.access,
             at: entry.at,
             asynchronous: entry.asynchronous,
-            raw: entry.is_raw(),
         }
     }
 
@@ -101,11 +97,7 @@ impl Acquisition {
             trylock,
             at: self.at,
             asynchronous: self.asynchronous,
-            fast_release: if self.raw {
-                HeldLock::RAW
-            } else {
-                HeldLock::fast_release_of(self.node, self.access)
-            },
+            fast_release: HeldLock::fast_release_of(self.node, self.access),
         }
     }
 }
@@ -327,6 +319,9 @@ fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pen
 #[cold]
 #[inline(never)]
 fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {
+    // On a thread that runs tokio tasks this is every acquisition (see
+    // `ThreadState::cache_salt`): the stack is brought in line with the task running, then the
+    // same check as the hot path's against the salted cache.
     if let Some(pending) = switch::notice_tasks() {
         return Some(Box::new(pending));
     }

@@ -104,6 +104,7 @@ pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report
     // caller that passes `skip` claimed them before it found that index.)
     if skip.is_none() {
         super::held_set::claim_orphans();
+        super::switch::claim_posted();
     }
     // An entry of this very lock taken through the raw API may be held by a token that another
     // thread releases (salsa's snapshots: this acquisition then waits for it, as with

@@ -81,6 +81,17 @@ fn claim_orphans_here() {
     });
 }
 
+/// The entry just pushed for `addr` was taken through the raw API as a read: it may be a token
+/// that another thread releases (see [`HeldLock::RAW`]). Marked after the push, so that the
+/// validated path of every other acquisition carries nothing for it.
+pub(crate) fn mark_raw(addr: usize) {
+    with_thread(|t| {
+        if let Some(index) = t.held.find(addr) {
+            t.held.mark_raw(index);
+        }
+    });
+}
+
 /// Is this lock instance held by the current thread?
 /// Takes this thread's topmost entry of `addr` off its stack, as a release would, and returns
 /// it (a hand-off: the lock stays locked, and another thread takes the entry on).

@@ -55,6 +55,9 @@ mod switch {
 
     #[inline(always)]
     pub(crate) fn thread_exiting() {}
+
+    #[inline(always)]
+    pub(crate) fn claim_posted() {}
 }
 
 use crate::class::ClassCell;
@@ -75,8 +78,8 @@ pub use held_set::held_count;
 #[cfg(feature = "deadlock_detection")]
 pub(crate) use held_set::held_entries;
 pub(crate) use held_set::{
-    hand_off, held_classes, held_depth, holds_sync_from, instance_dropped, is_held, restore_held,
-    set_task_site, take_async_held, take_held_from, take_over,
+    hand_off, held_classes, held_depth, holds_sync_from, instance_dropped, is_held, mark_raw,
+    restore_held, set_task_site, take_async_held, take_held_from, take_over,
 };
 pub(crate) use hooks::{
     after_wait, before_reacquire, before_timed_lock, before_timed_reacquire, before_wait,

@@ -32,7 +32,7 @@ pub(crate) fn sync_point() -> Option<Pending> {
 }
 
 /// [`sync_point`] on the slow path: also notices a thread running tokio tasks.
-#[inline(never)]
+#[inline]
 #[must_use = "a pending panic must be raised or printed"]
 pub(crate) fn notice_tasks() -> Option<Pending> {
     if !with_thread(|t| t.runs_tasks()) {
@@ -57,25 +57,33 @@ pub(crate) fn first_acquisition() {
     }
 }
 
-/// Out of line: what every acquisition inlines is the load and the branch of [`sync_point`]
-/// (inlined whole, this cost nested acquisitions 2–3 ns in register pressure).
-#[cold]
-#[inline(never)]
+/// Inlined into the slow path, which is every acquisition of a thread that runs tasks (out of
+/// line, the two calls cost an async lock+unlock in a plain task a tenth more).
+#[inline]
 fn sync_point_seen() -> Option<Pending> {
     let running = task_held::running_task();
     if task_held::is_current(running) {
-        if running != 0 {
-            // The task may have released one of the thread's locks from below its entries.
-            task_held::base_at_most(held_depth());
-            // A guard of the task dropped by another task or thread posts its release here.
-            task_held::claim_releases(running, |addr, how| {
-                super::acquire::release(addr, how);
-                task_held::released(addr, how);
-            });
-        }
+        // The common case, on every acquisition of a thread that runs tasks: nothing more.
+        // (Releases posted to the task are claimed by its async acquisitions and by the slow
+        // path, `claim_posted`: a stale entry adds no dependency before either.)
         return None;
     }
     switch_to(running)
+}
+
+/// Applies the releases posted to the plain task this stack caches (guards of it dropped by
+/// another task or thread), and lowers the depth its entries start at if the stack went below
+/// it. The slow path calls it before it records dependencies.
+pub(crate) fn claim_posted() {
+    let task = task_held::cached_task();
+    if task != 0 {
+        // The task may have released one of the thread's own locks, from below its entries.
+        task_held::base_at_most(held_depth());
+        task_held::claim_releases(task, |addr, how| {
+            super::acquire::release(addr, how);
+            task_held::released(addr, how);
+        });
+    }
 }
 
 /// [`sync_point`] where no panic may be raised (after a lock was taken, a release, a query):

@@ -111,15 +111,10 @@ impl<R> Checked<R> {
         take: impl FnOnce(&R),
         caller: Caller,
     ) -> Option<Pending> {
-        let Some(mut acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
+        let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
             take(&self.raw);
             return None;
         };
-        // A raw shared acquisition (not this crate's typed layer, nor `lock_api` relocking a
-        // guard): the read may be a token that another thread releases (see `HeldLock::RAW`).
-        // Exclusive raw calls are `lock_api` relocking a plain guard as often as not, and stay
-        // checked as any acquisition.
-        acq.raw = caller == Caller::Raw { relock: false } && access.held_shared();
         #[cfg(feature = "deadlock_detection")]
         let take = {
             // Counted before the acquisition: what this thread held while it waited.
@@ -136,7 +131,16 @@ impl<R> Checked<R> {
         #[cfg(not(feature = "deadlock_detection"))]
         let take = || take(&self.raw);
         match caller {
-            Caller::Raw { .. } => validator::acquire_holding(&acq, take),
+            Caller::Raw { relock } => {
+                let pending = validator::acquire_holding(&acq, take);
+                // A raw read (not `lock_api` relocking a guard) may be a token that another
+                // thread releases (see `HeldLock::RAW`). Exclusive raw calls are `lock_api`
+                // relocking a plain guard as often as not, and stay checked as any acquisition.
+                if !relock && access.held_shared() {
+                    validator::mark_raw(acq.addr);
+                }
+                pending
+            }
             Caller::Typed => validator::acquire(&acq, take),
         }
     }
