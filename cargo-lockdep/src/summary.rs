@@ -130,10 +130,11 @@ pub fn summarize(
                 .any(|e| e.as_ref().is_some_and(|e| e.refused))
         });
         let why = if through_refused {
-            "they run through a dependency some process refused, so no process could see them"
+            "they run through a dependency some process refused, which no other process takes \
+             into its own graph"
         } else {
-            "no process could see them: they run through a dependency some process refused, or \
-             through dependencies recorded in different stores"
+            "no process could see them all: they run through a dependency some process \
+             refused, or through dependencies recorded in different stores"
         };
         let _ = writeln!(
             out,

@@ -658,17 +658,19 @@ fn a_failed_nextest_build_or_setup_keeps_the_previous_store() {
     assert_store_kept(&dir, &store, &all);
 }
 
-/// Two shards of the fixture suite, run apart as CI's jobs would be: `first_half` and
-/// `second_half` (each test binary a shard), each with its own store. Made once per run.
+/// Two shards of the fixture suite, run apart as CI's jobs would be: `first_half`, and
+/// `second_half` with `third`, each with its own store. Made once per run.
 fn shards() -> &'static [PathBuf; 2] {
     static SHARDS: OnceLock<[PathBuf; 2]> = OnceLock::new();
     SHARDS.get_or_init(|| {
-        ["first_half", "second_half"].map(|half| {
+        [&["first_half"][..], &["second_half", "third"][..]].map(|binaries| {
+            let half = binaries[0];
             let dir = store_dir(&format!("shard-{half}"));
             let out = cargo_lockdep()
                 .args(["test", "--dir"])
                 .arg(&dir)
-                .args(["--test", half, "--", "--test-threads=1"])
+                .args(binaries.iter().flat_map(|b| ["--test", b]))
+                .args(["--", "--test-threads=1"])
                 .output()
                 .unwrap();
             // Each shard is clean on its own: the inversion is split between them.

@@ -6,7 +6,8 @@
 //! least once, not dropped yet). An edge `A -> B` means "B was taken while A was held", labelled with the kernel's dependency kinds
 //! (`EN`, `ER`, `SN`, `SR`: holder side **E**xclusive or **S**hared, acquirer side
 //! **R**ecursive read or **N**ot). Every cycle that was reported is drawn in red; its closing
-//! edge, which the validator refused to record, is drawn dashed.
+//! edge, which the validator refused (and keeps only for the search of other cycles), is drawn
+//! dashed.
 //!
 //! Nodes and edges are sorted by class name, so a program that takes the same locks produces the
 //! same file on every run, whatever the thread interleaving. Render it with Graphviz:
@@ -182,7 +183,7 @@ mod render {
         let kinds = dep_label(edge.kinds);
         if edge.closing {
             format!(
-                "label = \"{kinds} (closes the cycle; not recorded)\", color = \"red\", \
+                "label = \"{kinds} (closes the cycle)\", color = \"red\", \
                  fontcolor = \"red\", style = \"dashed\", penwidth = 2 "
             )
         } else if edge.in_cycle {
@@ -201,7 +202,10 @@ mod render {
                 graph.petgraph().node_weights().copied().collect(),
                 graph
                     .edges()
-                    .map(|(from, to, dep)| (from, to, dep.kinds))
+                    // A dependency kept after it closed a reported cycle is drawn as that
+                    // cycle's closing edge, below, not twice.
+                    .map(|(from, to, dep)| (from, to, dep.kinds & !dep.refused))
+                    .filter(|&(_, _, kinds)| kinds != 0)
                     .collect(),
             )
         };

@@ -71,7 +71,7 @@ fn classes_edges_kinds_and_reported_cycles() {
     let shared = RwLock::named("dot-rw", ());
     let inner = RwLock::named("dot-rw-inner", ());
 
-    // dot-a -> dot-b -> dot-c, then dot-c -> dot-a closes a cycle: reported, not recorded.
+    // dot-a -> dot-b -> dot-c, then dot-c -> dot-a closes a cycle: reported, kept as the closing edge.
     let reports = capture(|| {
         {
             let _a = a.lock();
@@ -140,7 +140,7 @@ fn classes_edges_kinds_and_reported_cycles() {
     assert_eq!(
         p.edges("dot-c", "dot-a"),
         [
-            "dot-c -> dot-a [ label = \"EN (closes the cycle; not recorded)\", color = \"red\", \
+            "dot-c -> dot-a [ label = \"EN (closes the cycle)\", color = \"red\", \
              fontcolor = \"red\", style = \"dashed\", penwidth = 2 ]"
         ]
     );

@@ -96,6 +96,9 @@ pub(crate) struct Dependency<P> {
     /// Whether some non-recursive (N) acquisition of the edge's target was a write (or a
     /// mutex): when none was, the report's scenario writes the target `rlock(...)`.
     pub(crate) n_write: bool,
+    /// The kinds (as in `kinds`) that are here only because they closed a reported cycle
+    /// ([`DepGraph::keep_refused`]): searched like the others, drawn as the closing edge.
+    pub(crate) refused: u8,
 }
 
 /// One step of a path: a node and the edge that led to it (`None` for the first node).
@@ -283,6 +286,7 @@ impl<P> DepGraph<P> {
                         kinds: bits,
                         first_seen: first_seen(),
                         n_write,
+                        refused: 0,
                     },
                 );
                 self.edge_index.insert((a, b), e);
@@ -316,6 +320,48 @@ impl<P> DepGraph<P> {
         }
     }
 
+    /// Records a dependency that [`Self::add_dependency_in`] refused because it closed a
+    /// deadlock cycle (reported by the caller), marked as refused. Kept because later searches
+    /// need it: a *different* cycle may run through it (a third lock taken under one of the
+    /// two, and so on), and without the edge that cycle would go unseen in this run. The same
+    /// dependency is `Known` from now on, so it is never reported twice; the order absorbs
+    /// the cycle as one component.
+    pub(crate) fn keep_refused(
+        &mut self,
+        layer: Layer,
+        prev: NodeKey,
+        prev_access: Access,
+        next: NodeKey,
+        next_access: Access,
+        first_seen: P,
+    ) {
+        let bits = layer.bits(dep_kind(prev_access, next_access));
+        let n_write = next_access == Access::Write;
+        let (a, b) = (self.node(prev, true), self.node(next, false));
+        match self.edge_index.get(&(a, b)).copied() {
+            Some(e) => {
+                let dep = &mut self.graph[e];
+                dep.refused |= bits & !dep.kinds;
+                dep.kinds |= bits;
+                dep.n_write |= n_write;
+            }
+            None => {
+                let e = self.graph.add_edge(
+                    a,
+                    b,
+                    Dependency {
+                        kinds: bits,
+                        first_seen,
+                        n_write,
+                        refused: bits,
+                    },
+                );
+                self.edge_index.insert((a, b), e);
+                self.order.add_edge(&self.graph, a, b);
+            }
+        }
+    }
+
     /// Inserts (or widens) the edge `prev -> next` with `kinds` without any check: for
     /// dependencies another process recorded, and for the offline search, which must see the
     /// closing edges that were refused online. `first_seen` is kept only for a new edge.
@@ -339,6 +385,7 @@ impl<P> DepGraph<P> {
                         // A stored dependency says how the lock was waited for (N), not whether
                         // it was written: a non-recursive acquisition is shown as `lock`.
                         n_write: kinds & (DEP_EN | DEP_SN) != 0,
+                        refused: 0,
                     },
                 );
                 self.edge_index.insert((a, b), e);

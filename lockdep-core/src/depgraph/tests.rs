@@ -32,6 +32,30 @@ fn abba_is_a_cycle_from_next_back_to_prev() {
 }
 
 #[test]
+fn a_kept_refused_dependency_is_known_and_carries_later_cycles() {
+    let mut g = DepGraph::default();
+    add(&mut g, 1, Write, 2, Write);
+    assert_eq!(
+        cycle_nodes(add(&mut g, 2, Write, 1, Write)),
+        vec![n(1), n(2)]
+    );
+    g.keep_refused(Layer::Blocking, n(2), Write, n(1), Write, ());
+    let kept = g.dependency(n(2), n(1)).expect("kept");
+    assert_eq!((kept.kinds, kept.refused), (DEP_EN, DEP_EN));
+    // Taken again: known, never reported twice.
+    assert_eq!(add(&mut g, 2, Write, 1, Write), Added::Known);
+    // 1 -> 3, then 3 -> 2 closes 2 -> 1 -> 3 -> 2, through the kept dependency only.
+    assert_eq!(add(&mut g, 1, Write, 3, Write), Added::New);
+    assert_eq!(
+        cycle_nodes(add(&mut g, 3, Write, 2, Write)),
+        vec![n(2), n(1), n(3)]
+    );
+    // A kind added later the ordinary way is not marked.
+    g.keep_refused(Layer::Blocking, n(3), Write, n(2), Write, ());
+    assert_eq!(g.dependency(n(3), n(2)).unwrap().refused, DEP_EN);
+}
+
+#[test]
 fn long_cycle_reports_every_node_in_order() {
     let mut g = DepGraph::default();
     add(&mut g, 1, Write, 2, Write);

@@ -253,8 +253,8 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
         let mut graph = crate::graph::DEPENDENCIES.lock();
         // Edges from the held locks, topmost first, down to the first one that implies the rest.
         for (index, h) in held.iter().enumerate().rev() {
-            // A dependency refused here (it closed a cycle, reported) is not in the graph, so
-            // it implies nothing below: the walk goes on.
+            // A dependency refused here (it closed a cycle, reported) is kept in the graph, but
+            // what it implies below was never checked: the walk goes on.
             let mut refused = false;
             if h.node != acq.node {
                 // A full table still checks against what it recorded: the best knowledge left.
@@ -302,6 +302,17 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                             .collect();
                         let nodes: Vec<NodeKey> = path.iter().map(|s| s.node).collect();
                         cycles.push((index, nodes, links));
+                        // Kept, marked, for the cycles that run through it (DESIGN.md 11b).
+                        if recorded {
+                            graph.keep_refused(
+                                layer,
+                                h.node,
+                                h.access,
+                                acq.node,
+                                acq.access,
+                                trace.clone(),
+                            );
+                        }
                     }
                 }
             }
