@@ -173,3 +173,34 @@ fn a_write_while_a_raw_token_is_held_elsewhere_waits_for_it_as_parking_lot_does(
     }
     lockdep_core::set_mode(Mode::Panic);
 }
+
+#[test]
+fn a_token_released_elsewhere_while_its_holder_holds_other_locks_leaves_those_intact() {
+    // The holder took `other`, then the token; the token goes away on another thread while
+    // `other` is still held. The holder's stack keeps `other` (released later, in order), the
+    // token's entry goes, and relocking the token's lock under `other` is an order, not a
+    // self-deadlock: in every mode. (Taken the other way round, token then `other`, the
+    // relock under `other` would be a real inversion: `l -(SN)-> other -(EN)-> l`.)
+    let _serial = serial();
+    for mode in [Mode::Panic, Mode::Warn, Mode::Off] {
+        lockdep_core::set_mode(mode);
+        let lock = Arc::new(lockdep_core::RwLock::named(
+            &format!("xrel-under-l-{mode:?}"),
+            (),
+        ));
+        let other = lockdep_core::Mutex::named(&format!("xrel-under-o-{mode:?}"), 0);
+        let reports = capture(|| {
+            let mut held = other.lock();
+            let token = Token::new(&lock);
+            std::thread::spawn(move || drop(token)).join().unwrap();
+            assert!(!is_held(&*lock), "{mode:?}");
+            assert!(is_held(&other), "{mode:?}");
+            drop(lock.write());
+            *held += 1;
+            drop(held);
+            assert!(!is_held(&other), "{mode:?}");
+        });
+        assert!(reports.is_empty(), "{mode:?}: {reports:?}");
+    }
+    lockdep_core::set_mode(Mode::Panic);
+}
