@@ -83,6 +83,8 @@ mod default_class;
 #[cfg(not(lockdep_checks))]
 #[path = "default_class/off.rs"]
 mod default_class;
+#[cfg(feature = "futures")]
+pub mod futures;
 pub mod graph;
 mod handoff;
 mod init;
@@ -103,6 +105,9 @@ mod test_runtime;
 pub mod thread;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+// The lockdep half of the async faces' locks.
+#[cfg(any(feature = "tokio", feature = "futures", feature = "async-lock"))]
+mod async_held;
 
 #[cfg(lockdep_checks)]
 mod depgraph;

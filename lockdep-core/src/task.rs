@@ -123,12 +123,18 @@ impl<F> std::fmt::Debug for Tracked<F> {
     }
 }
 
-#[cfg(all(feature = "tokio", lockdep_checks))]
-pub(crate) use checked::current_owner;
+#[cfg(all(
+    any(feature = "tokio", feature = "futures", feature = "async-lock"),
+    lockdep_checks
+))]
+pub(crate) use checked::{current_owner, current_task_owner};
 
 #[cfg(lockdep_checks)]
-// The owner bookkeeping serves the async locks of the `tokio` feature only.
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+// The owner bookkeeping serves the async locks of the async faces only.
+#[cfg_attr(
+    not(any(feature = "tokio", feature = "futures", feature = "async-lock")),
+    allow(dead_code)
+)]
 mod checked {
     use crate::held::HeldLock;
     use crate::mode::Sink;
@@ -152,15 +158,23 @@ mod checked {
     /// plain tokio task running (feature `tokio`), else the thread.
     #[inline]
     pub(crate) fn current_owner() -> u64 {
+        current_task_owner().unwrap_or_else(task_held::thread_owner)
+    }
+
+    /// The task acquiring here now: the `.lockdep()` task being polled, else the plain tokio
+    /// task running (feature `tokio`); `None` when no task lockdep can see is running (plain
+    /// code on a thread, or a poll by an executor with no task id and no `.lockdep()`).
+    #[inline]
+    pub(crate) fn current_task_owner() -> Option<u64> {
         match TASK.with(Cell::get) {
             #[cfg(feature = "tokio")]
             0 => match validator::plain_task_owner() {
-                0 => task_held::thread_owner(),
-                plain => plain,
+                0 => None,
+                plain => Some(plain),
             },
             #[cfg(not(feature = "tokio"))]
-            0 => task_held::thread_owner(),
-            task => task,
+            0 => None,
+            task => Some(task),
         }
     }
 

@@ -150,19 +150,22 @@ fn can_claim(owner: u64) -> bool {
 }
 
 /// A guard of `owner` was dropped by someone else: post the release to `owner`, unless it has
-/// ended (a guard a finished task handed on: its entry went with the task).
+/// ended (a guard a finished task handed on: its entry went with the task, or to whoever polled
+/// the task's output, see `task.rs`). Whether the release was taken care of (`false`: the
+/// owner has ended).
 #[cold]
-pub(crate) fn post_release(owner: u64, addr: usize, how: Release) {
+pub(crate) fn post_release(owner: u64, addr: usize, how: Release) -> bool {
     #[cfg(feature = "tokio")]
     if owner & PLAIN_TASK != 0 && plain::release_at_rest(owner, addr, how) {
-        return;
+        return true;
     }
     if !can_claim(owner) {
-        return;
+        return false;
     }
     POSTED.entry(owner).or_default().push((addr, how));
     let (word, bit) = bit(owner);
     POSTED_BITS[word].fetch_or(bit, Ordering::Release);
+    true
 }
 
 /// Applies the releases posted to `owner`: `apply` removes one entry. Cheap when nothing is
@@ -257,6 +260,28 @@ pub(crate) fn remove_entry(entries: &mut Vec<HeldLock>, addr: usize, how: Releas
 
 #[cfg(feature = "tokio")]
 pub(crate) use plain::*;
+
+/// Without tokio there is no plain task: the async faces' write-through to a plain task's home
+/// is never called (no owner is a plain task), but still named.
+#[cfg(not(feature = "tokio"))]
+#[allow(dead_code)]
+mod no_plain {
+    use crate::held::{Access, HeldLock, Release};
+
+    pub(crate) fn pushed(_: HeldLock) {
+        unreachable!("no plain task without tokio")
+    }
+
+    pub(crate) fn released(_: usize, _: Release) {
+        unreachable!("no plain task without tokio")
+    }
+
+    pub(crate) fn access_changed(_: usize, _: Release, _: Access) {
+        unreachable!("no plain task without tokio")
+    }
+}
+#[cfg(not(feature = "tokio"))]
+pub(crate) use no_plain::*;
 
 #[cfg(feature = "tokio")]
 mod plain {

@@ -1,16 +1,16 @@
 //! The async `Mutex`: tokio's, with lockdep's classes and checks.
 
-use super::guard::{self, AsyncLock, Guard};
-use super::{unit_mut, Addr, Held, How, Start, TryLockError};
+use super::TryLockError;
 #[cfg(lockdep_checks)]
 use crate::access::Access;
+use crate::async_held::guard::{self, AsyncLock, Guard};
+use crate::async_held::{unit_mut, Addr, Held, How, Start};
 use crate::class::ClassCell;
 use crate::construct::{class_constructors, default_and_from};
 use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::ptr;
 use std::sync::Arc;
@@ -293,35 +293,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
-macro_rules! guard_common {
-    ($guard:ident<$($lt:lifetime,)? $($param:ident),+>, $target:ident, $field:ident) => {
-        impl<$($lt,)? $($param: ?Sized),+> Deref for $guard<$($lt,)? $($param),+> {
-            type Target = $target;
-            fn deref(&self) -> &$target {
-                &self.$field
-            }
-        }
-
-        impl<$($lt,)? $($param: ?Sized),+> DerefMut for $guard<$($lt,)? $($param),+> {
-            fn deref_mut(&mut self) -> &mut $target {
-                &mut self.$field
-            }
-        }
-
-        impl<$($lt,)? $($param: ?Sized + fmt::Debug),+> fmt::Debug for $guard<$($lt,)? $($param),+> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&**self, f)
-            }
-        }
-
-        impl<$($lt,)? $($param: ?Sized + fmt::Display),+> fmt::Display for $guard<$($lt,)? $($param),+> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&**self, f)
-            }
-        }
-    };
-}
-pub(crate) use guard_common;
+use crate::async_held::guard_common;
 
 guard_common!(MutexGuard<'a, T>, T, inner);
 guard_common!(MappedMutexGuard<'a, T>, T, core);

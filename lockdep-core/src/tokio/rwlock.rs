@@ -9,16 +9,17 @@ mod owned;
 use owned::{own_read, own_write};
 pub use owned::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
-use super::guard::{AsyncLock, Guard, Holds};
-use super::mutex::guard_common;
-use super::{Addr, Held, Start, TryLockError};
+use super::TryLockError;
 use crate::access::Access;
+use crate::async_held::guard::{AsyncLock, Guard, Holds};
+use crate::async_held::guard_common;
+use crate::async_held::{Addr, Held, Start};
 use crate::class::ClassCell;
 use crate::construct::{class_constructors, default_and_from};
 use crate::{LockInstance, TrackedLock};
 use std::fmt;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
+use std::ops::Deref;
 use std::panic::Location;
 use std::sync::Arc;
 

@@ -487,8 +487,12 @@ pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
 /// unlock wakes a waiter through its waker, and an executor may poll the woken task on the
 /// spot. The pop then checks that the entry is still the top one (a lock taken and kept
 /// meanwhile would be above it), and goes the general way otherwise.
-// Only the tokio guards (feature `tokio`) and this module's tests call it.
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+// Only the async guards (features `tokio`, `futures`, `async-lock`) and this module's tests
+// call it.
+#[cfg_attr(
+    not(any(feature = "tokio", feature = "futures", feature = "async-lock")),
+    allow(dead_code)
+)]
 #[inline]
 pub(crate) fn release_then_rechecked(addr: usize, how: Release, unlock: impl FnOnce()) {
     let top = with_thread(|t| fast_release_depth(t, addr, how));

@@ -63,7 +63,7 @@ mod switch {
 use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", feature = "futures", feature = "async-lock"))]
 pub(crate) use acquire::release_then_rechecked;
 pub(crate) use acquire::{
     acquire, acquire_holding, acquire_or_raise, after_lock, before_lock, release, release_then,

@@ -8,12 +8,12 @@
 //! object whose lifetime is erased instead (one allocation per `write_owned`), the `Arc` beside
 //! it keeping the lock in place.
 
-use super::super::guard::{self, Holds, HoldsExclusively};
-use super::super::mutex::guard_common;
-use super::super::{unit_mut, Held, How};
 use super::RwLock;
+use crate::async_held::guard::{self, Holds, HoldsExclusively};
+use crate::async_held::guard_common;
+use crate::async_held::{unit_mut, Held, How};
 use std::fmt;
-use std::ops::{Deref, DerefMut};
+use std::ops::Deref;
 use std::sync::Arc;
 
 /// The guard of [`RwLock::read_owned`] (of a part `U` of the data after `map`).

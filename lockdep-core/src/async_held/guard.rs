@@ -1,6 +1,7 @@
-//! The lockdep half of every async guard, written once. A guard of this module's locks is one of
-//! tokio's guards plus what releasing it for lockdep needs; the public guard types in `mutex.rs`
-//! and `rwlock.rs` are thin wrappers that give tokio's API its names over the two shapes here:
+//! The lockdep half of every async guard, written once. A guard of an async face's locks is one
+//! of the wrapped crate's guards (tokio's, `futures`', `async_lock`'s; "tokio's" below stands for
+//! any of them) plus what releasing it for lockdep needs; the public guard types of each face
+//! are thin wrappers that give the wrapped API its names over the two shapes here:
 //!
 //! - [`Guard`]: a borrowed guard of tokio's and the address of its lock (mapped guards, and every
 //!   guard of the `RwLock`, whose tokio guards cannot say which lock they hold; the mutex's own
@@ -21,32 +22,21 @@ use std::ops::{Deref, DerefMut};
 use std::ptr;
 use std::sync::Arc;
 
-/// How a guard type of tokio's holds its lock: what its release is, for lockdep.
-pub(super) trait Holds {
+/// How a guard type of the wrapped crate holds its lock: what its release is, for lockdep.
+/// Each face implements it for its crate's guards.
+pub(crate) trait Holds {
     const HOW: How;
 }
 
 /// A guard type of tokio's that gives `&mut` access (so [`Owned`] may too).
-pub(super) trait HoldsExclusively: Holds {}
-
-macro_rules! holds {
-    ($how:ident: $($guard:ident),+) => {
-        $(impl<T: ?Sized> Holds for tokio::sync::$guard<'_, T> {
-            const HOW: How = How::$how;
-        })+
-    };
-}
-holds!(Exclusive: MutexGuard, MappedMutexGuard, RwLockWriteGuard, RwLockMappedWriteGuard);
-holds!(Shared: RwLockReadGuard);
-impl HoldsExclusively for tokio::sync::MappedMutexGuard<'_, ()> {}
-impl HoldsExclusively for tokio::sync::RwLockMappedWriteGuard<'_, ()> {}
+pub(crate) trait HoldsExclusively: Holds {}
 
 /// A guard's lockdep half while tokio's half is inside a conversion of tokio's that runs the
 /// user's closure (`map`, `try_map`, `try_downgrade_map`, ...). If the closure panics, tokio's
 /// guard is dropped by tokio's own unwinding, releasing tokio's lock; this then releases
 /// lockdep's entry, which would otherwise stay behind (`is_held` true, the next acquisition a
 /// false self-deadlock). [`InTransit::arrive`] hands the half on when the conversion returns.
-pub(super) struct InTransit {
+pub(crate) struct InTransit {
     held: Option<Held>,
     addr: Addr,
     how: How,
@@ -54,7 +44,7 @@ pub(super) struct InTransit {
 
 impl InTransit {
     #[inline]
-    pub(super) fn new(held: Held, addr: Addr, how: How) -> Self {
+    pub(crate) fn new(held: Held, addr: Addr, how: How) -> Self {
         InTransit {
             held: Some(held),
             addr,
@@ -64,7 +54,7 @@ impl InTransit {
 
     /// The conversion returned: the half goes to the guard it made (or gave back).
     #[inline]
-    pub(super) fn arrive(mut self) -> Held {
+    pub(crate) fn arrive(mut self) -> Held {
         self.held.take().expect("a half in transit arrives once")
     }
 }
@@ -80,13 +70,13 @@ impl Drop for InTransit {
 }
 
 /// One of this module's locks, as an owned guard sees it through its `Arc`.
-pub(super) trait AsyncLock {
+pub(crate) trait AsyncLock {
     /// The address lockdep knows the lock by (that of the tokio lock inside).
     fn addr(&self) -> Addr;
 }
 
 /// A borrowed guard: tokio's guard `inner` of the lock at `addr`, held as `G::HOW`.
-pub(super) struct Guard<G: Holds> {
+pub(crate) struct Guard<G: Holds> {
     held: Held,
     addr: Addr,
     /// Dropped by hand, inside the lockdep release (see the module's doc).
@@ -95,7 +85,7 @@ pub(super) struct Guard<G: Holds> {
 
 impl<G: Holds> Guard<G> {
     #[inline]
-    pub(super) fn new(held: Held, addr: Addr, inner: G) -> Self {
+    pub(crate) fn new(held: Held, addr: Addr, inner: G) -> Self {
         Guard {
             held,
             addr,
@@ -103,9 +93,15 @@ impl<G: Holds> Guard<G> {
         }
     }
 
+    /// The wrapped crate's guard (for its `Debug`).
+    #[inline]
+    pub(crate) fn inner(&self) -> &G {
+        &self.inner
+    }
+
     /// Splits the guard into its parts without running its `Drop`.
     #[inline]
-    pub(super) fn into_parts(self) -> (Held, Addr, G) {
+    pub(crate) fn into_parts(self) -> (Held, Addr, G) {
         let this = ManuallyDrop::new(self);
         // SAFETY: each field is read once and `this` is never dropped or used again.
         unsafe {
@@ -120,7 +116,7 @@ impl<G: Holds> Guard<G> {
     /// The same hold through another guard of tokio's, which `f` makes of this one (tokio's
     /// `map`, `into_mapped`, ...).
     #[inline]
-    pub(super) fn map<H: Holds>(self, f: impl FnOnce(G) -> H) -> Guard<H> {
+    pub(crate) fn map<H: Holds>(self, f: impl FnOnce(G) -> H) -> Guard<H> {
         let (held, addr, inner) = self.into_parts();
         let transit = InTransit::new(held, addr, G::HOW);
         let inner = f(inner);
@@ -129,7 +125,7 @@ impl<G: Holds> Guard<G> {
 
     /// [`Guard::map`] where `f` may decline, giving tokio's guard back.
     #[inline]
-    pub(super) fn try_map<H: Holds>(
+    pub(crate) fn try_map<H: Holds>(
         self,
         f: impl FnOnce(G) -> Result<H, G>,
     ) -> Result<Guard<H>, Self> {
@@ -143,7 +139,7 @@ impl<G: Holds> Guard<G> {
 
     /// Tells lockdep that the lock is now held for reading (after tokio's `downgrade`).
     #[inline]
-    pub(super) fn downgraded(self) -> Self {
+    pub(crate) fn downgraded(self) -> Self {
         #[cfg(lockdep_checks)]
         self.held.downgrade(self.addr);
         self
@@ -177,7 +173,7 @@ impl<G: Holds + DerefMut> DerefMut for Guard<G> {
 /// An owned guard of the lock `L` in `lock`: tokio's guard of `()`, `unit`, holds it, and `data`
 /// points at the data or the part `U` of it that `map` chose. Not `Send` or `Sync` by itself
 /// (the pointer): each public owned guard says when it is, as tokio's does.
-pub(super) struct Owned<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> {
+pub(crate) struct Owned<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> {
     held: Held,
     data: *mut U,
     /// Dropped by hand in `Drop`, inside the lockdep release: unlocking while `lock`, dropped
@@ -194,7 +190,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
     /// from the last reference to it, so that no reborrow invalidates it); a `*const` cast to
     /// `*mut` where `P` only reads.
     #[inline]
-    pub(super) unsafe fn new(held: Held, data: *mut U, unit: P, lock: Arc<L>) -> Self {
+    pub(crate) unsafe fn new(held: Held, data: *mut U, unit: P, lock: Arc<L>) -> Self {
         Owned {
             held,
             data,
@@ -205,14 +201,14 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
 
     /// The lock this guard holds.
     #[inline]
-    pub(super) fn lock(&self) -> &Arc<L> {
+    pub(crate) fn lock(&self) -> &Arc<L> {
         &self.lock
     }
 
     /// Splits the guard into its parts without running its `Drop`. The `Arc` comes before the
     /// guard that borrows from it: bound by one `let` pattern, they are dropped in reverse
     /// order, the guard first, whatever unwinds in between.
-    pub(super) fn into_parts(self) -> (Held, *mut U, Arc<L>, P) {
+    pub(crate) fn into_parts(self) -> (Held, *mut U, Arc<L>, P) {
         let this = ManuallyDrop::new(self);
         // SAFETY: each field is read once and `this` is never dropped or used again.
         unsafe {
@@ -226,7 +222,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
     }
 
     /// Tells lockdep that the lock is now held for reading (after tokio's `downgrade`).
-    pub(super) fn downgraded(self) -> Self {
+    pub(crate) fn downgraded(self) -> Self {
         #[cfg(lockdep_checks)]
         self.held.downgrade(self.lock.addr());
         self
@@ -244,7 +240,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
     }
 
     /// A guard of the part of the data `f` finds, if it finds one; this guard back otherwise.
-    pub(super) fn try_map_ref<V: ?Sized>(
+    pub(crate) fn try_map_ref<V: ?Sized>(
         self,
         f: impl FnOnce(&U) -> Option<&V>,
     ) -> Result<Owned<L, V, P>, Self> {
@@ -257,7 +253,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
 
 impl<L: AsyncLock + ?Sized, U: ?Sized, P: HoldsExclusively> Owned<L, U, P> {
     /// [`Owned::try_map_ref`] through a `&mut`.
-    pub(super) fn try_map<V: ?Sized>(
+    pub(crate) fn try_map<V: ?Sized>(
         mut self,
         f: impl FnOnce(&mut U) -> Option<&mut V>,
     ) -> Result<Owned<L, V, P>, Self> {
@@ -268,7 +264,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: HoldsExclusively> Owned<L, U, P> {
     }
 
     /// A guard of the part of the data `f` chooses.
-    pub(super) fn map<V: ?Sized>(self, f: impl FnOnce(&mut U) -> &mut V) -> Owned<L, V, P> {
+    pub(crate) fn map<V: ?Sized>(self, f: impl FnOnce(&mut U) -> &mut V) -> Owned<L, V, P> {
         match self.try_map(|value| Some(f(value))) {
             Ok(mapped) => mapped,
             Err(_) => unreachable!("`f` always finds a part"),
