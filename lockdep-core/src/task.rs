@@ -72,7 +72,7 @@ impl<F> Tracked<F> {
         Tracked {
             future: ManuallyDrop::new(future),
             #[cfg(lockdep_checks)]
-            state: checked::TaskState::new(at, detached),
+            state: checked::TaskState::new(at, std::any::type_name::<F>(), detached),
         }
     }
 
@@ -194,17 +194,21 @@ mod checked {
         /// The report scope current where the task was made (a test's, a `capture`'s): reports
         /// raised in the task go there, whichever thread polls it.
         sink: Option<Sink>,
-        at: &'static Location<'static>,
+        site: validator::TaskSite,
         detached: bool,
         owner: u64,
     }
 
     impl TaskState {
-        pub(super) fn new(at: &'static Location<'static>, detached: bool) -> Self {
+        pub(super) fn new(
+            at: &'static Location<'static>,
+            runs: &'static str,
+            detached: bool,
+        ) -> Self {
             TaskState {
                 saved: Vec::new(),
                 sink: crate::mode::current_sink(),
-                at,
+                site: validator::TaskSite { at, runs },
                 detached,
                 owner: task_held::new_owner(),
             }
@@ -292,7 +296,7 @@ mod checked {
             let owner = if outer == 0 { state.owner } else { outer };
             TASK.with(|t| t.set(owner));
             if outer == 0 {
-                validator::set_task_site(Some(state.at));
+                validator::set_task_site(Some(state.site));
             }
             let saved = &mut state.saved;
             task_held::claim_releases(owner, |addr, how| {

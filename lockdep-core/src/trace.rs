@@ -254,6 +254,22 @@ mod glibc {
     }
 }
 
+/// A task's future as reports name it: an `async fn`'s (or an async block's) type or poll
+/// frame is its function's path followed by `::{{closure}}`, which says nothing to a reader.
+pub(crate) fn future_name(name: &str) -> String {
+    let mut name = name;
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    format!("`{name}`")
+}
+
+/// What a plain tokio task runs, as far as a stack captured in it tells: its outermost frame of
+/// user code (the task's future being polled; tokio's polling machinery around it is trimmed).
+pub(crate) fn task_future(trace: &Trace) -> Option<String> {
+    trace.function_names().last().map(|name| future_name(name))
+}
+
 /// Frames of the validator, the lock layers and the standard library glue between them.
 fn is_internal(name: &str) -> bool {
     const PREFIXES: &[&str] = &[
@@ -271,9 +287,13 @@ fn is_internal(name: &str) -> bool {
         "__rust",
         "test::",
         "<fn(",
-        // The async runtime's polling machinery around a task's own frames.
+        // The async runtimes' polling machinery around a task's own frames.
         "tokio::",
         "<tokio::",
+        "futures_util::",
+        "<futures_util::",
+        "futures_executor::",
+        "<futures_executor::",
     ];
     // The C runtime's entry points below `main` and thread start-up.
     const ENTRY: &[&str] = &[
@@ -307,6 +327,17 @@ fn is_glue(name: &str) -> bool {
         "<core::panic::unwind_safe::AssertUnwindSafe",
         "core::iter::",
         "<core::iter::",
+        // A future polled through a runtime, a `Pin` or a combinator between two of the user's
+        // futures, as the kernel trims its entry code.
+        "tokio::runtime::",
+        "<tokio::runtime::",
+        "core::future::",
+        "<core::future::",
+        "<core::pin::Pin<",
+        "futures_util::",
+        "<futures_util::",
+        "futures_executor::",
+        "<futures_executor::",
     ];
     PREFIXES.iter().any(|p| name.starts_with(p))
 }

@@ -311,3 +311,39 @@ fn a_static_mutex_is_a_const_and_a_tasks_output_guard_is_released_by_its_poller(
     drop(guard);
     assert!(!is_held(&GLOBAL), "released by the poller that got it");
 }
+
+async fn audit_then_accounts(accounts: Rc<Mutex<u32>>, audit: Rc<Mutex<u32>>) {
+    let _l = audit.lock().await;
+    let _a = accounts.lock().await;
+}
+
+#[test]
+fn a_lockdep_task_is_named_by_the_async_fn_it_runs_and_where_it_was_made() {
+    let accounts = Rc::new(Mutex::named("fut-named-accounts", 0));
+    let audit = Rc::new(Mutex::named("fut-named-audit", 0));
+    let reports = capture(|| {
+        block_on(
+            async {
+                let _a = accounts.lock().await;
+                let _l = audit.lock().await;
+            }
+            .lockdep(),
+        );
+        block_on(audit_then_accounts(accounts.clone(), audit.clone()).lockdep());
+    });
+    let made_at = line!() - 2; // the `.lockdep()` above: the user's spawn site
+    assert_eq!(
+        kinds(&reports),
+        [ReportKind::CircularDependency],
+        "{reports:?}"
+    );
+    let text = reports[0].to_string();
+    assert!(
+        text.contains(&format!(
+            "task `futures_lock::audit_then_accounts` made at {}:{made_at}:",
+            file!()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Task A"), "{text}");
+}

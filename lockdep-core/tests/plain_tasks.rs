@@ -636,3 +636,42 @@ fn a_worker_exiting_with_a_moved_tasks_stale_copy_reports_no_leak() {
     assert!(stderr.contains("child done"), "{stderr}");
     assert!(!stderr.contains("exited while holding"), "{stderr}");
 }
+
+/// A task spawned straight from an `async fn` (`tokio::spawn(export(a, l))`).
+async fn export_task(accounts: Arc<Mutex<u64>>, audit: Arc<Mutex<Vec<String>>>) {
+    rotate_log(&accounts, &audit).await
+}
+
+#[test]
+fn a_plain_task_is_named_by_the_async_fn_it_runs_and_runtime_frames_are_trimmed() {
+    let _serial = serial();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let prefix = "plain-named";
+    let accounts = Arc::new(Mutex::named(&format!("{prefix}-accounts"), 0u64));
+    let audit = Arc::new(Mutex::named(&format!("{prefix}-audit"), Vec::new()));
+    rt.block_on(async {
+        let (a, l) = (accounts.clone(), audit.clone());
+        tokio::spawn(async move { transfer(&a, &l).await })
+            .await
+            .unwrap();
+        tokio::spawn(export_task(accounts.clone(), audit.clone()))
+            .await
+            .unwrap();
+    });
+    let reports = reports_about(prefix);
+    assert_eq!(reports.len(), 1, "{}", texts(&reports));
+    let text = reports[0].to_string();
+    // The thread line names the task's id and the async fn it runs (read off its stack).
+    assert!(
+        text.contains(", running `plain_tasks::export_task`"),
+        "{text}"
+    );
+    // The runtime's polling machinery is trimmed from every stack, ends and middle.
+    for machinery in ["tokio::runtime", "core::future", "<core::pin::Pin"] {
+        assert!(!text.contains(machinery), "{machinery}: {text}");
+    }
+}

@@ -94,6 +94,10 @@ impl<G: Holds> Guard<G> {
     }
 
     /// The wrapped crate's guard (for its `Debug`).
+    #[cfg_attr(
+        not(any(feature = "futures", feature = "async-lock")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(crate) fn inner(&self) -> &G {
         &self.inner

@@ -90,6 +90,10 @@ pub(crate) enum Wait {
     /// task lockdep can see (a `.lockdep()` future, or a tokio task) owns it; outside one the
     /// acquisition is not tracked, since a thread that polls many tasks is no owner (one task's
     /// guard held across `.await` would be another's false self-deadlock).
+    #[cfg_attr(
+        not(any(feature = "futures", feature = "async-lock")),
+        allow(dead_code)
+    )]
     AwaitedInTask,
 }
 

@@ -53,8 +53,14 @@ pub(crate) fn thread_name() -> String {
     };
     // In a task, the task is what holds the locks: say which (where it was made).
     match (super::held_set::task_site(), super::held_set::plain_task()) {
-        (Some(at), _) => format!("{name}, task made at {at}"),
+        (Some(task), _) => format!(
+            "{name}, task {} made at {}",
+            crate::trace::future_name(task.runs),
+            task.at
+        ),
         (None, 0) => name,
+        // What a plain task runs is only known from its stack: the report names it when it is
+        // printed (`report/checked/render.rs`).
         (None, id) => format!("{name}, tokio task {id}"),
     }
 }

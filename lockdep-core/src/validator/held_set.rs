@@ -222,7 +222,7 @@ pub(crate) fn holds_sync_from(from: usize) -> bool {
 thread_local! {
     /// Where the task being polled on this thread was made (`None` outside any task), for
     /// reports: in a task, the task is what holds the locks.
-    static TASK_SITE: Cell<Option<&'static Location<'static>>> = const { Cell::new(None) };
+    static TASK_SITE: Cell<Option<TaskSite>> = const { Cell::new(None) };
     /// tokio's id of the plain task whose entries the stack caches (0: none), for reports.
     static PLAIN_TASK: Cell<u64> = const { Cell::new(0) };
 }
@@ -238,13 +238,23 @@ pub(crate) fn plain_task() -> u64 {
     PLAIN_TASK.try_with(Cell::get).unwrap_or(0)
 }
 
-/// Says which task is being polled on this thread, by where it was made (`task.rs`, around
-/// each poll of the outermost task).
-pub(crate) fn set_task_site(at: Option<&'static Location<'static>>) {
-    TASK_SITE.with(|site| site.set(at));
+/// A `.lockdep()` task as reports name it: what it runs and where it was made.
+#[derive(Clone, Copy)]
+pub(crate) struct TaskSite {
+    /// Where `.lockdep()` (or lockdep's `spawn`) was called: the user's spawn site.
+    pub(crate) at: &'static Location<'static>,
+    /// The future's type (`std::any::type_name`): an `async fn`'s is its path followed by
+    /// `::{{closure}}`.
+    pub(crate) runs: &'static str,
 }
 
-/// Where the task being polled on this thread was made (`None` outside any task).
-pub(crate) fn task_site() -> Option<&'static Location<'static>> {
+/// Says which task is being polled on this thread (`task.rs`, around each poll of the
+/// outermost task).
+pub(crate) fn set_task_site(site: Option<TaskSite>) {
+    TASK_SITE.with(|cell| cell.set(site));
+}
+
+/// The task being polled on this thread (`None` outside any task).
+pub(crate) fn task_site() -> Option<TaskSite> {
     TASK_SITE.try_with(Cell::get).ok().flatten()
 }

@@ -79,7 +79,7 @@ pub use held_set::held_count;
 pub(crate) use held_set::held_entries;
 pub(crate) use held_set::{
     hand_off, held_classes, held_depth, holds_sync_from, instance_dropped, is_held, mark_raw,
-    restore_held, set_task_site, take_async_held, take_held_from, take_over,
+    restore_held, set_task_site, take_async_held, take_held_from, take_over, TaskSite,
 };
 pub(crate) use hooks::{
     after_wait, before_reacquire, before_timed_lock, before_timed_reacquire, before_wait,

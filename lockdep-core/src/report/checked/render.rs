@@ -61,11 +61,25 @@ impl ReportData {
     /// Who takes the locks in the scenario table: tasks when the acquisition was made in one
     /// (`.lockdep()` or plain tokio: the thread's name then says which), threads otherwise.
     fn party(&self) -> &'static str {
-        if self.thread.contains(", task made at ") || self.thread.contains(", tokio task ") {
+        if self.thread.contains(", task ") && self.thread.contains(" made at ")
+            || self.thread.contains(", tokio task ")
+        {
             "Task"
         } else {
             "Thread"
         }
+    }
+
+    /// The thread as the report names it: for a plain tokio task, also what the task runs, read
+    /// off the acquisition's stack (resolved now, when the text is made). Not for
+    /// `HeldAcrossAwait` of a plain task, whose stack is the other task's.
+    fn who(&self) -> std::borrow::Cow<'_, str> {
+        if self.kind != ReportKind::HeldAcrossAwait && self.thread.contains(", tokio task ") {
+            if let Some(runs) = crate::trace::task_future(&self.current) {
+                return format!("{}, running {runs}", self.thread).into();
+            }
+        }
+        self.thread.as_str().into()
     }
 
     /// "thread 'T' is trying to acquire lock:" (or to initialise, for a once-cell).
@@ -74,10 +88,10 @@ impl ReportData {
             writeln!(
                 f,
                 "thread '{}' is trying to initialise (or wait for):",
-                self.thread
+                self.who()
             )?;
         } else {
-            writeln!(f, "thread '{}' is trying to acquire lock:", self.thread)?;
+            writeln!(f, "thread '{}' is trying to acquire lock:", self.who())?;
         }
         writeln!(f, " {}", self.acquiring)
     }
@@ -85,18 +99,18 @@ impl ReportData {
     /// "but thread 'T' is already holding lock:" (or initialising, for a once-cell).
     fn fmt_holding(&self, f: &mut fmt::Formatter<'_>, is_already: &str) -> fmt::Result {
         if self.holding.initialising {
-            writeln!(f, "but thread '{}' {is_already} initialising:", self.thread)?;
+            writeln!(f, "but thread '{}' {is_already} initialising:", self.who())?;
         } else {
-            writeln!(f, "but thread '{}' {is_already} holding lock:", self.thread)?;
+            writeln!(f, "but thread '{}' {is_already} holding lock:", self.who())?;
         }
         writeln!(f, " {}", self.holding)
     }
 
     fn fmt_held(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.held.len() {
-            0 => writeln!(f, "no locks held by thread '{}'.", self.thread)?,
-            1 => writeln!(f, "1 lock held by thread '{}':", self.thread)?,
-            n => writeln!(f, "{n} locks held by thread '{}':", self.thread)?,
+            0 => writeln!(f, "no locks held by thread '{}'.", self.who())?,
+            1 => writeln!(f, "1 lock held by thread '{}':", self.who())?,
+            n => writeln!(f, "{n} locks held by thread '{}':", self.who())?,
         }
         for (i, held) in self.held.iter().enumerate() {
             writeln!(f, " #{i}: {held}")?;
@@ -240,17 +254,13 @@ impl ReportData {
         self.fmt_acquiring(f)?;
         writeln!(f)?;
         if self.certain && init {
-            writeln!(
-                f,
-                "but thread '{}' is already initialising it:",
-                self.thread
-            )?;
+            writeln!(f, "but thread '{}' is already initialising it:", self.who())?;
             writeln!(f, " {}", self.holding)?;
         } else if self.certain {
             writeln!(
                 f,
                 "but thread '{}' already holds this very lock:",
-                self.thread
+                self.who()
             )?;
             writeln!(f, " {}", self.holding)?;
         } else {
@@ -308,7 +318,7 @@ impl ReportData {
             } else {
                 "a task was suspended (another task ran)"
             },
-            self.thread
+            self.who()
         )?;
         writeln!(f, " {}", self.holding)?;
         writeln!(f)?;
