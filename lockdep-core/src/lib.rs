@@ -72,6 +72,8 @@
 mod access;
 #[cfg(feature = "arc_lock")]
 mod arc;
+#[cfg(feature = "async-lock")]
+pub mod async_lock;
 mod caller;
 mod class;
 mod condvar;

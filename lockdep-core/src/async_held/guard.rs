@@ -148,6 +148,22 @@ impl<G: Holds> Guard<G> {
         self.held.downgrade(self.addr);
         self
     }
+
+    /// Tells lockdep that the lock, held as `from`, is now held as `G::HOW` (after an upgrade
+    /// or a downgrade of the wrapped crate's).
+    #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn changed_from(self, from: How) -> Self {
+        self.held.changed(self.addr, from, G::HOW);
+        self
+    }
+
+    /// Validates the upgrade about to wait (see `Held::before_upgrade`).
+    #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    #[inline]
+    pub(crate) fn before_upgrade(&self) {
+        self.held.before_upgrade(self.addr);
+    }
 }
 
 impl<G: Holds> Drop for Guard<G> {
@@ -230,6 +246,19 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
         #[cfg(lockdep_checks)]
         self.held.downgrade(self.lock.addr());
         self
+    }
+
+    /// Tells lockdep that the lock, held as `from`, is now held as `P::HOW`.
+    #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    pub(crate) fn changed_from(self, from: How) -> Self {
+        self.held.changed(self.lock.addr(), from, P::HOW);
+        self
+    }
+
+    /// Validates the upgrade about to wait (see `Held::before_upgrade`).
+    #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    pub(crate) fn before_upgrade(&self) {
+        self.held.before_upgrade(self.lock.addr());
     }
 
     /// The same guard of another part, `data`, of the data it locks.

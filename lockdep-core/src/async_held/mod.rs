@@ -8,38 +8,6 @@
 
 pub(crate) mod guard;
 
-/// `Deref`, `DerefMut`, `Debug` and `Display` of a public guard type through its field: the
-/// same four impls for every guard of every async face.
-macro_rules! guard_common {
-    ($guard:ident<$($lt:lifetime,)? $($param:ident),+>, $target:ident, $field:ident) => {
-        impl<$($lt,)? $($param: ?Sized),+> ::std::ops::Deref for $guard<$($lt,)? $($param),+> {
-            type Target = $target;
-            fn deref(&self) -> &$target {
-                &self.$field
-            }
-        }
-
-        impl<$($lt,)? $($param: ?Sized),+> ::std::ops::DerefMut for $guard<$($lt,)? $($param),+> {
-            fn deref_mut(&mut self) -> &mut $target {
-                &mut self.$field
-            }
-        }
-
-        impl<$($lt,)? $($param: ?Sized + ::std::fmt::Debug),+> ::std::fmt::Debug for $guard<$($lt,)? $($param),+> {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                ::std::fmt::Debug::fmt(&**self, f)
-            }
-        }
-
-        impl<$($lt,)? $($param: ?Sized + ::std::fmt::Display),+> ::std::fmt::Display for $guard<$($lt,)? $($param),+> {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                ::std::fmt::Display::fmt(&**self, f)
-            }
-        }
-    };
-}
-pub(crate) use guard_common;
-
 /// What a guard is mapped to so that it holds its lock as a guard of `()`: the owned guards
 /// keep tokio's lock held that way, with the data reached through a pointer (see `guard.rs`).
 /// It takes nothing: the mapping closures have just made that pointer from their `&mut T`, and
@@ -56,6 +24,9 @@ pub(crate) fn unit_mut() -> &'static mut () {
 pub(crate) enum How {
     Exclusive,
     Shared,
+    /// An upgradable read (`async_lock`'s): excludes writers and other upgraders.
+    #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    Upgradable,
 }
 
 /// A lock instance's address as lockdep knows it (that of the tokio lock inside): zero-sized
@@ -118,6 +89,14 @@ impl Held {
     pub(crate) fn release(&self, _: Addr, _: How, unlock: impl FnOnce()) {
         unlock();
     }
+
+    #[inline(always)]
+    #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    pub(crate) fn changed(&self, _: Addr, _: How, _: How) {}
+
+    #[inline(always)]
+    #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    pub(crate) fn before_upgrade(&self, _: Addr) {}
 }
 
 /// An acquisition under way: validated when it starts, recorded when the lock is taken.
@@ -164,6 +143,7 @@ mod checked {
         match how {
             How::Exclusive => Release::Exclusive,
             How::Shared => Release::Shared,
+            How::Upgradable => Release::Upgradable,
         }
     }
 
@@ -203,10 +183,37 @@ mod checked {
 
         /// The guard now holds the lock as a reader (a downgrade).
         pub(crate) fn downgrade(&self, addr: Addr) {
+            self.changed(addr, How::Exclusive, How::Shared);
+        }
+
+        /// The guard now holds the lock as `to` instead of `from` (an upgrade or downgrade
+        /// done). Only the owner's entry changes: a guard converted by another owner leaves
+        /// the entry as it was (the release, posted, still finds it by instance).
+        pub(crate) fn changed(&self, addr: Addr, from: How, to: How) {
             if self.owner != 0 && self.owner == task::current_owner() {
-                validator::change_access(addr.get(), Release::Exclusive, Access::Read);
+                let to = match to {
+                    How::Exclusive => Access::Write,
+                    How::Shared => Access::Read,
+                    How::Upgradable => Access::Upgradable,
+                };
+                validator::change_access(addr.get(), release_how(from), to);
                 if is_plain(self.owner) {
-                    task_held::access_changed(addr.get(), Release::Exclusive, Access::Read);
+                    task_held::access_changed(addr.get(), release_how(from), to);
+                }
+            }
+        }
+
+        /// An upgradable read is about to wait for the write side (an async `upgrade`): the
+        /// acquisition of the write side is validated with the entry's own hold left out, as
+        /// the sync upgrades are; a certain self-deadlock (the task also reads the lock)
+        /// panics here instead of hanging.
+        #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+        pub(crate) fn before_upgrade(&self, addr: Addr) {
+            if self.owner != 0 && self.owner == task::current_owner() {
+                if let Some(pending) =
+                    validator::before_reacquire(addr.get(), Release::Upgradable, Access::Write)
+                {
+                    pending.raise();
                 }
             }
         }
@@ -355,7 +362,8 @@ mod checked {
     fn how_of(access: Access) -> How {
         match access {
             Access::Write => How::Exclusive,
-            _ => How::Shared,
+            Access::Upgradable => How::Upgradable,
+            Access::Read | Access::RecursiveRead => How::Shared,
         }
     }
 }

@@ -293,7 +293,37 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
-use crate::async_held::guard_common;
+/// `Deref`, `DerefMut`, `Debug` and `Display` of a public guard type through its field: the
+/// same four impls for every guard of this face.
+macro_rules! guard_common {
+    ($guard:ident<$($lt:lifetime,)? $($param:ident),+>, $target:ident, $field:ident) => {
+        impl<$($lt,)? $($param: ?Sized),+> ::std::ops::Deref for $guard<$($lt,)? $($param),+> {
+            type Target = $target;
+            fn deref(&self) -> &$target {
+                &self.$field
+            }
+        }
+
+        impl<$($lt,)? $($param: ?Sized),+> ::std::ops::DerefMut for $guard<$($lt,)? $($param),+> {
+            fn deref_mut(&mut self) -> &mut $target {
+                &mut self.$field
+            }
+        }
+
+        impl<$($lt,)? $($param: ?Sized + ::std::fmt::Debug),+> ::std::fmt::Debug for $guard<$($lt,)? $($param),+> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($lt,)? $($param: ?Sized + ::std::fmt::Display),+> ::std::fmt::Display for $guard<$($lt,)? $($param),+> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+pub(crate) use guard_common;
 
 guard_common!(MutexGuard<'a, T>, T, inner);
 guard_common!(MappedMutexGuard<'a, T>, T, core);

@@ -9,10 +9,10 @@ mod owned;
 use owned::{own_read, own_write};
 pub use owned::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
+use super::mutex::guard_common;
 use super::TryLockError;
 use crate::access::Access;
 use crate::async_held::guard::{AsyncLock, Guard, Holds};
-use crate::async_held::guard_common;
 use crate::async_held::{Addr, Held, Start};
 use crate::class::ClassCell;
 use crate::construct::{class_constructors, default_and_from};

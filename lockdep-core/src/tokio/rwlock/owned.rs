@@ -8,9 +8,9 @@
 //! object whose lifetime is erased instead (one allocation per `write_owned`), the `Arc` beside
 //! it keeping the lock in place.
 
+use super::super::mutex::guard_common;
 use super::RwLock;
 use crate::async_held::guard::{self, Holds, HoldsExclusively};
-use crate::async_held::guard_common;
 use crate::async_held::{unit_mut, Held, How};
 use std::fmt;
 use std::ops::Deref;
