@@ -281,6 +281,7 @@ mod no_plain {
     }
 }
 #[cfg(not(feature = "tokio"))]
+#[allow(unused_imports)]
 pub(crate) use no_plain::*;
 
 #[cfg(feature = "tokio")]

@@ -675,3 +675,56 @@ fn a_plain_task_is_named_by_the_async_fn_it_runs_and_runtime_frames_are_trimmed(
         assert!(!text.contains(machinery), "{machinery}: {text}");
     }
 }
+
+#[test]
+fn a_report_raised_in_a_task_is_printed_once_though_its_join_error_is_printed_too() {
+    // In a child process: the `Panic` mode with no handler, as a plain program has it.
+    let Some(output) = common::in_child(
+        "LOCKDEP_CHILD_JOIN_ONCE",
+        "a_report_raised_in_a_task_is_printed_once_though_its_join_error_is_printed_too",
+        || {
+            let rt = Builder::new_current_thread().enable_all().build().unwrap();
+            let accounts = Arc::new(Mutex::named("plain-once-accounts", 0u64));
+            let audit = Arc::new(Mutex::named("plain-once-audit", Vec::new()));
+            rt.block_on(async {
+                let (a, l) = (accounts.clone(), audit.clone());
+                tokio::spawn(async move { transfer(&a, &l).await })
+                    .await
+                    .unwrap();
+                let (a, l) = (accounts.clone(), audit.clone());
+                let joined = tokio::spawn(async move { rotate_log(&a, &l).await }).await;
+                // What `joined.unwrap()` would print after the panic's own message.
+                eprintln!("joined: {:?}", joined.unwrap_err());
+            });
+        },
+    ) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("WARNING: possible circular locking dependency detected")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    // No "panicked at" naming a line of lockdep's: the panic unwinds without the hook.
+    assert!(!stderr.contains("panicked at lockdep-core/src"), "{stderr}");
+    // The panic (and so the `JoinError`) carries one line that names the report and the
+    // user's acquisition.
+    assert!(
+        stderr.contains(
+            "acquiring (plain-once-accounts){write}, at: lockdep-core/tests/plain_tasks.rs:"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("joined: JoinError::Panic(")
+            && stderr.contains(
+                "possible circular locking dependency detected: plain-once-accounts -> \
+                 plain-once-audit (the report is printed above)"
+            ),
+        "{stderr}"
+    );
+}

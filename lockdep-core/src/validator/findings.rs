@@ -88,6 +88,19 @@ impl Pending {
     pub(crate) fn raise(self) -> ! {
         match self {
             Pending::Report(report) | Pending::Certain(report) => {
+                // In a tokio task the panic goes on to the task's `JoinHandle`, and every
+                // `unwrap` of its `JoinError` prints the payload again: the report is printed
+                // here, once, and the panic carries one line naming it and the user's line.
+                // It unwinds without the panic hook, whose "panicked at" could only name a
+                // line of this crate (the acquisition runs inside the lock's future, which no
+                // `#[track_caller]` reaches); whoever joins the task sees the line.
+                #[cfg(feature = "tokio")]
+                if tokio::task::try_id().is_some() {
+                    crate::mode::print_raw(format_args!("{}", crate::report::PanicText(&report)));
+                    std::panic::resume_unwind(Box::new(
+                        crate::report::PanicLine(&report).to_string(),
+                    ))
+                }
                 panic!("{}", crate::report::PanicText(&report))
             }
             Pending::Handler(payload, _) => std::panic::resume_unwind(payload),

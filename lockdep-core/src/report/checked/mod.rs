@@ -207,3 +207,32 @@ impl std::fmt::Display for PanicText<'_> {
         write!(f, "lockdep: {}", self.0)
     }
 }
+
+/// One line for a report's panic where the report itself was printed already: a panic in a
+/// tokio task, which its `JoinHandle` hands on (`JoinError`'s `Debug` prints the payload), so
+/// that the report is printed once, not once by the panic and again by every `unwrap` of it.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) struct PanicLine<'a>(pub(crate) &'a Report);
+
+impl std::fmt::Display for PanicLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let data = &self.0.data;
+        let what = match (data.kind, data.certain) {
+            (ReportKind::CircularDependency, _) => "possible circular locking dependency detected",
+            (ReportKind::RecursiveLocking, true) => {
+                "self-deadlock detected: the lock is already held by this task"
+            }
+            (ReportKind::RecursiveLocking, false) => "possible recursive locking detected",
+            (ReportKind::TimedInversion, _) => "timed lock inversion detected",
+            (ReportKind::HeldAcrossAwait, _) => "lock held across .await",
+        };
+        // The acquisition, with the user's line: a task's panic is raised inside the lock's
+        // future, where no `#[track_caller]` reaches.
+        write!(
+            f,
+            "lockdep: {what}: {} (the report is printed above); acquiring {}",
+            data.classes.join(" -> "),
+            data.acquiring
+        )
+    }
+}
