@@ -71,6 +71,13 @@ impl LockClass {
     }
 }
 
+/// The key of locks built by `lock_api`'s own `new` (through a raw lock's `INIT`), which cannot
+/// say where they were created: each such lock gets a class of its own when first taken,
+/// named after it ("built by lock_api's new, instance N"). Nesting two of them is never taken
+/// for a recursion; an inversion between two instances goes unseen unless they are the very
+/// locks of the cycle. Prefer this crate's constructors, which give the creation site.
+pub static UNCLASSED: LockClass = LockClass::new("<built by lock_api's new>");
+
 /// What names a class at report time when its name is not known when it is made: a class
 /// built through `Default` (`default_class`), whose name is read from debug information only
 /// if a report needs it. A trait here, implemented there, so that the class table does not
@@ -281,7 +288,12 @@ impl ClassCell {
         } else {
             // SAFETY: a pointer without `SITE` was made from a `&'static LockClass` in
             // `from_key` (`REENTRANT` is taken off above).
-            unsafe { &*(untagged as *const LockClass) }
+            let key = unsafe { &*(untagged as *const LockClass) };
+            if std::ptr::eq(key, &UNCLASSED) {
+                registry::instance_class()
+            } else {
+                key
+            }
         };
         let id = registry::register(class)?;
         #[cfg(target_pointer_width = "64")]
@@ -463,6 +475,20 @@ pub(crate) mod registry {
     /// The class of every lock named after the name table filled up: it is never registered,
     /// so those locks go unchecked (like locks of classes beyond a full class table).
     static NAME_TABLE_FULL: LockClass = LockClass::new("<name table full: not checked>");
+
+    /// A class of its own for a lock built by `lock_api`'s `new` (through the raw lock's
+    /// `INIT`, keyed by [`UNCLASSED`](crate::raw::UNCLASSED)), which cannot say where it was
+    /// created: one class per instance, made (and leaked) when the instance is first taken.
+    /// Sound — no two such locks share a class, so nesting two is no recursion — but an
+    /// inversion between two instances that a creation-site class would have tied together
+    /// goes unseen. Bounded by the class table, like every class.
+    pub(crate) fn instance_class() -> &'static LockClass {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name: &'static str =
+            Box::leak(format!("<built by lock_api's new, instance {n}>").into_boxed_str());
+        Box::leak(Box::new(LockClass::new(name)))
+    }
 
     /// The class of a creation site, created (and leaked, once per site) on first use.
     pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClass {

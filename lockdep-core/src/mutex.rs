@@ -47,12 +47,17 @@ impl<R: RawMutex, T> Mutex<R, T> {
         const fn from_cell(class) => Self::from_raw(R::INIT, class, value);
     }
 
-    /// A new unlocked mutex over the raw mutex `raw` (`lock_api`'s `const_new`), whose class is
+    /// A new unlocked mutex over the raw mutex `raw` (`lock_api`'s `const_new`: the raw lock under the typed one, such as
+    /// [`RawMutex`](crate::RawMutex)), whose class is
     /// its creation site.
     #[track_caller]
     #[inline]
-    pub const fn const_new(raw: R, value: T) -> Self {
-        Self::from_raw(raw, ClassCell::from_site(Location::caller()), value)
+    pub const fn const_new(raw: Raw<R>, value: T) -> Self {
+        Self::from_raw(
+            crate::raw::unwrap(raw),
+            ClassCell::from_site(Location::caller()),
+            value,
+        )
     }
 
     #[inline]

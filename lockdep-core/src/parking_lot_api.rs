@@ -3,14 +3,28 @@
 //! `lock_api` re-export and the `arc_lock` guards. (The checked `Mutex`, `RwLock`,
 //! `ReentrantMutex` and their guards are aliases in the crate root.)
 //!
-//! The raw types are `parking_lot`'s own, unchecked: they are what the typed locks are generic
-//! over (`generic::Mutex<RawMutex, T>` is [`Mutex<T>`](crate::Mutex)), and naming them in a
-//! `lock_api` type of one's own builds an unchecked lock, as it would with `parking_lot`.
+//! The raw types are the raw locks *under* this crate's typed locks: `parking_lot`'s, checked
+//! (`raw::Checked<parking_lot::RawMutex>`; with the checks compiled out, `parking_lot`'s own).
+//! So every type a `parking_lot` user spells through `lock_api` is the type lockdep's locks
+//! have, in every build: `lock_api::MutexGuard<'a, RawMutex, T>` is [`MutexGuard<'a,
+//! T>`](crate::MutexGuard), `lock_api::RwLockUpgradableReadGuard<'a, RawRwLock, T>` is
+//! [`RwLockUpgradableReadGuard<'a, T>`](crate::RwLockUpgradableReadGuard). A lock built by
+//! `lock_api`'s own `new` over them (`lock_api::Mutex::<RawMutex, T>::new`) is checked too, with
+//! a class of its own (see [`raw::UNCLASSED`](crate::raw::UNCLASSED)).
 
 use crate::generic;
+use crate::raw::Raw;
 
 pub use ::lock_api;
-pub use parking_lot::{RawFairMutex, RawMutex, RawRwLock, RawThreadId};
+pub use parking_lot::RawThreadId;
+
+/// `parking_lot::RawMutex`, checked: the raw mutex under [`Mutex`](crate::Mutex) (with the checks
+/// compiled out, `parking_lot::RawMutex` itself).
+pub type RawMutex = Raw<parking_lot::RawMutex>;
+/// `parking_lot::RawFairMutex`, checked: the raw mutex under [`FairMutex`].
+pub type RawFairMutex = Raw<parking_lot::RawFairMutex>;
+/// `parking_lot::RawRwLock`, checked: the raw lock under [`RwLock`](crate::RwLock).
+pub type RawRwLock = Raw<parking_lot::RawRwLock>;
 
 /// A mutex that is always fair (`parking_lot::FairMutex`), checked by lockdep: the same typed
 /// layer as [`Mutex`](crate::Mutex) over `parking_lot::RawFairMutex`, with the same
@@ -22,14 +36,14 @@ pub use parking_lot::{RawFairMutex, RawMutex, RawRwLock, RawThreadId};
 /// *m.lock() += 1;
 /// assert_eq!(m.into_inner(), 2);
 /// ```
-pub type FairMutex<T> = generic::Mutex<RawFairMutex, T>;
+pub type FairMutex<T> = generic::Mutex<parking_lot::RawFairMutex, T>;
 /// Guard of [`FairMutex`].
-pub type FairMutexGuard<'a, T> = generic::MutexGuard<'a, RawFairMutex, T>;
+pub type FairMutexGuard<'a, T> = generic::MutexGuard<'a, parking_lot::RawFairMutex, T>;
 /// Mapped guard of [`FairMutex`].
-pub type MappedFairMutexGuard<'a, T> = generic::MappedMutexGuard<'a, RawFairMutex, T>;
+pub type MappedFairMutexGuard<'a, T> = generic::MappedMutexGuard<'a, parking_lot::RawFairMutex, T>;
 /// Mapped guard of [`ReentrantMutex`](crate::ReentrantMutex).
 pub type MappedReentrantMutexGuard<'a, T> =
-    generic::MappedReentrantMutexGuard<'a, RawMutex, RawThreadId, T>;
+    generic::MappedReentrantMutexGuard<'a, parking_lot::RawMutex, RawThreadId, T>;
 
 /// A new [`Mutex`](crate::Mutex) in a `const` context (`parking_lot::const_mutex`); its class is
 /// the creation site, as with [`Mutex::new`](crate::generic::Mutex::new).
@@ -62,9 +76,10 @@ pub const fn const_reentrant_mutex<T>(value: T) -> crate::ReentrantMutex<T> {
 }
 
 /// With `arc_lock`: the guards of an `Arc`ed lock, generic over the raw lock as
-/// `parking_lot`'s re-exports of them are (`ArcMutexGuard<RawMutex, T>`).
+/// `parking_lot`'s re-exports of them are (`ArcMutexGuard<RawMutex, T>`, with this crate's
+/// [`RawMutex`]): `lock_api`'s own.
 #[cfg(feature = "arc_lock")]
-pub use crate::generic::{
+pub use ::lock_api::{
     ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
     ArcRwLockWriteGuard,
 };

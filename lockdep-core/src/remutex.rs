@@ -41,9 +41,9 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
     /// `get_thread_id` (`lock_api`'s `const_new`), whose class is its creation site.
     #[track_caller]
     #[inline]
-    pub const fn const_new(raw: R, get_thread_id: G, value: T) -> Self {
+    pub const fn const_new(raw: Raw<R>, get_thread_id: G, value: T) -> Self {
         Self::from_raw(
-            raw,
+            crate::raw::unwrap(raw),
             get_thread_id,
             ClassCell::from_site(Location::caller()),
             value,

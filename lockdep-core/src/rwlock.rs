@@ -54,8 +54,12 @@ impl<R: RawRwLock, T> RwLock<R, T> {
     /// its creation site.
     #[track_caller]
     #[inline]
-    pub const fn const_new(raw: R, value: T) -> Self {
-        Self::from_raw(raw, ClassCell::from_site(Location::caller()), value)
+    pub const fn const_new(raw: Raw<R>, value: T) -> Self {
+        Self::from_raw(
+            crate::raw::unwrap(raw),
+            ClassCell::from_site(Location::caller()),
+            value,
+        )
     }
 
     #[inline]

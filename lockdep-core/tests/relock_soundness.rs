@@ -169,9 +169,9 @@ fn an_inversion_in_a_relock_unwinds_releasing_the_lock_once() {
 #[test]
 fn a_relock_through_lock_apis_own_layer_keeps_its_lock() {
     set_mode(Mode::Panic);
-    type Raw = lockdep_core::raw::Checked<lockdep_core::RawMutex>;
+    type Raw = lockdep_core::raw::Checked<parking_lot::RawMutex>;
     static A_CLASS: lockdep_core::LockClass = lockdep_core::LockClass::new("relock-api-a");
-    let plain = <lockdep_core::RawMutex as lock_api::RawMutex>::INIT;
+    let plain = <parking_lot::RawMutex as lock_api::RawMutex>::INIT;
     let a: lock_api::Mutex<Raw, u32> =
         lock_api::Mutex::from_raw(Raw::with_class(plain, &A_CLASS), 0);
     let b = Mutex::named("relock-api-b", ());

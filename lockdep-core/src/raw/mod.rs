@@ -6,7 +6,6 @@
 //! With the checks compiled out, [`Raw<R>`] is `R` itself.
 
 use crate::class::ClassCell;
-use crate::LockClass;
 use std::panic::Location;
 
 /// The raw lock the typed layers use for `R`: [`Checked<R>`] when checking is compiled in,
@@ -18,9 +17,7 @@ pub type Raw<R> = Checked<R>;
 #[cfg(not(lockdep_checks))]
 pub type Raw<R> = R;
 
-/// The class of locks built with `lock_api`'s own constructors (through `RawMutex::INIT`), which
-/// cannot say where they were created. Prefer this crate's constructors.
-pub static UNCLASSED: LockClass = LockClass::new("<lock_api INIT: no lockdep class>");
+pub use crate::class::UNCLASSED;
 
 /// Wraps `raw` for the typed layers, attaching its class when checking is compiled in.
 #[inline]
@@ -32,6 +29,21 @@ pub(crate) const fn wrap<R>(raw: R, class: ClassCell) -> Raw<R> {
     #[cfg(not(lockdep_checks))]
     {
         let _ = class;
+        raw
+    }
+}
+
+/// The raw lock inside a [`Raw<R>`], for the `const_new` constructors (`lock_api`'s take the
+/// typed layer's raw lock, which is `Raw<R>` here; the class goes, as they give the creation
+/// site).
+#[inline]
+pub(crate) const fn unwrap<R>(raw: Raw<R>) -> R {
+    #[cfg(lockdep_checks)]
+    {
+        raw.into_raw()
+    }
+    #[cfg(not(lockdep_checks))]
+    {
         raw
     }
 }

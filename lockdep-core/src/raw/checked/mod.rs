@@ -27,6 +27,7 @@ use super::*;
 use crate::caller::{caller_or, take_caller};
 use crate::held::Access;
 use crate::validator::{self, Acquisition, LockRef, Release};
+use crate::LockClass;
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 
 /// Who makes an acquisition (see [`Checked::acquire`]).
@@ -66,6 +67,15 @@ impl<R> Checked<R> {
             raw,
             class: ClassCell::from_key(class),
         }
+    }
+
+    /// The raw lock inside, its class given up (for a constructor that gives it another).
+    pub(crate) const fn into_raw(self) -> R {
+        // SAFETY: `raw` is read once and `self` is forgotten, so it is neither used nor dropped
+        // again; the class cell of an unlocked, never-acquired lock holds nothing to release.
+        let raw = unsafe { std::ptr::read(&self.raw) };
+        std::mem::forget(self);
+        raw
     }
 
     pub(crate) const fn from_cell(raw: R, class: ClassCell) -> Self {
