@@ -484,6 +484,10 @@ mod plain {
         home: Cell<*const Home>,
         /// The stack depth below the task's entries.
         base: Cell<usize>,
+        /// The thread's exit check has run: no task is cached here any more (a task future
+        /// that a later thread-local destructor drops, tokio's among them, must not adopt its
+        /// home here, where nothing would release it).
+        exited: Cell<bool>,
     }
 
     thread_local! {
@@ -492,6 +496,7 @@ mod plain {
                 task: Cell::new(0),
                 home: Cell::new(std::ptr::null()),
                 base: Cell::new(0),
+                exited: Cell::new(false),
             }
         };
         /// The thread's own async entries (a `block_on` future's), set aside while a task runs.
@@ -541,6 +546,16 @@ mod plain {
             });
             (here.task.replace(0), home, here.base.replace(0))
         })
+    }
+
+    /// The thread's exit check has run: from now on it caches no task ([`has_exited`]).
+    pub(crate) fn mark_exited() {
+        let _ = HERE.try_with(|here| here.exited.set(true));
+    }
+
+    /// Whether the thread's exit check has run (an unreachable thread-local counts as run).
+    pub(crate) fn has_exited() -> bool {
+        HERE.try_with(|here| here.exited.get()).unwrap_or(true)
     }
 
     /// Starts caching `task` (its entries go on above `base`), with its home if it has one.

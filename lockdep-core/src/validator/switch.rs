@@ -44,9 +44,11 @@ pub(crate) fn notice_tasks() -> Option<Pending> {
     sync_point_seen()
 }
 
-/// This thread runs tokio tasks from now on.
+/// This thread runs tokio tasks from now on (and has its exit check, which gives the task it
+/// caches back when it ends).
 pub(crate) fn runs_tasks() {
     with_thread(|t| t.set_runs_tasks());
+    super::thread::register_exit_check();
 }
 
 /// A thread's first acquisition: inside a tokio runtime (the body of `block_on`, whose spawned
@@ -109,6 +111,7 @@ pub(crate) fn plain_task_owner() -> u64 {
 pub(crate) fn thread_exiting() {
     let reports = leave_cached();
     enter(0);
+    task_held::mark_exited();
     if let Some(pending) = super::findings::deliver_all(reports) {
         pending.print_instead("the thread that found it was exiting");
     }
@@ -117,6 +120,11 @@ pub(crate) fn thread_exiting() {
 #[cold]
 #[inline(never)]
 fn switch_to(running: u64) -> Option<Pending> {
+    if task_held::has_exited() {
+        // Past the exit check (a task future dropped by a later thread-local destructor): the
+        // thread caches nothing any more; the task's guards post their releases to it.
+        return None;
+    }
     let reports = leave_cached();
     enter(running);
     super::findings::deliver_all(reports)

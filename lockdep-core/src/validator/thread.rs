@@ -225,6 +225,14 @@ pub(super) fn new_max_depth() {
     }
 }
 
+/// Registers the thread's exit check if it is not yet (it is on the first acquisition): a
+/// thread that starts caching a tokio task's entries may never acquire anything itself (a
+/// worker that only resumes a task to drop its guards), and the exit check is what gives the
+/// task's home back when the thread ends.
+pub(super) fn register_exit_check() {
+    let _ = EXIT_CHECK.try_with(|_| {});
+}
+
 /// A copy of the held stack, taken only on the slow path, so that nothing stays borrowed while
 /// the graph is searched and reports are delivered.
 pub(super) struct Snapshot {
