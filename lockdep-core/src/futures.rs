@@ -146,6 +146,7 @@ impl<T> Mutex<T> {
 impl<T: ?Sized> Mutex<T> {
     /// The acquisition starts: validated and recorded for the task (see the module's doc).
     #[cfg(lockdep_checks)]
+    #[track_caller]
     fn begin(&self, subclass: u32, at: &'static Location<'static>) -> Start {
         use crate::async_held::Wait;
         Start::begin(
@@ -282,6 +283,7 @@ unsafe fn own<T: ?Sized + 'static>(
 impl<'a, T: ?Sized> Future for MutexLockFuture<'a, T> {
     type Output = MutexGuard<'a, T>;
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         if let State::NotPolled = this.state {
@@ -310,6 +312,7 @@ impl<T: ?Sized> FusedFuture for MutexLockFuture<'_, T> {
 impl<T: ?Sized + 'static> Future for OwnedMutexLockFuture<T> {
     type Output = OwnedMutexGuard<T>;
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         if let State::NotPolled = this.state {

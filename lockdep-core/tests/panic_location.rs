@@ -83,5 +83,65 @@ fn report_panics_name_the_users_acquisition_site() {
         lockdep_core::might_lock(&c);
     });
     assert_eq!(site, expected);
+
+    // The async locks: a report raised inside a lock's future, outside any tokio task (the body
+    // of a `#[tokio::test]`, `block_on`), names the user's `.await`.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let m = lockdep_core::tokio::Mutex::new(());
+    let expected = format!("{here}:{}", line!() + 4);
+    let site = panic_site(|| {
+        rt.block_on(async {
+            let _a = m.lock().await;
+            let _b = m.lock().await;
+        })
+    });
+    assert_eq!(site, expected, "tokio Mutex relocked in block_on");
+
+    let (e, f) = (
+        lockdep_core::tokio::RwLock::new(()),
+        lockdep_core::tokio::Mutex::new(()),
+    );
+    rt.block_on(async {
+        let _e = e.write().await;
+        let _f = f.lock().await;
+    });
+    let expected = format!("{here}:{}", line!() + 4);
+    let site = panic_site(|| {
+        rt.block_on(async {
+            let _f = f.lock().await;
+            let _e = e.read().await;
+        })
+    });
+    assert_eq!(site, expected, "tokio RwLock inversion in block_on");
+
+    // `futures` and `async_lock` locks, in a `.lockdep()` task polled by `block_on`.
+    use lockdep_core::LockdepFutureExt;
+    let g = lockdep_core::futures::Mutex::new(());
+    let expected = format!("{here}:{}", line!() + 5);
+    let site = panic_site(|| {
+        futures_executor::block_on(
+            async {
+                let _a = g.lock().await;
+                let _b = g.lock().await;
+            }
+            .lockdep(),
+        )
+    });
+    assert_eq!(site, expected, "futures Mutex relocked");
+
+    let h = lockdep_core::async_lock::RwLock::new(());
+    let expected = format!("{here}:{}", line!() + 5);
+    let site = panic_site(|| {
+        futures_executor::block_on(
+            async {
+                let _r = h.read().await;
+                let _w = h.write().await;
+            }
+            .lockdep(),
+        )
+    });
+    assert_eq!(site, expected, "async_lock RwLock write under its read");
     let _ = std::panic::take_hook();
 }

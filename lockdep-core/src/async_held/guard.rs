@@ -161,6 +161,7 @@ impl<G: Holds> Guard<G> {
     /// Validates the upgrade about to wait (see `Held::before_upgrade`).
     #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
     #[inline]
+    #[track_caller]
     pub(crate) fn before_upgrade(&self) {
         self.held.before_upgrade(self.addr);
     }
@@ -257,6 +258,7 @@ impl<L: AsyncLock + ?Sized, U: ?Sized, P: Holds> Owned<L, U, P> {
 
     /// Validates the upgrade about to wait (see `Held::before_upgrade`).
     #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+    #[track_caller]
     pub(crate) fn before_upgrade(&self) {
         self.held.before_upgrade(self.lock.addr());
     }

@@ -8,6 +8,10 @@
 
 pub(crate) mod guard;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 /// What a guard is mapped to so that it holds its lock as a guard of `()`: the owned guards
 /// keep tokio's lock held that way, with the data reached through a pointer (see `guard.rs`).
 /// It takes nothing: the mapping closures have just made that pointer from their `&mut T`, and
@@ -79,6 +83,76 @@ impl From<bool> for Wait {
     }
 }
 
+/// A panic due for an awaited acquisition, carried out of the lock's `async` block (where no
+/// `#[track_caller]` reaches) to [`Located::poll`], which raises it at the user's `.await`.
+/// Uninhabited with the checks compiled out, so `Result<T, Due>` is `T`.
+#[cfg(lockdep_checks)]
+pub(crate) type Due = Box<crate::validator::Pending>;
+
+/// A panic due for an awaited acquisition: none with the checks compiled out.
+#[cfg(not(lockdep_checks))]
+pub(crate) enum Due {}
+
+/// Raises `due` at the caller's (`#[track_caller]`) location.
+#[cfg(lockdep_checks)]
+#[cold]
+#[inline(never)]
+#[track_caller]
+#[allow(clippy::boxed_local)] // boxed to keep `Result<Guard, Due>` a guard's size
+pub(crate) fn raise(due: Due) -> ! {
+    (*due).raise()
+}
+
+/// Nothing is ever due with the checks compiled out.
+#[cfg(not(lockdep_checks))]
+#[inline(always)]
+pub(crate) fn raise(due: Due) -> ! {
+    match due {}
+}
+
+/// `r`'s value, or its panic raised at the caller's location (a `blocking_*` acquisition,
+/// called by the user's line).
+#[inline]
+#[track_caller]
+pub(crate) fn or_raise<T>(r: Result<T, Due>) -> T {
+    match r {
+        Ok(value) => value,
+        Err(due) => raise(due),
+    }
+}
+
+/// An awaited acquisition's future: the lock's `async` block, whose output is the guard or a
+/// [`Due`] panic, polled by a `#[track_caller]` `poll` — the `.await` in the user's code calls
+/// it, so a report's panic (a certain self-deadlock in a `#[tokio::test]` body, say) names the
+/// user's line, not one inside this crate.
+pub(crate) struct Located<F> {
+    inner: F,
+}
+
+impl<F> Located<F> {
+    #[inline(always)]
+    pub(crate) fn new(inner: F) -> Located<F> {
+        Located { inner }
+    }
+}
+
+impl<T, F: Future<Output = Result<T, Due>>> Future for Located<F> {
+    type Output = T;
+
+    #[inline]
+    #[track_caller]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        // SAFETY: structural pinning of the only field: `Located` never moves `inner` out,
+        // has no `Drop` of its own, and is `Unpin` exactly when `F` is.
+        let inner = unsafe { self.map_unchecked_mut(|located| &mut located.inner) };
+        match inner.poll(cx) {
+            Poll::Ready(Ok(value)) => Poll::Ready(value),
+            Poll::Ready(Err(due)) => raise(due),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 /// What a guard needs to release its lock for lockdep: nothing with the checks compiled out.
 #[cfg(not(lockdep_checks))]
 pub(crate) struct Held;
@@ -123,7 +197,7 @@ impl Addr {
 
 #[cfg(lockdep_checks)]
 mod checked {
-    use super::{Addr, How, Wait};
+    use super::{Addr, Due, How, Wait};
     use crate::access::Access;
     use crate::class::ClassCell;
     use crate::task;
@@ -208,6 +282,7 @@ mod checked {
         /// the sync upgrades are; a certain self-deadlock (the task also reads the lock)
         /// panics here instead of hanging.
         #[cfg_attr(not(feature = "async-lock"), allow(dead_code))]
+        #[track_caller]
         pub(crate) fn before_upgrade(&self, addr: Addr) {
             if self.owner != 0 && self.owner == task::current_owner() {
                 if let Some(pending) =
@@ -240,6 +315,10 @@ mod checked {
         /// A blocking (waiting) acquisition starts: validate it now, before waiting, and record
         /// it (the validator's hot path: one thread-local access for both). `in_async`: awaited
         /// (not `blocking_*`), so the entry goes with the task.
+        #[cfg_attr(
+            not(any(feature = "futures", feature = "async-lock")),
+            allow(dead_code)
+        )]
         #[inline]
         #[track_caller]
         pub(crate) fn begin(
@@ -250,25 +329,39 @@ mod checked {
             at: &'static Location<'static>,
             wait: impl Into<Wait>,
         ) -> Start {
+            super::or_raise(Start::try_begin(addr, class, subclass, access, at, wait))
+        }
+
+        /// [`Start::begin`], with a panic due returned instead of raised: an acquisition
+        /// validated inside its lock's `async` block hands it to [`super::Located`].
+        #[inline]
+        pub(crate) fn try_begin(
+            addr: usize,
+            class: &ClassCell,
+            subclass: u32,
+            access: Access,
+            at: &'static Location<'static>,
+            wait: impl Into<Wait>,
+        ) -> Result<Start, Due> {
             match Start::acquisition(addr, class, subclass, access, at, wait.into()) {
                 Some((acq, owner)) => {
                     if let Some(pending) = validator::acquire(&acq, || ()) {
-                        pending.raise();
+                        return Err(Box::new(pending));
                     }
                     if is_plain(owner) {
                         task_held::pushed(acq.entry(false));
                     }
-                    Start {
+                    Ok(Start {
                         held: Held { owner },
                         addr: Addr(addr),
                         how: how_of(access),
-                    }
+                    })
                 }
-                None => Start {
+                None => Ok(Start {
                     held: Held::NONE,
                     addr: Addr(addr),
                     how: how_of(access),
-                },
+                }),
             }
         }
 

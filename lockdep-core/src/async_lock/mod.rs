@@ -125,6 +125,7 @@ fn wait_of(blocking: bool) -> crate::async_held::Wait {
 /// doc for who owns it).
 #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
 #[inline]
+#[track_caller]
 pub(crate) fn begin<L: FaceLock + ?Sized>(
     lock: &L,
     access: Access,
@@ -197,6 +198,7 @@ where
 
     /// Polls `async_lock`'s future, validating first on the first poll; ready with its guard
     /// and the lockdep half.
+    #[track_caller]
     pub(crate) fn poll_acquire(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

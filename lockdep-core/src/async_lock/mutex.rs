@@ -226,6 +226,7 @@ unsafe fn own<T: ?Sized + 'static>(
 impl<'a, T: ?Sized> Future for Lock<'a, T> {
     type Output = MutexGuard<'a, T>;
 
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let acquire = self.project().acquire;
         let lock: &'a Mutex<T> = acquire.as_ref().get_ref().lock();
@@ -240,6 +241,7 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 impl<T: ?Sized + 'static> Future for LockArc<T> {
     type Output = MutexGuardArc<T>;
 
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let acquire = self.project().acquire;
         let lock = acquire.as_ref().get_ref().lock().clone();

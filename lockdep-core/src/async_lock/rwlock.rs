@@ -68,6 +68,7 @@ macro_rules! acquire_future {
         impl<'a, T: ?Sized> Future for $name<'a, T> {
             type Output = $guard<'a, T>;
 
+            #[track_caller]
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
                 let acquire = self.project().acquire;
                 let addr = FaceLock::addr(*acquire.as_ref().get_ref().lock());
@@ -125,6 +126,7 @@ pin_project_lite::pin_project! {
 impl<'a, T: ?Sized> Future for Upgrade<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
 
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let addr = *this.addr;
@@ -331,6 +333,7 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     }
 
     /// Upgrades to the write lock from synchronous code, blocking the thread.
+    #[track_caller]
     pub fn upgrade_blocking(guard: Self) -> RwLockWriteGuard<'a, T> {
         guard.core.before_upgrade();
         RwLockWriteGuard {

@@ -229,6 +229,7 @@ macro_rules! arc_future {
         impl<'a, $t $(: ?$sized)?> Future for $name<'a, $t> {
             type Output = $guard<$t>;
 
+            #[track_caller]
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
                 let this = self.project();
                 let (guard, held) = ready!(this.acquire.poll_acquire(cx));
@@ -282,6 +283,7 @@ pin_project_lite::pin_project! {
 impl<T: ?Sized> Future for UpgradeArc<T> {
     type Output = RwLockWriteGuardArc<T>;
 
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let addr = FaceLock::addr(&**this.lock);
@@ -344,6 +346,7 @@ impl<T: ?Sized> RwLockUpgradableReadGuardArc<T> {
     }
 
     /// Upgrades to the write lock from synchronous code, blocking the thread.
+    #[track_caller]
     pub fn upgrade_blocking(guard: Self) -> RwLockWriteGuardArc<T> {
         guard.owned.before_upgrade();
         let (held, _, lock, unit) = guard.owned.into_parts();

@@ -4,7 +4,7 @@ use super::TryLockError;
 #[cfg(lockdep_checks)]
 use crate::access::Access;
 use crate::async_held::guard::{self, AsyncLock, Guard};
-use crate::async_held::{unit_mut, Addr, Held, How, Start};
+use crate::async_held::{or_raise, unit_mut, Addr, Due, Held, How, Located, Start};
 use crate::class::ClassCell;
 use crate::construct::{class_constructors, default_and_from};
 use crate::{LockInstance, TrackedLock};
@@ -133,11 +133,16 @@ impl<T: ?Sized> Mutex<T> {
         &self.inner as *const tokio::sync::Mutex<T> as *const () as usize
     }
 
+    /// The acquisition starts (validated and recorded), or the panic due for it.
     #[cfg(lockdep_checks)]
     #[inline]
-    #[track_caller]
-    fn begin(&self, subclass: u32, at: &'static Location<'static>, in_async: bool) -> Start {
-        Start::begin(
+    fn begin(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        in_async: bool,
+    ) -> Result<Start, Due> {
+        Start::try_begin(
             self.addr(),
             &self.class,
             subclass,
@@ -149,8 +154,8 @@ impl<T: ?Sized> Mutex<T> {
 
     #[cfg(not(lockdep_checks))]
     #[inline(always)]
-    fn begin(&self, _: u32, _: &'static Location<'static>, _: bool) -> Start {
-        Start
+    fn begin(&self, _: u32, _: &'static Location<'static>, _: bool) -> Result<Start, Due> {
+        Ok(Start)
     }
 
     #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
@@ -175,13 +180,13 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
-        // Validated when first polled, before any wait. (Validated here, before the future
-        // exists, a certain self-deadlock would panic at the caller's line; but any work before
-        // the `async` block keeps it from being built in place, and moving the future cost
-        // every acquisition about 20 ns. The report names the caller's line all the same.)
+        // Validated when first polled, before any wait, not here: any work before the `async`
+        // block keeps it from being built in place, and moving the future cost every
+        // acquisition about 20 ns. A panic due is raised by `Located`'s `#[track_caller]` poll,
+        // at the user's `.await`.
         let at = Location::caller();
-        async move {
-            let start = self.begin(subclass, at, true);
+        Located::new(async move {
+            let start = self.begin(subclass, at, true)?;
             // tokio's own fast path, taken first: a free mutex has no waiters (tokio hands a
             // released permit to the first waiter), so this is the acquisition `lock()` would
             // make, without building its waiter node.
@@ -189,11 +194,11 @@ impl<T: ?Sized> Mutex<T> {
                 Ok(inner) => inner,
                 Err(_) => self.inner.lock().await,
             };
-            MutexGuard {
+            Ok(MutexGuard {
                 held: start.finish(),
                 inner: ManuallyDrop::new(inner),
-            }
-        }
+            })
+        })
     }
 
     /// Locks the mutex from synchronous code, blocking the thread (tokio's `blocking_lock`:
@@ -201,7 +206,7 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
-        let start = self.begin(0, Location::caller(), false);
+        let start = or_raise(self.begin(0, Location::caller(), false));
         let inner = self.inner.blocking_lock();
         MutexGuard {
             held: start.finish(),
@@ -226,8 +231,8 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>> {
         let at = Location::caller();
-        async move {
-            let start = self.begin(0, at, true);
+        Located::new(async move {
+            let start = self.begin(0, at, true)?;
             let lock = self.clone();
             let guard = match lock.inner.try_lock() {
                 Ok(guard) => guard,
@@ -237,15 +242,15 @@ impl<T: ?Sized> Mutex<T> {
             // SAFETY: `guard` is a guard of `self`'s mutex (`lock` is the same `Arc`).
             let owned = unsafe { own(self, guard, held) };
             drop(lock);
-            owned
-        }
+            Ok(owned)
+        })
     }
 
     /// [`Mutex::blocking_lock`] through the `Arc`.
     #[track_caller]
     #[inline]
     pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
-        let start = self.begin(0, Location::caller(), false);
+        let start = or_raise(self.begin(0, Location::caller(), false));
         let lock = self.clone();
         let guard = lock.inner.blocking_lock();
         let held = start.finish();

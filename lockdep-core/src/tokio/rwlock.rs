@@ -13,7 +13,7 @@ use super::mutex::guard_common;
 use super::TryLockError;
 use crate::access::Access;
 use crate::async_held::guard::{AsyncLock, Guard, Holds};
-use crate::async_held::{Addr, Held, Start};
+use crate::async_held::{or_raise, Addr, Due, Held, Located, Start};
 use crate::class::ClassCell;
 use crate::construct::{class_constructors, default_and_from};
 use crate::{LockInstance, TrackedLock};
@@ -90,23 +90,29 @@ impl<T: ?Sized> RwLock<T> {
         &self.inner as *const tokio::sync::RwLock<T> as *const () as usize
     }
 
+    /// The acquisition starts (validated and recorded), or the panic due for it.
     #[cfg(lockdep_checks)]
     #[inline]
-    #[track_caller]
     fn begin(
         &self,
         subclass: u32,
         access: Access,
         at: &'static Location<'static>,
         in_async: bool,
-    ) -> Start {
-        Start::begin(self.addr(), &self.class, subclass, access, at, in_async)
+    ) -> Result<Start, Due> {
+        Start::try_begin(self.addr(), &self.class, subclass, access, at, in_async)
     }
 
     #[cfg(not(lockdep_checks))]
     #[inline(always)]
-    fn begin(&self, _: u32, _: Access, _: &'static Location<'static>, _: bool) -> Start {
-        Start
+    fn begin(
+        &self,
+        _: u32,
+        _: Access,
+        _: &'static Location<'static>,
+        _: bool,
+    ) -> Result<Start, Due> {
+        Ok(Start)
     }
 
     #[cfg_attr(not(lockdep_checks), allow(unused_variables))]
@@ -137,17 +143,17 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn read_nested(&self, subclass: u32) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
         let at = Location::caller();
-        async move {
-            let start = self.begin(subclass, Access::Read, at, true);
+        Located::new(async move {
+            let start = self.begin(subclass, Access::Read, at, true)?;
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let inner = match self.inner.try_read() {
                 Ok(inner) => inner,
                 Err(_) => self.inner.read().await,
             };
-            RwLockReadGuard {
+            Ok(RwLockReadGuard {
                 core: self.guard(start.finish(), inner),
-            }
-        }
+            })
+        })
     }
 
     /// Locks for writing. Validated when the future is first polled, before it waits.
@@ -165,24 +171,24 @@ impl<T: ?Sized> RwLock<T> {
         subclass: u32,
     ) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
         let at = Location::caller();
-        async move {
-            let start = self.begin(subclass, Access::Write, at, true);
+        Located::new(async move {
+            let start = self.begin(subclass, Access::Write, at, true)?;
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let inner = match self.inner.try_write() {
                 Ok(inner) => inner,
                 Err(_) => self.inner.write().await,
             };
-            RwLockWriteGuard {
+            Ok(RwLockWriteGuard {
                 core: self.guard(start.finish(), inner),
-            }
-        }
+            })
+        })
     }
 
     /// Locks for reading from synchronous code, blocking the thread (tokio's `blocking_read`).
     #[track_caller]
     #[inline]
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
-        let start = self.begin(0, Access::Read, Location::caller(), false);
+        let start = or_raise(self.begin(0, Access::Read, Location::caller(), false));
         let inner = self.inner.blocking_read();
         RwLockReadGuard {
             core: self.guard(start.finish(), inner),
@@ -193,7 +199,7 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
-        let start = self.begin(0, Access::Write, Location::caller(), false);
+        let start = or_raise(self.begin(0, Access::Write, Location::caller(), false));
         let inner = self.inner.blocking_write();
         RwLockWriteGuard {
             core: self.guard(start.finish(), inner),
@@ -225,8 +231,8 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn read_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockReadGuard<T>> {
         let at = Location::caller();
-        async move {
-            let start = self.begin(0, Access::Read, at, true);
+        Located::new(async move {
+            let start = self.begin(0, Access::Read, at, true)?;
             let lock = self.clone();
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let guard = match lock.inner.try_read() {
@@ -237,8 +243,8 @@ impl<T: ?Sized> RwLock<T> {
             // SAFETY: `guard` is a guard of `self`'s lock (`lock` is the same `Arc`).
             let owned = unsafe { own_read(self, guard, held) };
             drop(lock);
-            owned
-        }
+            Ok(owned)
+        })
     }
 
     /// Locks for writing through the `Arc`, returning a `'static` guard.
@@ -246,8 +252,8 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn write_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockWriteGuard<T>> {
         let at = Location::caller();
-        async move {
-            let start = self.begin(0, Access::Write, at, true);
+        Located::new(async move {
+            let start = self.begin(0, Access::Write, at, true)?;
             let lock = self.clone();
             // tokio's fast path first (a free lock has no queued waiters): see `Mutex::lock`.
             let guard = match lock.inner.try_write() {
@@ -258,8 +264,8 @@ impl<T: ?Sized> RwLock<T> {
             // SAFETY: `guard` is a guard of `self`'s lock.
             let owned = unsafe { own_write(self, guard, held) };
             drop(lock);
-            owned
-        }
+            Ok(owned)
+        })
     }
 
     /// [`RwLock::try_read`] through the `Arc`.

@@ -229,6 +229,7 @@ pub(super) fn new_max_depth() {
 /// thread that starts caching a tokio task's entries may never acquire anything itself (a
 /// worker that only resumes a task to drop its guards), and the exit check is what gives the
 /// task's home back when the thread ends.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(super) fn register_exit_check() {
     let _ = EXIT_CHECK.try_with(|_| {});
 }
