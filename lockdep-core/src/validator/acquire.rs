@@ -86,6 +86,7 @@ impl Acquisition {
             trylock,
             at: self.at,
             initialising: self.node.initialising(),
+            annotated: crate::report::annotating(),
         }
     }
 
