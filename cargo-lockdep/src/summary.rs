@@ -82,9 +82,12 @@ pub fn summarize(
     let size = GraphSize::of(graph);
     let _ = writeln!(
         out,
-        "lockdep: the suite's class graph ({}): {} classes, {} dependencies, taken by {} tests \
-         in {} programs",
-        source, size.classes, size.dependencies, size.tests, size.programs
+        "lockdep: the suite's class graph ({}): {}, {}, taken by {} in {}",
+        source,
+        crate::words::count(size.classes, "class", "classes"),
+        crate::words::count(size.dependencies, "dependency", "dependencies"),
+        crate::words::count(size.tests, "test", "tests"),
+        crate::words::count(size.programs, "program", "programs")
     );
 
     let findings = graph.findings();
@@ -95,8 +98,8 @@ pub fn summarize(
     } else {
         let _ = writeln!(
             out,
-            "lockdep: {} finding(s) reported while the suite ran:",
-            findings.len()
+            "lockdep: {} reported while the suite ran:",
+            crate::words::count(findings.len(), "finding", "findings")
         );
     }
     for finding in &findings {
@@ -138,8 +141,8 @@ pub fn summarize(
         };
         let _ = writeln!(
             out,
-            "lockdep: {} more cycle(s) found by the offline check ({why}):",
-            offline_only.len()
+            "lockdep: {} found by the offline check ({why}):",
+            crate::words::count(offline_only.len(), "more cycle", "more cycles")
         );
         for cycle in &offline_only {
             n += 1;
@@ -195,7 +198,7 @@ mod tests {
         assert_eq!(findings.offline_only.len(), 1, "{out}");
         assert!(findings.reported.is_empty());
         assert!(
-            out.contains("3 classes, 3 dependencies, taken by 3 tests in 1 programs"),
+            out.contains("3 classes, 3 dependencies, taken by 3 tests in 1 program"),
             "{out}"
         );
         assert!(out.contains("a -> b -> c -> a"), "{out}");
