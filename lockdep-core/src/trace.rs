@@ -369,6 +369,37 @@ fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
     }
 }
 
+/// A resolved `Backtrace` (`check_deadlock`'s, which the user may also read whole) written as a
+/// report's stacks are: trimmed of lockdep's frames, the test harness, `catch_unwind` and the
+/// thread and process start-up, so that the frames that matter are the ones shown.
+#[cfg(feature = "deadlock_detection")]
+pub(crate) fn fmt_trimmed(
+    f: &mut fmt::Formatter<'_>,
+    backtrace: &backtrace::Backtrace,
+) -> fmt::Result {
+    let mut frames = Vec::new();
+    for frame in backtrace.frames() {
+        for symbol in frame.symbols() {
+            frames.push(Frame {
+                name: symbol
+                    .name()
+                    .map_or_else(|| format!("{:?}", frame.ip()), |n| format!("{n:#}")),
+                location: symbol.filename().map(|file| match symbol.lineno() {
+                    Some(line) => format!("{}:{line}", file.display()),
+                    None => file.display().to_string(),
+                }),
+            });
+        }
+    }
+    for frame in trim(frames) {
+        writeln!(f, "       {}", frame.name)?;
+        if let Some(location) = &frame.location {
+            writeln!(f, "           at {location}")?;
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(origin) = &self.origin {
