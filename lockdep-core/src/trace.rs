@@ -38,6 +38,10 @@ struct Frame {
 /// [`crate::raw::bench`]): a report without first-seen stacks would be far less useful.
 static DEPENDENCY_TRACES: AtomicBool = AtomicBool::new(true);
 
+/// How long after a process's first dependency its symbols start loading ahead of any report
+/// (see [`Trace::warm_up_symbols`]).
+const WARM_UP_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What a dependency records when [`DEPENDENCY_TRACES`] is off: one shared, empty trace, so that
 /// nothing is allocated per edge.
 static NO_TRACE: Lazy<Arc<Trace>> = Lazy::new(|| {
@@ -69,6 +73,12 @@ impl Trace {
     /// second for a large debug binary; done here, ahead of any report, it is not paid by the
     /// thread that raises the first report while it holds the user's locks (the `Panic` mode
     /// formats its message, stacks included, before the panic starts unwinding them).
+    ///
+    /// The loading starts [`WARM_UP_DELAY`] after the first dependency, not at once: it costs
+    /// about a tenth of a second of CPU in a debug binary, which a suite of short test
+    /// processes paid in every process (a real suite ran at 1.5× its plain time, two thirds of
+    /// that this thread), while only a program that lives past the delay can gain from it.
+    /// A report before then loads the symbols itself, as it would without the warm-up.
     pub(crate) fn warm_up_symbols(self: &Arc<Trace>) {
         static STARTED: AtomicBool = AtomicBool::new(false);
         if cfg!(miri) || self.ips.is_empty() || STARTED.swap(true, Ordering::Relaxed) {
@@ -79,6 +89,7 @@ impl Trace {
         let _ = std::thread::Builder::new()
             .name("lockdep-symbols".to_string())
             .spawn(move || {
+                std::thread::sleep(WARM_UP_DELAY);
                 let _ = trace.frames();
             });
     }
