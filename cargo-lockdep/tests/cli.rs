@@ -181,7 +181,7 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
 #[test]
 fn the_readmes_summary_is_what_the_fixture_prints() {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/suite.md"))
             .unwrap();
     let quoted: Vec<&str> = readme
         .lines()
@@ -192,7 +192,7 @@ fn the_readmes_summary_is_what_the_fixture_prints() {
         .skip(1)
         .take_while(|l| *l != "```")
         .collect();
-    assert!(quoted.len() > 10, "README.md's summary block not found");
+    assert!(quoted.len() > 10, "docs/suite.md's summary block not found");
     let dir = store_dir("readme");
     let out = cargo_lockdep()
         .args(["test", "--dir"])
@@ -211,7 +211,7 @@ fn the_readmes_summary_is_what_the_fixture_prints() {
     assert_eq!(
         quoted.join("\n"),
         printed.join("\n"),
-        "README.md's summary differs from what `cargo lockdep test -- --test-threads=1` prints \
+        "docs/suite.md's summary differs from what `cargo lockdep test -- --test-threads=1` prints \
          in the fixture now: update it"
     );
 }
@@ -529,7 +529,7 @@ fn cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process() {
         return;
     }
     let dir = store_dir("nextest");
-    // The README's line: nextest's own option written after `--` reaches nextest.
+    // The guide's line (docs/suite.md): nextest's own option written after `--` reaches nextest.
     let out = cargo_lockdep()
         .args(["test", "--nextest", "--dir"])
         .arg(&dir)
@@ -768,7 +768,7 @@ fn shards_clean_alone_united_show_the_abba_with_both_halves() {
     assert!(merged.join("graph.dot").exists());
 }
 
-/// The README's CI recipe as written: nextest partitions of the fixture suite, one store per
+/// The guide's CI recipe (docs/ci.md) as written: nextest partitions of the fixture suite, one store per
 /// partition (as one CI job each would upload), merged. `slice:M/3` deals the suite's four
 /// tests out round-robin across its binaries (`close_day`, `reconcile` | `deposit` | `audit`), so
 /// no partition holds both orders of any cycle.

@@ -88,6 +88,9 @@ mod default_class;
 #[cfg(feature = "futures")]
 pub mod futures;
 pub mod graph;
+// The README and the guide's pages, run as doc tests.
+#[cfg(doctest)]
+mod guide;
 mod handoff;
 mod init;
 mod instance;
