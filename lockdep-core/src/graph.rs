@@ -59,7 +59,7 @@ pub(crate) static DEPENDENCIES: once_cell::sync::Lazy<
 /// let dot = lockdep_core::graph::to_dot();
 /// assert!(dot.starts_with("digraph {"));
 /// # if lockdep_core::CHECKS_COMPILED_IN {
-/// assert!(dot.contains("label = \"doc-dot-pool\\nsubclass 0, 1 live instance\""));
+/// assert!(dot.contains("label = \"doc-dot-pool\\nsubclass 0, 1 instance taken, 1 alive\""));
 /// # }
 /// ```
 pub fn to_dot() -> String {
