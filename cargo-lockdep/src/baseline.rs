@@ -128,9 +128,9 @@ impl Baseline {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "lockdep: baseline {}: {} finding(s) accepted, {} new",
+            "lockdep: baseline {}: {} accepted, {} new",
             self.path.display(),
-            verdict.accepted.len(),
+            crate::words::count(verdict.accepted.len(), "finding", "findings"),
             verdict.new.len()
         );
         for id in &verdict.new {
@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(verdict.new, [id(FindingKind::Cycle, &["c", "d"])]);
         assert_eq!(verdict.stale, [(r, String::new())]);
         let text = baseline.describe(&verdict);
-        assert!(text.contains("1 finding(s) accepted, 1 new"), "{text}");
+        assert!(text.contains("1 finding accepted, 1 new"), "{text}");
         assert!(text.contains("  new: cycle: c -> d"), "{text}");
         assert!(text.contains("  stale: recursive: r"), "{text}");
 

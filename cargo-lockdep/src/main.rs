@@ -63,6 +63,7 @@ macro_rules! outln {
 
 // After `outln!`, which it uses.
 mod test_run;
+mod words;
 
 /// The exit status for "lockdep found something" (cargo's own failures keep their status).
 pub(crate) const FOUND: u8 = 2;
@@ -331,11 +332,11 @@ fn write_baseline(dirs: &[PathBuf], output: &Path) -> Result<ExitCode, String> {
         None => (ids.len(), 0),
     };
     outln!(
-        "lockdep: baseline {} written: {} finding(s) accepted, {new} of them new (fill in \
-         their `reason`), {removed} entr{} no longer found removed",
+        "lockdep: baseline {} written: {} accepted, {new} of them new (fill in their \
+         `reason`), {} no longer found removed",
         output.display(),
-        ids.len(),
-        if removed == 1 { "y" } else { "ies" }
+        words::count(ids.len(), "finding", "findings"),
+        words::count(removed, "entry", "entries"),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -459,9 +460,9 @@ fn check(dirs: &[PathBuf], baseline: &Option<Baseline>) -> Result<ExitCode, Stri
     let reported: Vec<_> = graph.findings().into_iter().map(|f| f.classes).collect();
     let cycles = search(graph);
     outln!(
-        "lockdep: offline check of {}: {} strong cycle(s) ({} reported while the suite ran)",
+        "lockdep: offline check of {}: {} ({} reported while the suite ran)",
         loaded.source,
-        cycles.len(),
+        words::count(cycles.len(), "strong cycle", "strong cycles"),
         cycles.iter().filter(|c| reported.contains(c)).count()
     );
     let mut out = String::new();
@@ -524,10 +525,10 @@ fn merge(m: &ArgMatches) -> Result<ExitCode, String> {
         let _ = std::fs::remove_file(out.join(stale));
     }
     outln!(
-        "lockdep: united {} store(s) into {} ({} records)",
-        inputs.len(),
+        "lockdep: united {} into {} ({})",
+        words::count(inputs.len(), "store", "stores"),
         file.display(),
-        loaded.graph.records().len()
+        words::count(loaded.graph.records().len(), "record", "records")
     );
     let findings = print_summary(&loaded.graph, &file.display().to_string());
     Ok(judged(&findings, &baseline))

@@ -83,8 +83,10 @@ pub fn while_running(done: &AtomicBool, dir: &Path) {
                 |graph| GraphSize::of(&graph),
             );
             format!(
-                "running; so far {} dependencies between {} classes, from {} tests",
-                size.dependencies, size.classes, size.tests
+                "running; so far {} between {}, from {}",
+                crate::words::count(size.dependencies, "dependency", "dependencies"),
+                crate::words::count(size.classes, "class", "classes"),
+                crate::words::count(size.tests, "test", "tests")
             )
         });
     }

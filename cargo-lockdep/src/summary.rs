@@ -2,7 +2,7 @@
 //! each of its dependencies, and the cycles only the offline search sees.
 
 use crate::machine::GraphSize;
-use lockdep_core::store::format::{FindingKind, Origin, StoredClass};
+use lockdep_core::store::format::{FindingKind, Origin, StoredClass, StoredFrame};
 use lockdep_core::store::{kinds_label, StoredGraph};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -59,9 +59,20 @@ pub fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut Strin
                     kinds_label(e.kinds),
                     origins(&e.origins)
                 );
+                // The function that took the lock, and the outermost one that led there (the
+                // test, or the thread's entry): a helper alone seldom says which path it was.
                 if let Some(frame) = e.stack.first() {
                     let at = frame.location.as_deref().map_or("?", relative);
                     let _ = writeln!(out, "            first seen at {} ({at})", frame.function);
+                }
+                let path = callers(&e.stack);
+                if let (2.., Some((function, location))) = (path.len(), path.last()) {
+                    let at = location.map_or("?", relative);
+                    let via = match path.len() - 2 {
+                        0 => String::new(),
+                        n => format!(" through {}", crate::words::count(n, "call", "calls")),
+                    };
+                    let _ = writeln!(out, "              called from {function} ({at}){via}");
                 }
             }
             None => {
@@ -69,6 +80,23 @@ pub fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut Strin
             }
         }
     }
+}
+
+/// The functions of a stack, innermost first, each once: a closure (`f::{{closure}}`, the
+/// test harness's around a test) is its function, and where the stack passes through one
+/// function twice in a row the innermost line (the call) is kept.
+fn callers(stack: &[StoredFrame]) -> Vec<(&str, Option<&str>)> {
+    let mut path: Vec<(&str, Option<&str>)> = Vec::new();
+    for frame in stack {
+        let mut function = frame.function.as_str();
+        while let Some(outer) = function.strip_suffix("::{{closure}}") {
+            function = outer;
+        }
+        if path.last().map(|(f, _)| *f) != Some(function) {
+            path.push((function, frame.location.as_deref()));
+        }
+    }
+    path
 }
 
 /// Writes the summary of `graph` (read from `source`, a file or a list of them) to `out`;
@@ -82,9 +110,12 @@ pub fn summarize(
     let size = GraphSize::of(graph);
     let _ = writeln!(
         out,
-        "lockdep: the suite's class graph ({}): {} classes, {} dependencies, taken by {} tests \
-         in {} programs",
-        source, size.classes, size.dependencies, size.tests, size.programs
+        "lockdep: the suite's class graph ({}): {}, {}, taken by {} in {}",
+        source,
+        crate::words::count(size.classes, "class", "classes"),
+        crate::words::count(size.dependencies, "dependency", "dependencies"),
+        crate::words::count(size.tests, "test", "tests"),
+        crate::words::count(size.programs, "program", "programs")
     );
 
     let findings = graph.findings();
@@ -95,8 +126,8 @@ pub fn summarize(
     } else {
         let _ = writeln!(
             out,
-            "lockdep: {} finding(s) reported while the suite ran:",
-            findings.len()
+            "lockdep: {} reported while the suite ran:",
+            crate::words::count(findings.len(), "finding", "findings")
         );
     }
     for finding in &findings {
@@ -138,8 +169,8 @@ pub fn summarize(
         };
         let _ = writeln!(
             out,
-            "lockdep: {} more cycle(s) found by the offline check ({why}):",
-            offline_only.len()
+            "lockdep: {} found by the offline check ({why}):",
+            crate::words::count(offline_only.len(), "more cycle", "more cycles")
         );
         for cycle in &offline_only {
             n += 1;
@@ -195,13 +226,33 @@ mod tests {
         assert_eq!(findings.offline_only.len(), 1, "{out}");
         assert!(findings.reported.is_empty());
         assert!(
-            out.contains("3 classes, 3 dependencies, taken by 3 tests in 1 programs"),
+            out.contains("3 classes, 3 dependencies, taken by 3 tests in 1 program"),
             "{out}"
         );
         assert!(out.contains("a -> b -> c -> a"), "{out}");
         assert!(
             out.contains("c -> a (EN)  taken by suite (test t_ca)  [refused"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn a_stack_is_told_by_its_functions_each_once() {
+        let frame = |function: &str, location: &str| StoredFrame {
+            function: function.to_string(),
+            location: Some(location.to_string()),
+        };
+        let stack = [
+            frame("bank::Bank::deposit", "src/lib.rs:32"),
+            frame("first::pays", "tests/first.rs:14"),
+            frame("first::pays::{{closure}}", "tests/first.rs:9"),
+        ];
+        assert_eq!(
+            super::callers(&stack),
+            [
+                ("bank::Bank::deposit", Some("src/lib.rs:32")),
+                ("first::pays", Some("tests/first.rs:14")),
+            ]
         );
     }
 }

@@ -132,7 +132,7 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
     assert_eq!(out.status.code(), Some(2), "{all}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("1 finding(s) reported while the suite ran"),
+        stdout.contains("1 finding reported while the suite ran"),
         "{all}"
     );
     // Both halves, by test: the one that took accounts -> audit, and the one that reported.
@@ -147,7 +147,7 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
     let all = text(&check);
     assert_eq!(check.status.code(), Some(2), "{all}");
     assert!(
-        all.contains("2 strong cycle(s) (1 reported while the suite ran)"),
+        all.contains("2 strong cycles (1 reported while the suite ran)"),
         "{all}"
     );
     assert!(all.contains("found offline only"), "{all}");
@@ -181,7 +181,7 @@ fn cargo_lockdep_test_fails_and_names_both_tests_and_check_finds_both_cycles() {
 #[test]
 fn the_readmes_summary_is_what_the_fixture_prints() {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/suite.md"))
             .unwrap();
     let quoted: Vec<&str> = readme
         .lines()
@@ -192,7 +192,7 @@ fn the_readmes_summary_is_what_the_fixture_prints() {
         .skip(1)
         .take_while(|l| *l != "```")
         .collect();
-    assert!(quoted.len() > 10, "README.md's summary block not found");
+    assert!(quoted.len() > 10, "docs/suite.md's summary block not found");
     let dir = store_dir("readme");
     let out = cargo_lockdep()
         .args(["test", "--dir"])
@@ -211,7 +211,7 @@ fn the_readmes_summary_is_what_the_fixture_prints() {
     assert_eq!(
         quoted.join("\n"),
         printed.join("\n"),
-        "README.md's summary differs from what `cargo lockdep test -- --test-threads=1` prints \
+        "docs/suite.md's summary differs from what `cargo lockdep test -- --test-threads=1` prints \
          in the fixture now: update it"
     );
 }
@@ -435,7 +435,7 @@ fn release_turns_the_checks_on_for_the_crates_under_test() {
     // The checks ran: the same finding as in a debug build.
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
-        all.contains("1 finding(s) reported while the suite ran"),
+        all.contains("1 finding reported while the suite ran"),
         "{all}"
     );
 }
@@ -529,7 +529,7 @@ fn cargo_lockdep_test_with_nextest_runs_each_test_in_its_own_process() {
         return;
     }
     let dir = store_dir("nextest");
-    // The README's line: nextest's own option written after `--` reaches nextest.
+    // The guide's line (docs/suite.md): nextest's own option written after `--` reaches nextest.
     let out = cargo_lockdep()
         .args(["test", "--nextest", "--dir"])
         .arg(&dir)
@@ -704,7 +704,7 @@ fn shards_clean_alone_united_show_the_abba_with_both_halves() {
     assert_eq!(out.status.code(), Some(2), "{all}");
     let file = merged.join("graph.lockdep");
     assert!(
-        all.contains(&format!("united 2 store(s) into {}", file.display())),
+        all.contains(&format!("united 2 stores into {}", file.display())),
         "{all}"
     );
     // The ABBA, each half with its program, its test and where it was first seen.
@@ -759,7 +759,7 @@ fn shards_clean_alone_united_show_the_abba_with_both_halves() {
     };
     assert_eq!(cycles(&of_merged), cycles(&of_shards));
     assert!(
-        String::from_utf8_lossy(&of_merged.stdout).contains("2 strong cycle(s)"),
+        String::from_utf8_lossy(&of_merged.stdout).contains("2 strong cycles"),
         "{}",
         text(&of_merged)
     );
@@ -768,7 +768,7 @@ fn shards_clean_alone_united_show_the_abba_with_both_halves() {
     assert!(merged.join("graph.dot").exists());
 }
 
-/// The README's CI recipe as written: nextest partitions of the fixture suite, one store per
+/// The guide's CI recipe (docs/ci.md) as written: nextest partitions of the fixture suite, one store per
 /// partition (as one CI job each would upload), merged. `slice:M/3` deals the suite's four
 /// tests out round-robin across its binaries (`close_day`, `reconcile` | `deposit` | `audit`), so
 /// no partition holds both orders of any cycle.
@@ -1136,7 +1136,7 @@ fn a_baseline_accepts_known_findings_fails_on_new_ones_and_lists_stale_ones() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(
-        all.contains("2 finding(s) accepted, 2 of them new (fill in their `reason`)"),
+        all.contains("2 findings accepted, 2 of them new (fill in their `reason`)"),
         "{all}"
     );
     let written = std::fs::read_to_string(&file).unwrap();
@@ -1158,10 +1158,10 @@ fn a_baseline_accepts_known_findings_fails_on_new_ones_and_lists_stale_ones() {
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(
-        all.contains("1 finding(s) reported while the suite ran"),
+        all.contains("1 finding reported while the suite ran"),
         "{all}"
     );
-    assert!(all.contains("2 finding(s) accepted, 0 new"), "{all}");
+    assert!(all.contains("2 findings accepted, 0 new"), "{all}");
 
     // New: the ABBA no longer in the file fails the check and is named.
     let without_abba = baseline_dir("new").join("b.toml");
@@ -1178,7 +1178,7 @@ fn a_baseline_accepts_known_findings_fails_on_new_ones_and_lists_stale_ones() {
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
-    assert!(all.contains("1 finding(s) accepted, 1 new"), "{all}");
+    assert!(all.contains("1 finding accepted, 1 new"), "{all}");
     assert!(
         all.contains("  new: cycle: src/lib.rs:22:23 -> src/lib.rs:23:20\n"),
         "{all}"
@@ -1201,7 +1201,7 @@ fn a_baseline_accepts_known_findings_fails_on_new_ones_and_lists_stale_ones() {
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(all.contains("0 finding(s) accepted, 0 new"), "{all}");
+    assert!(all.contains("0 findings accepted, 0 new"), "{all}");
     assert!(all.contains("2 baseline entries no longer found"), "{all}");
     assert!(
         all.contains("  stale: cycle: src/lib.rs:22:23 -> src/lib.rs:23:20 (reason: audited at start-up only)"),
@@ -1266,4 +1266,28 @@ fn a_baseline_that_cannot_be_used_stops_the_command_before_it_runs_or_writes() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+}
+
+/// An async `#[lockdep_core::test]` where lockdep-core's `tokio` feature is off: one error that
+/// names the feature, not a missing function of lockdep's internals.
+#[test]
+fn an_async_lockdep_test_without_the_tokio_feature_names_the_feature() {
+    let out = cargo()
+        .args([
+            "check",
+            "--offline",
+            "--lib",
+            "--tests",
+            "--features",
+            "async-test-without-tokio",
+        ])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains("an async `#[lockdep_core::test]` runs on tokio: turn on lockdep-core's `tokio` feature"),
+        "{all}"
+    );
+    assert!(!all.contains("run_async_test"), "{all}");
 }

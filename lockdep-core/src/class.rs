@@ -468,6 +468,9 @@ pub(crate) mod registry {
     /// Live (resolved, not yet dropped) instances per class id. A fixed array, so counting a
     /// drop takes no lock; untouched pages of it cost nothing.
     static LIVE: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MAX_CLASSES + 1];
+    /// Instances per class id ever counted (resolved), dropped or not: what a drawing made at
+    /// exit, when most locks are gone, can still say of a class.
+    static SEEN: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MAX_CLASSES + 1];
     static SITES: Lazy<DashMap<Location<'static>, &'static LockClass>> = Lazy::new(DashMap::new);
     static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
     static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
@@ -574,6 +577,9 @@ pub(crate) mod registry {
         if let Some(live) = LIVE.get(id.0 as usize) {
             live.fetch_add(1, Ordering::Relaxed);
         }
+        if let Some(seen) = SEEN.get(id.0 as usize) {
+            seen.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// A counted instance was dropped.
@@ -614,6 +620,12 @@ pub(crate) mod registry {
     pub(crate) fn instances(id: ClassId) -> usize {
         LIVE.get(id.0 as usize)
             .map_or(0, |live| live.load(Ordering::Relaxed))
+    }
+
+    /// Instances of a class ever taken (counted when first resolved), dropped or not.
+    pub(crate) fn instances_seen(id: ClassId) -> usize {
+        SEEN.get(id.0 as usize)
+            .map_or(0, |seen| seen.load(Ordering::Relaxed))
     }
 
     /// Registered classes (not counting the reserved slot).

@@ -241,26 +241,8 @@ impl fmt::Display for DeadlockedThread {
             writeln!(f, " #{i}: {held}")?;
         }
         writeln!(f, "stack backtrace:")?;
-        // The registration's own frames come first: start at the first frame outside lockdep.
-        let mut inside = true;
-        for frame in self.backtrace.frames() {
-            for symbol in frame.symbols() {
-                let name = symbol
-                    .name()
-                    .map_or_else(|| format!("{:?}", frame.ip()), |n| format!("{n:#}"));
-                inside &= ["lockdep_core::", "<lockdep_core::", "backtrace::"]
-                    .iter()
-                    .any(|p| name.starts_with(p));
-                if inside {
-                    continue;
-                }
-                writeln!(f, "       {name}")?;
-                if let (Some(file), Some(line)) = (symbol.filename(), symbol.lineno()) {
-                    writeln!(f, "           at {}:{line}", file.display())?;
-                }
-            }
-        }
-        Ok(())
+        // Trimmed as a report's stacks are (`backtrace()` has them all).
+        crate::trace::fmt_trimmed(f, &self.backtrace)
     }
 }
 

@@ -2,8 +2,8 @@
 //! `LOCKDEP_DOT` environment variable.
 //!
 //! Nodes are lock classes (at a nesting level: a nonzero subclass is its own node), labelled with
-//! the class name, the subclass and how many lock instances of the class are alive (taken at
-//! least once, not dropped yet). An edge `A -> B` means "B was taken while A was held", labelled with the kernel's dependency kinds
+//! the class name, the subclass, how many lock instances of the class were taken and how many
+//! of them are alive when the graph is drawn (at exit most locals are gone: "3 taken, 0 alive"). An edge `A -> B` means "B was taken while A was held", labelled with the kernel's dependency kinds
 //! (`EN`, `ER`, `SN`, `SR`: holder side **E**xclusive or **S**hared, acquirer side
 //! **R**ecursive read or **N**ot). Every cycle that was reported is drawn in red; its closing
 //! edge, which the validator refused (and keeps only for the search of other cycles), is drawn
@@ -123,6 +123,8 @@ mod render {
         name: String,
         subclass: u32,
         instances: usize,
+        /// Instances ever taken, dropped or not.
+        seen: usize,
         in_cycle: bool,
     }
 
@@ -165,11 +167,12 @@ mod render {
     }
 
     fn node_attrs(node: &ClassNode) -> String {
-        let plural = if node.instances == 1 { "" } else { "s" };
-        // Instances alive now (taken at least once, not dropped yet), not every one ever made.
+        // Instances taken (every one resolved, not every one made), and those alive now: a
+        // drawing made at exit, when the locals are gone, must not read as "no instance".
+        let plural = if node.seen == 1 { "" } else { "s" };
         let label = format!(
-            "{}\nsubclass {}, {} live instance{plural}",
-            node.name, node.subclass, node.instances
+            "{}\nsubclass {}, {} instance{plural} taken, {} alive",
+            node.name, node.subclass, node.seen, node.instances
         );
         let color = if node.in_cycle {
             ", color = \"red\", fontcolor = \"red\", penwidth = 2"
@@ -241,6 +244,7 @@ mod render {
                 name,
                 subclass: key.subclass(),
                 instances: registry::instances(key.class()),
+                seen: registry::instances_seen(key.class()),
                 in_cycle: cycle_nodes.contains(&key),
             });
             index.insert(key, ix);

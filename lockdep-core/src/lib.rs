@@ -85,6 +85,9 @@ mod default_class;
 #[cfg(feature = "futures")]
 pub mod futures;
 pub mod graph;
+// The README and the guide's pages, run as doc tests.
+#[cfg(doctest)]
+mod guide;
 mod handoff;
 mod init;
 mod instance;
@@ -309,6 +312,31 @@ macro_rules! __lock_class_name {
     };
     ($name:ident, $label:expr) => {
         $label
+    };
+}
+
+/// What an async `#[lockdep_core::test]` expands to call: the test's runtime, or without the
+/// `tokio` feature an error that names the feature (rather than a missing function).
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test {
+    ($name:expr, $builder:expr, $body:expr) => {
+        $crate::__private::run_async_test($name, $builder, $body)
+    };
+}
+
+/// What an async `#[lockdep_core::test]` expands to call: the test's runtime, or without the
+/// `tokio` feature an error that names the feature (rather than a missing function).
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_test {
+    ($($test:tt)*) => {
+        ::core::compile_error!(
+            "an async `#[lockdep_core::test]` runs on tokio: turn on lockdep-core's `tokio` \
+             feature (`lockdep-core = { version = \"...\", features = [\"tokio\"] }`)"
+        )
     };
 }
 

@@ -17,7 +17,9 @@ pub fn held_count() -> usize {
 /// The runtime of `#[lockdep_core::test]`: runs `body` in a report scope of its own and
 /// fails (panics) with every report in full if any was raised. If the body panics, the
 /// reports are printed and the panic goes on unchanged, so `#[should_panic]` sees its own
-/// message.
+/// message. The failure is located at the caller's line: the macro places the call at the
+/// test function's name.
+#[track_caller]
 pub fn run_test<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
     #[cfg(lockdep_checks)]
     {
@@ -29,8 +31,19 @@ pub fn run_test<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
             Ok(value) if reports.is_empty() => value,
             Ok(_) => panic!("{}", test_failure(name, &reports)),
             Err(payload) => {
-                if !reports.is_empty() {
-                    eprintln!("{}", test_failure(name, &reports));
+                // A report that is the panic itself (a certain self-deadlock, a `Panic`-mode
+                // report) was printed with it: each report is printed once.
+                let message = payload
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                    .unwrap_or("");
+                let others: Vec<crate::Report> = reports
+                    .into_iter()
+                    .filter(|report| !message.contains(&report.to_string()))
+                    .collect();
+                if !others.is_empty() {
+                    eprintln!("{}", test_failure(name, &others));
                 }
                 std::panic::resume_unwind(payload)
             }

@@ -38,6 +38,10 @@ struct Frame {
 /// [`crate::raw::bench`]): a report without first-seen stacks would be far less useful.
 static DEPENDENCY_TRACES: AtomicBool = AtomicBool::new(true);
 
+/// How long after a process's first dependency its symbols start loading ahead of any report
+/// (see [`Trace::warm_up_symbols`]).
+const WARM_UP_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What a dependency records when [`DEPENDENCY_TRACES`] is off: one shared, empty trace, so that
 /// nothing is allocated per edge.
 static NO_TRACE: Lazy<Arc<Trace>> = Lazy::new(|| {
@@ -69,6 +73,12 @@ impl Trace {
     /// second for a large debug binary; done here, ahead of any report, it is not paid by the
     /// thread that raises the first report while it holds the user's locks (the `Panic` mode
     /// formats its message, stacks included, before the panic starts unwinding them).
+    ///
+    /// The loading starts [`WARM_UP_DELAY`] after the first dependency, not at once: it costs
+    /// about a tenth of a second of CPU in a debug binary, which a suite of short test
+    /// processes paid in every process (a real suite ran at 1.5× its plain time, two thirds of
+    /// that this thread), while only a program that lives past the delay can gain from it.
+    /// A report before then loads the symbols itself, as it would without the warm-up.
     pub(crate) fn warm_up_symbols(self: &Arc<Trace>) {
         static STARTED: AtomicBool = AtomicBool::new(false);
         if cfg!(miri) || self.ips.is_empty() || STARTED.swap(true, Ordering::Relaxed) {
@@ -79,6 +89,7 @@ impl Trace {
         let _ = std::thread::Builder::new()
             .name("lockdep-symbols".to_string())
             .spawn(move || {
+                std::thread::sleep(WARM_UP_DELAY);
                 let _ = trace.frames();
             });
     }
@@ -367,6 +378,37 @@ fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
         // All internal (a unit test of the validator itself): keep everything.
         _ => frames,
     }
+}
+
+/// A resolved `Backtrace` (`check_deadlock`'s, which the user may also read whole) written as a
+/// report's stacks are: trimmed of lockdep's frames, the test harness, `catch_unwind` and the
+/// thread and process start-up, so that the frames that matter are the ones shown.
+#[cfg(feature = "deadlock_detection")]
+pub(crate) fn fmt_trimmed(
+    f: &mut fmt::Formatter<'_>,
+    backtrace: &backtrace::Backtrace,
+) -> fmt::Result {
+    let mut frames = Vec::new();
+    for frame in backtrace.frames() {
+        for symbol in frame.symbols() {
+            frames.push(Frame {
+                name: symbol
+                    .name()
+                    .map_or_else(|| format!("{:?}", frame.ip()), |n| format!("{n:#}")),
+                location: symbol.filename().map(|file| match symbol.lineno() {
+                    Some(line) => format!("{}:{line}", file.display()),
+                    None => file.display().to_string(),
+                }),
+            });
+        }
+    }
+    for frame in trim(frames) {
+        writeln!(f, "       {}", frame.name)?;
+        if let Some(location) = &frame.location {
+            writeln!(f, "           at {location}")?;
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Display for Trace {

@@ -4,6 +4,9 @@
 //! the `Arc` guards and their conversions, and nothing tracked where no task is known.
 #![cfg(all(feature = "async-lock", debug_assertions))]
 
+mod common;
+
+use common::{kinds, panic_message, yield_now};
 use futures_executor::{block_on, LocalPool};
 use futures_util::task::LocalSpawnExt;
 use lockdep_core::async_lock::{
@@ -13,35 +16,6 @@ use lockdep_core::async_lock::{
 use lockdep_core::{capture, is_held, LockdepFutureExt, ReportKind};
 use std::rc::Rc;
 use std::sync::Arc;
-
-async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if std::mem::replace(&mut yielded, true) {
-            std::task::Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await
-}
-
-/// The message of a panic caught by `catch_unwind`.
-fn message(outcome: std::thread::Result<Vec<lockdep_core::Report>>) -> String {
-    match outcome {
-        Err(payload) => payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default(),
-        Ok(reports) => panic!("no panic: {reports:?}"),
-    }
-}
-
-fn kinds(reports: &[lockdep_core::Report]) -> Vec<ReportKind> {
-    reports.iter().map(|r| r.kind()).collect()
-}
 
 #[test]
 fn a_mutex_and_a_fair_read_in_opposite_orders_in_two_tasks_are_reported() {
@@ -143,7 +117,7 @@ fn an_upgrade_while_the_task_also_reads_panics_instead_of_hanging() {
             )
         })
     }));
-    let text = message(outcome);
+    let text = panic_message(outcome);
     assert!(text.contains("deadlock"), "{text}");
     assert!(!is_held(&lock), "the entries went with the unwinding");
 }
@@ -162,7 +136,7 @@ fn relocking_a_mutex_in_a_task_panics_and_a_blocking_lock_is_the_threads() {
             )
         })
     }));
-    let text = message(outcome);
+    let text = panic_message(outcome);
     assert!(text.contains("deadlock"), "{text}");
     assert!(!is_held(&m));
     // Synchronous code: the thread holds it, tracked with no task.

@@ -105,6 +105,19 @@ fn abba_of_two_threads_is_found_with_held_locks_by_class() {
         text.contains("abba_of_two_threads_is_found_with_held_locks_by_class"),
         "the backtrace shows the test's closure:\n{text}"
     );
+    // Trimmed as reports are: no thread start-up, harness or lockdep frames.
+    let stack = &text[text.find("stack backtrace:").unwrap()..];
+    for noise in [
+        "__rust_begin_short_backtrace",
+        "std::thread::",
+        "start_thread",
+        "clone3",
+        "lockdep_core::",
+        "core::ops::function::FnOnce",
+    ] {
+        assert!(!stack.contains(noise), "{noise} in:\n{stack}");
+    }
+    assert!(stack.lines().count() <= 8, "{stack}");
     assert_ne!(transfer.thread_id(), report.thread_id());
     assert!(!transfer.backtrace().frames().is_empty());
 

@@ -143,10 +143,11 @@ fn arc_default_fields_inversion_is_reported() {
     let pending = Arc::new(Pending::default());
     let (pop, push) = (class_of(&*pending.pop), class_of(&*pending.push));
     assert_ne!(pop, push);
-    for class in [&pop, &push] {
+    for (class, field) in [(&pop, "Pending.pop "), (&push, "Pending.push ")] {
         if NAMES_FROM_DEBUG_INFO {
             assert!(!class.contains("/rustc/"), "{class}");
-            assert!(class.contains("Pending::default"), "{class}");
+            // Named by the field the derived `default()` initialises.
+            assert!(class.starts_with(field), "{class}");
         }
     }
     let p = pending.clone();
@@ -522,11 +523,11 @@ fn names_say_which_field_and_type() {
     let numbers = class_of(&state.numbers);
     let blocks = class_of(&state.blocks);
     assert!(
-        numbers.starts_with("InMemoryState::default lock (RwLock<BTreeMap<u64, [u8; 4]>>) at "),
+        numbers.starts_with("InMemoryState.numbers (RwLock<BTreeMap<u64, [u8; 4]>>) at "),
         "{numbers}"
     );
     assert!(
-        blocks.starts_with("InMemoryState::default lock (RwLock<HashMap<[u8; 4], Block>>) at "),
+        blocks.starts_with("InMemoryState.blocks (RwLock<HashMap<[u8; 4], Block>>) at "),
         "{blocks}"
     );
     // Each is placed at its field's own line (debug information), not the shared derive line.
@@ -625,4 +626,38 @@ fn two_locks_built_apart_in_one_constructor_print_two_names() {
         links.starts_with("Host::new lock (RwLock<Vec<u16>>) at "),
         "{links}"
     );
+}
+
+/// A constructor that builds two locks through `Default` in one struct literal.
+struct Wasmbus {
+    actors: RwLock<Vec<u32>>,
+    links: RwLock<Vec<u32>>,
+}
+
+impl Wasmbus {
+    fn new() -> Self {
+        Self {
+            actors: RwLock::default(),
+            links: RwLock::default(),
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "names come from debug information")]
+fn the_fields_of_a_struct_literal_name_its_locks_apart() {
+    let host = Wasmbus::new();
+    let (actors, links) = (class_of(&host.actors), class_of(&host.links));
+    // The struct and the field the literal initialises, never one shared "lock #1".
+    assert!(
+        actors.starts_with("Wasmbus.actors (RwLock<Vec<u32>>) at "),
+        "{actors}"
+    );
+    assert!(
+        links.starts_with("Wasmbus.links (RwLock<Vec<u32>>) at "),
+        "{links}"
+    );
+    for name in [&actors, &links] {
+        assert!(!name.contains('#'), "{name}");
+    }
 }

@@ -113,19 +113,19 @@ fn classes_edges_kinds_and_reported_cycles() {
     let red = "color = \"red\", fontcolor = \"red\", penwidth = 2";
     assert_eq!(
         p.node("dot-a"),
-        format!("N [ label = \"dot-a\\nsubclass 0, 2 live instances\", shape = \"box\", {red} ]")
+        format!("N [ label = \"dot-a\\nsubclass 0, 2 instances taken, 2 alive\", shape = \"box\", {red} ]")
     );
     assert_eq!(
         p.node("dot-b"),
-        format!("N [ label = \"dot-b\\nsubclass 0, 1 live instance\", shape = \"box\", {red} ]")
+        format!("N [ label = \"dot-b\\nsubclass 0, 1 instance taken, 1 alive\", shape = \"box\", {red} ]")
     );
     assert_eq!(
         p.node("dot-rw"),
-        "N [ label = \"dot-rw\\nsubclass 0, 1 live instance\", shape = \"box\" ]"
+        "N [ label = \"dot-rw\\nsubclass 0, 1 instance taken, 1 alive\", shape = \"box\" ]"
     );
     assert_eq!(
         p.node("dot-a/1"),
-        "N [ label = \"dot-a\\nsubclass 1, 2 live instances\", shape = \"box\" ]"
+        "N [ label = \"dot-a\\nsubclass 1, 2 instances taken, 2 alive\", shape = \"box\" ]"
     );
 
     // Edges: the cycle's two recorded edges and its dashed closing edge in red.
@@ -174,7 +174,7 @@ fn write_dot_writes_what_to_dot_renders() {
     assert!(written.starts_with("digraph {"));
     if lockdep_core::CHECKS_COMPILED_IN {
         assert!(
-            written.contains("\"dot-write-outer\\nsubclass 0, 1 live instance\""),
+            written.contains("\"dot-write-outer\\nsubclass 0, 1 instance taken, 1 alive\""),
             "{written}"
         );
     }
@@ -262,4 +262,24 @@ fn graphviz_renders_it() {
     if lockdep_core::CHECKS_COMPILED_IN {
         assert!(svg.contains("&quot;quoted\\name&quot;"), "{svg}");
     }
+}
+
+/// Drawn after its locks are gone (as `LOCKDEP_DOT` draws at exit, when the locals are
+/// dropped), a class still says how many instances were taken.
+#[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
+fn a_class_whose_locks_are_gone_still_says_how_many_were_taken() {
+    {
+        let outer = Mutex::named("dot-gone-outer", ());
+        let inner: Vec<Mutex<()>> = (0..3).map(|_| Mutex::named("dot-gone-inner", ())).collect();
+        let _o = outer.lock();
+        for m in &inner {
+            drop(m.lock());
+        }
+    }
+    let dot = graph::to_dot();
+    assert!(
+        dot.contains("\"dot-gone-inner\\nsubclass 0, 3 instances taken, 0 alive\""),
+        "{dot}"
+    );
 }

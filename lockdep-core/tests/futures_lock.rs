@@ -3,30 +3,15 @@
 //! tasks (no wrapper), and never checked — so never falsely reported — where no task is known.
 #![cfg(all(feature = "futures", debug_assertions))]
 
+mod common;
+
+use common::{kinds, yield_now};
 use futures_executor::{block_on, LocalPool};
 use futures_util::task::LocalSpawnExt;
 use lockdep_core::futures::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 use lockdep_core::{capture, is_held, LockdepFutureExt, ReportKind};
 use std::rc::Rc;
 use std::sync::Arc;
-
-/// Yields once, so that another task of the executor runs in between.
-async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if std::mem::replace(&mut yielded, true) {
-            std::task::Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await
-}
-
-fn kinds(reports: &[lockdep_core::Report]) -> Vec<ReportKind> {
-    reports.iter().map(|r| r.kind()).collect()
-}
 
 #[test]
 fn abba_across_two_lockdep_tasks_of_a_local_pool_is_reported() {

@@ -173,3 +173,47 @@ fn a_report_in_one_test_never_fails_another_running_at_the_same_time() {
         "the clean test failed for the other's report"
     );
 }
+
+/// Runs one test of this binary in a child process (`--nocapture`); its stderr.
+fn child_stderr(test: &str) -> String {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--include-ignored"])
+        .env_remove("LOCKDEP")
+        .env_remove("LOCKDEP_GRAPH")
+        .env_remove("LOCKDEP_DOT")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+#[cfg_attr(not(lockdep_checks), ignore = "needs the checks compiled in")]
+fn a_failing_test_is_located_at_its_own_line_and_a_self_deadlock_printed_once() {
+    // The test's failure names the test function's line, not one inside lockdep.
+    let err = child_stderr("an_inversion_fails_the_test");
+    let here = file!();
+    let line = line_of("fn an_inversion_fails_the_test()");
+    assert!(
+        err.contains(&format!("panicked at {here}:{line}:")),
+        "{err}"
+    );
+    assert!(!err.contains("test_runtime.rs"), "{err}");
+    // A certain self-deadlock is the test's panic: its report is printed once, not a second
+    // time as the test's failure.
+    let err = child_stderr("a_certain_self_deadlock_still_panics_at_once");
+    assert_eq!(
+        err.matches("WARNING: self-deadlock detected").count(),
+        1,
+        "{err}"
+    );
+}
+
+/// The line of this file that holds `text`.
+fn line_of(text: &str) -> usize {
+    include_str!("macros_test_attr.rs")
+        .lines()
+        .position(|line| line.contains(text) && !line.contains("line_of("))
+        .expect("the text is in this file")
+        + 1
+}

@@ -82,7 +82,7 @@ async fn an_async_test_can_return_a_result() -> Result<(), String> {
     }
 }
 
-/// The README's "Async code" example, as written there.
+/// The example of the guide's "Async code" page (`docs/async.md`), as written there.
 #[lockdep_core::test]
 async fn transfer_and_export_take_the_locks_in_one_order() {
     let accounts = Arc::new(Mutex::named("accounts", 100i64));

@@ -510,7 +510,7 @@ fn a_cloned_once_lock_counts_as_its_own_instance() {
         cell.get_or_init(|| 1u32);
     });
     let label = |live: &str| format!("label = \"clone-cell\\nsubclass 0, {live}\"");
-    assert!(lockdep_core::graph::to_dot().contains(&label("1 live instance")));
+    assert!(lockdep_core::graph::to_dot().contains(&label("1 instance taken, 1 alive")));
     for _ in 0..3 {
         let clone = cell.clone();
         assert_eq!(clone.get(), Some(&1));
@@ -523,8 +523,8 @@ fn a_cloned_once_lock_counts_as_its_own_instance() {
         used.get_or_init(|| unreachable!());
     });
     let dot = lockdep_core::graph::to_dot();
-    assert!(dot.contains(&label("2 live instances")), "{dot}");
+    assert!(dot.contains(&label("2 instances taken, 2 alive")), "{dot}");
     drop(used);
     let dot = lockdep_core::graph::to_dot();
-    assert!(dot.contains(&label("1 live instance")), "{dot}");
+    assert!(dot.contains(&label("2 instances taken, 1 alive")), "{dot}");
 }

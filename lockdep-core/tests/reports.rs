@@ -43,6 +43,10 @@ fn cycle_report_reads_like_the_kernels() {
         "-> #1 (report-drain) -(EN)-> taken while holding (report-alloc), first seen at:",
         "reports::take_alloc_then_drain",
         "-> #0 (report-alloc) -(EN)-> taken while holding (report-drain): this acquisition",
+        // The codes explained once, where they are used.
+        " legend: -(XY)-> reads \"taken as Y while holding as X\" (here: EN):",
+        "   X = E held exclusively, S held shared; Y = N taken for writing or as a fair read,",
+        "   R taken as a recursive read",
         "Possible unsafe locking scenario:",
         "       Thread A                Thread B",
         "  lock(report-drain);",
@@ -214,5 +218,95 @@ fn reports_are_send_sync_clone_and_debug() {
     assert!(
         debug.contains("RecursiveLocking") && debug.contains("debug-A"),
         "{debug}"
+    );
+}
+
+#[test]
+fn a_subclass_is_explained_where_it_appears() {
+    let a = Mutex::named("legend-parent", ());
+    let b = Mutex::named("legend-child", ());
+    let reports = capture(|| {
+        {
+            let _a = a.lock();
+            let _b = b.lock_nested(1);
+        }
+        let _b = b.lock_nested(1);
+        let _a = a.lock();
+    });
+    let text = reports[0].to_string();
+    assert!(text.contains("(legend-child/1)"), "{text}");
+    assert!(
+        text.contains(" class/N: nesting level N of the class (`lock_nested(N)`)"),
+        "{text}"
+    );
+    // Only where a subclass appears.
+    let c = Mutex::named("legend-c", ());
+    let d = Mutex::named("legend-d", ());
+    let reports = capture(|| {
+        {
+            let _c = c.lock();
+            let _d = d.lock();
+        }
+        let _d = d.lock();
+        let _c = c.lock();
+    });
+    assert!(
+        !reports[0].to_string().contains("class/N"),
+        "{}",
+        reports[0]
+    );
+}
+
+#[test]
+fn two_locks_of_one_class_are_told_apart_in_the_scenario() {
+    let locks: Vec<Mutex<()>> = (0..2).map(|_| Mutex::named("scenario-two", ())).collect();
+    let reports = capture(|| {
+        let _x = locks[0].lock();
+        let _y = locks[1].lock();
+    });
+    let text = reports[0].to_string();
+    assert!(
+        text.contains("  lock(scenario-two);  // one lock of the class\n")
+            && text.contains("  lock(scenario-two);  // another lock of the class\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_might_lock_finding_says_it_comes_from_the_annotation() {
+    let c = Mutex::named("annotated-c", ());
+    let d = Mutex::named("annotated-d", ());
+    let reports = capture(|| {
+        {
+            let _c = c.lock();
+            let _d = d.lock();
+        }
+        let _d = d.lock();
+        lockdep_core::might_lock(&c);
+    });
+    let text = reports[0].to_string();
+    assert!(
+        text.contains(
+            "may acquire lock (a `might_lock` annotation says so; it was not taken here):"
+        ),
+        "{text}"
+    );
+    // A real acquisition after it reads as before.
+    let e = Mutex::named("annotated-e", ());
+    let f = Mutex::named("annotated-f", ());
+    let reports = capture(|| {
+        {
+            let _e = e.lock();
+            let _f = f.lock();
+        }
+        let _f = f.lock();
+        let _e = e.lock();
+    });
+    assert!(
+        reports[0]
+            .to_string()
+            .contains("is trying to acquire lock:"),
+        "{}",
+        reports[0]
     );
 }

@@ -172,16 +172,17 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
         // As `#[tokio::test]`: a runtime per test, current-thread unless told otherwise; the
         // body runs as a lockdep task, so its locks are tracked per task.
         let builder = options.builder();
+        // The call is placed at the function's name: a failing test's panic names that line.
+        // Through lockdep_core's macro, which says which feature is missing when tokio is.
+        let call = quote_spanned! {name.span()=>
+            ::lockdep_core::__async_test!(#test_name, #builder, __lockdep_test_body)
+        };
         return Ok(quote! {
             #[::core::prelude::v1::test]
             #(#attrs)*
             #vis #sig {
                 async fn __lockdep_test_body() #output #block
-                ::lockdep_core::__private::run_async_test(
-                    #test_name,
-                    #builder,
-                    __lockdep_test_body,
-                )
+                #call
             }
         });
     }
@@ -194,12 +195,16 @@ fn expand_test(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
     }
     // The body becomes an inner function rather than a closure, so that `?`, `return` and an
     // `impl Trait` return type mean exactly what they meant under `#[test]`.
+    // The call is placed at the function's name: a failing test's panic names that line.
+    let call = quote_spanned! {name.span()=>
+        ::lockdep_core::__private::run_test(#test_name, __lockdep_test_body)
+    };
     Ok(quote! {
         #[::core::prelude::v1::test]
         #(#attrs)*
         #vis #sig {
             fn __lockdep_test_body() #output #block
-            ::lockdep_core::__private::run_test(#test_name, __lockdep_test_body)
+            #call
         }
     })
 }

@@ -1,11 +1,11 @@
-//! The README's quoted output, checked against what the code prints now, so that the README
+//! The guide's quoted output, checked against what the code prints now, so that the guide
 //! cannot drift from it:
 //!
-//! - the hotplug splat (`cargo run -p hotplug-pcpu`): every line the README quotes, in its order,
-//!   is a line of the demo's output (`...` marks what the README leaves out, absolute paths are
-//!   shortened to `.../`);
-//! - the `stats()` figures: the README's program is `readme/figures.rs` (included below), and
-//!   the figures it prints in a process of its own are the README's, line for line (the memory
+//! - the hotplug splat (`cargo run -p hotplug-pcpu`): every line `docs/hotplug.md` quotes, in
+//!   its order, is a line of the demo's output (`...` marks what the page leaves out, absolute
+//!   paths are shortened to `.../`);
+//! - the `stats()` figures: `docs/figures.md`'s program is `readme/figures.rs` (included below),
+//!   and the figures it prints in a process of its own are the page's, line for line (the memory
 //!   figure within 10%: it counts the recorded backtraces, as deep as the stack they came from).
 
 use std::path::{Path, PathBuf};
@@ -20,8 +20,9 @@ fn workspace() -> PathBuf {
         .unwrap()
 }
 
-fn readme() -> String {
-    std::fs::read_to_string(workspace().join("README.md")).unwrap()
+/// A page of the guide, `docs/{name}`.
+fn page(name: &str) -> String {
+    std::fs::read_to_string(workspace().join("docs").join(name)).unwrap()
 }
 
 /// The lines of the first fenced block in `lang` after the first line containing `after`.
@@ -29,12 +30,12 @@ fn block(readme: &str, after: &str, lang: &str) -> Vec<String> {
     let mut lines = readme.lines().skip_while(|l| !l.contains(after));
     assert!(
         lines.next().is_some(),
-        "README.md has no line containing {after:?}"
+        "the page has no line containing {after:?}"
     );
     let mut lines = lines.skip_while(|l| l.trim_end() != format!("```{lang}"));
     assert!(
         lines.next().is_some(),
-        "README.md has no ```{lang} block after {after:?}"
+        "the page has no ```{lang} block after {after:?}"
     );
     lines
         .take_while(|l| l.trim_end() != "```")
@@ -64,7 +65,7 @@ fn the_readmes_hotplug_splat_is_what_the_demo_prints() {
         return;
     }
     let quoted = block(
-        &readme(),
+        &page("hotplug.md"),
         "Neither thread ever waits for the other, yet the report comes",
         "text",
     );
@@ -95,15 +96,15 @@ fn the_readmes_hotplug_splat_is_what_the_demo_prints() {
         match printed_lines[at..].iter().position(matches) {
             Some(i) => at += i + 1,
             None => panic!(
-                "README.md quotes the line\n{line}\nwhich `cargo run -p hotplug-pcpu` does not \
-                 print (not after the line before it): update the README's block with what it \
+                "docs/hotplug.md quotes the line\n{line}\nwhich `cargo run -p hotplug-pcpu` does \
+                 not print (not after the line before it): update the page's block with what it \
                  prints now:\n{printed}"
             ),
         }
     }
     assert!(
         quoted.len() > 40,
-        "the README's block is shorter than expected"
+        "the page's block is shorter than expected"
     );
 }
 
@@ -120,12 +121,12 @@ fn the_readmes_figures_are_what_its_example_prints() {
     if !checks_compiled_in(TEST) {
         return;
     }
-    let readme = readme();
-    let program = block(&readme, "### The figures", "rust");
+    let readme = page("figures.md");
+    let program = block(&readme, "# The figures", "rust");
     assert_eq!(
         program.join("\n") + "\n",
         include_str!("readme/figures.rs"),
-        "README.md's stats() program differs from tests/readme/figures.rs"
+        "docs/figures.md's stats() program differs from tests/readme/figures.rs"
     );
     let figures = block(&readme, "prints, run as a debug build", "text");
 
@@ -147,12 +148,12 @@ fn the_readmes_figures_are_what_its_example_prints() {
     assert_eq!(
         figures.len(),
         printed.len(),
-        "README.md's figures differ from what its program prints now: update them\n{}",
+        "docs/figures.md's figures differ from what its program prints now: update them\n{}",
         printed.join("\n")
     );
     for (quoted, printed) in figures.iter().zip(&printed) {
         // The memory figure counts the recorded backtraces, whose depth depends on the thread
-        // the program runs on (a test's thread here, `main` as the README runs it): within 10%.
+        // the program runs on (a test's thread here, `main` as the page runs it): within 10%.
         let memory = |line: &str| {
             line.strip_prefix(" memory used (bytes):")
                 .and_then(|n| n.trim().parse::<usize>().ok())
@@ -160,12 +161,12 @@ fn the_readmes_figures_are_what_its_example_prints() {
         match (memory(quoted), memory(printed)) {
             (Some(quoted_bytes), Some(printed_bytes)) => assert!(
                 quoted_bytes.abs_diff(printed_bytes) * 10 <= quoted_bytes,
-                "README.md quotes {quoted_bytes} bytes of memory, its program uses \
+                "docs/figures.md quotes {quoted_bytes} bytes of memory, its program uses \
                  {printed_bytes} now: update the figure"
             ),
             _ => assert_eq!(
                 quoted, printed,
-                "README.md's figures differ from what its program prints now: update them"
+                "docs/figures.md's figures differ from what its program prints now: update them"
             ),
         }
     }

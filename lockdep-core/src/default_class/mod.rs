@@ -40,6 +40,7 @@
 //! debug information, else the site), e.g.
 //! `InMemoryState::default lock (RwLock<HashMap<Hash, Block>>) at src/state.rs:6:5`.
 
+mod field;
 mod symbols;
 
 use crate::class::{ClassCell, LockClass};

@@ -151,7 +151,7 @@ impl GenericSite {
         let static_name = function.as_deref().and_then(static_item);
         // Where a source position will tell this lock from its siblings, an ordinal would only
         // mislead: two locks built apart in one constructor are each the first of their burst,
-        // and printed "#1" both. It numbers the fields only where no position is known.
+        // and numbered 1 both. It numbers the fields only where no position is known.
         let positioned = match self.anchor {
             Anchor::Position(_) => true,
             Anchor::None => user_symbol(self.ra).is_some_and(|(_, position)| position.is_some()),
@@ -160,10 +160,26 @@ impl GenericSite {
         let ordinal = if positioned {
             String::new()
         } else {
-            format!(" #{}", self.ordinal + 1)
+            format!(" {}", self.ordinal + 1)
         };
+        // The field the construction initialises, where the source says so (`Host.actors`).
+        let position = match self.anchor {
+            Anchor::Position(position) => Some(position.to_string()),
+            Anchor::None => user_symbol(self.ra).and_then(|(_, position)| position),
+            Anchor::Chain(_) => None,
+        };
+        let field = position.as_deref().and_then(|position| {
+            let short = function.as_deref().map(short_function);
+            let self_type = short
+                .as_deref()
+                .and_then(|f| f.rsplit_once("::"))
+                .map(|(ty, _)| ty)
+                .filter(|ty| ty.starts_with(|c: char| c.is_uppercase()));
+            super::field::field_name(position, self_type)
+        });
         match (&function, static_name) {
             (_, Some(item)) => name.push_str(item),
+            _ if field.is_some() => name.push_str(field.as_deref().unwrap_or_default()),
             (Some(function), None) => {
                 let _ = write!(name, "{} lock{ordinal}", short_function(function));
             }

@@ -83,6 +83,7 @@ impl Acquisition {
             trylock,
             at: self.at,
             initialising: self.node.initialising(),
+            annotated: crate::report::annotating(),
         }
     }
 

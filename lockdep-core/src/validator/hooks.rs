@@ -149,8 +149,12 @@ pub(crate) fn might_lock(acq: &Acquisition) {
     if let Some(pending) = switch::notice_tasks() {
         pending.raise();
     }
-    // Validated even past MAX_LOCK_DEPTH: it was asked for explicitly.
-    if let Some(pending) = validate(acq) {
+    // Validated even past MAX_LOCK_DEPTH: it was asked for explicitly. A report says the
+    // acquisition is the annotation's (nothing was taken here).
+    let annotating = crate::report::Annotating::enter();
+    let pending = validate(acq);
+    drop(annotating);
+    if let Some(pending) = pending {
         pending.raise();
     }
 }

@@ -18,6 +18,7 @@ pub(crate) fn describe(h: &HeldLock) -> LockDesc {
         trylock: h.trylock,
         at: h.at,
         initialising: h.node.initialising(),
+        annotated: false,
     }
 }
 

@@ -85,3 +85,35 @@ pub fn in_child(marker: &str, test: &str, scenario: impl FnOnce()) -> Option<std
         .unwrap();
     Some(output)
 }
+
+/// Yields once, so that another task of the executor runs in between (any executor).
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+/// The kinds of `reports`, in order.
+pub fn kinds(reports: &[Report]) -> Vec<ReportKind> {
+    reports.iter().map(|r| r.kind()).collect()
+}
+
+/// The message of a panic that `outcome` (of `catch_unwind`) must be.
+#[track_caller]
+pub fn panic_message(outcome: std::thread::Result<Vec<Report>>) -> String {
+    match outcome {
+        Err(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+        Ok(reports) => panic!("no panic: {reports:?}"),
+    }
+}

@@ -17,6 +17,34 @@ pub(crate) struct LockDesc {
     pub(crate) at: Option<&'static Location<'static>>,
     /// A once-cell's class: acquiring it is initialising it (or waiting for that).
     pub(crate) initialising: bool,
+    /// Not taken: a `might_lock` annotation validated it as if it were (the report says so).
+    pub(crate) annotated: bool,
+}
+
+thread_local! {
+    /// Set while a `might_lock` annotation is validated on this thread, so that the
+    /// acquisition a report describes says it comes from the annotation.
+    static ANNOTATING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread's acquisitions as an annotation's until dropped (`might_lock`).
+pub(crate) struct Annotating(bool);
+
+impl Annotating {
+    pub(crate) fn enter() -> Annotating {
+        Annotating(ANNOTATING.with(|a| a.replace(true)))
+    }
+}
+
+impl Drop for Annotating {
+    fn drop(&mut self) {
+        ANNOTATING.with(|a| a.set(self.0));
+    }
+}
+
+/// Whether the acquisition being described comes from a `might_lock` annotation.
+pub(crate) fn annotating() -> bool {
+    ANNOTATING.try_with(|a| a.get()).unwrap_or(false)
 }
 
 impl LockDesc {

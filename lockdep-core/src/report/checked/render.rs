@@ -90,6 +90,13 @@ impl ReportData {
                 "thread '{}' is trying to initialise (or wait for):",
                 self.who()
             )?;
+        } else if self.acquiring.annotated {
+            writeln!(
+                f,
+                "thread '{}' may acquire lock (a `might_lock` annotation says so; it was not \
+                 taken here):",
+                self.who()
+            )?;
         } else {
             writeln!(f, "thread '{}' is trying to acquire lock:", self.who())?;
         }
@@ -171,6 +178,7 @@ impl ReportData {
             holding(self.holding.initialising),
             self.holding.class
         )?;
+        self.fmt_legend(f)?;
         writeln!(f)?;
         writeln!(f, "other info that might help us debug this:")?;
         writeln!(f)?;
@@ -272,9 +280,19 @@ impl ReportData {
         writeln!(f)?;
         writeln!(f, "       {} A", self.party())?;
         writeln!(f, "       --------")?;
+        // Which lock each line takes: the same one twice, or two locks of the class (which
+        // the bare class name would make read like a self-deadlock).
         let class = &self.acquiring.class;
-        scenario_row(f, 0, &format!("{}({class})", self.holding.verb()))?;
-        scenario_row(f, 0, &format!("{}({class})", self.acquiring.verb()))?;
+        let (first, second) = if self.certain {
+            ("this lock", "the same lock again")
+        } else {
+            ("one lock of the class", "another lock of the class")
+        };
+        let held = format!("{}({class});", self.holding.verb());
+        let acquired = format!("{}({class});", self.acquiring.verb());
+        let width = held.len().max(acquired.len());
+        writeln!(f, "  {held:<width$}  // {first}")?;
+        writeln!(f, "  {acquired:<width$}  // {second}")?;
         writeln!(f)?;
         writeln!(f, " *** DEADLOCK ***")?;
         writeln!(f)?;
@@ -303,6 +321,44 @@ impl ReportData {
 }
 
 impl ReportData {
+    /// One legend under the chain: the kernel's dependency codes (only those that appear) and
+    /// the subclass suffix, so that a report reads without the kernel's documentation.
+    fn fmt_legend(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kinds = self.chain.iter().fold(self.new_kinds, |k, l| k | l.kinds);
+        let codes = crate::depgraph::dep_label(kinds);
+        writeln!(f)?;
+        writeln!(
+            f,
+            " legend: -(XY)-> reads \"taken as Y while holding as X\" (here: {codes}):"
+        )?;
+        writeln!(
+            f,
+            "   X = E held exclusively, S held shared; Y = N taken for writing or as a fair \
+             read,\n   R taken as a recursive read{}",
+            if codes.contains('~') {
+                "; ~ marks a timed acquisition (try_*_for/until)"
+            } else {
+                ""
+            }
+        )?;
+        let names = self
+            .chain
+            .iter()
+            .flat_map(|l| [&l.from, &l.to])
+            .chain([&self.acquiring.class, &self.holding.class]);
+        let subclassed = names.into_iter().any(|name| {
+            name.rsplit_once('/')
+                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if subclassed {
+            writeln!(
+                f,
+                " class/N: nesting level N of the class (`lock_nested(N)`), a class of its own"
+            )?;
+        }
+        Ok(())
+    }
+
     /// `thread` names the task here ("task spawned at ..., on thread ..."); `holding` is the
     /// sync lock; `current` is the stack where the task yielded.
     pub(super) fn fmt_held_across_await(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
