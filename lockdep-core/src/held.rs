@@ -11,7 +11,7 @@ use std::panic::Location;
 /// Most locks one thread may hold at once (the kernel's MAX_LOCK_DEPTH).
 pub const MAX_LOCK_DEPTH: usize = 48;
 
-pub(crate) use crate::access::Access;
+use crate::access::Access;
 
 /// How many locks taken past MAX_LOCK_DEPTH are remembered by instance (beyond that they are
 /// only counted).

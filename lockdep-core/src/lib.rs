@@ -70,13 +70,10 @@
 #![warn(missing_docs)]
 
 mod access;
-#[cfg(feature = "arc_lock")]
-mod arc;
 #[cfg(feature = "async-lock")]
 pub mod async_lock;
 mod caller;
 mod class;
-mod condvar;
 mod construct;
 #[cfg(feature = "deadlock_detection")]
 pub mod deadlock;
@@ -96,12 +93,8 @@ mod init;
 mod instance;
 mod kinds;
 mod mode;
-mod mutex;
-mod once;
 pub mod raw;
-mod remutex;
 mod report;
-mod rwlock;
 mod stats;
 pub mod store;
 pub mod sync;
@@ -134,11 +127,9 @@ mod unchecked;
 mod validator;
 
 pub use class::{LockClass, MAX_SUBCLASSES};
-pub use condvar::{Condvar, WaitTimeoutResult};
 pub use handoff::{hand_off, HandOff};
 pub use instance::{LockInstance, TrackedLock};
 pub use mode::{capture, capture_with, clear_handler, mode, set_handler, set_mode, Mode};
-pub use once::{Once, OnceState};
 pub use report::{Report, ReportKind};
 pub use stats::{stats, Stats};
 pub use task::LockdepFutureExt;
@@ -162,66 +153,11 @@ pub(crate) type GuardMarker = lock_api::GuardSend;
 #[cfg(not(feature = "send_guard"))]
 pub(crate) type GuardMarker = lock_api::GuardNoSend;
 
-/// The typed lock layers, generic over any `lock_api` raw lock.
-///
-/// A raw lock `R` given here must not itself take this crate's locks in its `lock`, `unlock`
-/// and other methods: the validator's hot path checks an acquisition, calls `R`'s lock, and
-/// then pushes the entry at the depth it checked, and a lock taken and kept inside `R::lock`
-/// would be overwritten on the held-lock stack (memory-safe, but the bookkeeping of that lock
-/// would be lost). Debug builds assert it.
-///
-/// ```
-/// // Check a spin lock, or any other `lock_api` raw mutex, the same way:
-/// type MyMutex<T> = lockdep_core::generic::Mutex<parking_lot::RawMutex, T>;
-/// let m: MyMutex<i32> = MyMutex::new(1);
-/// assert_eq!(*m.lock(), 1);
-/// ```
-pub mod generic {
-    #[cfg(feature = "arc_lock")]
-    pub use crate::arc::{
-        ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
-        ArcRwLockWriteGuard,
-    };
-    pub use crate::mutex::{MappedMutexGuard, Mutex, MutexGuard};
-    pub use crate::remutex::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-    pub use crate::rwlock::{
-        MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
-        RwLockUpgradableReadGuard, RwLockWriteGuard,
-    };
-}
-
-mod parking_lot_api;
-pub use parking_lot_api::*;
-#[cfg(feature = "serde")]
-mod serde_impls;
-
-/// A mutex checked by lockdep, over `parking_lot::RawMutex` (the `parking_lot::Mutex` API).
-pub type Mutex<T> = generic::Mutex<parking_lot::RawMutex, T>;
-/// Guard of [`Mutex`].
-pub type MutexGuard<'a, T> = generic::MutexGuard<'a, parking_lot::RawMutex, T>;
-/// Mapped guard of [`Mutex`].
-pub type MappedMutexGuard<'a, T> = generic::MappedMutexGuard<'a, parking_lot::RawMutex, T>;
-/// A reader-writer lock checked by lockdep, over `parking_lot::RawRwLock`.
-pub type RwLock<T> = generic::RwLock<parking_lot::RawRwLock, T>;
-/// Read guard of [`RwLock`].
-pub type RwLockReadGuard<'a, T> = generic::RwLockReadGuard<'a, parking_lot::RawRwLock, T>;
-/// Write guard of [`RwLock`].
-pub type RwLockWriteGuard<'a, T> = generic::RwLockWriteGuard<'a, parking_lot::RawRwLock, T>;
-/// Upgradable read guard of [`RwLock`].
-pub type RwLockUpgradableReadGuard<'a, T> =
-    generic::RwLockUpgradableReadGuard<'a, parking_lot::RawRwLock, T>;
-/// Mapped read guard of [`RwLock`].
-pub type MappedRwLockReadGuard<'a, T> =
-    generic::MappedRwLockReadGuard<'a, parking_lot::RawRwLock, T>;
-/// Mapped write guard of [`RwLock`].
-pub type MappedRwLockWriteGuard<'a, T> =
-    generic::MappedRwLockWriteGuard<'a, parking_lot::RawRwLock, T>;
-/// A reentrant mutex checked by lockdep, over `parking_lot`'s raw mutex and thread ids.
-pub type ReentrantMutex<T> =
-    generic::ReentrantMutex<parking_lot::RawMutex, parking_lot::RawThreadId, T>;
-/// Guard of [`ReentrantMutex`].
-pub type ReentrantMutexGuard<'a, T> =
-    generic::ReentrantMutexGuard<'a, parking_lot::RawMutex, parking_lot::RawThreadId, T>;
+// The `parking_lot` face (its module doc says why it is not called `parking_lot`): its
+// typed locks, `generic`, and the rest of `parking_lot`'s root, all at the crate root as in
+// `parking_lot`.
+mod parking_lot_face;
+pub use parking_lot_face::*;
 
 /// Whether the current thread holds `lock` (in any mode). Always `false` with the checks
 /// compiled out.

@@ -266,7 +266,8 @@ pub(crate) use plain::*;
 #[cfg(not(feature = "tokio"))]
 #[allow(dead_code)]
 mod no_plain {
-    use crate::held::{Access, HeldLock, Release};
+    use crate::access::Access;
+    use crate::held::{HeldLock, Release};
 
     pub(crate) fn pushed(_: HeldLock) {
         unreachable!("no plain task without tokio")
@@ -287,7 +288,8 @@ pub(crate) use no_plain::*;
 #[cfg(feature = "tokio")]
 mod plain {
     use super::{remove_entry, thread_owner, PLAIN_TASK};
-    use crate::held::{Access, HeldLock, Release};
+    use crate::access::Access;
+    use crate::held::{HeldLock, Release};
     use dashmap::DashMap;
     use once_cell::sync::Lazy;
     use parking_lot::{Mutex as InternalMutex, MutexGuard as InternalGuard};

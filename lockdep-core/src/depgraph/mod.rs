@@ -18,23 +18,15 @@
 //! out nodes that lie on no path between them, so the verdict and the path found are exactly
 //! those of the search over the whole graph (`exhaustive`, kept for the tests and the benches).
 
+use crate::access::Access;
 use crate::class::NodeKey;
-use crate::held::Access;
+use crate::kinds::{dep_kind, DEP_EN, DEP_SN, DEP_SR};
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use std::collections::{HashMap, VecDeque};
 
 mod order;
-
-/// `-(SR)->`: held shared, acquired as a recursive read.
-pub(crate) const DEP_SR: u8 = 1;
-/// `-(ER)->`: held exclusively, acquired as a recursive read.
-pub(crate) const DEP_ER: u8 = 2;
-/// `-(SN)->`: held shared, acquired as a write or fair read.
-pub(crate) const DEP_SN: u8 = 4;
-/// `-(EN)->`: held exclusively, acquired as a write or fair read.
-pub(crate) const DEP_EN: u8 = 8;
 
 /// Which kind of wait a dependency stands for. One edge keeps both layers' kinds in one byte:
 /// the blocking kinds in the low four bits, the timed ones in the high four.
@@ -64,16 +56,6 @@ impl Layer {
     /// This layer's kinds of a stored edge, as `DEP_*` bits.
     pub(crate) fn kinds(self, bits: u8) -> u8 {
         (bits >> self.shift()) & 0xF
-    }
-}
-
-/// The dependency kind of "`next` acquired as `acquired` while `prev` is held as `held`".
-pub(crate) fn dep_kind(held: Access, acquired: Access) -> u8 {
-    match (held.held_shared(), acquired.acquire_recursive()) {
-        (true, true) => DEP_SR,
-        (false, true) => DEP_ER,
-        (true, false) => DEP_SN,
-        (false, false) => DEP_EN,
     }
 }
 

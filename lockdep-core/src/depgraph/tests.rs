@@ -1,6 +1,7 @@
 //! The graph and its search against exhaustive references.
 
 use super::*;
+use crate::kinds::DEP_ER;
 use Access::*;
 
 fn n(i: u32) -> NodeKey {

@@ -11,9 +11,10 @@ use super::format::{
     self, FindingKind, Origin, Record, StoredClass, StoredDependency, StoredFinding, StoredFrame,
 };
 use super::{canonical, LoadError, FILE_NAME, MAX_STORE_BYTES};
+use crate::access::Access;
 use crate::class::{registry, NodeKey};
-use crate::depgraph::{dep_kind, Added, DepGraph};
-use crate::held::Access;
+use crate::depgraph::{Added, DepGraph};
+use crate::kinds::dep_kind;
 use crate::report::ChainLink;
 use crate::trace::Trace;
 use parking_lot::Mutex as InternalMutex;
@@ -37,17 +38,19 @@ pub(crate) struct NewEdge {
 }
 
 impl NewEdge {
-    /// The dependency "`next` taken as `next_access` while `held` (at `held_index`) is held".
+    /// The dependency "`next` taken as `next_access` while `prev` is held as `prev_access` (at
+    /// `held_index`)". Given the held entry's parts, not the entry: the store knows nothing of
+    /// the held-lock stack.
     pub(crate) fn new(
-        held: &crate::held::HeldLock,
+        (prev, prev_access): (NodeKey, Access),
         next: NodeKey,
         next_access: Access,
         held_index: usize,
         refused: bool,
     ) -> NewEdge {
         NewEdge {
-            prev: held.node,
-            prev_access: held.access,
+            prev,
+            prev_access,
             next,
             next_access,
             refused,

@@ -1,123 +1,20 @@
 //! The validated path: a blocking acquisition whose lock chain this thread validated before
 //! reads this thread's state (the stack's top key, one cache slot), takes the lock, and pushes
-//! an entry; a release of the top entry pops it. Everything else leaves for the slow path
-//! (`check.rs`) through a cold call.
+//! an entry. Everything else leaves for the slow path (`check.rs`) through a cold call. (The
+//! release of the top entry, its counterpart, is in `release.rs`.)
+//!
+//! At the top of the validator with `hooks.rs` and `held_set.rs`: it calls down into the slow
+//! path, the findings, the task switch and the thread state, and nothing below calls back up.
 
+use super::acquisition::{certain_conflict, Acquisition};
 use super::check::validate;
+use super::depth::new_max_depth;
 use super::findings::Pending;
+use super::seam::claim_orphans;
 use super::switch;
-use super::thread::{cache_slot, cache_tag, new_max_depth, with_thread, ThreadState, TASK_SALT};
-use super::LockRef;
-use crate::class::NodeKey;
-use crate::held::{
-    chain_step, self_conflict_is_certain, Access, HeldLock, HeldStack, Release, MAX_LOCK_DEPTH,
-};
+use super::thread::{cache_slot, cache_tag, with_thread, ThreadState, TASK_SALT};
+use crate::held::{chain_step, self_conflict_is_certain, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
-use crate::report::LockDesc;
-use std::panic::Location;
-
-/// An acquisition being validated.
-#[derive(Clone, Copy)]
-pub(crate) struct Acquisition {
-    pub(crate) addr: usize,
-    pub(crate) node: NodeKey,
-    pub(crate) access: Access,
-    pub(crate) at: Option<&'static Location<'static>>,
-    /// An async lock's acquisition (see [`HeldLock::asynchronous`]).
-    pub(crate) asynchronous: bool,
-}
-
-impl Acquisition {
-    /// Resolves the lock's class; `None` when it cannot be tracked (the class table is full).
-    #[inline(always)]
-    pub(crate) fn new(
-        lock: LockRef<'_>,
-        subclass: u32,
-        access: Access,
-        at: Option<&'static Location<'static>>,
-    ) -> Option<Acquisition> {
-        if subclass != 0 {
-            crate::class::check_subclass(subclass, lock.class);
-        }
-        let (class, identity) = lock.class.resolve_instance()?;
-        Some(Acquisition {
-            addr: identity,
-            node: NodeKey::new(class, subclass),
-            access,
-            at,
-            asynchronous: false,
-        })
-    }
-
-    /// [`Self::new`] for a lock whose held entry is named by an address rather than by its
-    /// class cell's identity: once-cells (an odd address, see `init.rs`) and tokio's locks,
-    /// whose guards know only the tokio lock inside. An address never equals an identity word
-    /// (those carry the class id in their top bits); a new lock at a freed one's address can
-    /// be confused with a leaked entry of the old one, which identity words rule out.
-    #[inline]
-    pub(crate) fn at_address(
-        lock: LockRef<'_>,
-        addr: usize,
-        subclass: u32,
-        access: Access,
-        at: Option<&'static Location<'static>>,
-    ) -> Option<Acquisition> {
-        let mut acq = Acquisition::new(lock, subclass, access, at)?;
-        acq.addr = addr;
-        Some(acq)
-    }
-
-    /// The acquisition that takes a held entry's lock again as it was held (a condition
-    /// variable's mutex after the wait).
-    pub(crate) fn of_entry(entry: &HeldLock) -> Acquisition {
-        Acquisition {
-            addr: entry.instance,
-            node: entry.node,
-            access: entry.access,
-            at: entry.at,
-            asynchronous: entry.asynchronous,
-        }
-    }
-
-    pub(super) fn desc(&self, trylock: bool) -> LockDesc {
-        LockDesc {
-            class: self.node.name(),
-            access: self.access,
-            trylock,
-            at: self.at,
-            initialising: self.node.initialising(),
-            annotated: crate::report::annotating(),
-        }
-    }
-
-    pub(crate) fn entry(&self, trylock: bool) -> HeldLock {
-        HeldLock {
-            instance: self.addr,
-            node: self.node,
-            access: self.access,
-            trylock,
-            at: self.at,
-            asynchronous: self.asynchronous,
-            fast_release: HeldLock::fast_release_of(self.node, self.access),
-        }
-    }
-}
-
-/// Index of a held entry of this very instance (other than `skip`) that makes `acq` certain to
-/// hang.
-#[inline(always)]
-pub(super) fn certain_conflict(
-    held: &[HeldLock],
-    acq: &Acquisition,
-    skip: Option<usize>,
-) -> Option<usize> {
-    held.iter().enumerate().position(|(i, h)| {
-        h.instance == acq.addr
-            && Some(i) != skip
-            && self_conflict_is_certain(h.access, acq.access)
-            && !h.is_raw()
-    })
-}
 
 /// What the hot check found: the chain key of the stack with the new entry on top, and the
 /// depth it goes at.
@@ -364,7 +261,7 @@ fn slow_before(acq: Acquisition) -> Result<bool, Pending> {
 fn slow_after(acq: Acquisition, untracked: bool) {
     // A raw entry of this very lock, released by another thread while this one waited, is gone
     // before the new entry goes on (see `check`).
-    super::held_set::claim_orphans();
+    claim_orphans();
     if !untracked {
         after_lock(&acq, false);
         return;
@@ -456,178 +353,5 @@ pub(crate) fn after_lock(acq: &Acquisition, trylock: bool) {
         After::Pushed { new_max: true } => new_max_depth(),
         After::Pushed { new_max: false } | After::Overflowed { first: false } => {}
         After::Overflowed { first: true } => overflow_message(acq),
-    }
-}
-
-/// A lock is being released (its raw lock is unlocked by the caller, after this).
-#[inline(always)]
-pub(crate) fn release(addr: usize, how: Release) {
-    release_then(addr, how, || {});
-}
-
-/// A lock is being released by `unlock`.
-///
-/// Guards are mostly dropped innermost first: popping the top needs no search or rekey, and is
-/// small enough to inline into the guard's drop. A nested entry (or any, while `unlocked`
-/// records exist), and any release while the stack is full (the lock may be one taken past it,
-/// of the same instance as the top entry), go the general way. The pop comes after the unlock,
-/// for the reason [`acquire`] pushes after the lock: the check only reads, and the one store
-/// then follows the atomic instead of delaying it. Nothing touches this thread's stack in
-/// between.
-#[inline(always)]
-pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
-    let top = with_thread(|t| fast_release_depth(t, addr, how));
-    unlock();
-    match top {
-        Some(below) => with_thread(|t| t.held.pop_to(below)),
-        None => release_slow(addr, how),
-    }
-}
-
-/// [`release_then`] for an `unlock` that may run code which takes locks on this thread: tokio's
-/// unlock wakes a waiter through its waker, and an executor may poll the woken task on the
-/// spot. The pop then checks that the entry is still the top one (a lock taken and kept
-/// meanwhile would be above it), and goes the general way otherwise.
-// Only the async guards (features `tokio`, `futures`, `async-lock`) and this module's tests
-// call it.
-#[cfg_attr(
-    not(any(feature = "tokio", feature = "futures", feature = "async-lock")),
-    allow(dead_code)
-)]
-#[inline]
-pub(crate) fn release_then_rechecked(addr: usize, how: Release, unlock: impl FnOnce()) {
-    let top = with_thread(|t| fast_release_depth(t, addr, how));
-    unlock();
-    let popped = top.is_some_and(|below| {
-        with_thread(|t| {
-            let still = fast_release_depth(t, addr, how) == Some(below);
-            if still {
-                t.held.pop_to(below);
-            }
-            still
-        })
-    });
-    if !popped {
-        release_slow(addr, how);
-    }
-}
-
-/// The depth the stack goes back to when the release of `addr` as `how` pops the top entry on
-/// the fast path; `None` when it must go the general way.
-#[inline(always)]
-fn fast_release_depth(t: &ThreadState, addr: usize, how: Release) -> Option<usize> {
-    // `fast_release_below` is 0 while `unlocked` records exist, and leaves out a full stack;
-    // `fast_release` leaves out a nested entry (see `ThreadState`, `HeldLock`).
-    // SAFETY: `fast_release_below` is only ever `MAX_LOCK_DEPTH - 1` or 0 (`ThreadState`).
-    match unsafe { t.held.top_below(t.fast_release_below) } {
-        Some(top) if top.instance == addr && top.fast_release == how as u8 => {
-            Some(t.held.depth() - 1)
-        }
-        _ => None,
-    }
-}
-
-/// A release of a lock that is not on top of the stack (or not tracked, or of interest to the
-/// `unlocked` records).
-#[cold]
-#[inline(never)]
-fn release_slow(addr: usize, how: Release) {
-    // Past MAX_LOCK_DEPTH the untracked locks are on top: found without a scan (and this is
-    // the every release of a thread that leaked its guards: nothing more here).
-    if !with_thread(|t| t.held.release_overflow(addr)) {
-        release_tracked(addr, how);
-    }
-}
-
-/// A release of a tracked lock that is not on top of the stack (or of interest to the
-/// `unlocked` records), or of a lock taken past the limit and not remembered by instance.
-#[inline(never)]
-fn release_tracked(addr: usize, how: Release) {
-    if !release_found(addr, how) {
-        // Not on this stack: it may be an entry of a plain task this stack does not cache
-        // (a task resumed here after another ran, dropping a guard first thing).
-        switch::sync_point_quiet();
-        if !release_found(addr, how) {
-            // Held by another thread (or task), or by nobody: post it to its holder.
-            crate::task_held::post_orphan(addr, how);
-        }
-    }
-}
-
-/// Releases a tracked entry if this stack has it (or counts down the untracked); whether it did.
-fn release_found(addr: usize, how: Release) -> bool {
-    with_thread(|t| {
-        let found = t
-            .held
-            .as_slice()
-            .iter()
-            .rposition(|h| h.instance == addr && how.matches(h.access));
-        match found {
-            Some(index) => {
-                t.remove_held(index);
-                true
-            }
-            // Taken beyond MAX_LOCK_DEPTH, or of a class that could not be registered.
-            None if t.held.overflowed > 0 => {
-                t.held.overflowed -= 1;
-                true
-            }
-            None => false,
-        }
-    })
-}
-
-/// A plain raw acquisition of `addr` as `how` (`lock_api` relocking after a guard's
-/// `unlocked`): the nested entry this thread last released that way, if any (`relock.rs`).
-#[inline]
-pub(crate) fn relock_entry(addr: usize, how: Release) -> Option<HeldLock> {
-    with_thread(|t| {
-        let entry = t.relocks.take(addr, how)?;
-        t.relocks_changed();
-        Some(entry)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{held_locks, is_held, Mutex};
-    use lock_api::RawMutex as _;
-
-    /// A release whose unlock takes a lock and keeps it (what a waker polling a task on the
-    /// spot may do, inside tokio's unlock): the released entry goes, the new one stays, and
-    /// the stack's keys are those of what is held.
-    #[test]
-    fn a_rechecked_release_keeps_a_lock_taken_by_its_unlock() {
-        let a = Mutex::named("recheck-a", ());
-        let b = Mutex::named("recheck-b", ());
-        let c = Mutex::named("recheck-c", ());
-        for round in 0..3 {
-            std::mem::forget(a.lock());
-            // SAFETY: only the identity is read.
-            let identity = unsafe { a.raw() }.class_cell().identity();
-            let mut kept = None;
-            release_then_rechecked(identity, Release::Exclusive, || {
-                // SAFETY: this thread holds `a` (its guard was forgotten above).
-                unsafe { a.raw().inner().unlock() };
-                kept = Some(b.lock());
-            });
-            assert!(!is_held(&a), "round {round}");
-            assert!(is_held(&b), "round {round}");
-            assert_eq!(held_locks(), ["recheck-b"], "round {round}");
-            // The stack goes on as if `b` alone had been taken: a lock above it is validated
-            // and released on the hot path.
-            drop(c.lock());
-            drop(kept);
-            assert!(held_locks().is_empty(), "round {round}");
-        }
-        // And without anything taken meanwhile, the rechecked release pops like the plain one.
-        std::mem::forget(a.lock());
-        // SAFETY: as above.
-        let identity = unsafe { a.raw() }.class_cell().identity();
-        // SAFETY: this thread holds `a` (its guard was forgotten just above).
-        let unlock = || unsafe { a.raw().inner().unlock() };
-        release_then_rechecked(identity, Release::Exclusive, unlock);
-        assert!(held_locks().is_empty());
     }
 }

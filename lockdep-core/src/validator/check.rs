@@ -2,18 +2,26 @@
 //! chains any thread validated (one shard read lock); only a chain nobody has seen takes the
 //! graph lock, captures a backtrace and searches the graph for a cycle. Also the checks that
 //! leave an entry out (upgrades) and those of timed acquisitions.
+//!
+//! Below the hot path (`acquire.rs`) and the hooks, which call it; it calls down only: into the
+//! findings, the releases (to apply those posted to the cached tokio task), the seam (to claim
+//! those other threads made) and the thread state.
 
-use super::acquire::{certain_conflict, Acquisition};
+use super::acquisition::{certain_conflict, Acquisition};
+use super::depth::new_max_depth;
 use super::findings::{
-    deliver_all, describe, is_new, recursion_report, recursion_report_with, thread_name,
-    FindingKey, Pending,
+    deliver_all, is_new, recursion_report, recursion_report_with, FindingKey, Pending,
 };
-use super::thread::{cache_slot, cache_tag, new_max_depth, with_thread, Snapshot, ThreadState};
+use super::names::{describe, thread_name};
+use super::release::claim_posted;
+use super::seam::claim_orphans;
+use super::thread::{cache_slot, cache_tag, with_thread, Snapshot, ThreadState};
 use super::{MAX_CHAINS, MAX_DEPENDENCIES};
 use crate::class::NodeKey;
-use crate::depgraph::{dep_kind, Added, Layer};
+use crate::depgraph::{Added, Layer};
 use crate::figures;
 use crate::held::{chain_step, HeldLock};
+use crate::kinds::dep_kind;
 use crate::mode::{self, Mode};
 use crate::report::{ChainLink, Report, ReportData, ReportKind};
 use crate::store::format::FindingKind;
@@ -103,8 +111,8 @@ pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report
     // Releases made elsewhere first: a self-deadlock is certain only against a live entry. (A
     // caller that passes `skip` claimed them before it found that index.)
     if skip.is_none() {
-        super::held_set::claim_orphans();
-        super::switch::claim_posted();
+        claim_orphans();
+        claim_posted();
     }
     // An entry of this very lock taken through the raw API may be held by a token that another
     // thread releases (salsa's snapshots: this acquisition then waits for it, as with
@@ -123,7 +131,7 @@ pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report
     match with_thread(|t| fast_check(t, acq, skip, off)) {
         Fast::Clean => Ok(Vec::new()),
         Fast::Certain(held, index) => {
-            let report = recursion_report(acq, &held, index, true);
+            let report = recursion_report(acq, held.as_slice(), index, true);
             if is_new(FindingKey::Recursive {
                 node: acq.node,
                 certain: true,
@@ -177,7 +185,7 @@ fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
 /// validated otherwise, so they cannot be mistaken for a validated blocking chain.
 pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report> {
     if skip.is_none() {
-        super::held_set::claim_orphans();
+        claim_orphans();
     }
     if mode::mode() == Mode::Off {
         return Vec::new();
@@ -280,15 +288,25 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                     // warning-level matter, DESIGN.md rule 26), and only recorded ones.
                     Added::New => {
                         if layer == Layer::Blocking && recorded {
-                            new_edges
-                                .push(store::NewEdge::new(h, acq.node, acq.access, index, false));
+                            new_edges.push(store::NewEdge::new(
+                                (h.node, h.access),
+                                acq.node,
+                                acq.access,
+                                index,
+                                false,
+                            ));
                         }
                     }
                     Added::Cycle(path) => {
                         refused = true;
                         if layer == Layer::Blocking {
-                            new_edges
-                                .push(store::NewEdge::new(h, acq.node, acq.access, index, true));
+                            new_edges.push(store::NewEdge::new(
+                                (h.node, h.access),
+                                acq.node,
+                                acq.access,
+                                index,
+                                true,
+                            ));
                         }
                         let links: Vec<(NodeKey, NodeKey, u8, bool, Arc<Trace>)> = path
                             .windows(2)

@@ -1,12 +1,16 @@
 //! Findings: their identities (each is reported once per process), the reports the slow paths
 //! build, and their delivery ([`deliver_all`], [`Pending`]).
+//!
+//! Below the paths that find them (`acquire.rs`, `check.rs`, `switch.rs`, `hooks.rs`): it
+//! knows the acquisition and how entries and threads are named, and nothing of the thread's
+//! state, so the slow path hands it the copy of the held stack it checked against.
 
-use super::acquire::Acquisition;
-use super::thread::Snapshot;
+use super::acquisition::Acquisition;
+use super::names::{describe, thread_name};
 use crate::class::NodeKey;
 use crate::held::HeldLock;
 use crate::mode;
-use crate::report::{LockDesc, Report, ReportData, ReportKind};
+use crate::report::{Report, ReportData, ReportKind};
 use crate::trace::Trace;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex as InternalMutex;
@@ -31,39 +35,6 @@ pub(super) enum FindingKey {
         node: NodeKey,
         at: usize,
     },
-}
-
-/// A held entry as reports describe it.
-pub(crate) fn describe(h: &HeldLock) -> LockDesc {
-    LockDesc {
-        class: h.node.name(),
-        access: h.access,
-        trylock: h.trylock,
-        at: h.at,
-        initialising: h.node.initialising(),
-        annotated: false,
-    }
-}
-
-/// This thread's name, as reports write it (with the task being polled, if any).
-pub(crate) fn thread_name() -> String {
-    let thread = std::thread::current();
-    let name = match thread.name() {
-        Some(name) => name.to_string(),
-        None => format!("{:?}", thread.id()),
-    };
-    // In a task, the task is what holds the locks: say which (where it was made).
-    match (super::held_set::task_site(), super::held_set::plain_task()) {
-        (Some(task), _) => format!(
-            "{name}, task {} made at {}",
-            crate::trace::future_name(task.runs),
-            task.at
-        ),
-        (None, 0) => name,
-        // What a plain task runs is only known from its stack: the report names it when it is
-        // printed (`report/checked/render.rs`).
-        (None, id) => format!("{name}, tokio task {id}"),
-    }
 }
 
 /// A panic due for a finding, raised where the user's acquisition site is known — before the
@@ -162,15 +133,18 @@ pub(super) fn is_new(key: FindingKey) -> bool {
     FINDINGS.lock().insert(key)
 }
 
+/// The report of a recursion: `acq` takes a lock of the class (or the very lock) of `held`'s
+/// entry at `index`. `certain` when it can only hang.
 pub(super) fn recursion_report(
     acq: &Acquisition,
-    held: &Snapshot,
+    held: &[HeldLock],
     index: usize,
     certain: bool,
 ) -> Report {
-    recursion_report_with(acq, held.as_slice(), index, certain, Trace::capture())
+    recursion_report_with(acq, held, index, certain, Trace::capture())
 }
 
+/// [`recursion_report`] with the backtrace the slow path captured already.
 pub(super) fn recursion_report_with(
     acq: &Acquisition,
     held: &[HeldLock],

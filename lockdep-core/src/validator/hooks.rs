@@ -1,13 +1,21 @@
 //! The other ways a held lock is taken again or given up for a while: upgrades and bumps
 //! (a reacquisition with the lock's own entry left out), condition-variable waits, timed
 //! acquisitions (validated in the timed layer), and `might_lock`.
+//!
+//! At the top of the validator, beside the hot path: each hook calls down into the paths it
+//! shares (`acquire.rs`, `check.rs`, `release.rs`, `held_set.rs`), and none of them calls it.
 
-use super::acquire::{after_lock, release, Acquisition};
+use super::acquire::after_lock;
+use super::acquisition::Acquisition;
 use super::check::{check, check_timed, validate};
 use super::findings::{deliver_all, Pending};
+use super::held_set::take_over;
+use super::release::release;
+use super::seam::claim_orphans;
 use super::switch;
 use super::thread::with_thread;
-use crate::held::{Access, HeldLock, Release};
+use crate::access::Access;
+use crate::held::{HeldLock, Release};
 
 /// Validates an upgrade (or a bump, which may let other threads in before retaking the lock):
 /// the lock is acquired again as `access` while every other held lock stays held. It is
@@ -31,7 +39,7 @@ pub(crate) fn before_reacquire(addr: usize, held_as: Release, access: Access) ->
 fn reacquisition(addr: usize, held_as: Release, access: Access) -> Option<(usize, Acquisition)> {
     // Releases made elsewhere first, before the index is taken (`check` does not claim them
     // when given one).
-    super::held_set::claim_orphans();
+    claim_orphans();
     let (index, entry) = with_thread(|t| {
         let held = t.held.as_slice();
         held.iter()
@@ -99,7 +107,7 @@ pub(crate) fn after_wait(entry: Option<HeldLock>) {
 /// mutex held), removing it again afterwards, also when `f` unwinds.
 pub(crate) fn held_during<R>(entry: Option<HeldLock>, f: impl FnOnce() -> R) -> R {
     let Some(entry) = entry else { return f() };
-    super::held_set::take_over(&entry);
+    take_over(&entry);
     struct Remove(usize);
     impl Drop for Remove {
         fn drop(&mut self) {

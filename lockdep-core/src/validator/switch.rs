@@ -8,9 +8,16 @@
 //! task shows up again after running on another worker, its copy here is stale (the home says
 //! which thread cached it last) and is replaced the same way. So every check sees "this task's
 //! locks and the thread's", as under `.lockdep()`, without a wrapper.
+//!
+//! Below the paths that acquire and release (which call it before they look at the stack) and
+//! above the seam it moves entries through: the releases posted to the cached task are applied
+//! by `release.rs` (`claim_posted`), which calls down into this module, and the exit check is
+//! handed [`thread_exiting`] rather than named here.
 
-use super::findings::{describe, is_new_held_across_await, thread_name, Pending};
-use super::held_set::{held_depth, restore_held, set_plain_task, take_async_held, take_held_from};
+use super::exit;
+use super::findings::{deliver_all, is_new_held_across_await, Pending};
+use super::names::{describe, set_plain_task, thread_name};
+use super::seam::{held_depth, restore_held, take_async_held, take_held_from};
 use super::thread::with_thread;
 use crate::held::HeldLock;
 use crate::report::{Report, ReportData, ReportKind};
@@ -48,7 +55,7 @@ pub(crate) fn notice_tasks() -> Option<Pending> {
 /// caches back when it ends).
 pub(crate) fn runs_tasks() {
     with_thread(|t| t.set_runs_tasks());
-    super::thread::register_exit_check();
+    exit::register_leaving_tasks(thread_exiting);
 }
 
 /// A thread's first acquisition: inside a tokio runtime (the body of `block_on`, whose spawned
@@ -71,21 +78,6 @@ fn sync_point_seen() -> Option<Pending> {
         return None;
     }
     switch_to(running)
-}
-
-/// Applies the releases posted to the plain task this stack caches (guards of it dropped by
-/// another task or thread), and lowers the depth its entries start at if the stack went below
-/// it. The slow path calls it before it records dependencies.
-pub(crate) fn claim_posted() {
-    let task = task_held::cached_task();
-    if task != 0 {
-        // The task may have released one of the thread's own locks, from below its entries.
-        task_held::base_at_most(held_depth());
-        task_held::claim_releases(task, |addr, how| {
-            super::acquire::release(addr, how);
-            task_held::released(addr, how);
-        });
-    }
 }
 
 /// [`sync_point`] where no panic may be raised (after a lock was taken, a release, a query):
@@ -112,7 +104,7 @@ pub(crate) fn thread_exiting() {
     let reports = leave_cached();
     enter(0);
     task_held::mark_exited();
-    if let Some(pending) = super::findings::deliver_all(reports) {
+    if let Some(pending) = deliver_all(reports) {
         pending.print_instead("the thread that found it was exiting");
     }
 }
@@ -127,7 +119,7 @@ fn switch_to(running: u64) -> Option<Pending> {
     }
     let reports = leave_cached();
     enter(running);
-    super::findings::deliver_all(reports)
+    deliver_all(reports)
 }
 
 /// The cached task's entries leave the stack (for its home, unless another thread has taken

@@ -1,11 +1,12 @@
 //! The validator's per-thread state: the held-lock stack, the validated-chain cache and the
-//! `unlocked` records, reached through [`with_thread`] (a `%fs`-relative address); the exit check
-//! that names leaked guards; and [`Snapshot`], the copy of the stack the slow paths work on.
+//! `unlocked` records, reached through [`with_thread`] (a `%fs`-relative address); and
+//! [`Snapshot`], the copy of the stack the slow paths work on.
+//!
+//! At the bottom of the validator (with `names.rs` and `acquisition.rs`), importing none of its
+//! other modules: what a thread does on its first acquisition and at its exit reaches up (into
+//! the task switch, the class table) and lives above, in `depth.rs` and `exit.rs`.
 
-use super::findings::describe;
-use crate::figures;
 use crate::held::{HeldLock, HeldStack, MAX_LOCK_DEPTH};
-use crate::mode;
 use crate::relock::Relocks;
 #[cfg(debug_assertions)]
 use std::cell::Cell;
@@ -101,8 +102,8 @@ impl ThreadState {
 /// access whether its destructor is registered yet or has run already, and becomes unusable
 /// while the thread's locals are torn down. Without one, an access is a plain address
 /// computation, and locks taken in other thread-locals' destructors are still tracked. The
-/// leaked-guard warning a destructor used to give lives in [`ExitCheck`], registered once per
-/// thread.
+/// leaked-guard warning a destructor used to give lives in the exit check (`exit.rs`),
+/// registered once per thread.
 struct ThreadCell {
     state: UnsafeCell<ThreadState>,
     /// Debug builds check the no-re-entry rule [`with_thread`] relies on.
@@ -125,7 +126,6 @@ thread_local! {
             busy: Cell::new(false),
         }
     };
-    static EXIT_CHECK: ExitCheck = const { ExitCheck };
 }
 
 /// Runs `f` on this thread's validator state.
@@ -172,66 +172,6 @@ impl Drop for Busy<'_> {
     fn drop(&mut self) {
         self.0.set(false);
     }
-}
-
-/// Warns, when the thread exits, about locks it still holds (the kernel's "lock held when
-/// returning to user space": a leaked guard). Registered by the thread's first acquisition, so
-/// its destructor runs after those of thread-locals created later.
-struct ExitCheck;
-
-impl Drop for ExitCheck {
-    fn drop(&mut self) {
-        // From here on every destructor of this thread is part of its teardown, where a panic
-        // would abort: `mode` delivers reports accordingly.
-        mode::note_thread_exiting();
-        // A tokio task's entries cached here are the task's, not leaked by the thread.
-        if with_thread(|t| t.runs_tasks()) {
-            super::switch::thread_exiting();
-        }
-        // Releases other threads made for it are not leaks; posts to it end with it.
-        super::held_set::claim_orphans();
-        crate::task_held::thread_gone();
-        let held = with_thread(|t| Snapshot::of(t.held.as_slice(), None));
-        let held = held.as_slice();
-        if !held.is_empty() {
-            let names: Vec<String> = held.iter().map(|h| describe(h).to_string()).collect();
-            eprintln!(
-                "lockdep: a thread exited while holding {} lock{} (a guard was leaked with \
-                 mem::forget?):\n  {}",
-                held.len(),
-                if held.len() == 1 { "" } else { "s" },
-                names.join("\n  ")
-            );
-        }
-    }
-}
-
-/// A push made this thread's maximum depth grow (rare): update the process-wide maximum, and on
-/// the thread's first acquisition register the exit check. Called after the state is released.
-#[cold]
-#[inline(never)]
-pub(super) fn new_max_depth() {
-    let depth = with_thread(|t| t.held.max_depth());
-    figures::note_depth(depth);
-    if depth == 1 {
-        // Before this thread's first entry can be leaked: dropping a lock clears its entries.
-        crate::class::on_instance_dropped(super::instance_dropped);
-        // Fails only while the thread's locals are being torn down: nothing left to warn about.
-        let _ = EXIT_CHECK.try_with(|_| {});
-        // Makes the mode known before the hot path reads it with the state borrowed (see
-        // `hot_check`): its first read looks at the environment.
-        let _ = mode::mode();
-        super::switch::first_acquisition();
-    }
-}
-
-/// Registers the thread's exit check if it is not yet (it is on the first acquisition): a
-/// thread that starts caching a tokio task's entries may never acquire anything itself (a
-/// worker that only resumes a task to drop its guards), and the exit check is what gives the
-/// task's home back when the thread ends.
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-pub(super) fn register_exit_check() {
-    let _ = EXIT_CHECK.try_with(|_| {});
 }
 
 /// A copy of the held stack, taken only on the slow path, so that nothing stays borrowed while

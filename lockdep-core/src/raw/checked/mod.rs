@@ -24,8 +24,8 @@
 //!   of panicking.
 
 use super::*;
+use crate::access::Access;
 use crate::caller::{caller_or, take_caller};
-use crate::held::Access;
 use crate::validator::{self, Acquisition, LockRef, Release};
 use crate::LockClass;
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};

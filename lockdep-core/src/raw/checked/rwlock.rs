@@ -4,8 +4,8 @@
 use super::super::*;
 use super::Caller;
 use super::Checked;
+use crate::access::Access;
 use crate::caller::caller_or;
-use crate::held::Access;
 #[cfg(feature = "deadlock_detection")]
 use crate::validator::Acquisition;
 use crate::validator::{self, Release};

@@ -2,7 +2,7 @@
 //! it out in the kernel's format.
 
 use super::{Report, ReportKind};
-use crate::held::Access;
+use crate::access::Access;
 use crate::trace::Trace;
 use std::fmt;
 use std::panic::Location;

@@ -20,7 +20,7 @@ fn scenario_row(f: &mut fmt::Formatter<'_>, column: usize, op: &str) -> fmt::Res
 }
 
 fn held_verb(kinds: u8) -> &'static str {
-    use crate::depgraph::{DEP_EN, DEP_ER};
+    use crate::kinds::{DEP_EN, DEP_ER};
     if kinds & (DEP_ER | DEP_EN) != 0 {
         "lock"
     } else {
@@ -31,7 +31,7 @@ fn held_verb(kinds: u8) -> &'static str {
 /// How the other thread takes the target: `lock` only when it was taken for writing, a
 /// fair read is `rlock` (it waits behind a queued writer, which is why it is in the cycle).
 fn acquire_verb(kinds: u8, n_write: bool) -> &'static str {
-    use crate::depgraph::{DEP_EN, DEP_SN};
+    use crate::kinds::{DEP_EN, DEP_SN};
     match (kinds & (DEP_SN | DEP_EN) != 0, n_write) {
         (true, true) => "lock",
         (true, false) => "rlock",

@@ -4,7 +4,7 @@
 //! when the wait returns, the mutex is taken again and that re-acquisition is validated like any
 //! other (locks still held from before the wait now come before it).
 
-use crate::MutexGuard;
+use super::MutexGuard;
 use std::time::{Duration, Instant};
 
 /// Whether a timed wait returned because its timeout elapsed.

@@ -1,7 +1,7 @@
 //! The `serde` feature, as `parking_lot`'s: a lock serializes as its data (locking it) and
 //! deserializes to a new lock whose class is the caller's site, as with `Default`.
 
-use crate::generic::{Mutex, ReentrantMutex, RwLock};
+use super::generic::{Mutex, ReentrantMutex, RwLock};
 use lock_api::{GetThreadId, RawMutex, RawRwLock};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

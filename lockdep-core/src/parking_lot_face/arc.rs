@@ -39,7 +39,7 @@ pub(crate) unsafe fn view<W: Transparent + ?Sized>(arc: &Arc<W>) -> ManuallyDrop
 macro_rules! transparent {
     (impl[$($gen:tt)*] $ty:ty => $inner:ty) => {
         // SAFETY: the type is `repr(transparent)` over its only field, of type `$inner`.
-        unsafe impl<$($gen)*> $crate::arc::Transparent for $ty {
+        unsafe impl<$($gen)*> $crate::parking_lot_face::arc::Transparent for $ty {
             type Inner = $inner;
             #[inline]
             fn cast(this: *const Self) -> *const $inner {
@@ -52,7 +52,7 @@ macro_rules! transparent {
 mod impls {
     use super::view;
     use crate::caller::at_caller;
-    use crate::generic::{Mutex, ReentrantMutex, RwLock};
+    use crate::parking_lot_face::generic::{Mutex, ReentrantMutex, RwLock};
     use crate::raw::Raw;
     use lock_api::{
         GetThreadId, RawMutex, RawMutexTimed, RawRwLock, RawRwLockRecursive,

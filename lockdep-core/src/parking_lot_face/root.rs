@@ -1,7 +1,8 @@
 //! The rest of `parking_lot`'s root, so that `use parking_lot::X` becomes `use lockdep_core::X`
 //! for every `X`: the fair mutex, the `const_*` constructors, the raw lock types, the
 //! `lock_api` re-export and the `arc_lock` guards. (The checked `Mutex`, `RwLock`,
-//! `ReentrantMutex` and their guards are aliases in the crate root.)
+//! `ReentrantMutex` and their guards are the aliases in this face's `mod.rs`; the crate root
+//! re-exports both.)
 //!
 //! The raw types are the raw locks *under* this crate's typed locks: `parking_lot`'s, checked
 //! (`raw::Checked<parking_lot::RawMutex>`; with the checks compiled out, `parking_lot`'s own).
@@ -12,7 +13,7 @@
 //! `lock_api`'s own `new` over them (`lock_api::Mutex::<RawMutex, T>::new`) is checked too, with
 //! a class of its own (see [`raw::UNCLASSED`](crate::raw::UNCLASSED)).
 
-use crate::generic;
+use super::generic;
 use crate::raw::Raw;
 
 pub use ::lock_api;
@@ -49,8 +50,8 @@ pub type MappedReentrantMutexGuard<'a, T> =
 /// the creation site, as with [`Mutex::new`](crate::generic::Mutex::new).
 #[track_caller]
 #[inline]
-pub const fn const_mutex<T>(value: T) -> crate::Mutex<T> {
-    crate::Mutex::new(value)
+pub const fn const_mutex<T>(value: T) -> super::Mutex<T> {
+    super::Mutex::new(value)
 }
 
 /// A new [`FairMutex`] in a `const` context (`parking_lot::const_fair_mutex`).
@@ -63,16 +64,16 @@ pub const fn const_fair_mutex<T>(value: T) -> FairMutex<T> {
 /// A new [`RwLock`](crate::RwLock) in a `const` context (`parking_lot::const_rwlock`).
 #[track_caller]
 #[inline]
-pub const fn const_rwlock<T>(value: T) -> crate::RwLock<T> {
-    crate::RwLock::new(value)
+pub const fn const_rwlock<T>(value: T) -> super::RwLock<T> {
+    super::RwLock::new(value)
 }
 
 /// A new [`ReentrantMutex`](crate::ReentrantMutex) in a `const` context
 /// (`parking_lot::const_reentrant_mutex`).
 #[track_caller]
 #[inline]
-pub const fn const_reentrant_mutex<T>(value: T) -> crate::ReentrantMutex<T> {
-    crate::ReentrantMutex::new(value)
+pub const fn const_reentrant_mutex<T>(value: T) -> super::ReentrantMutex<T> {
+    super::ReentrantMutex::new(value)
 }
 
 /// With `arc_lock`: the guards of an `Arc`ed lock, generic over the raw lock as
