@@ -66,6 +66,18 @@ pub fn cli() -> Command {
                                 .action(ArgAction::SetTrue)
                                 .help("Run `cargo nextest run` instead of `cargo test`"),
                         )
+                        .arg(
+                            Arg::new("all_locks")
+                                .long("all-locks")
+                                .action(ArgAction::SetTrue)
+                                .help(
+                                    "Check the parking_lot locks inside dependencies too: \
+                                     parking_lot 0.13 is replaced throughout the dependency \
+                                     graph by lockdep's checked locks (a `--config` patch; \
+                                     nothing is edited). parking_lot 0.12 cannot be replaced: \
+                                     lockdep-core's own locks are built on it",
+                                ),
+                        )
                         .arg(baseline())
                         .arg(Arg::new("dir").long("dir").value_name("DIR").help(
                             "The store's directory, or its graph.lockdep file [default: \

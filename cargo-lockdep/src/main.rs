@@ -61,7 +61,8 @@ macro_rules! outln {
     };
 }
 
-// After `outln!`, which it uses.
+// After `outln!`, which they use.
+mod all_locks;
 mod test_run;
 mod words;
 

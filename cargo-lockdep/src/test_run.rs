@@ -19,7 +19,7 @@ pub(crate) fn split_test_args(args: &mut Vec<String>) -> Vec<String> {
                 passthrough.push(arg);
                 passthrough.extend(given.by_ref());
             }
-            "--nextest" | "-h" | "--help" => args.push(arg),
+            "--nextest" | "--all-locks" | "-h" | "--help" => args.push(arg),
             "--dir" => {
                 args.push(arg);
                 args.extend(given.next());
@@ -70,6 +70,12 @@ pub(crate) fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, S
         );
     }
     std::fs::create_dir_all(&dir).map_err(|e| cannot_create(&dir, e))?;
+    // Every parking_lot 0.13 of the dependency graph replaced by lockdep's (a `--config` patch,
+    // which both runners pass on to the builds they make).
+    if m.get_flag("all_locks") {
+        let patch = all_locks::prepare(&dir)?;
+        args.splice(0..0, ["--config".to_string(), patch]);
+    }
     let refuse = |status| {
         eprintln!(
             "cargo-lockdep: cargo could not turn on `{RELEASE_CHECKS}` (see its message above): \

@@ -1291,3 +1291,91 @@ fn an_async_lockdep_test_without_the_tokio_feature_names_the_feature() {
     );
     assert!(!all.contains("run_async_test"), "{all}");
 }
+
+/// The `--all-locks` fixture's copy (`tests/fixture-all-locks/`: an application whose lock and
+/// the lock of a path dependency on parking_lot 0.13 are taken in both orders), made once, with
+/// the outer workspace's `Cargo.lock` (so it builds offline, with this workspace's versions).
+fn all_locks_fixture() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-all-locks");
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-all-locks");
+        for sub in ["src", "tests", "pool/src"] {
+            let _ = std::fs::remove_dir_all(dir.join(sub));
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            for file in std::fs::read_dir(source.join(sub)).unwrap() {
+                let file = file.unwrap().path();
+                std::fs::copy(&file, dir.join(sub).join(file.file_name().unwrap())).unwrap();
+            }
+        }
+        std::fs::copy(source.join("pool/Cargo.toml"), dir.join("pool/Cargo.toml")).unwrap();
+        let manifest = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
+        let core = workspace.join("lockdep-core");
+        let manifest = manifest.replace(
+            "path = \"../../../lockdep-core\"",
+            &format!("path = {:?}", core.display().to_string()),
+        );
+        assert!(manifest.contains(&core.display().to_string()));
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        dir
+    })
+}
+
+/// `cargo lockdep test` in the `--all-locks` fixture, with `args`, offline, into `store`.
+fn in_all_locks_fixture(store: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-lockdep"));
+    cmd.current_dir(all_locks_fixture())
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-all-locks-target"),
+        )
+        .env_remove("LOCKDEP_GRAPH")
+        .env_remove("LOCKDEP")
+        .env("LOCKDEP_PROGRESS_SECS", "0")
+        .env("CARGO_NET_OFFLINE", "true")
+        .args(["lockdep", "test", "--dir"])
+        .arg(store)
+        .args(args);
+    cmd.output().unwrap()
+}
+
+/// A deadlock through a dependency's lock: without `--all-locks` the dependency's parking_lot
+/// lock is invisible and the suite is clean; with it, parking_lot 0.13 is lockdep's throughout
+/// the graph and the inversion between the application's lock and the pool's is reported, the
+/// pool's class named by its creation site in the dependency's source.
+#[test]
+fn all_locks_checks_the_parking_lot_locks_inside_dependencies() {
+    let store = Path::new(env!("CARGO_TARGET_TMPDIR")).join("all-locks-store");
+    let _ = std::fs::remove_dir_all(&store);
+
+    let out = in_all_locks_fixture(&store, &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(!all.contains("reported while the suite ran"), "{all}");
+
+    let out = in_all_locks_fixture(&store, &["--all-locks"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("--all-locks: parking_lot 0.13 is lockdep's checked locks for: pool"),
+        "{all}"
+    );
+    assert!(
+        all.contains("1 finding reported while the suite ran"),
+        "{all}"
+    );
+    // The pool's lock, by its creation site in the dependency's own source.
+    assert!(
+        all.contains(
+            "possible circular locking dependency: pool/src/lib.rs:15:26 -> src/lib.rs:19:23 -> \
+             pool/src/lib.rs:15:26"
+        ),
+        "{all}"
+    );
+    // Nothing of the project was edited: the shim lives in the store's directory.
+    assert!(store.join("parking_lot-shim/Cargo.toml").exists());
+    let manifest = std::fs::read_to_string(all_locks_fixture().join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("patch"), "{manifest}");
+}

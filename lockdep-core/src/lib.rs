@@ -158,6 +158,9 @@ pub(crate) type GuardMarker = lock_api::GuardNoSend;
 // `parking_lot`.
 mod parking_lot_face;
 pub use parking_lot_face::*;
+/// parking_lot 0.13's API (feature `parking_lot-0_13`).
+#[cfg(feature = "parking_lot-0_13")]
+pub mod parking_lot_0_13;
 
 /// Whether the current thread holds `lock` (in any mode). Always `false` with the checks
 /// compiled out.

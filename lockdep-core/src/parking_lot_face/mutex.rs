@@ -72,6 +72,22 @@ impl<R: RawMutex, T> Mutex<R, T> {
     pub fn into_inner(self) -> T {
         self.inner.into_inner()
     }
+
+    /// Consumes the mutex, returning the raw lock underneath and the data (`lock_api` 0.5's,
+    /// offered here for parking_lot 0.13's API). The raw lock keeps this mutex's class and
+    /// instance.
+    #[inline]
+    pub fn into_inner_with_raw(self) -> (Raw<R>, T) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: both fields are read once out of a value that is never used or dropped again
+        // (`ManuallyDrop`); neither `lock_api`'s mutex nor this wrapper has a `Drop` of its own.
+        unsafe {
+            (
+                std::ptr::read(this.inner.raw()),
+                std::ptr::read(this.inner.data_ptr()),
+            )
+        }
+    }
 }
 
 impl<R: RawMutex, T: ?Sized> Mutex<R, T> {

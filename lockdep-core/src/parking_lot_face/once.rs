@@ -43,8 +43,16 @@ impl Once {
         };
     }
 
-    fn addr(&self) -> usize {
+    /// The address that names this `Once` as an instance (`init::instance`) and as a parking
+    /// key (the 0.13 face's `wait`).
+    pub(crate) fn addr(&self) -> usize {
         self as *const Self as usize
+    }
+
+    /// The class of this `Once` (the 0.13 face validates its `wait` with it).
+    #[cfg_attr(not(feature = "parking_lot-0_13"), allow(dead_code))]
+    pub(crate) fn class_cell(&self) -> &ClassCell {
+        &self.class
     }
 
     /// Where the initialisation stands.

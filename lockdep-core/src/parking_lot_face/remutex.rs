@@ -66,6 +66,25 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
     pub fn into_inner(self) -> T {
         self.inner.into_inner()
     }
+
+    /// Consumes the mutex, returning the raw mutex underneath, the thread-id helper and the
+    /// data (`lock_api` 0.5's, offered here for parking_lot 0.13's API). The raw mutex keeps
+    /// this lock's class and instance; the helper is `G::INIT` (a thread-id helper has no state
+    /// of its own: `lock_api` builds every one from `INIT`).
+    #[inline]
+    pub fn into_inner_with_raw(self) -> (Raw<R>, G, T) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the raw mutex and the data are read once out of a value that is never used
+        // or dropped again (`ManuallyDrop`); neither `lock_api`'s reentrant mutex nor this
+        // wrapper has a `Drop` of its own, and its owner and count are plain integers.
+        unsafe {
+            (
+                std::ptr::read(this.inner.raw()),
+                G::INIT,
+                std::ptr::read(this.inner.data_ptr()),
+            )
+        }
+    }
 }
 
 impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {

@@ -1,0 +1,262 @@
+//! `lockdep_core::parking_lot_0_13` is a drop-in for parking_lot 0.13: the same code, written
+//! once against parking_lot 0.13's names, builds and behaves the same against both (with the
+//! checks compiled in and out); and the 0.13 additions follow lockdep's rules
+//! (`RecursiveRwLock`'s reads are recursive reads, `Once::wait` is an acquisition).
+#![cfg(feature = "parking_lot-0_13")]
+
+mod common;
+
+macro_rules! drop_in {
+    ($name:ident: $($path:ident)::+) => {
+        mod $name {
+            use std::sync::Arc;
+            use std::time::{Duration, Instant};
+            use $($path)::+::{
+                Condvar, FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard,
+                MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard,
+                MappedReentrantMutexGuard, MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex,
+                MutexGuard, Once, OnceState, RecursiveRwLock, RecursiveRwLockReadGuard,
+                RecursiveRwLockUpgradableReadGuard, RecursiveRwLockWriteGuard, ReentrantMutex,
+                ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard,
+                RwLockWriteGuard, WaitTimeoutResult,
+            };
+            #[allow(unused_imports)]
+            use $($path)::+::{
+                lock_api, RawFairMutex, RawMutex, RawRwLock, RawRwLockRecursive, RawThreadId,
+            };
+
+            static GLOBAL: Mutex<u32> = Mutex::new(0);
+            static TABLE: RwLock<u32> = RwLock::new(0);
+            static READY: Once = Once::new();
+            static DONE: Once = Once::new_completed();
+
+            fn assert_send_sync<T: Send + Sync>(_: &T) {}
+
+            pub fn exercise() -> Vec<String> {
+                let mut seen = Vec::new();
+
+                let m = Mutex::new(1u32);
+                assert_send_sync(&m);
+                let mut g: MutexGuard<'_, u32> = m.lock();
+                *g += 1;
+                let mapped: MappedMutexGuard<'_, u32> = MutexGuard::map(g, |v| v);
+                seen.push(format!("{}", *mapped));
+                drop(mapped);
+                assert!(m.try_lock_for(Duration::from_millis(1)).is_some());
+                assert!(m.try_lock_until(Instant::now()).is_some());
+                let (_raw, value) = m.into_inner_with_raw();
+                seen.push(format!("{value}"));
+                *GLOBAL.lock() += 1;
+                *TABLE.write() += 1;
+
+                let f = FairMutex::new(3u8);
+                let g: FairMutexGuard<'_, u8> = f.lock();
+                let g: MappedFairMutexGuard<'_, u8> = FairMutexGuard::map(g, |v| v);
+                seen.push(format!("{}", *g));
+                drop(g);
+
+                let l = RwLock::new(10u32);
+                let r: RwLockReadGuard<'_, u32> = l.read();
+                let r: MappedRwLockReadGuard<'_, u32> = RwLockReadGuard::map(r, |v| v);
+                seen.push(format!("{} {}", *r, l.is_locked()));
+                drop(r);
+                let u: RwLockUpgradableReadGuard<'_, u32> = l.upgradable_read();
+                let mut w: RwLockWriteGuard<'_, u32> = RwLockUpgradableReadGuard::upgrade(u);
+                *w += 1;
+                let w: MappedRwLockWriteGuard<'_, u32> = RwLockWriteGuard::map(w, |v| v);
+                seen.push(format!("{}", *w));
+                drop(w);
+                seen.push(format!("{:?}", l.into_inner_with_raw().1));
+
+                // 0.13's recursive reader-writer lock: reads nest, writes exclude.
+                let rec = Arc::new(RecursiveRwLock::new(5u32));
+                assert_send_sync(&*rec);
+                let a: RecursiveRwLockReadGuard<'_, u32> = rec.read();
+                let b = rec.read();
+                assert!(rec.try_write().is_none());
+                let a: MappedRecursiveRwLockReadGuard<'_, u32> =
+                    RecursiveRwLockReadGuard::map(a, |v| v);
+                seen.push(format!("{} {}", *a, *b));
+                drop((a, b));
+                let u: RecursiveRwLockUpgradableReadGuard<'_, u32> = rec.upgradable_read();
+                let w: RecursiveRwLockWriteGuard<'_, u32> =
+                    RecursiveRwLockUpgradableReadGuard::upgrade(u);
+                let mut w: MappedRecursiveRwLockWriteGuard<'_, u32> =
+                    RecursiveRwLockWriteGuard::map(w, |v| v);
+                *w += 1;
+                drop(w);
+                assert!(rec.try_read_for(Duration::from_millis(1)).is_some());
+                assert!(rec.try_write_until(Instant::now()).is_some());
+                seen.push(format!("{:?} {}", rec, rec.is_locked()));
+                let plain = RecursiveRwLock::<Vec<u8>>::default();
+                seen.push(format!("{:?}", plain.into_inner()));
+
+                let re = ReentrantMutex::new(7u8);
+                let g1: ReentrantMutexGuard<'_, u8> = re.lock();
+                let g2 = re.lock();
+                let g2: MappedReentrantMutexGuard<'_, u8> = ReentrantMutexGuard::map(g2, |v| v);
+                seen.push(format!("{} {}", *g1, *g2));
+                drop((g1, g2));
+                seen.push(format!("{}", re.into_inner()));
+
+                let pair = Arc::new((Mutex::new(false), Condvar::new()));
+                let other = pair.clone();
+                let waker = std::thread::spawn(move || {
+                    *other.0.lock() = true;
+                    other.1.notify_all();
+                });
+                let mut ready = pair.0.lock();
+                while !*ready {
+                    let r: WaitTimeoutResult =
+                        pair.1.wait_for(&mut ready, Duration::from_millis(10));
+                    let _ = r.timed_out();
+                }
+                drop(ready);
+                waker.join().unwrap();
+
+                // 0.13's `Once`: made completed, waited for, its state's new names.
+                assert!(DONE.is_completed() && DONE.state().is_completed());
+                DONE.call_once(|| unreachable!("made completed"));
+                let waiter = std::thread::spawn(|| READY.wait());
+                std::thread::sleep(Duration::from_millis(5));
+                assert_eq!(READY.state(), OnceState::New);
+                READY.call_once(|| {});
+                waiter.join().unwrap();
+                READY.wait_force();
+                let state: OnceState = READY.state();
+                seen.push(format!(
+                    "{:?} {} {} {} {}",
+                    state,
+                    state.is_completed(),
+                    state.done(),
+                    state.is_poisoned(),
+                    state.poisoned()
+                ));
+                let poisoned = Arc::new(Once::new());
+                let p = poisoned.clone();
+                let _ = std::thread::spawn(move || p.call_once(|| panic!("initialiser"))).join();
+                assert!(poisoned.state().is_poisoned());
+                let p = poisoned.clone();
+                let waited = std::thread::spawn(move || p.wait()).join();
+                assert!(waited.is_err(), "wait panics on a poisoned Once");
+                poisoned.call_once_force(|state| assert!(state.is_poisoned()));
+                poisoned.wait_force();
+                seen.push(format!("{:?}", poisoned.state()));
+                seen
+            }
+        }
+    };
+}
+
+drop_in!(upstream: parking_lot_013);
+drop_in!(checked: lockdep_core::parking_lot_0_13);
+
+#[test]
+fn the_same_code_builds_and_behaves_the_same_against_both() {
+    assert_eq!(checked::exercise(), upstream::exercise());
+}
+
+#[cfg(lockdep_checks)]
+mod rules {
+    use super::common::{assert_none, assert_one};
+    use lockdep_core::parking_lot_0_13::{Mutex, Once, RecursiveRwLock};
+    use lockdep_core::{capture, ReportKind};
+
+    /// A recursive read under a read of the same lock is no recursion; a write under a read of
+    /// it is a certain self-deadlock, as with `RwLock::read_recursive`.
+    #[test]
+    fn recursive_reads_nest_and_are_checked_as_recursive_reads() {
+        let lock = RecursiveRwLock::named("pl013-rec", ());
+        assert_none(&capture(|| {
+            let _a = lock.read();
+            let _b = lock.read();
+        }));
+        // An inversion through a recursive read and a mutex is reported like any.
+        let m = Mutex::named("pl013-rec-m", ());
+        let other = RecursiveRwLock::named("pl013-rec-w", ());
+        let reports = capture(|| {
+            {
+                let _w = other.write();
+                let _m = m.lock();
+            }
+            let _m = m.lock();
+            let _w = other.write();
+        });
+        assert_one(
+            &reports,
+            ReportKind::CircularDependency,
+            &["pl013-rec-w", "pl013-rec-m"],
+        );
+    }
+
+    /// parking_lot's recursive-read rule, as for `read_recursive`: recursive reads of two
+    /// locks in both orders are safe (every junction of the cycle is breaking), while a
+    /// recursive read and a mutex in opposite orders can deadlock (a reader that finds the
+    /// lock write-held parks like any reader, behind the writers that queue meanwhile).
+    #[test]
+    fn recursive_reads_follow_parking_lots_recursive_read_rule() {
+        let a = RecursiveRwLock::named("pl013-rule-a", ());
+        let b = RecursiveRwLock::named("pl013-rule-b", ());
+        assert_none(&capture(|| {
+            {
+                let _a = a.read();
+                let _b = b.read();
+            }
+            let _b = b.read();
+            let _a = a.read();
+        }));
+        let r = RecursiveRwLock::named("pl013-rule-r", ());
+        let m = Mutex::named("pl013-rule-m", ());
+        let reports = capture(|| {
+            {
+                let _r = r.read();
+                let _m = m.lock();
+            }
+            let _m = m.lock();
+            let _r = r.read();
+        });
+        assert_one(
+            &reports,
+            ReportKind::CircularDependency,
+            &["pl013-rule-r", "pl013-rule-m"],
+        );
+    }
+
+    /// Waiting for a `Once` is an acquisition of its class: waiting while holding a lock its
+    /// initialiser takes is reported.
+    #[test]
+    fn waiting_for_a_once_is_checked_as_an_acquisition() {
+        let once = Once::named("pl013-once");
+        let m = Mutex::named("pl013-once-m", ());
+        let reports = capture(|| {
+            once.call_once(|| drop(m.lock()));
+            let _m = m.lock();
+            once.wait();
+        });
+        assert_one(
+            &reports,
+            ReportKind::CircularDependency,
+            &["pl013-once", "pl013-once-m"],
+        );
+    }
+}
+
+/// The `Arc` methods of `RecursiveRwLock` (feature `arc_lock`): reads through the `Arc` are
+/// recursive reads too, and every guard releases its lock.
+#[cfg(feature = "arc_lock")]
+#[test]
+fn recursive_rwlock_arc_guards_read_recursively_and_release() {
+    use lockdep_core::parking_lot_0_13::RecursiveRwLock;
+    use std::sync::Arc;
+    let lock = Arc::new(RecursiveRwLock::named("pl013-arc", 1u32));
+    let a = lock.read_arc();
+    let b = lock.try_read_arc().expect("readers share");
+    assert!(lock.try_write_arc().is_none());
+    assert_eq!(*a + *b, 2);
+    drop((a, b));
+    let u = lock.upgradable_read_arc();
+    drop(u);
+    *lock.write_arc() += 1;
+    assert_eq!(*lock.read(), 2);
+    assert!(!lock.is_locked());
+}
