@@ -260,3 +260,40 @@ fn recursive_rwlock_arc_guards_read_recursively_and_release() {
     assert_eq!(*lock.read(), 2);
     assert!(!lock.is_locked());
 }
+
+/// parking_lot 0.13's types spelled through its own `lock_api` re-export are the face's types
+/// (its `lock_api` is 0.4: see the module's doc).
+#[allow(dead_code)]
+mod spelled {
+    use lockdep_core::parking_lot_0_13::{
+        lock_api, Mutex, MutexGuard, RawMutex, RawRwLock, RawRwLockRecursive, RecursiveRwLock,
+        RecursiveRwLockUpgradableReadGuard, RwLock, RwLockUpgradableReadGuard,
+    };
+
+    fn guard<'a, T>(m: &'a Mutex<T>) -> lock_api::MutexGuard<'a, RawMutex, T> {
+        let g: MutexGuard<'a, T> = m.lock();
+        g
+    }
+
+    fn upgradable<'a, T>(
+        l: &'a RwLock<T>,
+    ) -> lock_api::RwLockUpgradableReadGuard<'a, RawRwLock, T> {
+        let g: RwLockUpgradableReadGuard<'a, T> = l.upgradable_read();
+        g
+    }
+
+    fn recursive<'a, T>(
+        l: &'a RecursiveRwLock<T>,
+    ) -> lock_api::RwLockUpgradableReadGuard<'a, RawRwLockRecursive, T> {
+        let g: RecursiveRwLockUpgradableReadGuard<'a, T> = l.upgradable_read();
+        g
+    }
+
+    fn generic<R: lock_api::RawMutex, T>(m: &lock_api::Mutex<R, T>) -> bool {
+        m.is_locked()
+    }
+
+    fn over_the_face(m: &Mutex<u8>) -> bool {
+        generic(m.as_lock_api())
+    }
+}
