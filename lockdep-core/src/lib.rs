@@ -158,7 +158,7 @@ pub(crate) type GuardMarker = lock_api::GuardNoSend;
 // `parking_lot`.
 mod parking_lot_face;
 pub use parking_lot_face::*;
-/// parking_lot 0.13's API (feature `parking_lot-0_13`).
+// parking_lot 0.13's API (feature `parking_lot-0_13`; documented inside).
 #[cfg(feature = "parking_lot-0_13")]
 pub mod parking_lot_0_13;
 
