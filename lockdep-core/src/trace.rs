@@ -277,8 +277,31 @@ pub(crate) fn future_name(name: &str) -> String {
 
 /// What a plain tokio task runs, as far as a stack captured in it tells: its outermost frame of
 /// user code (the task's future being polled; tokio's polling machinery around it is trimmed).
+/// Named by the function whose `async` body or block it is, and the line that future is at:
+/// for an `async` block (`tokio::spawn(async move { .. })`, the usual way to spawn) that line is
+/// in the block, where it was spawned, in the user's code even when a shared helper or a
+/// framework made the `spawn` call (tokio records the spawn call's own place only under
+/// `tokio_unstable`).
 pub(crate) fn task_future(trace: &Trace) -> Option<String> {
-    trace.function_names().last().map(|name| future_name(name))
+    let frame = trace.frames().last()?;
+    let name = future_name(&frame.name);
+    Some(match &frame.location {
+        Some(location) => format!("{name} at {}", relative_to_cwd(location)),
+        None => name,
+    })
+}
+
+/// `location` (`file:line`, as debug information writes the file: often absolute) relative to
+/// the current directory where it lies below it, as `Location`s are written.
+fn relative_to_cwd(location: &str) -> &str {
+    let Ok(cwd) = std::env::current_dir() else {
+        return location;
+    };
+    let cwd = cwd.display().to_string();
+    let stripped = location
+        .strip_prefix(cwd.as_str())
+        .and_then(|rest| rest.strip_prefix(std::path::MAIN_SEPARATOR));
+    stripped.unwrap_or(location)
 }
 
 /// Frames of the validator, the lock layers and the standard library glue between them.

@@ -728,3 +728,49 @@ fn a_report_raised_in_a_task_is_printed_once_though_its_join_error_is_printed_to
         "{stderr}"
     );
 }
+
+/// A task spawned with an `async` block (the usual way) is named by where the block is: in the
+/// user's code, the block's own lines, whoever made the `spawn` call (the path is the process's
+/// working directory's, the package's under `cargo test`).
+#[test]
+fn a_plain_task_running_an_async_block_is_named_by_where_the_block_is() {
+    let _serial = serial();
+    let rt = Builder::new_current_thread().enable_all().build().unwrap();
+    let prefix = "plain-block";
+    let accounts = Arc::new(Mutex::named(&format!("{prefix}-accounts"), 0u64));
+    let audit = Arc::new(Mutex::named(&format!("{prefix}-audit"), Vec::<u64>::new()));
+    /// A shared spawning helper: its own line must not name the task.
+    fn spawn_helper<F: std::future::Future<Output = ()> + Send + 'static>(
+        f: F,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(f)
+    }
+    rt.block_on(async {
+        let (a, l) = (accounts.clone(), audit.clone());
+        spawn_helper(async move {
+            let _a = a.lock().await;
+            l.lock().await.push(1);
+        })
+        .await
+        .unwrap();
+        let (a, l) = (accounts.clone(), audit.clone());
+        let line = line!() + 3;
+        spawn_helper(async move {
+            let _l = l.lock().await;
+            *a.lock().await += 1;
+        })
+        .await
+        .unwrap();
+        let reports = reports_about(prefix);
+        assert_eq!(reports.len(), 1, "{}", texts(&reports));
+        let text = reports[0].to_string();
+        assert!(
+            text.contains(&format!(
+                ", running \
+                 `plain_tasks::a_plain_task_running_an_async_block_is_named_by_where_the_block_is` \
+                 at tests/plain_tasks.rs:{line}'"
+            )),
+            "{text}"
+        );
+    });
+}
