@@ -13,7 +13,8 @@
 use super::*;
 use serde::Deserialize;
 
-/// The parking_lot version the shim claims: the line it stands in for.
+/// The parking_lot version the shim claims where the graph names no 0.13 release: the line it
+/// stands in for.
 const SHIM_VERSION: &str = "0.13.0";
 
 /// What `cargo metadata` says of the packages that matter here.
@@ -49,7 +50,10 @@ pub(crate) fn prepare(dir: &Path) -> Result<String, String> {
     let metadata = metadata()?;
     let shim = dir.join("parking_lot-shim");
     std::fs::create_dir_all(shim.join("src")).map_err(|e| cannot_write(&shim, e))?;
-    let manifest = shim_manifest(&lockdep_core_dependency(&metadata));
+    let manifest = shim_manifest(
+        &shim_version(&metadata),
+        &lockdep_core_dependency(&metadata),
+    );
     write(&shim.join("Cargo.toml"), &manifest)?;
     write(
         &shim.join("src/lib.rs"),
@@ -93,6 +97,20 @@ fn lockdep_core_dependency(metadata: &Metadata) -> String {
                 toml::Value::String(path.display().to_string())
             )
         }
+        // A git checkout: the same repository and commit.
+        Some(Package {
+            source: Some(source),
+            ..
+        }) if source.starts_with("git+") => {
+            let source = &source["git+".len()..];
+            let (url, commit) = source.split_once('#').unwrap_or((source, ""));
+            let url = url.split('?').next().unwrap_or(url);
+            format!(
+                "{{ git = {}, rev = {}, {features} }}",
+                toml::Value::String(url.to_string()),
+                toml::Value::String(commit.to_string())
+            )
+        }
         Some(p) => format!("{{ version = \"={}\", {features} }}", p.version),
         None => format!(
             "{{ version = \"={}\", {features} }}",
@@ -101,14 +119,36 @@ fn lockdep_core_dependency(metadata: &Metadata) -> String {
     }
 }
 
-/// The shim's manifest: parking_lot 0.13's name, version and features, over lockdep-core.
-fn shim_manifest(lockdep_core: &str) -> String {
+/// The version the shim claims: the newest parking_lot 0.13 release the graph resolves to (so
+/// that every requirement the project's crates make of 0.13 is met), else 0.13.0.
+fn shim_version(metadata: &Metadata) -> String {
+    metadata
+        .packages
+        .iter()
+        .filter(|p| p.name == "parking_lot" && p.source.is_some() && p.version.starts_with("0.13."))
+        .map(|p| p.version.clone())
+        .max_by_key(|v| {
+            v.split('.')
+                .map(|n| {
+                    n.split(['-', '+'])
+                        .next()
+                        .unwrap_or("")
+                        .parse::<u64>()
+                        .unwrap_or(0)
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_else(|| SHIM_VERSION.to_string())
+}
+
+/// The shim's manifest: parking_lot 0.13's name, `version` and features, over lockdep-core.
+fn shim_manifest(version: &str, lockdep_core: &str) -> String {
     format!(
-        "# Written by `cargo lockdep test --all-locks`: parking_lot {SHIM_VERSION}, replaced by \
+        "# Written by `cargo lockdep test --all-locks`: parking_lot {version}, replaced by \
          lockdep's checked locks.\n\
          [package]\n\
          name = \"parking_lot\"\n\
-         version = \"{SHIM_VERSION}\"\n\
+         version = \"{version}\"\n\
          edition = \"2021\"\n\
          publish = false\n\n\
          [dependencies]\n\
@@ -170,12 +210,15 @@ fn say_what_is_checked(metadata: &Metadata) {
 }
 
 /// Whether the requirement `req` (as cargo metadata writes it: `^0.13`, `^0.13.0`, `=0.12.5`,
-/// `>=0.12, <0.14`) asks for the parking_lot line `line` (`0.13`).
+/// `>=0.13, <0.14`) asks for the parking_lot line `line` (`0.13`): one of its comparators
+/// starts at that line (an upper bound, `<0.13`, does not).
 fn requires_line(req: &str, line: &str) -> bool {
     req.split(',').any(|part| {
-        let version = part
-            .trim()
-            .trim_start_matches(['^', '=', '~', '>', '<', ' ']);
+        let part = part.trim();
+        if part.starts_with('<') {
+            return false;
+        }
+        let version = part.trim_start_matches(['^', '=', '~', '>', ' ']);
         version == line || version.starts_with(&format!("{line}."))
     })
 }
@@ -209,11 +252,16 @@ mod tests {
         assert!(requires_line("^0.12.1", "0.12"));
         assert!(!requires_line("^0.1", "0.13"));
         assert!(!requires_line("^0.130", "0.13"));
+        assert!(!requires_line("<0.13", "0.13"));
+        assert!(requires_line(">=0.13, <0.14", "0.13"));
     }
 
     #[test]
     fn the_shim_is_parking_lot_0_13_over_lockdep_core() {
-        let manifest = shim_manifest("{ path = \"/x\", features = [\"parking_lot-0_13\"] }");
+        let manifest = shim_manifest(
+            "0.13.0",
+            "{ path = \"/x\", features = [\"parking_lot-0_13\"] }",
+        );
         let parsed: toml::Table = manifest.parse().expect("a valid manifest");
         assert_eq!(parsed["package"]["name"].as_str(), Some("parking_lot"));
         assert_eq!(parsed["package"]["version"].as_str(), Some("0.13.0"));

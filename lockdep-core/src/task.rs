@@ -374,6 +374,7 @@ mod checked {
                     new_kinds: 0,
                     certain: false,
                     yield_point: true,
+                    same_instance: false,
                     current,
                 }));
             }

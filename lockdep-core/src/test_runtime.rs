@@ -38,9 +38,14 @@ pub fn run_test<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
                     .map(String::as_str)
                     .or_else(|| payload.downcast_ref::<&str>().copied())
                     .unwrap_or("");
+                // (A task's panic carries one line naming the report, which was printed when
+                // it was raised.)
                 let others: Vec<crate::Report> = reports
                     .into_iter()
-                    .filter(|report| !message.contains(&report.to_string()))
+                    .filter(|report| {
+                        !message.contains(&report.to_string())
+                            && !message.contains(&crate::report::PanicLine(report).to_string())
+                    })
                     .collect();
                 if !others.is_empty() {
                     eprintln!("{}", test_failure(name, &others));

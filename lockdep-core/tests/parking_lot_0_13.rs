@@ -297,3 +297,42 @@ mod spelled {
         generic(m.as_lock_api())
     }
 }
+
+/// A read guard's relock after `unlocked` is a recursive read too, as in parking_lot 0.13: with
+/// a writer queued, a thread that still reads the lock takes its other read back at once.
+#[test]
+fn a_relock_after_unlocked_is_recursive_too() {
+    use lockdep_core::parking_lot_0_13::{RecursiveRwLock, RecursiveRwLockReadGuard};
+    use std::sync::{mpsc, Arc};
+    use std::time::Duration;
+    let lock = Arc::new(RecursiveRwLock::named("pl013-relock", 0u32));
+    let (done, finished) = mpsc::channel();
+    let reader = {
+        let lock = lock.clone();
+        std::thread::spawn(move || {
+            let a = lock.read();
+            let mut b = lock.read();
+            let writer = {
+                let lock = lock.clone();
+                std::thread::spawn(move || *lock.write() += 1)
+            };
+            // Let the writer queue.
+            while !lock.is_locked_exclusive() && !writer.is_finished() {
+                std::thread::sleep(Duration::from_millis(5));
+                if lockdep_core::CHECKS_COMPILED_IN || lock.is_locked() {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            RecursiveRwLockReadGuard::unlocked(&mut b, || {});
+            drop((a, b));
+            writer.join().unwrap();
+            done.send(()).unwrap();
+        })
+    };
+    finished
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the relock did not wait behind the queued writer");
+    reader.join().unwrap();
+    assert_eq!(*lock.read(), 1);
+}

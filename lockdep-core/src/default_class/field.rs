@@ -5,8 +5,9 @@
 //! the class keeps its other name.
 
 /// `Struct.field` for the construction at `position` (`file:line:col`, 1-based, as debug
-/// information and `Location` write it), when the source there reads `field: <construction>`
-/// inside a struct literal; `self_type` stands for a literal written `Self { .. }`.
+/// information writes it: the column counts bytes), when the source there reads `field:
+/// <construction>` inside a struct literal; `self_type` stands for a literal written `Self {
+/// .. }`.
 pub(super) fn field_name(position: &str, self_type: Option<&str>) -> Option<String> {
     // Miri's isolation refuses to open files outright (an error, not an `Err`).
     if cfg!(miri) {
@@ -24,6 +25,16 @@ pub(super) fn field_name(position: &str, self_type: Option<&str>) -> Option<Stri
 /// (`actors: RwLock<..>,` in `struct Host`): `Host.actors`, `ty` being the type whose
 /// `default` built it.
 fn declared_at(after: &str, ty: &str) -> Option<String> {
+    // The position is the field's definition, which starts at its visibility, if any.
+    let mut after = after;
+    if let Some(rest) = after.strip_prefix("pub") {
+        let rest = rest.trim_start();
+        after = match rest.strip_prefix('(') {
+            Some(inside) => inside.split_once(')')?.1.trim_start(),
+            None => rest,
+        };
+    }
+    let after = after.strip_prefix("r#").unwrap_or(after);
     let end = after
         .find(|c: char| !(c.is_alphanumeric() || c == '_'))
         .unwrap_or(after.len());
@@ -34,7 +45,8 @@ fn declared_at(after: &str, ty: &str) -> Option<String> {
         .then(|| format!("{ty}.{field}"))
 }
 
-/// The byte offset of 1-based `line` and `col` (a column counts characters).
+/// The byte offset of 1-based `line` and `col` (a column counts bytes, as debug information
+/// writes it); `None` past the line or inside a character.
 fn offset_of(source: &str, line: usize, col: usize) -> Option<usize> {
     let start: usize = source
         .split_inclusive('\n')
@@ -42,11 +54,8 @@ fn offset_of(source: &str, line: usize, col: usize) -> Option<usize> {
         .map(str::len)
         .sum();
     let text = source.get(start..)?.lines().next()?;
-    let within = text
-        .char_indices()
-        .nth(col.checked_sub(1)?)
-        .map_or(text.len(), |(i, _)| i);
-    Some(start + within)
+    let within = col.checked_sub(1)?;
+    (within <= text.len() && text.is_char_boundary(within)).then_some(start + within)
 }
 
 /// The name for a construction that starts right after `before`.
@@ -92,10 +101,24 @@ fn literal_type(text: &str) -> Option<&str> {
             '(' | '[' if depth == 0 => return None,
             '{' if depth == 0 => {
                 let mut path = text[..i].trim_end();
-                // `Wrapper::<T> {` / `Wrapper<T> {`
-                if let Some(stripped) = path.strip_suffix('>') {
-                    let open = stripped.rfind('<')?;
-                    path = stripped[..open].trim_end_matches("::");
+                // `Wrapper::<T> {` / `Wrapper<Vec<T>> {`: back past the matching `<`.
+                if path.ends_with('>') {
+                    let mut depth = 0usize;
+                    let mut open = None;
+                    for (j, c) in path.char_indices().rev() {
+                        match c {
+                            '>' => depth += 1,
+                            '<' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    open = Some(j);
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    path = path[..open?].trim_end().trim_end_matches("::");
                 }
                 let ty = trailing_ident(path)?;
                 return ty.starts_with(|c: char| c.is_uppercase()).then_some(ty);
@@ -109,7 +132,20 @@ fn literal_type(text: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::name_at;
+    use super::{name_at, offset_of};
+
+    #[test]
+    fn columns_count_bytes() {
+        let source = "first\n    é: Lock, pub x: Lock,\n";
+        // `pub` starts at byte column 15 of line 2 (character column 14).
+        assert_eq!(
+            offset_of(source, 2, 15).map(|o| &source[o..o + 3]),
+            Some("pub")
+        );
+        // Inside the two bytes of `é`: no position.
+        assert_eq!(offset_of(source, 2, 6), None);
+        assert_eq!(offset_of(source, 3, 1), None);
+    }
 
     #[test]
     fn a_field_of_a_struct_literal_names_the_lock() {
@@ -129,6 +165,10 @@ mod tests {
             name_at("Wrapper::<T> { a: f(x, Y { b: 1 }), c: ", None).as_deref(),
             Some("Wrapper.c")
         );
+        assert_eq!(
+            name_at("Wrapper::<Vec<T>> { lock: ", None).as_deref(),
+            Some("Wrapper.lock")
+        );
     }
 
     #[test]
@@ -138,6 +178,14 @@ mod tests {
             Some("Host.actors")
         );
         assert_eq!(super::declared_at("RwLock::default()", "Host"), None);
+        assert_eq!(
+            super::declared_at("pub links: Mutex<u8>,", "Host").as_deref(),
+            Some("Host.links")
+        );
+        assert_eq!(
+            super::declared_at("pub(crate) r#type: Mutex<u8>,", "Host").as_deref(),
+            Some("Host.type")
+        );
     }
 
     #[test]

@@ -24,9 +24,9 @@ mod recursive;
 
 pub use once::{Once, OnceState};
 pub use recursive::{
-    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RawRwLockRecursive,
-    RecursiveRwLock, RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard,
-    RecursiveRwLockWriteGuard,
+    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RawRecursive,
+    RawRwLockRecursive, RecursiveRwLock, RecursiveRwLockReadGuard,
+    RecursiveRwLockUpgradableReadGuard, RecursiveRwLockWriteGuard,
 };
 
 pub use crate::{

@@ -1,30 +1,242 @@
 //! parking_lot 0.13's `RecursiveRwLock`: a reader-writer lock whose every read is a recursive
 //! read (it never waits behind a queued writer, so a thread that reads it may read it again).
-//! It is this crate's `RwLock` with `read` made `read_recursive`, so its reads are validated
-//! by the rules of `read_recursive` (parking_lot's recursive-read rule, `DESIGN.md`), its
-//! guards are the `RwLock`'s, and its class is its creation site like any lock's.
+//! Its raw lock is parking_lot 0.12's with every shared acquisition recursive ([`RawRecursive`]:
+//! also the relocks `lock_api` makes after a guard's `unlocked`, and a bump), and the typed layer
+//! takes its reads with `read_recursive`, so they are validated by the rules of `read_recursive`
+//! (parking_lot's recursive-read rule, `DESIGN.md`); its class is its creation site like any
+//! lock's.
 
+use crate::class::ClassCell;
+use crate::generic;
 use crate::raw::Raw;
 use crate::{LockClass, LockInstance, TrackedLock};
 use std::fmt;
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
-/// The raw lock under [`RecursiveRwLock`]: the same checked raw lock as [`RwLock`]'s
-/// (`crate::RawRwLock`), whose recursive reads the typed layer chooses.
-///
-/// [`RwLock`]: crate::RwLock
-pub type RawRwLockRecursive = crate::RawRwLock;
+/// parking_lot 0.12's raw reader-writer lock with every shared acquisition a recursive one,
+/// as parking_lot 0.13's `RawRwLock<true>` takes them: the raw lock under
+/// [`RecursiveRwLock`], through which `lock_api`'s own relocks go too.
+pub struct RawRecursive(parking_lot::RawRwLock);
 
-/// Read guard of [`RecursiveRwLock`] (the `RwLock`'s).
-pub type RecursiveRwLockReadGuard<'a, T> = crate::RwLockReadGuard<'a, T>;
+// SAFETY: every method delegates to parking_lot's raw lock, a shared acquisition to its
+// recursive shared acquisition (the same lock state, the same unlock), so the lock's exclusion
+// is parking_lot's.
+unsafe impl lock_api::RawRwLock for RawRecursive {
+    #[allow(clippy::declare_interior_mutable_const)] // as `lock_api` declares `INIT`
+    const INIT: Self = RawRecursive(<parking_lot::RawRwLock as lock_api::RawRwLock>::INIT);
+    type GuardMarker = <parking_lot::RawRwLock as lock_api::RawRwLock>::GuardMarker;
+
+    #[inline]
+    fn lock_shared(&self) {
+        lock_api::RawRwLockRecursive::lock_shared_recursive(&self.0)
+    }
+    #[inline]
+    fn try_lock_shared(&self) -> bool {
+        lock_api::RawRwLockRecursive::try_lock_shared_recursive(&self.0)
+    }
+    #[inline]
+    unsafe fn unlock_shared(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLock::unlock_shared(&self.0) }
+    }
+    #[inline]
+    fn lock_exclusive(&self) {
+        lock_api::RawRwLock::lock_exclusive(&self.0)
+    }
+    #[inline]
+    fn try_lock_exclusive(&self) -> bool {
+        lock_api::RawRwLock::try_lock_exclusive(&self.0)
+    }
+    #[inline]
+    unsafe fn unlock_exclusive(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLock::unlock_exclusive(&self.0) }
+    }
+    #[inline]
+    fn is_locked(&self) -> bool {
+        lock_api::RawRwLock::is_locked(&self.0)
+    }
+    #[inline]
+    fn is_locked_exclusive(&self) -> bool {
+        lock_api::RawRwLock::is_locked_exclusive(&self.0)
+    }
+}
+
+// SAFETY: delegates to parking_lot's recursive shared acquisition.
+unsafe impl lock_api::RawRwLockRecursive for RawRecursive {
+    #[inline]
+    fn lock_shared_recursive(&self) {
+        lock_api::RawRwLockRecursive::lock_shared_recursive(&self.0)
+    }
+    #[inline]
+    fn try_lock_shared_recursive(&self) -> bool {
+        lock_api::RawRwLockRecursive::try_lock_shared_recursive(&self.0)
+    }
+}
+
+// SAFETY: delegates; a shared bump releases fairly and takes the read back recursively (it
+// cannot wait behind a writer while other readers hold the lock).
+unsafe impl lock_api::RawRwLockFair for RawRecursive {
+    #[inline]
+    unsafe fn unlock_shared_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockFair::unlock_shared_fair(&self.0) }
+    }
+    #[inline]
+    unsafe fn unlock_exclusive_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockFair::unlock_exclusive_fair(&self.0) }
+    }
+    #[inline]
+    unsafe fn bump_shared(&self) {
+        // SAFETY: forwarded contract: the caller holds a read, released and taken back here.
+        unsafe { lock_api::RawRwLockFair::unlock_shared_fair(&self.0) };
+        lock_api::RawRwLockRecursive::lock_shared_recursive(&self.0)
+    }
+    #[inline]
+    unsafe fn bump_exclusive(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockFair::bump_exclusive(&self.0) }
+    }
+}
+
+// SAFETY: delegates.
+unsafe impl lock_api::RawRwLockDowngrade for RawRecursive {
+    #[inline]
+    unsafe fn downgrade(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockDowngrade::downgrade(&self.0) }
+    }
+}
+
+// SAFETY: delegates, shared acquisitions recursive.
+unsafe impl lock_api::RawRwLockTimed for RawRecursive {
+    type Duration = Duration;
+    type Instant = Instant;
+    #[inline]
+    fn try_lock_shared_for(&self, timeout: Duration) -> bool {
+        lock_api::RawRwLockRecursiveTimed::try_lock_shared_recursive_for(&self.0, timeout)
+    }
+    #[inline]
+    fn try_lock_shared_until(&self, timeout: Instant) -> bool {
+        lock_api::RawRwLockRecursiveTimed::try_lock_shared_recursive_until(&self.0, timeout)
+    }
+    #[inline]
+    fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
+        lock_api::RawRwLockTimed::try_lock_exclusive_for(&self.0, timeout)
+    }
+    #[inline]
+    fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
+        lock_api::RawRwLockTimed::try_lock_exclusive_until(&self.0, timeout)
+    }
+}
+
+// SAFETY: delegates.
+unsafe impl lock_api::RawRwLockRecursiveTimed for RawRecursive {
+    #[inline]
+    fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
+        lock_api::RawRwLockRecursiveTimed::try_lock_shared_recursive_for(&self.0, timeout)
+    }
+    #[inline]
+    fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
+        lock_api::RawRwLockRecursiveTimed::try_lock_shared_recursive_until(&self.0, timeout)
+    }
+}
+
+// SAFETY: delegates.
+unsafe impl lock_api::RawRwLockUpgrade for RawRecursive {
+    #[inline]
+    fn lock_upgradable(&self) {
+        lock_api::RawRwLockUpgrade::lock_upgradable(&self.0)
+    }
+    #[inline]
+    fn try_lock_upgradable(&self) -> bool {
+        lock_api::RawRwLockUpgrade::try_lock_upgradable(&self.0)
+    }
+    #[inline]
+    unsafe fn unlock_upgradable(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgrade::unlock_upgradable(&self.0) }
+    }
+    #[inline]
+    unsafe fn upgrade(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgrade::upgrade(&self.0) }
+    }
+    #[inline]
+    unsafe fn try_upgrade(&self) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgrade::try_upgrade(&self.0) }
+    }
+}
+
+// SAFETY: delegates.
+unsafe impl lock_api::RawRwLockUpgradeFair for RawRecursive {
+    #[inline]
+    unsafe fn unlock_upgradable_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgradeFair::unlock_upgradable_fair(&self.0) }
+    }
+    #[inline]
+    unsafe fn bump_upgradable(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgradeFair::bump_upgradable(&self.0) }
+    }
+}
+
+// SAFETY: delegates.
+unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRecursive {
+    #[inline]
+    unsafe fn downgrade_upgradable(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgradeDowngrade::downgrade_upgradable(&self.0) }
+    }
+    #[inline]
+    unsafe fn downgrade_to_upgradable(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgradeDowngrade::downgrade_to_upgradable(&self.0) }
+    }
+}
+
+// SAFETY: delegates.
+unsafe impl lock_api::RawRwLockUpgradeTimed for RawRecursive {
+    #[inline]
+    fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
+        lock_api::RawRwLockUpgradeTimed::try_lock_upgradable_for(&self.0, timeout)
+    }
+    #[inline]
+    fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
+        lock_api::RawRwLockUpgradeTimed::try_lock_upgradable_until(&self.0, timeout)
+    }
+    #[inline]
+    unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgradeTimed::try_upgrade_for(&self.0, timeout) }
+    }
+    #[inline]
+    unsafe fn try_upgrade_until(&self, timeout: Instant) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { lock_api::RawRwLockUpgradeTimed::try_upgrade_until(&self.0, timeout) }
+    }
+}
+
+/// The raw lock under [`RecursiveRwLock`] (parking_lot 0.13's name): [`RawRecursive`], checked.
+pub type RawRwLockRecursive = Raw<RawRecursive>;
+
+/// Read guard of [`RecursiveRwLock`].
+pub type RecursiveRwLockReadGuard<'a, T> = generic::RwLockReadGuard<'a, RawRecursive, T>;
 /// Write guard of [`RecursiveRwLock`].
-pub type RecursiveRwLockWriteGuard<'a, T> = crate::RwLockWriteGuard<'a, T>;
+pub type RecursiveRwLockWriteGuard<'a, T> = generic::RwLockWriteGuard<'a, RawRecursive, T>;
 /// Upgradable read guard of [`RecursiveRwLock`].
-pub type RecursiveRwLockUpgradableReadGuard<'a, T> = crate::RwLockUpgradableReadGuard<'a, T>;
+pub type RecursiveRwLockUpgradableReadGuard<'a, T> =
+    generic::RwLockUpgradableReadGuard<'a, RawRecursive, T>;
 /// Mapped read guard of [`RecursiveRwLock`].
-pub type MappedRecursiveRwLockReadGuard<'a, T> = crate::MappedRwLockReadGuard<'a, T>;
+pub type MappedRecursiveRwLockReadGuard<'a, T> =
+    generic::MappedRwLockReadGuard<'a, RawRecursive, T>;
 /// Mapped write guard of [`RecursiveRwLock`].
-pub type MappedRecursiveRwLockWriteGuard<'a, T> = crate::MappedRwLockWriteGuard<'a, T>;
+pub type MappedRecursiveRwLockWriteGuard<'a, T> =
+    generic::MappedRwLockWriteGuard<'a, RawRecursive, T>;
 
 /// A reader-writer lock whose reads are recursive (parking_lot 0.13's `RecursiveRwLock`),
 /// checked by lockdep with the rules of `read_recursive`: a read taken while the thread reads
@@ -41,7 +253,7 @@ pub type MappedRecursiveRwLockWriteGuard<'a, T> = crate::MappedRwLockWriteGuard<
 /// ```
 #[repr(transparent)]
 pub struct RecursiveRwLock<T: ?Sized> {
-    inner: crate::RwLock<T>,
+    inner: generic::RwLock<RawRecursive, T>,
 }
 
 impl<T> RecursiveRwLock<T> {
@@ -50,7 +262,10 @@ impl<T> RecursiveRwLock<T> {
     #[inline]
     pub const fn new(value: T) -> Self {
         RecursiveRwLock {
-            inner: crate::RwLock::new(value),
+            inner: generic::RwLock::with_cell(
+                ClassCell::from_site(Location::caller()).recursive_reads(),
+                value,
+            ),
         }
     }
 
@@ -58,14 +273,14 @@ impl<T> RecursiveRwLock<T> {
     #[inline]
     pub const fn with_class(class: &'static LockClass, value: T) -> Self {
         RecursiveRwLock {
-            inner: crate::RwLock::with_class(class, value),
+            inner: generic::RwLock::with_cell(ClassCell::from_key(class).recursive_reads(), value),
         }
     }
 
     /// A new unlocked lock whose class is `name`.
     pub fn named(name: &str, value: T) -> Self {
         RecursiveRwLock {
-            inner: crate::RwLock::named(name, value),
+            inner: generic::RwLock::with_cell(ClassCell::from_name(name).recursive_reads(), value),
         }
     }
 
@@ -77,7 +292,7 @@ impl<T> RecursiveRwLock<T> {
 
     /// Consumes the lock, returning the raw lock underneath and the data.
     #[inline]
-    pub fn into_inner_with_raw(self) -> (Raw<parking_lot::RawRwLock>, T) {
+    pub fn into_inner_with_raw(self) -> (RawRwLockRecursive, T) {
         self.inner.into_inner_with_raw()
     }
 }
@@ -217,29 +432,30 @@ impl<T: ?Sized> RecursiveRwLock<T> {
     /// # Safety
     /// As `lock_api`'s: unlocking the raw lock while a guard exists is undefined behaviour.
     #[inline]
-    pub unsafe fn raw(&self) -> &Raw<parking_lot::RawRwLock> {
+    pub unsafe fn raw(&self) -> &RawRwLockRecursive {
         // SAFETY: forwarded contract.
         unsafe { self.inner.raw() }
     }
 
-    /// The lock as this crate's `RwLock` (whose `read` is the fair read).
+    /// The typed layer underneath (whose `read` is the raw lock's shared acquisition, recursive
+    /// here too, but validated as a fair read).
     #[inline]
-    pub fn as_rwlock(&self) -> &crate::RwLock<T> {
+    pub fn as_generic(&self) -> &generic::RwLock<RawRecursive, T> {
         &self.inner
     }
 }
 
 #[cfg(feature = "arc_lock")]
 mod arc {
-    use super::RecursiveRwLock;
+    use super::{RawRecursive, RawRwLockRecursive, RecursiveRwLock};
     use crate::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard};
     use std::sync::Arc;
 
+    type Inner<T> = crate::generic::RwLock<RawRecursive, T>;
+
     /// `arc` viewed as an `Arc` of the `RwLock` inside, for the `Arc` methods.
-    fn view<T: ?Sized>(
-        arc: &Arc<RecursiveRwLock<T>>,
-    ) -> std::mem::ManuallyDrop<Arc<crate::RwLock<T>>> {
-        let inner = Arc::as_ptr(arc) as *const crate::RwLock<T>;
+    fn view<T: ?Sized>(arc: &Arc<RecursiveRwLock<T>>) -> std::mem::ManuallyDrop<Arc<Inner<T>>> {
+        let inner = Arc::as_ptr(arc) as *const Inner<T>;
         // SAFETY: `RecursiveRwLock` is `repr(transparent)` over the `RwLock`, with no `Drop` of
         // its own, so the allocation is an `Arc<RwLock>`'s; the `ManuallyDrop` keeps the
         // borrowed count from being released, and the view does not outlive `arc`.
@@ -249,25 +465,27 @@ mod arc {
     impl<T: ?Sized> RecursiveRwLock<T> {
         /// Like [`read`](Self::read), for an `Arc`: the guard owns a clone of it.
         #[track_caller]
-        pub fn read_arc(self: &Arc<Self>) -> ArcRwLockReadGuard<crate::RawRwLock, T> {
+        pub fn read_arc(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLockRecursive, T> {
             view(self).read_arc_recursive()
         }
 
         /// Like [`try_read`](Self::try_read), for an `Arc`.
         #[track_caller]
-        pub fn try_read_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<crate::RawRwLock, T>> {
+        pub fn try_read_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<RawRwLockRecursive, T>> {
             view(self).try_read_recursive_arc()
         }
 
         /// Like [`write`](Self::write), for an `Arc`.
         #[track_caller]
-        pub fn write_arc(self: &Arc<Self>) -> ArcRwLockWriteGuard<crate::RawRwLock, T> {
+        pub fn write_arc(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLockRecursive, T> {
             view(self).write_arc()
         }
 
         /// Like [`try_write`](Self::try_write), for an `Arc`.
         #[track_caller]
-        pub fn try_write_arc(self: &Arc<Self>) -> Option<ArcRwLockWriteGuard<crate::RawRwLock, T>> {
+        pub fn try_write_arc(
+            self: &Arc<Self>,
+        ) -> Option<ArcRwLockWriteGuard<RawRwLockRecursive, T>> {
             view(self).try_write_arc()
         }
 
@@ -275,7 +493,7 @@ mod arc {
         #[track_caller]
         pub fn upgradable_read_arc(
             self: &Arc<Self>,
-        ) -> ArcRwLockUpgradableReadGuard<crate::RawRwLock, T> {
+        ) -> ArcRwLockUpgradableReadGuard<RawRwLockRecursive, T> {
             view(self).upgradable_read_arc()
         }
     }
@@ -284,10 +502,11 @@ mod arc {
 /// Each lock field of a `#[derive(Default)]` struct is its own class (see `default_class`).
 impl<T: Default> Default for RecursiveRwLock<T> {
     #[track_caller]
-    #[inline]
+    #[cfg_attr(lockdep_checks, inline(always))]
     fn default() -> Self {
+        let class = crate::construct::generic_class!("RecursiveRwLock", T, true);
         RecursiveRwLock {
-            inner: crate::RwLock::default(),
+            inner: generic::RwLock::with_cell(class.recursive_reads(), T::default()),
         }
     }
 }

@@ -50,6 +50,13 @@ impl<R: RawRwLock, T> RwLock<R, T> {
         const fn from_cell(class) => Self::from_raw(R::INIT, class, value);
     }
 
+    /// A new unlocked rwlock of the class in `class` (the 0.13 face marks its cell).
+    #[cfg_attr(not(feature = "parking_lot-0_13"), allow(dead_code))]
+    #[inline]
+    pub(crate) const fn with_cell(class: ClassCell, value: T) -> Self {
+        Self::from_cell(class, value)
+    }
+
     /// A new unlocked rwlock over the raw lock `raw` (`lock_api`'s `const_new`), whose class is
     /// its creation site.
     #[track_caller]

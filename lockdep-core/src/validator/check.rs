@@ -411,6 +411,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
             new_kinds,
             certain: false,
             yield_point: false,
+            same_instance: false,
             current: trace.clone(),
         }));
     }
@@ -431,6 +432,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
             new_kinds: dep_kind(holding.access, acq.access),
             certain: false,
             yield_point: false,
+            same_instance: false,
             current: trace.clone(),
         }));
     }

@@ -163,6 +163,7 @@ pub(super) fn recursion_report_with(
         new_kinds: 0,
         certain,
         yield_point: false,
+        same_instance: held[index].instance == acq.addr,
         current: trace,
     })
 }
@@ -185,6 +186,8 @@ pub(crate) fn deliver_all(reports: Vec<Report>) -> Option<Pending> {
     let mut first = None;
     for report in &reports {
         let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // The handler's own acquisitions are real, even while an annotation is validated.
+            let _real = crate::report::Annotating::leave();
             mode::deliver_unless_panic(report)
         }));
         match delivered {

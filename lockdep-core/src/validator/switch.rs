@@ -216,6 +216,7 @@ fn held_across_await(leaving: &[HeldLock]) -> Vec<Report> {
             new_kinds: 0,
             certain: false,
             yield_point: false,
+            same_instance: false,
             current: Trace::capture(),
         }));
     }

@@ -32,13 +32,19 @@ pub(crate) struct Annotating(bool);
 
 impl Annotating {
     pub(crate) fn enter() -> Annotating {
-        Annotating(ANNOTATING.with(|a| a.replace(true)))
+        Annotating(ANNOTATING.try_with(|a| a.replace(true)).unwrap_or(false))
+    }
+
+    /// Marks this thread's acquisitions as real ones until dropped: a report's handler, run
+    /// while an annotation is validated, takes real locks.
+    pub(crate) fn leave() -> Annotating {
+        Annotating(ANNOTATING.try_with(|a| a.replace(false)).unwrap_or(false))
     }
 }
 
 impl Drop for Annotating {
     fn drop(&mut self) {
-        ANNOTATING.with(|a| a.set(self.0));
+        let _ = ANNOTATING.try_with(|a| a.set(self.0));
     }
 }
 
@@ -134,6 +140,9 @@ pub(crate) struct ReportData {
     /// `HeldAcrossAwait`: `current` is where the task yielded (under `.lockdep()`, which sees
     /// the poll end), or else where its thread was next seen running another task.
     pub(crate) yield_point: bool,
+    /// `RecursiveLocking`: the lock held is the very lock acquired (a read taken again),
+    /// not another lock of its class.
+    pub(crate) same_instance: bool,
     pub(crate) current: Arc<Trace>,
 }
 

@@ -283,7 +283,7 @@ impl ReportData {
         // Which lock each line takes: the same one twice, or two locks of the class (which
         // the bare class name would make read like a self-deadlock).
         let class = &self.acquiring.class;
-        let (first, second) = if self.certain {
+        let (first, second) = if self.certain || self.same_instance {
             ("this lock", "the same lock again")
         } else {
             ("one lock of the class", "another lock of the class")
@@ -300,6 +300,14 @@ impl ReportData {
             writeln!(
                 f,
                 " This acquisition can only block for ever: lockdep panics instead of hanging."
+            )?;
+        } else if self.same_instance {
+            writeln!(
+                f,
+                " This thread reads the lock it reads already. A writer that queues in between\n \
+                 waits for the first read, and this read waits behind the writer: neither \
+                 goes on.\n Take the read once, or use `read_recursive` (a reader that skips \
+                 the queue)."
             )?;
         } else {
             writeln!(
