@@ -45,9 +45,10 @@ struct Dependency {
 }
 
 /// Writes the shim under `dir` and returns the `--config` value that patches it in, after
-/// saying which crates' parking_lot locks the run checks.
-pub(crate) fn prepare(dir: &Path) -> Result<String, String> {
-    let metadata = metadata()?;
+/// saying which crates' parking_lot locks the run checks. `args`: the runner's, whose
+/// `--manifest-path` and network options the graph is read with too.
+pub(crate) fn prepare(dir: &Path, args: &[String]) -> Result<String, String> {
+    let metadata = metadata(args)?;
     let shim = dir.join("parking_lot-shim");
     std::fs::create_dir_all(shim.join("src")).map_err(|e| cannot_write(&shim, e))?;
     let manifest = shim_manifest(
@@ -68,12 +69,27 @@ pub(crate) fn prepare(dir: &Path) -> Result<String, String> {
     ))
 }
 
-/// The dependency graph, as the project's own build resolves it.
-fn metadata() -> Result<Metadata, String> {
-    let out = cargo()
-        .args(["metadata", "--format-version", "1"])
-        .output()
-        .map_err(cannot_run_cargo)?;
+/// The dependency graph, as the project's own build resolves it (the same manifest, and no
+/// network where the run has none).
+fn metadata(args: &[String]) -> Result<Metadata, String> {
+    let mut cmd = cargo();
+    cmd.args(["metadata", "--format-version", "1"]);
+    let mut cargo_args = args.iter().take_while(|a| *a != "--");
+    while let Some(arg) = cargo_args.next() {
+        match arg.as_str() {
+            "--offline" | "--locked" | "--frozen" => {
+                cmd.arg(arg);
+            }
+            "--manifest-path" => {
+                cmd.arg(arg).args(cargo_args.next());
+            }
+            a if a.starts_with("--manifest-path=") => {
+                cmd.arg(a);
+            }
+            _ => {}
+        }
+    }
+    let out = cmd.output().map_err(cannot_run_cargo)?;
     if !out.status.success() {
         return Err(format!(
             "`--all-locks` reads the dependency graph with `cargo metadata`, which failed: {}",

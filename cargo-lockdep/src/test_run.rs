@@ -73,7 +73,7 @@ pub(crate) fn test(m: &ArgMatches, passthrough: &[String]) -> Result<ExitCode, S
     // Every parking_lot 0.13 of the dependency graph replaced by lockdep's (a `--config` patch,
     // which both runners pass on to the builds they make).
     if m.get_flag("all_locks") {
-        let patch = all_locks::prepare(&dir)?;
+        let patch = all_locks::prepare(&dir, &args)?;
         args.splice(0..0, ["--config".to_string(), patch]);
     }
     let refuse = |status| {
