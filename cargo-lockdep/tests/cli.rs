@@ -12,29 +12,39 @@ use std::sync::OnceLock;
 /// The fixture's copy, made once per run of this binary.
 fn fixture() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture");
-        for sub in ["src", "tests"] {
-            let _ = std::fs::remove_dir_all(dir.join(sub));
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
-            for file in std::fs::read_dir(source.join(sub)).unwrap() {
-                let file = file.unwrap().path();
-                std::fs::copy(&file, dir.join(sub).join(file.file_name().unwrap())).unwrap();
-            }
+    DIR.get_or_init(|| copy_fixture("fixture", &["src", "tests"], &[]))
+}
+
+/// A copy of `tests/<name>/` under `CARGO_TARGET_TMPDIR` (the files of `dirs`, the manifests of
+/// `manifests` besides the root one), its path to lockdep-core made absolute, with the outer
+/// workspace's `Cargo.lock`, so that it builds offline, with the versions this workspace uses.
+fn copy_fixture(name: &str, dirs: &[&str], manifests: &[&str]) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name);
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    for sub in dirs {
+        let _ = std::fs::remove_dir_all(dir.join(sub));
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for file in std::fs::read_dir(source.join(sub)).unwrap() {
+            let file = file.unwrap().path();
+            std::fs::copy(&file, dir.join(sub).join(file.file_name().unwrap())).unwrap();
         }
-        let manifest = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
-        let core = workspace.join("lockdep-core");
-        let manifest = manifest.replace(
-            "path = \"../../../lockdep-core\"",
-            &format!("path = {:?}", core.display().to_string()),
-        );
-        assert!(manifest.contains(&core.display().to_string()));
-        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-        std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-        dir
-    })
+    }
+    for manifest in manifests {
+        std::fs::copy(source.join(manifest), dir.join(manifest)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
+    let core = workspace.join("lockdep-core");
+    let manifest = manifest.replace(
+        "path = \"../../../lockdep-core\"",
+        &format!("path = {:?}", core.display().to_string()),
+    );
+    assert!(manifest.contains(&core.display().to_string()));
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    dir
 }
 
 /// A command run in the fixture, building into the shared fixture target directory, with
@@ -1293,33 +1303,15 @@ fn an_async_lockdep_test_without_the_tokio_feature_names_the_feature() {
 }
 
 /// The `--all-locks` fixture's copy (`tests/fixture-all-locks/`: an application whose lock and
-/// the lock of a path dependency on parking_lot 0.13 are taken in both orders), made once, with
-/// the outer workspace's `Cargo.lock` (so it builds offline, with this workspace's versions).
+/// the lock of a path dependency on parking_lot 0.13 are taken in both orders), made once.
 fn all_locks_fixture() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture-all-locks");
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-all-locks");
-        for sub in ["src", "tests", "pool/src"] {
-            let _ = std::fs::remove_dir_all(dir.join(sub));
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
-            for file in std::fs::read_dir(source.join(sub)).unwrap() {
-                let file = file.unwrap().path();
-                std::fs::copy(&file, dir.join(sub).join(file.file_name().unwrap())).unwrap();
-            }
-        }
-        std::fs::copy(source.join("pool/Cargo.toml"), dir.join("pool/Cargo.toml")).unwrap();
-        let manifest = std::fs::read_to_string(source.join("Cargo.toml")).unwrap();
-        let core = workspace.join("lockdep-core");
-        let manifest = manifest.replace(
-            "path = \"../../../lockdep-core\"",
-            &format!("path = {:?}", core.display().to_string()),
-        );
-        assert!(manifest.contains(&core.display().to_string()));
-        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-        std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-        dir
+        copy_fixture(
+            "fixture-all-locks",
+            &["src", "tests", "pool/src"],
+            &["pool/Cargo.toml"],
+        )
     })
 }
 

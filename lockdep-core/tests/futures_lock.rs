@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{kinds, yield_now};
+use common::{kinds, panic_message, yield_now};
 use futures_executor::{block_on, LocalPool};
 use futures_util::task::LocalSpawnExt;
 use lockdep_core::futures::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
@@ -129,14 +129,7 @@ fn relocking_in_a_lockdep_task_panics_instead_of_hanging() {
             )
         })
     }));
-    let message = match outcome {
-        Err(payload) => payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default(),
-        Ok(reports) => panic!("no panic: {reports:?}"),
-    };
+    let message = panic_message(outcome);
     assert!(message.contains("deadlock"), "{message}");
     assert!(!is_held(&m), "the entry went with the unwinding");
 }
