@@ -1319,9 +1319,10 @@ fn all_locks_fixture() -> &'static Path {
 fn in_all_locks_fixture(store: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-lockdep"));
     cmd.current_dir(all_locks_fixture())
+        // The other fixture's target directory: the same dependencies, built once.
         .env(
             "CARGO_TARGET_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-all-locks-target"),
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
         )
         .env_remove("LOCKDEP_GRAPH")
         .env_remove("LOCKDEP")
