@@ -134,15 +134,7 @@ impl Once {
     #[track_caller]
     #[inline]
     pub fn wait(&self) {
-        if !self.is_completed() {
-            self.wait_slow(false, Location::caller());
-        } else if !self.completed {
-            init::completed(
-                self.inner.class_cell(),
-                self.inner.addr(),
-                Location::caller(),
-            );
-        }
+        self.wait_with(false, Location::caller())
     }
 
     /// Like [`wait`](Self::wait), but a panicked initialisation does not end the wait: it goes
@@ -150,14 +142,17 @@ impl Once {
     #[track_caller]
     #[inline]
     pub fn wait_force(&self) {
+        self.wait_with(true, Location::caller())
+    }
+
+    /// [`wait`](Self::wait) (`force`: [`wait_force`](Self::wait_force)), at `at`: a completed
+    /// `Once` is reached as a completed cell is (its order recorded), else waited for.
+    #[inline]
+    fn wait_with(&self, force: bool, at: &'static Location<'static>) {
         if !self.is_completed() {
-            self.wait_slow(true, Location::caller());
+            self.wait_slow(force, at);
         } else if !self.completed {
-            init::completed(
-                self.inner.class_cell(),
-                self.inner.addr(),
-                Location::caller(),
-            );
+            init::completed(self.inner.class_cell(), self.inner.addr(), at);
         }
     }
 

@@ -448,37 +448,33 @@ impl<T: ?Sized> RecursiveRwLock<T> {
 #[cfg(feature = "arc_lock")]
 mod arc {
     use super::{RawRecursive, RawRwLockRecursive, RecursiveRwLock};
+    use crate::parking_lot_face::arc::{transparent, view};
     use crate::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard};
     use std::sync::Arc;
 
-    type Inner<T> = crate::generic::RwLock<RawRecursive, T>;
-
-    /// `arc` viewed as an `Arc` of the `RwLock` inside, for the `Arc` methods.
-    fn view<T: ?Sized>(arc: &Arc<RecursiveRwLock<T>>) -> std::mem::ManuallyDrop<Arc<Inner<T>>> {
-        let inner = Arc::as_ptr(arc) as *const Inner<T>;
-        // SAFETY: `RecursiveRwLock` is `repr(transparent)` over the `RwLock`, with no `Drop` of
-        // its own, so the allocation is an `Arc<RwLock>`'s; the `ManuallyDrop` keeps the
-        // borrowed count from being released, and the view does not outlive `arc`.
-        std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(inner) })
-    }
+    // Viewed as the typed layer inside, whose `Arc` methods then run.
+    transparent!(impl[T: ?Sized] RecursiveRwLock<T> => crate::generic::RwLock<RawRecursive, T>);
 
     impl<T: ?Sized> RecursiveRwLock<T> {
         /// Like [`read`](Self::read), for an `Arc`: the guard owns a clone of it.
         #[track_caller]
         pub fn read_arc(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLockRecursive, T> {
-            view(self).read_arc_recursive()
+            // SAFETY: the view lives only for this call, within `self`'s borrow of its count.
+            unsafe { view(self) }.read_arc_recursive()
         }
 
         /// Like [`try_read`](Self::try_read), for an `Arc`.
         #[track_caller]
         pub fn try_read_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<RawRwLockRecursive, T>> {
-            view(self).try_read_recursive_arc()
+            // SAFETY: the view lives only for this call, within `self`'s borrow of its count.
+            unsafe { view(self) }.try_read_recursive_arc()
         }
 
         /// Like [`write`](Self::write), for an `Arc`.
         #[track_caller]
         pub fn write_arc(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLockRecursive, T> {
-            view(self).write_arc()
+            // SAFETY: the view lives only for this call, within `self`'s borrow of its count.
+            unsafe { view(self) }.write_arc()
         }
 
         /// Like [`try_write`](Self::try_write), for an `Arc`.
@@ -486,7 +482,8 @@ mod arc {
         pub fn try_write_arc(
             self: &Arc<Self>,
         ) -> Option<ArcRwLockWriteGuard<RawRwLockRecursive, T>> {
-            view(self).try_write_arc()
+            // SAFETY: the view lives only for this call, within `self`'s borrow of its count.
+            unsafe { view(self) }.try_write_arc()
         }
 
         /// Like [`upgradable_read`](Self::upgradable_read), for an `Arc`.
@@ -494,7 +491,8 @@ mod arc {
         pub fn upgradable_read_arc(
             self: &Arc<Self>,
         ) -> ArcRwLockUpgradableReadGuard<RawRwLockRecursive, T> {
-            view(self).upgradable_read_arc()
+            // SAFETY: the view lives only for this call, within `self`'s borrow of its count.
+            unsafe { view(self) }.upgradable_read_arc()
         }
     }
 }

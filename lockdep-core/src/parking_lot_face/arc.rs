@@ -48,6 +48,7 @@ macro_rules! transparent {
         }
     };
 }
+pub(crate) use transparent;
 
 mod impls {
     use super::view;

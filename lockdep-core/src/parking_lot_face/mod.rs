@@ -22,8 +22,9 @@
 //! The aliases below fix the typed layers to `parking_lot`'s raw locks, as `parking_lot`'s own
 //! types are `lock_api`'s over them.
 
+// `pub(crate)`: the 0.13 face's `RecursiveRwLock` views its `Arc` through it too.
 #[cfg(feature = "arc_lock")]
-mod arc;
+pub(crate) mod arc;
 mod condvar;
 mod mutex;
 mod once;
