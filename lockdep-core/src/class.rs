@@ -119,10 +119,6 @@ impl ClassCell {
     pub(crate) const fn reentrant(self) -> Self {
         self
     }
-    #[cfg_attr(not(feature = "parking_lot-0_13"), allow(dead_code))]
-    pub(crate) const fn recursive_reads(self) -> Self {
-        self
-    }
 }
 
 /// Where a lock instance takes its class from, resolved lazily on first acquisition.
@@ -230,23 +226,6 @@ impl ClassCell {
         // Built by `from_key` or `from_site`: an unresolved word, whose pointer is aligned past
         // every tag.
         ClassCell(AtomicPtr::new(ptr.wrapping_byte_add(REENTRANT)))
-    }
-
-    /// The same cell, marked as a reader-writer lock whose every shared acquisition is a
-    /// recursive read (parking_lot 0.13's `RecursiveRwLock`): the bit [`REENTRANT`] marks on a
-    /// mutex's cell, which a reader-writer lock's cell leaves free. `lock_api`'s own shared
-    /// acquisitions through its raw lock (a guard's relock after `unlocked`) are then validated
-    /// as the recursive reads they are. (Where there is no bit, they stay fair reads.)
-    #[cfg_attr(not(feature = "parking_lot-0_13"), allow(dead_code))]
-    pub(crate) const fn recursive_reads(self) -> Self {
-        self.reentrant()
-    }
-
-    /// Whether this reader-writer lock's shared acquisitions are all recursive reads (see
-    /// [`ClassCell::recursive_reads`]).
-    #[inline]
-    pub(crate) fn reads_are_recursive(&self) -> bool {
-        REENTRANT != 0 && self.0.load(Ordering::Relaxed).addr() & REENTRANT != 0
     }
 
     /// Whether this may be the raw mutex of a `ReentrantMutex` (always, where no bit says).

@@ -158,9 +158,11 @@ fn the_same_code_builds_and_behaves_the_same_against_both() {
 
 #[cfg(lockdep_checks)]
 mod rules {
-    use super::common::{assert_none, assert_one};
-    use lockdep_core::parking_lot_0_13::{Mutex, Once, RecursiveRwLock};
-    use lockdep_core::{capture, ReportKind};
+    use super::common::{assert_none, assert_one, capture_panic, in_child};
+    use lockdep_core::parking_lot_0_13::{
+        lock_api, Mutex, Once, RecursiveRwLock, RwLock, RwLockUpgradableReadGuard,
+    };
+    use lockdep_core::{capture, is_held, ReportKind};
 
     /// A recursive read under a read of the same lock is no recursion; a write under a read of
     /// it is a certain self-deadlock, as with `RwLock::read_recursive`.
@@ -222,6 +224,100 @@ mod rules {
         );
     }
 
+    /// Code written over `lock_api` 0.5 (generic over `R: lock_api::RawMutex`, as libraries
+    /// on parking_lot 0.13 write it) takes these locks through `lock_api`'s own methods, and is
+    /// checked the same: an inversion through it is reported.
+    #[test]
+    fn lock_api_05_generic_code_is_checked() {
+        fn take<R: lock_api::RawMutex, T>(
+            m: &lock_api::Mutex<R, T>,
+        ) -> lock_api::MutexGuard<'_, R, T> {
+            m.lock()
+        }
+        let a = Mutex::named("pl013-generic-a", ());
+        let b = Mutex::named("pl013-generic-b", ());
+        let reports = capture(|| {
+            {
+                let _a = take(&a);
+                let _b = b.lock();
+            }
+            let _b = b.lock();
+            let _a = take(&a);
+        });
+        assert_one(
+            &reports,
+            ReportKind::CircularDependency,
+            &["pl013-generic-a", "pl013-generic-b"],
+        );
+    }
+
+    /// A report on an acquisition `lock_api` 0.5 makes itself panics before the lock is taken,
+    /// as the face's own `lock` does: nothing is left locked or held.
+    #[test]
+    fn a_self_deadlock_through_lock_api_05_panics_before_the_lock() {
+        fn take<R: lock_api::RawMutex, T>(
+            m: &lock_api::Mutex<R, T>,
+        ) -> lock_api::MutexGuard<'_, R, T> {
+            m.lock()
+        }
+        let m = Mutex::named("pl013-generic-aa", 0u32);
+        let (reports, message) = capture_panic(|| {
+            let _g = m.lock();
+            let _again = take(&m);
+        });
+        assert_one(
+            &reports,
+            ReportKind::RecursiveLocking,
+            &["pl013-generic-aa"],
+        );
+        assert!(message.contains("self-deadlock"), "{message}");
+        assert!(!m.is_locked() && !is_held(&m));
+        *take(&m) += 1;
+        assert_eq!(*m.lock(), 1);
+    }
+
+    /// `lock_api` 0.5 hands an upgradable guard's state to the raw `upgrade` by value: an upgrade
+    /// that is reported releases the upgradable lock before it panics, so nothing stays locked
+    /// that no guard owns.
+    #[test]
+    fn a_reported_upgrade_releases_its_upgradable_lock() {
+        let l = RwLock::named("pl013-upgrade", 0u32);
+        let (reports, message) = capture_panic(|| {
+            let u = l.upgradable_read();
+            // A trylock is never reported; the upgrade would wait for this read for ever.
+            let _r = l.try_read().expect("reads share with an upgradable read");
+            let _w = RwLockUpgradableReadGuard::upgrade(u);
+        });
+        assert_one(&reports, ReportKind::RecursiveLocking, &["pl013-upgrade"]);
+        assert!(message.contains("self-deadlock"), "{message}");
+        assert!(!l.is_locked() && !is_held(&l));
+        *l.write() += 1;
+        assert_eq!(*l.read(), 1);
+    }
+
+    /// Inside `with_upgraded`, `lock_api` 0.5 aborts the process if the upgrade unwinds: a
+    /// certain self-deadlock there is printed, then the process aborts, rather than hanging.
+    #[test]
+    #[cfg_attr(miri, ignore = "runs a child process")]
+    fn a_self_deadlock_inside_with_upgraded_is_printed_before_the_abort() {
+        let Some(output) = in_child(
+            "PL013_WITH_UPGRADED",
+            "rules::a_self_deadlock_inside_with_upgraded_is_printed_before_the_abort",
+            || {
+                let l = RwLock::named("pl013-with-upgraded", 0u32);
+                let mut u = l.upgradable_read();
+                let _r = l.try_read().expect("reads share with an upgradable read");
+                u.with_upgraded(|v| *v += 1);
+            },
+        ) else {
+            return;
+        };
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("pl013-with-upgraded"), "{stderr}");
+        assert!(stderr.contains("self-deadlock"), "{stderr}");
+    }
+
     /// Waiting for a `Once` is an acquisition of its class: waiting while holding a lock its
     /// initialiser takes is reported.
     #[test]
@@ -259,43 +355,6 @@ fn recursive_rwlock_arc_guards_read_recursively_and_release() {
     *lock.write_arc() += 1;
     assert_eq!(*lock.read(), 2);
     assert!(!lock.is_locked());
-}
-
-/// parking_lot 0.13's types spelled through its own `lock_api` re-export are the face's types
-/// (its `lock_api` is 0.4: see the module's doc).
-#[allow(dead_code)]
-mod spelled {
-    use lockdep_core::parking_lot_0_13::{
-        lock_api, Mutex, MutexGuard, RawMutex, RawRwLock, RawRwLockRecursive, RecursiveRwLock,
-        RecursiveRwLockUpgradableReadGuard, RwLock, RwLockUpgradableReadGuard,
-    };
-
-    fn guard<'a, T>(m: &'a Mutex<T>) -> lock_api::MutexGuard<'a, RawMutex, T> {
-        let g: MutexGuard<'a, T> = m.lock();
-        g
-    }
-
-    fn upgradable<'a, T>(
-        l: &'a RwLock<T>,
-    ) -> lock_api::RwLockUpgradableReadGuard<'a, RawRwLock, T> {
-        let g: RwLockUpgradableReadGuard<'a, T> = l.upgradable_read();
-        g
-    }
-
-    fn recursive<'a, T>(
-        l: &'a RecursiveRwLock<T>,
-    ) -> lock_api::RwLockUpgradableReadGuard<'a, RawRwLockRecursive, T> {
-        let g: RecursiveRwLockUpgradableReadGuard<'a, T> = l.upgradable_read();
-        g
-    }
-
-    fn generic<R: lock_api::RawMutex, T>(m: &lock_api::Mutex<R, T>) -> bool {
-        m.is_locked()
-    }
-
-    fn over_the_face(m: &Mutex<u8>) -> bool {
-        generic(m.as_lock_api())
-    }
 }
 
 /// A read guard's relock after `unlocked` is a recursive read too, as in parking_lot 0.13: with

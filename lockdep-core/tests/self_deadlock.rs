@@ -190,3 +190,26 @@ fn subclass_beyond_the_limit_panics_clearly() {
     );
     assert!(!m.is_locked());
 }
+
+/// An upgrade while this thread also reads the lock (a read taken by `try_read`, which is never
+/// reported) waits for that read for ever: a certain self-deadlock, reported with both entries
+/// named, and the validator stays consistent once the guards unwind.
+#[cfg(lockdep_checks)]
+#[test]
+fn an_upgrade_under_a_read_of_its_own_lock_panics_instead_of_hanging() {
+    let l = RwLock::named("upgrade-under-read", 0);
+    let (reports, message) = capture_panic(|| {
+        let u = l.upgradable_read();
+        let _r = l.try_read().expect("reads share with an upgradable read");
+        let _w = lockdep_core::RwLockUpgradableReadGuard::upgrade(u);
+    });
+    assert_one(
+        &reports,
+        ReportKind::RecursiveLocking,
+        &["upgrade-under-read"],
+    );
+    assert!(reports[0].is_certain_deadlock());
+    assert!(message.contains("self-deadlock"), "{message}");
+    assert!(!l.is_locked() && !is_held(&l));
+    *l.write() += 1;
+}

@@ -94,3 +94,46 @@ fn locks_built_by_lock_apis_own_new_are_checked_each_with_a_class_of_its_own() {
     }
     assert_ne!(reports[0].classes()[0], reports[0].classes()[1]);
 }
+
+/// Code written over `lock_api`'s lock types takes lockdep's locks by reference: each is its
+/// `lock_api` lock (`&Mutex<T>` coerces to `&lock_api::Mutex<RawMutex, T>`), and what that code
+/// takes is checked as any acquisition.
+#[test]
+fn lockdeps_locks_pass_where_lock_api_locks_are_expected() {
+    fn bump<R: lock_api::RawMutex>(m: &lock_api::Mutex<R, u32>) {
+        *m.lock() += 1;
+    }
+    fn readers<R: lock_api::RawRwLock>(l: &lock_api::RwLock<R, u32>) -> u32 {
+        *l.read()
+    }
+    fn owned<R: lock_api::RawMutex, G: lock_api::GetThreadId>(
+        m: &lock_api::ReentrantMutex<R, G, u32>,
+    ) -> bool {
+        let _outer = m.lock();
+        m.is_owned_by_current_thread()
+    }
+    let m = lockdep_core::Mutex::new(1u32);
+    bump(&m);
+    assert_eq!(*m.lock(), 2);
+    let l = lockdep_core::RwLock::new(3u32);
+    assert_eq!(readers(&l), 3);
+    let r = lockdep_core::ReentrantMutex::new(0u32);
+    assert!(owned(&r));
+
+    // An inversion taken through such code is reported as any.
+    #[cfg(lockdep_checks)]
+    {
+        let a = lockdep_core::Mutex::named("spelled-deref-a", 0u32);
+        let b = lockdep_core::Mutex::named("spelled-deref-b", 0u32);
+        let reports = capture(|| {
+            {
+                let _a = a.lock();
+                bump(&b);
+            }
+            let _b = b.lock();
+            bump(&a);
+        });
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
+    }
+}

@@ -246,3 +246,20 @@ impl<R: RawMutex, T: ?Sized + fmt::Debug> fmt::Debug for Mutex<R, T> {
         self.inner.fmt(f)
     }
 }
+
+/// A lockdep lock is its `lock_api` lock (with the class its constructor gave): `&Mutex<..>`
+/// coerces to `&lock_api::Mutex<..>`, so code written over `lock_api` takes it.
+impl<R, T: ?Sized> std::ops::Deref for Mutex<R, T> {
+    type Target = lock_api::Mutex<Raw<R>, T>;
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl<R, T: ?Sized> std::ops::DerefMut for Mutex<R, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}

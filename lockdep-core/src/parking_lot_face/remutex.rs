@@ -206,3 +206,24 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized + fmt::Debug> fmt::Debug for Reentra
         self.inner.fmt(f)
     }
 }
+
+/// A lockdep lock is its `lock_api` lock (with the class its constructor gave): `&ReentrantMutex<..>`
+/// coerces to `&lock_api::ReentrantMutex<..>`, so code written over `lock_api` takes it.
+impl<R: lock_api::RawMutex, G: lock_api::GetThreadId, T: ?Sized> std::ops::Deref
+    for ReentrantMutex<R, G, T>
+{
+    type Target = lock_api::ReentrantMutex<Raw<R>, G, T>;
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl<R: lock_api::RawMutex, G: lock_api::GetThreadId, T: ?Sized> std::ops::DerefMut
+    for ReentrantMutex<R, G, T>
+{
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}

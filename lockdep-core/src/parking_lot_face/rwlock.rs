@@ -50,13 +50,6 @@ impl<R: RawRwLock, T> RwLock<R, T> {
         const fn from_cell(class) => Self::from_raw(R::INIT, class, value);
     }
 
-    /// A new unlocked rwlock of the class in `class` (the 0.13 face marks its cell).
-    #[cfg_attr(not(feature = "parking_lot-0_13"), allow(dead_code))]
-    #[inline]
-    pub(crate) const fn with_cell(class: ClassCell, value: T) -> Self {
-        Self::from_cell(class, value)
-    }
-
     /// A new unlocked rwlock over the raw lock `raw` (`lock_api`'s `const_new`), whose class is
     /// its creation site.
     #[track_caller]
@@ -488,5 +481,22 @@ default_and_from!("RwLock": impl[R: RawRwLock,] RwLock<R, T>);
 impl<R: RawRwLock, T: ?Sized + fmt::Debug> fmt::Debug for RwLock<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.fmt(f)
+    }
+}
+
+/// A lockdep lock is its `lock_api` lock (with the class its constructor gave): `&RwLock<..>`
+/// coerces to `&lock_api::RwLock<..>`, so code written over `lock_api` takes it.
+impl<R, T: ?Sized> std::ops::Deref for RwLock<R, T> {
+    type Target = lock_api::RwLock<Raw<R>, T>;
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl<R, T: ?Sized> std::ops::DerefMut for RwLock<R, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
     }
 }

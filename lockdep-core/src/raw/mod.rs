@@ -101,6 +101,9 @@ pub(crate) trait RawRwLockUpgradeAt {
 #[cfg(not(lockdep_checks))]
 mod plain;
 
+#[cfg(feature = "parking_lot-0_13")]
+pub(crate) mod ops05;
+
 #[cfg(not(lockdep_checks))]
 pub use crate::unchecked::Checked;
 #[cfg(lockdep_checks)]

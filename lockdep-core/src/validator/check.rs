@@ -81,6 +81,12 @@ enum Fast {
 fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool) -> Fast {
     let held = t.held.as_slice();
     if let Some(i) = certain_conflict(held, acq, skip) {
+        // The snapshot leaves the skipped entry out: the conflicting entry's index in it is one
+        // less when it sat above the skipped one (an upgrade under a read of its own lock).
+        let i = match skip {
+            Some(skip) if skip < i => i - 1,
+            _ => i,
+        };
         return Fast::Certain(Snapshot::of_stack(&t.held, skip), i);
     }
     // Nothing else held (the skipped entry aside): no dependency to check.

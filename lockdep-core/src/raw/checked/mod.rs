@@ -412,4 +412,6 @@ unsafe impl<R: RawMutexTimed> RawMutexTimed for Checked<R> {
     }
 }
 
+#[cfg(feature = "parking_lot-0_13")]
+mod ops05;
 mod rwlock;

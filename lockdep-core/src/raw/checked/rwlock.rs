@@ -93,20 +93,6 @@ impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
     }
 }
 
-impl<R> Checked<R> {
-    /// How a shared acquisition through the raw trait (`lock_api`'s relock after a guard's
-    /// `unlocked`, a raw call) is taken: a recursive read where the lock's class cell says its
-    /// every read is one (parking_lot 0.13's `RecursiveRwLock`), else a fair read.
-    #[inline]
-    fn shared_access(&self) -> Access {
-        if self.class_cell().reads_are_recursive() {
-            Access::RecursiveRead
-        } else {
-            Access::Read
-        }
-    }
-}
-
 // SAFETY: as for `RawMutex` (`mod.rs`): the locking is `R`'s, and no acquisition unwinds
 // without its lock except from this crate's typed layers, before they make a guard.
 unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
@@ -117,7 +103,7 @@ unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     fn lock_shared(&self) {
         self.raw_lock(
             Release::Shared,
-            self.shared_access(),
+            Access::Read,
             R::try_lock_shared,
             R::lock_shared,
         )
