@@ -123,6 +123,10 @@ macro_rules! try_guarded {
 }
 
 impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: Option<crate::class::LockTypeFn> = Some(crate::class::lock_type!("RwLock", T));
+
     #[inline]
     fn checked(&self) -> &Raw<R> {
         // SAFETY: only used to lock through the instrumented raw lock and then make the guard
@@ -168,7 +172,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read(&self) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_shared_at(0, Location::caller()),
+            self.checked()
+                .lock_shared_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -179,7 +184,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_shared_at(subclass, Location::caller()),
+            self.checked()
+                .lock_shared_at(subclass, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -190,7 +196,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.checked().try_lock_shared_at(0, Location::caller()),
+            self.checked()
+                .try_lock_shared_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -201,7 +208,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn write(&self) -> RwLockWriteGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_exclusive_at(0, Location::caller()),
+            self.checked()
+                .lock_exclusive_at(0, Location::caller(), Self::TYPE),
             make_write_guard_unchecked
         )
     }
@@ -213,7 +221,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_exclusive_at(subclass, Location::caller()),
+                .lock_exclusive_at(subclass, Location::caller(), Self::TYPE),
             make_write_guard_unchecked
         )
     }
@@ -224,7 +232,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.checked().try_lock_exclusive_at(0, Location::caller()),
+            self.checked()
+                .try_lock_exclusive_at(0, Location::caller(), Self::TYPE),
             make_write_guard_unchecked
         )
     }
@@ -293,7 +302,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_shared_recursive_at(0, Location::caller()),
+                .lock_shared_recursive_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -305,7 +314,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_shared_recursive_at(subclass, Location::caller()),
+                .lock_shared_recursive_at(subclass, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -317,7 +326,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
         try_guarded!(
             self,
             self.checked()
-                .try_lock_shared_recursive_at(0, Location::caller()),
+                .try_lock_shared_recursive_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -331,7 +340,8 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_upgradable_at(0, Location::caller()),
+            self.checked()
+                .lock_upgradable_at(0, Location::caller(), Self::TYPE),
             make_upgradable_guard_unchecked
         )
     }
@@ -343,7 +353,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_upgradable_at(subclass, Location::caller()),
+                .lock_upgradable_at(subclass, Location::caller(), Self::TYPE),
             make_upgradable_guard_unchecked
         )
     }
@@ -354,7 +364,8 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.checked().try_lock_upgradable_at(0, Location::caller()),
+            self.checked()
+                .try_lock_upgradable_at(0, Location::caller(), Self::TYPE),
             make_upgradable_guard_unchecked
         )
     }
