@@ -289,7 +289,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                     Added::New => {
                         if layer == Layer::Blocking && recorded {
                             new_edges.push(store::NewEdge::new(
-                                (h.node, h.access),
+                                (h.node, h.access, h.at),
                                 acq.node,
                                 acq.access,
                                 index,
@@ -301,7 +301,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                         refused = true;
                         if layer == Layer::Blocking {
                             new_edges.push(store::NewEdge::new(
-                                (h.node, h.access),
+                                (h.node, h.access, h.at),
                                 acq.node,
                                 acq.access,
                                 index,
