@@ -116,6 +116,8 @@ impl<R> Checked<R> {
     /// layer it is returned with the lock not taken.
     #[inline(always)]
     #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
+    // Inlined whole into each caller: a struct of these parts would only be taken apart again.
+    #[allow(clippy::too_many_arguments)]
     fn acquire(
         &self,
         subclass: u32,
