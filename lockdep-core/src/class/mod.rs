@@ -7,7 +7,9 @@
 
 mod lock_type;
 
-pub(crate) use lock_type::{describe as describe_type, lock_type, short_type, LockTypeFn};
+#[cfg(lockdep_checks)]
+pub(crate) use lock_type::{describe as describe_type, short_type};
+pub(crate) use lock_type::{lock_type, LockTypeFn};
 use std::panic::Location;
 #[cfg(lockdep_checks)]
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
