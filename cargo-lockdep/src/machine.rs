@@ -344,6 +344,7 @@ mod tests {
                 function: format!("suite::{test}"),
                 location: Some(format!("/ws/tests/{test}.rs:7")),
             }],
+            held_at: None,
         })
     }
 

@@ -74,6 +74,15 @@ pub fn cycle_edges(graph: &StoredGraph, classes: &[StoredClass], out: &mut Strin
                     };
                     let _ = writeln!(out, "              called from {function} ({at}){via}");
                 }
+                // The other end: where the lock already held was taken (the stack above is
+                // the new acquisition's).
+                if let Some(at) = &e.held_at {
+                    let _ = writeln!(
+                        out,
+                        "            while holding {from}, taken at {}",
+                        relative(at)
+                    );
+                }
             }
             None => {
                 let _ = writeln!(out, "        {from} -> {to}  (not recorded)");
@@ -211,6 +220,7 @@ mod tests {
                 test: Some(test.into()),
             },
             stack: Vec::new(),
+            held_at: None,
         })
     }
 

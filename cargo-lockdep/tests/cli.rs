@@ -747,6 +747,16 @@ fn shards_clean_alone_united_show_the_abba_with_both_halves() {
         all.contains("first seen at lockdep_fixture::Bank::audit_balances (src/lib.rs:44)"),
         "{all}"
     );
+    // Both ends of each half: where the lock already held was taken, beside the stack that
+    // took the other one.
+    assert!(
+        all.contains("while holding src/lib.rs:22:23, taken at src/lib.rs:30:"),
+        "{all}"
+    );
+    assert!(
+        all.contains("while holding src/lib.rs:23:20, taken at src/lib.rs:43:"),
+        "{all}"
+    );
     assert!(all.contains("recorded in different stores"), "{all}");
 
     // The united store is a store like any other; `check` over the shards themselves finds

@@ -132,7 +132,7 @@ pub struct LockInfo {
 impl LockInfo {
     fn of(h: &HeldLock) -> LockInfo {
         LockInfo {
-            class: h.node.name(),
+            class: h.node.display(),
             access: h.access,
             initialising: h.node.initialising(),
             at: h.at,

@@ -144,6 +144,10 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: crate::class::LockTypeFn = crate::class::lock_type!("Mutex", T);
+
     /// The acquisition starts: validated and recorded for the task (see the module's doc).
     #[cfg(lockdep_checks)]
     #[track_caller]
@@ -152,6 +156,7 @@ impl<T: ?Sized> Mutex<T> {
         Start::begin(
             self.addr().get(),
             &self.class,
+            Self::TYPE,
             subclass,
             Access::Write,
             at,
@@ -172,6 +177,7 @@ impl<T: ?Sized> Mutex<T> {
         return Start::try_taken(
             self.addr().get(),
             &self.class,
+            Self::TYPE,
             Access::Write,
             at,
             crate::async_held::Wait::AwaitedInTask,

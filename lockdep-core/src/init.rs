@@ -55,7 +55,7 @@ fn acquisition(
     addr: usize,
     at: &'static Location<'static>,
 ) -> Option<crate::validator::Acquisition> {
-    let lock = crate::validator::LockRef { class };
+    let lock = crate::validator::LockRef { class, ty: None };
     let access = crate::access::Access::Write;
     crate::validator::Acquisition::at_address(lock, instance(addr), 0, access, Some(at))
 }

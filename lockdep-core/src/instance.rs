@@ -82,7 +82,10 @@ impl<'a> LockInstance<'a> {
 
     #[cfg(lockdep_checks)]
     fn lock_ref(&self) -> validator::LockRef<'a> {
-        validator::LockRef { class: self.class }
+        validator::LockRef {
+            class: self.class,
+            ty: None,
+        }
     }
 }
 

@@ -365,3 +365,60 @@ fn a_handlers_own_acquisitions_are_not_the_annotations() {
         "{seen:?}"
     );
 }
+
+/// `file:line:column` of the call `call` on the line of this file that holds `line_text`: the
+/// creation site a class made by `new` there is named after.
+fn site_of(line_text: &str, call: &str) -> String {
+    let (index, line) = include_str!("reports.rs")
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(line_text))
+        .expect("the line is in this file");
+    let column = line.find(call).expect("the call is on the line") + 1;
+    format!("{}:{}:{column}", file!(), index + 1)
+}
+
+/// A class made by `new` names its lock's type beside its creation site in the report's text,
+/// for every face (the type being display only: `classes` keeps the bare site, the class's key
+/// in the cross-process store and baselines).
+#[test]
+fn a_class_made_by_new_shows_its_locks_type_beside_its_site() {
+    let balance = Mutex::new(0i64); // typed-site: balance
+    let ledger = RwLock::new(Vec::<String>::new()); // typed-site: ledger
+    let journal = lockdep_core::sync::Mutex::new(Some(1u8)); // typed-site: journal
+    let reports = capture(|| {
+        {
+            let _b = balance.lock();
+            let _l = ledger.write();
+            let _j = journal.lock().unwrap();
+        }
+        let _j = journal.lock().unwrap();
+        let _b = balance.lock();
+    });
+    let balance_site = site_of("typed-site: balance", "Mutex::new");
+    let ledger_site = site_of("typed-site: ledger", "RwLock::new");
+    let journal_site = site_of("typed-site: journal", "lockdep_core::sync::Mutex::new");
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = &reports[0];
+    assert_eq!(
+        report.classes(),
+        [&balance_site, &ledger_site, &journal_site]
+    );
+    let text = report.to_string();
+    for expected in [
+        format!(" ({balance_site} (Mutex<i64>)){{write}}, at: "),
+        format!(" ({journal_site} (Mutex<Option<u8>>)){{write}}, at: "),
+        format!(
+            "-> #2 ({journal_site} (Mutex<Option<u8>>)) -(EN)-> taken while holding \
+             ({ledger_site} (RwLock<Vec<String>>)), first seen at:"
+        ),
+        format!(
+            "-> #1 ({ledger_site} (RwLock<Vec<String>>)) -(EN)-> taken while holding \
+             ({balance_site} (Mutex<i64>)), first seen at:"
+        ),
+        format!("lock({balance_site} (Mutex<i64>));"),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("lockdep_core::"), "{text}");
+}

@@ -199,7 +199,7 @@ impl Addr {
 mod checked {
     use super::{Addr, Due, How, Wait};
     use crate::access::Access;
-    use crate::class::ClassCell;
+    use crate::class::{ClassCell, LockTypeFn};
     use crate::task;
     use crate::task_held;
     use crate::validator::{self, Acquisition, LockRef, Release};
@@ -324,12 +324,15 @@ mod checked {
         pub(crate) fn begin(
             addr: usize,
             class: &ClassCell,
+            ty: LockTypeFn,
             subclass: u32,
             access: Access,
             at: &'static Location<'static>,
             wait: impl Into<Wait>,
         ) -> Start {
-            super::or_raise(Start::try_begin(addr, class, subclass, access, at, wait))
+            super::or_raise(Start::try_begin(
+                addr, class, ty, subclass, access, at, wait,
+            ))
         }
 
         /// [`Start::begin`], with a panic due returned instead of raised: an acquisition
@@ -338,12 +341,13 @@ mod checked {
         pub(crate) fn try_begin(
             addr: usize,
             class: &ClassCell,
+            ty: LockTypeFn,
             subclass: u32,
             access: Access,
             at: &'static Location<'static>,
             wait: impl Into<Wait>,
         ) -> Result<Start, Due> {
-            match Start::acquisition(addr, class, subclass, access, at, wait.into()) {
+            match Start::acquisition(addr, class, ty, subclass, access, at, wait.into()) {
                 Some((acq, owner)) => {
                     if let Some(pending) = validator::acquire(&acq, || ()) {
                         return Err(Box::new(pending));
@@ -370,11 +374,12 @@ mod checked {
         pub(crate) fn try_taken(
             addr: usize,
             class: &ClassCell,
+            ty: LockTypeFn,
             access: Access,
             at: &'static Location<'static>,
             wait: impl Into<Wait>,
         ) -> Held {
-            match Start::acquisition(addr, class, 0, access, at, wait.into()) {
+            match Start::acquisition(addr, class, ty, 0, access, at, wait.into()) {
                 Some((acq, owner)) => {
                     validator::after_lock(&acq, true);
                     if is_plain(owner) {
@@ -391,6 +396,7 @@ mod checked {
         fn acquisition(
             addr: usize,
             class: &ClassCell,
+            ty: LockTypeFn,
             subclass: u32,
             access: Access,
             at: &'static Location<'static>,
@@ -414,8 +420,11 @@ mod checked {
                     task_held::released(addr, how);
                 }
             });
-            let mut acq =
-                Acquisition::at_address(LockRef { class }, addr, subclass, access, Some(at))?;
+            let lock = LockRef {
+                class,
+                ty: Some(ty),
+            };
+            let mut acq = Acquisition::at_address(lock, addr, subclass, access, Some(at))?;
             // Awaited: the guard may live across `.await`, so the entry goes with the task. A
             // `blocking_*` lock is held by synchronous code, like any sync lock: a task polled
             // under it (a `block_on` inside its scope) sees it.

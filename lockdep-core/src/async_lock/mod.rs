@@ -108,6 +108,9 @@ pub(crate) trait FaceLock {
     /// Its class (the checks read it; compiled out it is zero-sized).
     #[cfg_attr(not(lockdep_checks), allow(dead_code))]
     fn class(&self) -> &ClassCell;
+    /// What the lock is, for a class made by `new` in reports.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: crate::class::LockTypeFn;
 }
 
 /// How an acquisition of this face waits: awaited ones are the task's, `*_blocking` ones the
@@ -136,6 +139,7 @@ pub(crate) fn begin<L: FaceLock + ?Sized>(
     return Start::begin(
         lock.addr().get(),
         lock.class(),
+        L::TYPE,
         0,
         access,
         at,
@@ -154,7 +158,14 @@ pub(crate) fn try_taken<L: FaceLock + ?Sized>(
     at: &'static Location<'static>,
 ) -> Held {
     #[cfg(lockdep_checks)]
-    return Start::try_taken(lock.addr().get(), lock.class(), access, at, wait_of(false));
+    return Start::try_taken(
+        lock.addr().get(),
+        lock.class(),
+        L::TYPE,
+        access,
+        at,
+        wait_of(false),
+    );
     #[cfg(not(lockdep_checks))]
     Held
 }

@@ -80,6 +80,7 @@ impl<T: ?Sized> AsyncLock for Mutex<T> {
 }
 
 impl<T: ?Sized> FaceLock for Mutex<T> {
+    const TYPE: crate::class::LockTypeFn = crate::class::lock_type!("Mutex", T);
     fn addr(&self) -> Addr {
         Addr::of(&self.inner)
     }

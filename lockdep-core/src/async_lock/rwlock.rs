@@ -157,6 +157,7 @@ impl<T: ?Sized> AsyncLock for RwLock<T> {
 }
 
 impl<T: ?Sized> FaceLock for RwLock<T> {
+    const TYPE: crate::class::LockTypeFn = crate::class::lock_type!("RwLock", T);
     fn addr(&self) -> Addr {
         Addr::of(&self.inner)
     }

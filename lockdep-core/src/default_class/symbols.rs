@@ -2,6 +2,7 @@
 //! names reports give the classes (made lazily, at report time).
 
 use super::{Anchor, FrameInfo, GenericSite, FRAMES};
+use crate::class::short_type;
 use std::ffi::c_void;
 use std::fmt::Write as _;
 
@@ -321,28 +322,6 @@ fn split_path(path: &str) -> Vec<&str> {
     segments
 }
 
-/// `alloc::collections::btree::map::BTreeMap<u64, app::Hash>` → `BTreeMap<u64, Hash>`: every
-/// path inside a type name shortened to its last segment.
-fn short_type(ty: &str) -> String {
-    let mut out = String::with_capacity(ty.len());
-    let mut word = String::new();
-    let mut chars = ty.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ':' && chars.peek() == Some(&':') {
-            chars.next();
-            word.clear();
-        } else if c.is_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            out.push_str(&word);
-            word.clear();
-            out.push(c);
-        }
-    }
-    out.push_str(&word);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,11 +337,6 @@ mod tests {
             "Arc::default"
         );
         assert_eq!(short_function("app::worker::run"), "worker::run");
-        assert_eq!(
-            short_type("alloc::collections::btree::map::BTreeMap<u64, app::Hash>"),
-            "BTreeMap<u64, Hash>"
-        );
-        assert_eq!(short_type("(u8, &str)"), "(u8, &str)");
         assert_eq!(
             static_item("app::GRAPH_POOL::{{closure}}"),
             Some("GRAPH_POOL")

@@ -91,6 +91,10 @@ impl<R: RawMutex, T> Mutex<R, T> {
 }
 
 impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: Option<crate::class::LockTypeFn> = Some(crate::class::lock_type!("Mutex", T));
+
     #[inline]
     fn checked(&self) -> &Raw<R> {
         // SAFETY: only used to lock through the instrumented raw lock and then make the guard
@@ -125,7 +129,7 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
-        if let Some(pending) = self.checked().lock_at(0, Location::caller()) {
+        if let Some(pending) = self.checked().lock_at(0, Location::caller(), Self::TYPE) {
             pending.raise();
         }
         // SAFETY: the lock is held.
@@ -148,7 +152,10 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, R, T> {
-        if let Some(pending) = self.checked().lock_at(subclass, Location::caller()) {
+        if let Some(pending) = self
+            .checked()
+            .lock_at(subclass, Location::caller(), Self::TYPE)
+        {
             pending.raise();
         }
         // SAFETY: the lock is held.
@@ -160,7 +167,10 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, R, T>> {
-        if self.checked().try_lock_at(0, Location::caller()) {
+        if self
+            .checked()
+            .try_lock_at(0, Location::caller(), Self::TYPE)
+        {
             // SAFETY: the lock is held.
             Some(unsafe { self.inner.make_guard_unchecked() })
         } else {

@@ -116,6 +116,10 @@ macro_rules! try_guarded {
 }
 
 impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: Option<crate::class::LockTypeFn> = Some(crate::class::lock_type!("RwLock", T));
+
     #[inline]
     fn checked(&self) -> &Raw<R> {
         // SAFETY: only used to lock through the instrumented raw lock and then make the guard
@@ -161,7 +165,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read(&self) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_shared_at(0, Location::caller()),
+            self.checked()
+                .lock_shared_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -172,7 +177,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_shared_at(subclass, Location::caller()),
+            self.checked()
+                .lock_shared_at(subclass, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -183,7 +189,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.checked().try_lock_shared_at(0, Location::caller()),
+            self.checked()
+                .try_lock_shared_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -194,7 +201,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn write(&self) -> RwLockWriteGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_exclusive_at(0, Location::caller()),
+            self.checked()
+                .lock_exclusive_at(0, Location::caller(), Self::TYPE),
             make_write_guard_unchecked
         )
     }
@@ -206,7 +214,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_exclusive_at(subclass, Location::caller()),
+                .lock_exclusive_at(subclass, Location::caller(), Self::TYPE),
             make_write_guard_unchecked
         )
     }
@@ -217,7 +225,8 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.checked().try_lock_exclusive_at(0, Location::caller()),
+            self.checked()
+                .try_lock_exclusive_at(0, Location::caller(), Self::TYPE),
             make_write_guard_unchecked
         )
     }
@@ -286,7 +295,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_shared_recursive_at(0, Location::caller()),
+                .lock_shared_recursive_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -298,7 +307,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_shared_recursive_at(subclass, Location::caller()),
+                .lock_shared_recursive_at(subclass, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -310,7 +319,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
         try_guarded!(
             self,
             self.checked()
-                .try_lock_shared_recursive_at(0, Location::caller()),
+                .try_lock_shared_recursive_at(0, Location::caller(), Self::TYPE),
             make_read_guard_unchecked
         )
     }
@@ -324,7 +333,8 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, R, T> {
         guarded!(
             self,
-            self.checked().lock_upgradable_at(0, Location::caller()),
+            self.checked()
+                .lock_upgradable_at(0, Location::caller(), Self::TYPE),
             make_upgradable_guard_unchecked
         )
     }
@@ -336,7 +346,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
         guarded!(
             self,
             self.checked()
-                .lock_upgradable_at(subclass, Location::caller()),
+                .lock_upgradable_at(subclass, Location::caller(), Self::TYPE),
             make_upgradable_guard_unchecked
         )
     }
@@ -347,7 +357,8 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
     pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, R, T>> {
         try_guarded!(
             self,
-            self.checked().try_lock_upgradable_at(0, Location::caller()),
+            self.checked()
+                .try_lock_upgradable_at(0, Location::caller(), Self::TYPE),
             make_upgradable_guard_unchecked
         )
     }

@@ -5,7 +5,7 @@
 //!
 //! With the checks compiled out, [`Raw<R>`] is `R` itself.
 
-use crate::class::ClassCell;
+use crate::class::{ClassCell, LockTypeFn};
 use std::panic::Location;
 
 /// The raw lock the typed layers use for `R`: [`Checked<R>`] when checking is compiled in,
@@ -70,16 +70,46 @@ pub(crate) trait RawMutexAt {
     /// A blocking acquisition. `Some` when a report must panic: the lock was not taken, and the
     /// typed layer's `#[track_caller]` method raises it, so the panic names the user's call
     /// (the hot path returns `None`, which folds away once inlined).
-    fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
-    fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+    fn lock_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending>;
+    fn try_lock_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool;
 }
 
 /// The same for reader-writer locks.
 pub(crate) trait RawRwLockAt {
-    fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
-    fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
-    fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
-    fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+    fn lock_shared_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending>;
+    fn try_lock_shared_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool;
+    fn lock_exclusive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending>;
+    fn try_lock_exclusive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool;
 }
 
 /// Recursive reads.
@@ -88,14 +118,30 @@ pub(crate) trait RawRwLockRecursiveAt {
         &self,
         subclass: u32,
         at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
     ) -> Option<Pending>;
-    fn try_lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+    fn try_lock_shared_recursive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool;
 }
 
 /// Upgradable reads.
 pub(crate) trait RawRwLockUpgradeAt {
-    fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending>;
-    fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool;
+    fn lock_upgradable_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending>;
+    fn try_lock_upgradable_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool;
 }
 
 #[cfg(not(lockdep_checks))]

@@ -145,8 +145,11 @@ pub struct Edge {
     pub refused: bool,
     /// The programs and tests that took this order.
     pub origins: BTreeSet<Origin>,
-    /// Where it was first seen (the first recorded stack).
+    /// Where it was first seen (the first recorded stack: the acquisition of `to`).
     pub stack: Vec<StoredFrame>,
+    /// Where the held lock (`from`) was taken when [`stack`](Self::stack) was recorded
+    /// (`file:line:column`); `None` when unknown or stored by an older version.
+    pub held_at: Option<String>,
 }
 
 /// A finding as the whole suite saw it.
@@ -254,6 +257,7 @@ impl StoredGraph {
                     refused: false,
                     origins: BTreeSet::new(),
                     stack: Vec::new(),
+                    held_at: None,
                 });
             edge.kinds |= d.kinds;
             edge.accepted |= !d.refused;
@@ -261,6 +265,7 @@ impl StoredGraph {
             edge.origins.insert(d.origin.clone());
             if edge.stack.is_empty() {
                 edge.stack = d.stack.clone();
+                edge.held_at = d.held_at.clone();
             }
         }
         edges.into_values().collect()

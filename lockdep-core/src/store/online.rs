@@ -21,6 +21,7 @@ use parking_lot::Mutex as InternalMutex;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
+use std::panic::Location;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -35,14 +36,16 @@ pub(crate) struct NewEdge {
     pub(crate) refused: bool,
     /// Index of `prev` in the held-lock snapshot (the caller's, handed back in a cycle).
     pub(crate) held_index: usize,
+    /// Where `prev` was taken, stored beside the first-seen stack (which is `next`'s).
+    pub(crate) held_at: Option<&'static Location<'static>>,
 }
 
 impl NewEdge {
     /// The dependency "`next` taken as `next_access` while `prev` is held as `prev_access` (at
-    /// `held_index`)". Given the held entry's parts, not the entry: the store knows nothing of
+    /// `held_index`, taken at `held_at`)". Given the held entry's parts, not the entry: the store knows nothing of
     /// the held-lock stack.
     pub(crate) fn new(
-        (prev, prev_access): (NodeKey, Access),
+        (prev, prev_access, held_at): (NodeKey, Access, Option<&'static Location<'static>>),
         next: NodeKey,
         next_access: Access,
         held_index: usize,
@@ -55,6 +58,7 @@ impl NewEdge {
             next_access,
             refused,
             held_index,
+            held_at,
         }
     }
 }
@@ -463,6 +467,7 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
                 refused: edge.refused,
                 origin: origin.clone(),
                 stack: Vec::new(),
+                held_at: None,
             };
             if !edge.refused {
                 let added = store.graph.add_dependency(
@@ -512,6 +517,10 @@ pub(crate) fn on_new_edges(edges: &[NewEdge], trace: &Arc<Trace>) -> Vec<StoreCy
             // number of distinct dependencies rather than of tests.
             let takers = store.takers.entry((prev, next)).or_insert(0);
             *takers += 1;
+            if !record.stack.is_empty() {
+                // Both ends of a first-seen dependency: the stack took `to`, this took `from`.
+                record.held_at = edge.held_at.map(ToString::to_string);
+            }
             if !record.stack.is_empty() || *takers <= MAX_TAKERS {
                 store.append(&Record::Dependency(record))?;
             }

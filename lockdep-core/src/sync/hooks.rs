@@ -2,7 +2,7 @@
 //! are compiled out.
 
 use crate::access::Access;
-use crate::class::ClassCell;
+use crate::class::{ClassCell, LockTypeFn};
 use std::panic::Location;
 
 #[cfg(lockdep_checks)]
@@ -46,6 +46,7 @@ impl Held {
 #[track_caller]
 pub(crate) fn lock<G>(
     class: &ClassCell,
+    ty: LockTypeFn,
     subclass: u32,
     access: Access,
     at: &'static Location<'static>,
@@ -55,7 +56,11 @@ pub(crate) fn lock<G>(
     #[cfg(lockdep_checks)]
     {
         use crate::validator::{self, Acquisition, LockRef};
-        match Acquisition::new(LockRef { class }, subclass, access, Some(at)) {
+        let lock = LockRef {
+            class,
+            ty: Some(ty),
+        };
+        match Acquisition::new(lock, subclass, access, Some(at)) {
             Some(acq) => {
                 // The validator's own path, as `Checked<R>` takes it: check, take, push.
                 #[cfg(feature = "deadlock_detection")]
@@ -76,23 +81,32 @@ pub(crate) fn lock<G>(
     }
     #[cfg(not(lockdep_checks))]
     {
-        let _ = (class, subclass, access, at, try_take);
+        let _ = (class, ty, subclass, access, at, try_take);
         take()
     }
 }
 
 /// A trylock succeeded: the lock is held (and adds no dependency to itself).
 #[inline]
-pub(crate) fn try_locked(class: &ClassCell, access: Access, at: &'static Location<'static>) {
+pub(crate) fn try_locked(
+    class: &ClassCell,
+    ty: LockTypeFn,
+    access: Access,
+    at: &'static Location<'static>,
+) {
     #[cfg(lockdep_checks)]
     {
         use crate::validator::{self, Acquisition, LockRef};
-        if let Some(acq) = Acquisition::new(LockRef { class }, 0, access, Some(at)) {
+        let lock = LockRef {
+            class,
+            ty: Some(ty),
+        };
+        if let Some(acq) = Acquisition::new(lock, 0, access, Some(at)) {
             validator::after_lock(&acq, true);
         }
     }
     #[cfg(not(lockdep_checks))]
-    let _ = (class, access, at);
+    let _ = (class, ty, access, at);
 }
 
 /// A guard is being dropped: `unlock` releases the standard lock. As for the `parking_lot`

@@ -45,6 +45,9 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    const TYPE: crate::class::LockTypeFn = crate::class::lock_type!("Mutex", T);
+
     #[inline]
     fn guard<'a>(&'a self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard {
@@ -78,6 +81,7 @@ impl<T: ?Sized> Mutex<T> {
         // moving std's `LockResult` out of the validator's path cost a store-forwarding stall.
         hooks::lock(
             &self.class,
+            Self::TYPE,
             subclass,
             Access::Write,
             at,
@@ -92,7 +96,7 @@ impl<T: ?Sized> Mutex<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_lock(),
-            || hooks::try_locked(&self.class, Access::Write, at),
+            || hooks::try_locked(&self.class, Self::TYPE, Access::Write, at),
             |g| self.guard(g),
         )
     }

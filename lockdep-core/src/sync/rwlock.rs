@@ -52,6 +52,9 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    const TYPE: crate::class::LockTypeFn = crate::class::lock_type!("RwLock", T);
+
     /// Shared read access (a fair read for lockdep).
     #[inline]
     #[track_caller]
@@ -76,6 +79,7 @@ impl<T: ?Sized> RwLock<T> {
         // The guard is made inside `take`, as `Mutex::lock_at` does (see there).
         hooks::lock(
             &self.class,
+            Self::TYPE,
             subclass,
             Access::Read,
             at,
@@ -108,6 +112,7 @@ impl<T: ?Sized> RwLock<T> {
         // The guard is made inside `take`, as `Mutex::lock_at` does (see there).
         hooks::lock(
             &self.class,
+            Self::TYPE,
             subclass,
             Access::Write,
             at,
@@ -125,7 +130,7 @@ impl<T: ?Sized> RwLock<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_read(),
-            || hooks::try_locked(&self.class, Access::Read, at),
+            || hooks::try_locked(&self.class, Self::TYPE, Access::Read, at),
             |g| self.read_guard(g),
         )
     }
@@ -136,7 +141,7 @@ impl<T: ?Sized> RwLock<T> {
         let at = Location::caller();
         map_try_result(
             self.inner.try_write(),
-            || hooks::try_locked(&self.class, Access::Write, at),
+            || hooks::try_locked(&self.class, Self::TYPE, Access::Write, at),
             |g| self.write_guard(g),
         )
     }

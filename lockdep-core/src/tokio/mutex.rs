@@ -127,6 +127,10 @@ impl<T> Mutex<T> {
 }
 
 impl<T: ?Sized> Mutex<T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: crate::class::LockTypeFn = crate::class::lock_type!("Mutex", T);
+
     #[cfg_attr(not(lockdep_checks), allow(dead_code))]
     fn addr(&self) -> usize {
         // The tokio mutex's own address: a guard finds it through `MutexGuard::mutex`.
@@ -145,6 +149,7 @@ impl<T: ?Sized> Mutex<T> {
         Start::try_begin(
             self.addr(),
             &self.class,
+            Self::TYPE,
             subclass,
             Access::Write,
             at,
@@ -162,7 +167,14 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     fn try_taken(&self, at: &'static Location<'static>) -> Held {
         #[cfg(lockdep_checks)]
-        return Start::try_taken(self.addr(), &self.class, Access::Write, at, true);
+        return Start::try_taken(
+            self.addr(),
+            &self.class,
+            Self::TYPE,
+            Access::Write,
+            at,
+            true,
+        );
         #[cfg(not(lockdep_checks))]
         Held
     }

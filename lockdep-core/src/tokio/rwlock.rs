@@ -84,6 +84,10 @@ impl<T> RwLock<T> {
 }
 
 impl<T: ?Sized> RwLock<T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: crate::class::LockTypeFn = crate::class::lock_type!("RwLock", T);
+
     #[cfg_attr(not(lockdep_checks), allow(dead_code))]
     fn addr(&self) -> usize {
         // The tokio lock's own address, as for `Mutex`.
@@ -100,7 +104,15 @@ impl<T: ?Sized> RwLock<T> {
         at: &'static Location<'static>,
         in_async: bool,
     ) -> Result<Start, Due> {
-        Start::try_begin(self.addr(), &self.class, subclass, access, at, in_async)
+        Start::try_begin(
+            self.addr(),
+            &self.class,
+            Self::TYPE,
+            subclass,
+            access,
+            at,
+            in_async,
+        )
     }
 
     #[cfg(not(lockdep_checks))]
@@ -119,7 +131,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     fn try_taken(&self, access: Access, at: &'static Location<'static>) -> Held {
         #[cfg(lockdep_checks)]
-        return Start::try_taken(self.addr(), &self.class, access, at, true);
+        return Start::try_taken(self.addr(), &self.class, Self::TYPE, access, at, true);
         #[cfg(not(lockdep_checks))]
         Held
     }

@@ -36,7 +36,7 @@ impl Acquisition {
         if subclass != 0 {
             crate::class::check_subclass(subclass, lock.class);
         }
-        let (class, identity) = lock.class.resolve_instance()?;
+        let (class, identity) = lock.class.resolve_instance(lock.ty)?;
         Some(Acquisition {
             addr: identity,
             node: NodeKey::new(class, subclass),
@@ -78,7 +78,7 @@ impl Acquisition {
 
     pub(super) fn desc(&self, trylock: bool) -> LockDesc {
         LockDesc {
-            class: self.node.name(),
+            class: self.node.display(),
             access: self.access,
             trylock,
             at: self.at,

@@ -295,7 +295,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                     Added::New => {
                         if layer == Layer::Blocking && recorded {
                             new_edges.push(store::NewEdge::new(
-                                (h.node, h.access),
+                                (h.node, h.access, h.at),
                                 acq.node,
                                 acq.access,
                                 index,
@@ -307,7 +307,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
                         refused = true;
                         if layer == Layer::Blocking {
                             new_edges.push(store::NewEdge::new(
-                                (h.node, h.access),
+                                (h.node, h.access, h.at),
                                 acq.node,
                                 acq.access,
                                 index,
@@ -405,8 +405,8 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
             chain: links
                 .into_iter()
                 .map(|(from, to, kinds, n_write, first_seen)| ChainLink {
-                    from: from.name(),
-                    to: to.name(),
+                    from: from.display(),
+                    to: to.display(),
                     from_initialising: from.initialising(),
                     to_initialising: to.initialising(),
                     kinds,
@@ -427,6 +427,15 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
             continue;
         }
         let holding = &held[cycle.held_index];
+        // The store names classes by their keys; the chain's two ends are this process's
+        // classes, named as the rest of the report names them (with a `new` class's type).
+        let mut links = cycle.links;
+        if let Some(first) = links.first_mut().filter(|l| l.from == acq.node.name()) {
+            first.from = acq.node.display();
+        }
+        if let Some(last) = links.last_mut().filter(|l| l.to == holding.node.name()) {
+            last.to = holding.node.display();
+        }
         findings.push(Report::new(ReportData {
             kind: ReportKind::CircularDependency,
             classes: cycle.classes,
@@ -434,7 +443,7 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
             acquiring: acq.desc(false),
             holding: describe(holding),
             held: held.iter().map(describe).collect(),
-            chain: cycle.links,
+            chain: links,
             new_kinds: dep_kind(holding.access, acq.access),
             certain: false,
             yield_point: false,

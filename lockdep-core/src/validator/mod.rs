@@ -108,4 +108,7 @@ pub const MAX_CHAINS: usize = 1 << 20;
 pub(crate) struct LockRef<'a> {
     /// The lock's class cell, which also gives its identity (see [`ClassCell`]).
     pub(crate) class: &'a ClassCell,
+    /// What the lock is, from its typed layer: names a class made by `new` in reports (read
+    /// only where the class is registered). `None` from paths that do not know the type.
+    pub(crate) ty: Option<crate::class::LockTypeFn>,
 }

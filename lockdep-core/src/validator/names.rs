@@ -13,7 +13,7 @@ use std::panic::Location;
 /// A held entry as reports describe it.
 pub(crate) fn describe(h: &HeldLock) -> LockDesc {
     LockDesc {
-        class: h.node.name(),
+        class: h.node.display(),
         access: h.access,
         trylock: h.trylock,
         at: h.at,

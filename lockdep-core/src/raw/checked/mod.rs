@@ -26,6 +26,7 @@
 use super::*;
 use crate::access::Access;
 use crate::caller::{caller_or, take_caller};
+use crate::class::LockTypeFn;
 use crate::validator::{self, Acquisition, LockRef, Release};
 use crate::LockClass;
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
@@ -89,7 +90,10 @@ impl<R> Checked<R> {
 
     #[inline]
     pub(crate) fn lock_ref(&self) -> LockRef<'_> {
-        LockRef { class: &self.class }
+        LockRef {
+            class: &self.class,
+            ty: None,
+        }
     }
 
     pub(crate) fn class_cell(&self) -> &ClassCell {
@@ -112,16 +116,23 @@ impl<R> Checked<R> {
     /// layer it is returned with the lock not taken.
     #[inline(always)]
     #[cfg_attr(not(feature = "deadlock_detection"), allow(unused_variables))]
+    // Inlined whole into each caller: a struct of these parts would only be taken apart again.
+    #[allow(clippy::too_many_arguments)]
     fn acquire(
         &self,
         subclass: u32,
         access: Access,
         at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
         try_take: impl FnOnce(&R) -> bool,
         take: impl FnOnce(&R),
         caller: Caller,
     ) -> Option<Pending> {
-        let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
+        let lock = LockRef {
+            class: &self.class,
+            ty,
+        };
+        let Some(acq) = Acquisition::new(lock, subclass, access, Some(at)) else {
             take(&self.raw);
             return None;
         };
@@ -170,7 +181,8 @@ impl<R> Checked<R> {
         let (subclass, at, relocked_raw) = self.relock_site(how);
         match take_caller() {
             Some(at) => {
-                let pending = self.acquire(subclass, access, at, try_take, take, Caller::Typed);
+                let pending =
+                    self.acquire(subclass, access, at, None, try_take, take, Caller::Typed);
                 if let Some(pending) = pending {
                     pending.raise()
                 }
@@ -180,7 +192,9 @@ impl<R> Checked<R> {
                 let caller = Caller::Raw {
                     relock: relocked_raw == Some(false),
                 };
-                if let Some(pending) = self.acquire(subclass, access, at, try_take, take, caller) {
+                if let Some(pending) =
+                    self.acquire(subclass, access, at, None, try_take, take, caller)
+                {
                     self.raise_holding(pending)
                 }
             }
@@ -207,6 +221,7 @@ impl<R> Checked<R> {
         subclass: u32,
         access: Access,
         at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
         take: impl FnOnce(&R) -> bool,
     ) -> bool {
         if subclass != 0 {
@@ -215,7 +230,11 @@ impl<R> Checked<R> {
         if !take(&self.raw) {
             return false;
         }
-        if let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) {
+        let lock = LockRef {
+            class: &self.class,
+            ty,
+        };
+        if let Some(acq) = Acquisition::new(lock, subclass, access, Some(at)) {
             validator::after_lock(&acq, true);
         }
         true
@@ -321,19 +340,30 @@ impl<R: RawMutex> Checked<R> {
 
 impl<R: RawMutex> RawMutexAt for Checked<R> {
     #[inline]
-    fn lock_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
+    fn lock_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending> {
         self.acquire(
             subclass,
             Access::Write,
             at,
+            ty,
             R::try_lock,
             R::lock,
             Caller::Typed,
         )
     }
     #[inline]
-    fn try_lock_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
-        self.try_acquire(subclass, Access::Write, at, R::try_lock)
+    fn try_lock_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool {
+        self.try_acquire(subclass, Access::Write, at, ty, R::try_lock)
     }
 }
 
@@ -355,7 +385,7 @@ unsafe impl<R: RawMutex> RawMutex for Checked<R> {
 
     #[track_caller]
     fn try_lock(&self) -> bool {
-        self.try_lock_at(0, caller_or(Location::caller()))
+        self.try_lock_at(0, caller_or(Location::caller()), None)
     }
 
     #[inline]

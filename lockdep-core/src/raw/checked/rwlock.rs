@@ -17,34 +17,56 @@ use lock_api::{
 
 impl<R: RawRwLock> RawRwLockAt for Checked<R> {
     #[inline]
-    fn lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
+    fn lock_shared_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending> {
         self.acquire(
             subclass,
             Access::Read,
             at,
+            ty,
             R::try_lock_shared,
             R::lock_shared,
             Caller::Typed,
         )
     }
     #[inline]
-    fn try_lock_shared_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
-        self.try_acquire(subclass, Access::Read, at, R::try_lock_shared)
+    fn try_lock_shared_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool {
+        self.try_acquire(subclass, Access::Read, at, ty, R::try_lock_shared)
     }
     #[inline]
-    fn lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
+    fn lock_exclusive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending> {
         self.acquire(
             subclass,
             Access::Write,
             at,
+            ty,
             R::try_lock_exclusive,
             R::lock_exclusive,
             Caller::Typed,
         )
     }
     #[inline]
-    fn try_lock_exclusive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
-        self.try_acquire(subclass, Access::Write, at, R::try_lock_exclusive)
+    fn try_lock_exclusive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool {
+        self.try_acquire(subclass, Access::Write, at, ty, R::try_lock_exclusive)
     }
 }
 
@@ -54,22 +76,30 @@ impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
         &self,
         subclass: u32,
         at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
     ) -> Option<Pending> {
         self.acquire(
             subclass,
             Access::RecursiveRead,
             at,
+            ty,
             R::try_lock_shared_recursive,
             R::lock_shared_recursive,
             Caller::Typed,
         )
     }
     #[inline]
-    fn try_lock_shared_recursive_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
+    fn try_lock_shared_recursive_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool {
         self.try_acquire(
             subclass,
             Access::RecursiveRead,
             at,
+            ty,
             R::try_lock_shared_recursive,
         )
     }
@@ -77,19 +107,30 @@ impl<R: RawRwLockRecursive> RawRwLockRecursiveAt for Checked<R> {
 
 impl<R: RawRwLockUpgrade> RawRwLockUpgradeAt for Checked<R> {
     #[inline]
-    fn lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> Option<Pending> {
+    fn lock_upgradable_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> Option<Pending> {
         self.acquire(
             subclass,
             Access::Upgradable,
             at,
+            ty,
             R::try_lock_upgradable,
             R::lock_upgradable,
             Caller::Typed,
         )
     }
     #[inline]
-    fn try_lock_upgradable_at(&self, subclass: u32, at: &'static Location<'static>) -> bool {
-        self.try_acquire(subclass, Access::Upgradable, at, R::try_lock_upgradable)
+    fn try_lock_upgradable_at(
+        &self,
+        subclass: u32,
+        at: &'static Location<'static>,
+        ty: Option<LockTypeFn>,
+    ) -> bool {
+        self.try_acquire(subclass, Access::Upgradable, at, ty, R::try_lock_upgradable)
     }
 }
 
@@ -110,7 +151,7 @@ unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     }
     #[track_caller]
     fn try_lock_shared(&self) -> bool {
-        self.try_lock_shared_at(0, caller_or(Location::caller()))
+        self.try_lock_shared_at(0, caller_or(Location::caller()), None)
     }
     #[inline]
     unsafe fn unlock_shared(&self) {
@@ -130,7 +171,7 @@ unsafe impl<R: RawRwLock> RawRwLock for Checked<R> {
     }
     #[track_caller]
     fn try_lock_exclusive(&self) -> bool {
-        self.try_lock_exclusive_at(0, caller_or(Location::caller()))
+        self.try_lock_exclusive_at(0, caller_or(Location::caller()), None)
     }
     #[inline]
     unsafe fn unlock_exclusive(&self) {
@@ -235,7 +276,7 @@ unsafe impl<R: RawRwLockRecursive> RawRwLockRecursive for Checked<R> {
     }
     #[track_caller]
     fn try_lock_shared_recursive(&self) -> bool {
-        self.try_lock_shared_recursive_at(0, caller_or(Location::caller()))
+        self.try_lock_shared_recursive_at(0, caller_or(Location::caller()), None)
     }
 }
 
@@ -269,7 +310,7 @@ unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
     }
     #[track_caller]
     fn try_lock_upgradable(&self) -> bool {
-        self.try_lock_upgradable_at(0, caller_or(Location::caller()))
+        self.try_lock_upgradable_at(0, caller_or(Location::caller()), None)
     }
     #[inline]
     unsafe fn unlock_upgradable(&self) {

@@ -5,6 +5,11 @@
 //! class, so an inversion between two instances is found even when the run only ever saw other
 //! instances of the same two classes in the opposite order.
 
+mod lock_type;
+
+#[cfg(lockdep_checks)]
+pub(crate) use lock_type::{describe as describe_type, short_type};
+pub(crate) use lock_type::{lock_type, LockTypeFn};
 use std::panic::Location;
 #[cfg(lockdep_checks)]
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
@@ -237,13 +242,16 @@ impl ClassCell {
     /// The class of this instance, registering it (and counting the instance) on first use.
     #[cfg(test)]
     pub(crate) fn resolve(&self) -> Option<ClassId> {
-        self.resolve_instance().map(|(id, _)| id)
+        self.resolve_instance(None).map(|(id, _)| id)
     }
 
     /// The class of this instance and its identity (see the type's doc), registering the class
     /// and counting the instance on first use. `None` when the class table is full.
-    #[inline]
-    pub(crate) fn resolve_instance(&self) -> Option<(ClassId, usize)> {
+    ///
+    /// `ty`: what the lock is, from a typed acquisition (see `lock_type.rs`); read only on the
+    /// slow path, so a constant passed here costs the validated path nothing once inlined.
+    #[inline(always)]
+    pub(crate) fn resolve_instance(&self, ty: Option<LockTypeFn>) -> Option<(ClassId, usize)> {
         let ptr = self.0.load(Ordering::Acquire);
         // The `SEEN` bit alone: the other words are pointers to types aligned to at least 4
         // (checked below), so neither an untagged nor a `SITE`-tagged one has it. One `test`
@@ -251,7 +259,7 @@ impl ClassCell {
         if ptr.addr() & SEEN != 0 {
             return Some((seen_id(ptr.addr()), self.identity_of(ptr.addr())));
         }
-        self.resolve_slow(ptr)
+        self.resolve_slow(ptr, ty)
     }
 
     /// This instance's identity on the held-lock stack. For an instance never tracked it is
@@ -278,7 +286,7 @@ impl ClassCell {
     }
 
     #[cold]
-    fn resolve_slow(&self, ptr: *mut ()) -> Option<(ClassId, usize)> {
+    fn resolve_slow(&self, ptr: *mut (), ty: Option<LockTypeFn>) -> Option<(ClassId, usize)> {
         let tags = ptr.addr() & TAGS;
         let untagged = ptr.wrapping_byte_sub(tags);
         let class: &'static LockClass = if tags & SITE != 0 {
@@ -296,6 +304,10 @@ impl ClassCell {
             }
         };
         let id = registry::register(class)?;
+        // A class made by `new` shows what its locks are (the first typed instance says).
+        if let (true, Some(ty)) = (tags & SITE != 0, ty) {
+            registry::set_type(id, ty);
+        }
         #[cfg(target_pointer_width = "64")]
         let serial = (NEXT_SERIAL.fetch_add(1, Ordering::Relaxed) & SERIAL_MASK) << 3;
         #[cfg(not(target_pointer_width = "64"))]
@@ -312,7 +324,7 @@ impl ClassCell {
                 Some((id, self.identity_of(seen)))
             }
             // Another thread resolved this instance first: its identity is the one.
-            Err(_) => self.resolve_instance(),
+            Err(_) => self.resolve_instance(ty),
         }
     }
 
@@ -402,13 +414,27 @@ impl NodeKey {
     pub(crate) fn subclass(self) -> u32 {
         self.0 & 7
     }
-    /// The name used in reports: the class name, with `/N` for a nonzero subclass as the kernel
-    /// writes it.
+    /// The node's key: the class name, with `/N` for a nonzero subclass as the kernel writes
+    /// it. What the cross-process store, the DOT drawing and `held_locks` name a node by.
     pub(crate) fn name(self) -> String {
         let base = registry::name(self.class());
         match self.subclass() {
             0 => base.to_string(),
             n => format!("{base}/{n}"),
+        }
+    }
+
+    /// The name reports show: [`name`](Self::name), and for a class made by `new` what its
+    /// locks are (`src/lib.rs:17:22 (Mutex<i64>)`), so that a reader need not open the source.
+    /// The type goes before a subclass's `/N`, which stays last as reports expect it.
+    pub(crate) fn display(self) -> String {
+        let Some(ty) = registry::lock_type(self.class()) else {
+            return self.name();
+        };
+        let base = registry::name(self.class());
+        match self.subclass() {
+            0 => format!("{base} ({ty})"),
+            n => format!("{base} ({ty})/{n}"),
         }
     }
     /// Whether the class is a once-cell's (its acquisition is an initialisation): reports say
@@ -434,205 +460,7 @@ pub(crate) fn check_subclass(subclass: u32, class: &ClassCell) {
 }
 
 #[cfg(lockdep_checks)]
-pub(crate) mod registry {
-    //! The global class table. Written only when a class is first used; read only to name
-    //! classes in reports and statistics, so its lock is never on the hot path.
-
-    use super::{site_name, ClassId, LockClass};
-    use dashmap::DashMap;
-    use once_cell::sync::Lazy;
-    use parking_lot::RwLock;
-    use std::panic::Location;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-    /// Most classes the table holds (the kernel's MAX_LOCKDEP_KEYS is 8191).
-    pub const MAX_CLASSES: usize = 1 << 16;
-
-    /// Most distinct names `named(...)` interns: one per class the table can hold. Each costs
-    /// its text and a leaked `LockClass`, kept for the life of the process.
-    pub const MAX_NAMES: usize = MAX_CLASSES;
-
-    pub(crate) struct ClassInfo {
-        pub(crate) class: Option<&'static LockClass>,
-        /// Acquired by initialising a once-cell (see `init.rs`): only changes report wording.
-        pub(crate) initialising: AtomicBool,
-    }
-
-    static CLASSES: Lazy<RwLock<Vec<ClassInfo>>> = Lazy::new(|| {
-        // Index 0 is reserved so that a zero id means "not registered".
-        RwLock::new(vec![ClassInfo {
-            class: None,
-            initialising: AtomicBool::new(false),
-        }])
-    });
-    /// Live (resolved, not yet dropped) instances per class id. A fixed array, so counting a
-    /// drop takes no lock; untouched pages of it cost nothing.
-    static LIVE: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MAX_CLASSES + 1];
-    /// Instances per class id ever counted (resolved), dropped or not: what a drawing made at
-    /// exit, when most locks are gone, can still say of a class.
-    static SEEN: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MAX_CLASSES + 1];
-    static SITES: Lazy<DashMap<Location<'static>, &'static LockClass>> = Lazy::new(DashMap::new);
-    static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
-    static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
-    static NAMES_FULL_REPORTED: AtomicBool = AtomicBool::new(false);
-    /// The class of every lock named after the name table filled up: it is never registered,
-    /// so those locks go unchecked (like locks of classes beyond a full class table).
-    static NAME_TABLE_FULL: LockClass = LockClass::new("<name table full: not checked>");
-
-    /// A class of its own for a lock built by `lock_api`'s `new` (through the raw lock's
-    /// `INIT`, keyed by [`UNCLASSED`](crate::raw::UNCLASSED)), which cannot say where it was
-    /// created: one class per instance, made (and leaked) when the instance is first taken.
-    /// Sound — no two such locks share a class, so nesting two is no recursion — but an
-    /// inversion between two instances that a creation-site class would have tied together
-    /// goes unseen. Bounded by the class table, like every class.
-    pub(crate) fn instance_class() -> &'static LockClass {
-        static NEXT: AtomicUsize = AtomicUsize::new(1);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name: &'static str =
-            Box::leak(format!("<built by lock_api's new, instance {n}>").into_boxed_str());
-        Box::leak(Box::new(LockClass::new(name)))
-    }
-
-    /// The class of a creation site, created (and leaked, once per site) on first use.
-    pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClass {
-        *SITES.entry(*site).or_insert_with(|| {
-            let name: &'static str = Box::leak(site_name(site).into_boxed_str());
-            Box::leak(Box::new(LockClass::new(name)))
-        })
-    }
-
-    /// The class of an explicit name: one class per distinct name, process-wide.
-    pub(crate) fn intern_name(name: &str) -> &'static LockClass {
-        if let Some(class) = NAMES.get(name) {
-            return *class;
-        }
-        // Bounded like the class table (and useless once that is full: a new name could not
-        // be registered). Racing threads may overshoot by a few names, never without bound.
-        if NAMES.len() >= MAX_NAMES || FULL_REPORTED.load(Ordering::Relaxed) {
-            if !NAMES_FULL_REPORTED.swap(true, Ordering::Relaxed) {
-                crate::message::notice(format_args!(
-                    "lockdep: the lock name table is full ({} names{}); locks named with a new \
-                     name (first: `{name}`) are not checked from now on",
-                    NAMES.len(),
-                    if FULL_REPORTED.load(Ordering::Relaxed) {
-                        ", and the class table is full"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            return &NAME_TABLE_FULL;
-        }
-        let name: &'static str = Box::leak(name.to_string().into_boxed_str());
-        *NAMES
-            .entry(name)
-            .or_insert_with(|| Box::leak(Box::new(LockClass::new(name))))
-    }
-
-    /// Gives `class` its id, or `None` when the table is full (the lock then goes unchecked and
-    /// a one-time message says so).
-    pub(crate) fn register(class: &'static LockClass) -> Option<ClassId> {
-        let id = class.id.load(Ordering::Acquire);
-        if id != 0 {
-            return Some(ClassId(id));
-        }
-        if std::ptr::eq(class, &NAME_TABLE_FULL) {
-            return None;
-        }
-        let mut classes = CLASSES.write();
-        let id = class.id.load(Ordering::Acquire);
-        if id != 0 {
-            return Some(ClassId(id));
-        }
-        // Slot 0 is reserved, so the table is full at MAX_CLASSES + 1 entries.
-        if classes.len() > MAX_CLASSES {
-            drop(classes);
-            if !FULL_REPORTED.swap(true, Ordering::Relaxed) {
-                crate::message::notice(format_args!(
-                    "lockdep: the class table is full ({MAX_CLASSES} classes); locks of new \
-                     classes (first: `{}`) are not checked from now on",
-                    class.report_name()
-                ));
-            }
-            return None;
-        }
-        classes.push(ClassInfo {
-            class: Some(class),
-            initialising: AtomicBool::new(false),
-        });
-        let id = (classes.len() - 1) as u32;
-        class.id.store(id, Ordering::Release);
-        Some(ClassId(id))
-    }
-
-    /// The class registered as `id`.
-    pub(crate) fn class(id: ClassId) -> Option<&'static LockClass> {
-        CLASSES
-            .read()
-            .get(id.0 as usize)
-            .and_then(|info| info.class)
-    }
-
-    pub(crate) fn count_instance(id: ClassId) {
-        if let Some(live) = LIVE.get(id.0 as usize) {
-            live.fetch_add(1, Ordering::Relaxed);
-        }
-        if let Some(seen) = SEEN.get(id.0 as usize) {
-            seen.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// A counted instance was dropped.
-    pub(crate) fn drop_instance(id: ClassId) {
-        if let Some(live) = LIVE.get(id.0 as usize) {
-            live.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Distinct names interned by `named(...)`.
-    pub(crate) fn name_count() -> usize {
-        NAMES.len()
-    }
-
-    /// Marks `id` as a once-cell's class. Called on the (rare) path of a cell not yet
-    /// initialised, never when reading a completed one.
-    pub(crate) fn mark_initialising(id: ClassId) {
-        if let Some(info) = CLASSES.read().get(id.0 as usize) {
-            info.initialising.store(true, Ordering::Relaxed);
-        }
-    }
-
-    pub(crate) fn is_initialising(id: ClassId) -> bool {
-        CLASSES
-            .read()
-            .get(id.0 as usize)
-            .is_some_and(|c| c.initialising.load(Ordering::Relaxed))
-    }
-
-    /// The name reports show. A class made through `Default` is named (its symbols resolved)
-    /// on the first call, outside the table's lock.
-    pub(crate) fn name(id: ClassId) -> &'static str {
-        let class = CLASSES.read().get(id.0 as usize).and_then(|c| c.class);
-        class.map_or("<unknown>", LockClass::report_name)
-    }
-
-    /// Live instances of a class: resolved (taken at least once) and not dropped yet.
-    pub(crate) fn instances(id: ClassId) -> usize {
-        LIVE.get(id.0 as usize)
-            .map_or(0, |live| live.load(Ordering::Relaxed))
-    }
-
-    /// Instances of a class ever taken (counted when first resolved), dropped or not.
-    pub(crate) fn instances_seen(id: ClassId) -> usize {
-        SEEN.get(id.0 as usize)
-            .map_or(0, |seen| seen.load(Ordering::Relaxed))
-    }
-
-    /// Registered classes (not counting the reserved slot).
-    pub(crate) fn count() -> usize {
-        CLASSES.read().len() - 1
-    }
-}
+pub(crate) mod registry;
 
 #[cfg(all(test, lockdep_checks))]
 mod tests {
@@ -697,7 +525,7 @@ mod tests {
         ] {
             assert_eq!(marked.describe(), plain.describe());
             assert!(marked.may_be_reentrant() && !plain.may_be_reentrant());
-            let (id, identity) = marked.resolve_instance().unwrap();
+            let (id, identity) = marked.resolve_instance(None).unwrap();
             assert_eq!(plain.resolve(), Some(id));
             assert!(marked.may_be_reentrant() && !plain.may_be_reentrant());
             assert_eq!(marked.identity(), identity);
