@@ -82,13 +82,17 @@ impl<X: RawMutex, T> Mutex<X, T> {
 }
 
 impl<X: RawMutex, T: ?Sized> Mutex<X, T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: Option<crate::class::LockTypeFn> = Some(crate::class::lock_type!("Mutex", T));
+
     /// Acquires the mutex, blocking until it is available, after validating the acquisition
     /// against the locks this thread holds (a report panics here, before the lock is taken).
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> Guard<'_, X, T> {
         // SAFETY: `raw` is only used to take the lock that the guard made next owns.
-        let state = unsafe { self.inner.raw() }.lock_at(0);
+        let state = unsafe { self.inner.raw() }.lock_at(0, Self::TYPE);
         // SAFETY: the lock is held, with this state.
         unsafe { self.inner.make_guard_unchecked(state) }
     }
@@ -99,7 +103,7 @@ impl<X: RawMutex, T: ?Sized> Mutex<X, T> {
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> Guard<'_, X, T> {
         // SAFETY: as in `lock`.
-        let state = unsafe { self.inner.raw() }.lock_at(subclass);
+        let state = unsafe { self.inner.raw() }.lock_at(subclass, Self::TYPE);
         // SAFETY: the lock is held, with this state.
         unsafe { self.inner.make_guard_unchecked(state) }
     }

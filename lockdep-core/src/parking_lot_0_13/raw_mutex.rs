@@ -2,6 +2,7 @@
 //! compiled out) under `lock_api` 0.5's traits, whose guard states are the stateless markers
 //! parking_lot 0.13's own raw locks use.
 
+use crate::class::LockTypeFn;
 use crate::raw::ops05::Mutex05;
 use crate::raw::RawMutexAt;
 use lock_api_05 as api;
@@ -50,8 +51,8 @@ impl<X: RawMutexAt> RawMutexOf<X> {
     /// at the user's line) before the lock is taken.
     #[track_caller]
     #[inline]
-    pub(crate) fn lock_at(&self, subclass: u32) -> Marker {
-        if let Some(pending) = self.0.lock_at(subclass, std::panic::Location::caller()) {
+    pub(crate) fn lock_at(&self, subclass: u32, ty: Option<LockTypeFn>) -> Marker {
+        if let Some(pending) = self.0.lock_at(subclass, std::panic::Location::caller(), ty) {
             pending.raise()
         }
         Marker::new()

@@ -3,6 +3,7 @@
 //! a `RawRwLockOf<_, true>` is a recursive read, taken and validated as `read_recursive` is.
 
 use super::raw_mutex::Marker;
+use crate::class::LockTypeFn;
 use crate::raw::ops05::RwLock05;
 use crate::raw::{RawRwLockAt, RawRwLockRecursiveAt, RawRwLockUpgradeAt};
 use lock_api::{
@@ -45,12 +46,12 @@ impl<X: RawRwLockAt + RawRwLockRecursiveAt + RawRwLockUpgradeAt, const RECURSIVE
     /// the user's line) before the lock is taken.
     #[track_caller]
     #[inline]
-    pub(crate) fn read_at(&self, subclass: u32) -> Marker {
+    pub(crate) fn read_at(&self, subclass: u32, ty: Option<LockTypeFn>) -> Marker {
         let at = Location::caller();
         let pending = if RECURSIVE {
-            self.0.lock_shared_recursive_at(subclass, at)
+            self.0.lock_shared_recursive_at(subclass, at, ty)
         } else {
-            self.0.lock_shared_at(subclass, at)
+            self.0.lock_shared_at(subclass, at, ty)
         };
         if let Some(pending) = pending {
             pending.raise()
@@ -61,8 +62,8 @@ impl<X: RawRwLockAt + RawRwLockRecursiveAt + RawRwLockUpgradeAt, const RECURSIVE
     /// A blocking write, as [`read_at`](Self::read_at).
     #[track_caller]
     #[inline]
-    pub(crate) fn write_at(&self, subclass: u32) -> Marker {
-        if let Some(pending) = self.0.lock_exclusive_at(subclass, Location::caller()) {
+    pub(crate) fn write_at(&self, subclass: u32, ty: Option<LockTypeFn>) -> Marker {
+        if let Some(pending) = self.0.lock_exclusive_at(subclass, Location::caller(), ty) {
             pending.raise()
         }
         Marker::new()
@@ -71,8 +72,8 @@ impl<X: RawRwLockAt + RawRwLockRecursiveAt + RawRwLockUpgradeAt, const RECURSIVE
     /// A blocking upgradable read, as [`read_at`](Self::read_at).
     #[track_caller]
     #[inline]
-    pub(crate) fn upgradable_at(&self, subclass: u32) -> Marker {
-        if let Some(pending) = self.0.lock_upgradable_at(subclass, Location::caller()) {
+    pub(crate) fn upgradable_at(&self, subclass: u32, ty: Option<LockTypeFn>) -> Marker {
+        if let Some(pending) = self.0.lock_upgradable_at(subclass, Location::caller(), ty) {
             pending.raise()
         }
         Marker::new()

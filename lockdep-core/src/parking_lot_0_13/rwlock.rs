@@ -91,6 +91,14 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T> RwLock<X, RECURSIVE, T> {
 }
 
 impl<X: RawRwLock12, const RECURSIVE: bool, T: ?Sized> RwLock<X, RECURSIVE, T> {
+    /// What this lock is, for its class in reports when it was made by `new`.
+    #[cfg_attr(not(lockdep_checks), allow(dead_code))]
+    const TYPE: Option<crate::class::LockTypeFn> = Some(if RECURSIVE {
+        crate::class::lock_type!("RecursiveRwLock", T)
+    } else {
+        crate::class::lock_type!("RwLock", T)
+    });
+
     /// The raw lock, to take it through.
     #[inline]
     fn raw_lock(&self) -> &RawOf<X, RECURSIVE> {
@@ -104,7 +112,7 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T: ?Sized> RwLock<X, RECURSIVE, T> {
     #[track_caller]
     #[inline]
     pub fn read(&self) -> ReadGuard<'_, X, RECURSIVE, T> {
-        let state = self.raw_lock().read_at(0);
+        let state = self.raw_lock().read_at(0, Self::TYPE);
         // SAFETY: a read is held, with this state.
         unsafe { self.inner.make_read_guard_unchecked(state) }
     }
@@ -113,7 +121,7 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T: ?Sized> RwLock<X, RECURSIVE, T> {
     #[track_caller]
     #[inline]
     pub fn read_nested(&self, subclass: u32) -> ReadGuard<'_, X, RECURSIVE, T> {
-        let state = self.raw_lock().read_at(subclass);
+        let state = self.raw_lock().read_at(subclass, Self::TYPE);
         // SAFETY: a read is held, with this state.
         unsafe { self.inner.make_read_guard_unchecked(state) }
     }
@@ -123,7 +131,7 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T: ?Sized> RwLock<X, RECURSIVE, T> {
     #[track_caller]
     #[inline]
     pub fn write(&self) -> WriteGuard<'_, X, RECURSIVE, T> {
-        let state = self.raw_lock().write_at(0);
+        let state = self.raw_lock().write_at(0, Self::TYPE);
         // SAFETY: the lock is held exclusively, with this state.
         unsafe { self.inner.make_write_guard_unchecked(state) }
     }
@@ -132,7 +140,7 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T: ?Sized> RwLock<X, RECURSIVE, T> {
     #[track_caller]
     #[inline]
     pub fn write_nested(&self, subclass: u32) -> WriteGuard<'_, X, RECURSIVE, T> {
-        let state = self.raw_lock().write_at(subclass);
+        let state = self.raw_lock().write_at(subclass, Self::TYPE);
         // SAFETY: the lock is held exclusively, with this state.
         unsafe { self.inner.make_write_guard_unchecked(state) }
     }
@@ -142,7 +150,7 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T: ?Sized> RwLock<X, RECURSIVE, T> {
     #[track_caller]
     #[inline]
     pub fn upgradable_read(&self) -> UpgradableGuard<'_, X, RECURSIVE, T> {
-        let state = self.raw_lock().upgradable_at(0);
+        let state = self.raw_lock().upgradable_at(0, Self::TYPE);
         // SAFETY: the lock is held upgradable, with this state.
         unsafe { self.inner.make_upgradable_guard_unchecked(state) }
     }
@@ -151,7 +159,7 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T: ?Sized> RwLock<X, RECURSIVE, T> {
     #[track_caller]
     #[inline]
     pub fn upgradable_read_nested(&self, subclass: u32) -> UpgradableGuard<'_, X, RECURSIVE, T> {
-        let state = self.raw_lock().upgradable_at(subclass);
+        let state = self.raw_lock().upgradable_at(subclass, Self::TYPE);
         // SAFETY: the lock is held upgradable, with this state.
         unsafe { self.inner.make_upgradable_guard_unchecked(state) }
     }

@@ -34,10 +34,10 @@ impl<R> Checked<R> {
         let (subclass, at, relocked_raw) = self.relock_site(how);
         let at = take_caller().unwrap_or(at);
         let Some(raw) = relocked_raw else {
-            return self.acquire(subclass, access, at, try_take, take, Caller::Typed);
+            return self.acquire(subclass, access, at, None, try_take, take, Caller::Typed);
         };
         let caller = Caller::Raw { relock: !raw };
-        if let Some(pending) = self.acquire(subclass, access, at, try_take, take, caller) {
+        if let Some(pending) = self.acquire(subclass, access, at, None, try_take, take, caller) {
             pending.print_instead(NO_UNWIND_05);
         }
         None
