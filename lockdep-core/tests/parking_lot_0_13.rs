@@ -251,6 +251,26 @@ mod rules {
         );
     }
 
+    /// A lock built by `lock_api` 0.5's own `new` over the face's raw mutex is checked too, with
+    /// a class of its own (it cannot see its creation site): an inversion between two is
+    /// reported.
+    #[test]
+    fn locks_built_by_lock_api_05s_new_are_checked() {
+        use lockdep_core::parking_lot_0_13::RawMutex;
+        static A: lock_api::Mutex<RawMutex, u32> = lock_api::Mutex::new(0);
+        static B: lock_api::Mutex<RawMutex, u32> = lock_api::Mutex::new(0);
+        let reports = capture(|| {
+            {
+                let _a = A.lock();
+                let _b = B.lock();
+            }
+            let _b = B.lock();
+            let _a = A.lock();
+        });
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].kind(), ReportKind::CircularDependency);
+    }
+
     /// A report on an acquisition `lock_api` 0.5 makes itself panics before the lock is taken,
     /// as the face's own `lock` does: nothing is left locked or held.
     #[test]
