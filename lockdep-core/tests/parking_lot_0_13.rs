@@ -338,6 +338,93 @@ mod rules {
         assert!(stderr.contains("self-deadlock"), "{stderr}");
     }
 
+    /// A timed upgrade that unwinds (here a panicking handler's report, before the try) gives
+    /// back the upgradable lock `lock_api` 0.5 handed it by value: nothing stays locked or
+    /// held.
+    #[test]
+    #[cfg_attr(miri, ignore = "runs a child process")]
+    fn a_timed_upgrade_that_unwinds_releases_its_upgradable_lock() {
+        use std::time::Duration;
+        let Some(output) = in_child(
+            "PL013_TIMED_UPGRADE",
+            "rules::a_timed_upgrade_that_unwinds_releases_its_upgradable_lock",
+            || {
+                lockdep_core::set_handler(|r| panic!("the handler panics on {:?}", r.kind()));
+                let l = RwLock::named("pl013-timed-up", 0u32);
+                let m = Mutex::named("pl013-timed-up-m", ());
+                {
+                    let _w = l.write();
+                    let _m = m.try_lock_for(Duration::from_millis(10)).unwrap();
+                }
+                let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let u = l.upgradable_read();
+                    let _m = m.lock();
+                    let _upgraded =
+                        RwLockUpgradableReadGuard::try_upgrade_for(u, Duration::from_millis(10));
+                }));
+                assert!(unwound.is_err(), "the handler's panic goes on");
+                assert!(
+                    !l.is_locked() && !is_held(&l),
+                    "{:?}",
+                    lockdep_core::held_locks()
+                );
+                assert!(l.try_write().is_some());
+                println!("PL013-TIMED-UPGRADE-OK");
+            },
+        ) else {
+            return;
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("PL013-TIMED-UPGRADE-OK"),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// The `Arc` acquisitions go through `lock_api` 0.5's raw `lock`; after a nested guard of
+    /// the lock was dropped they are still acquisitions at subclass 0 that report as any, not
+    /// relocks.
+    #[cfg(feature = "arc_lock")]
+    #[test]
+    fn arc_acquisitions_after_a_nested_guard_are_not_relocks() {
+        use std::sync::Arc;
+        let a = Arc::new(Mutex::named("pl013-arc-nested-a", ()));
+        let b = Mutex::named("pl013-arc-nested-b", ());
+        let reports = capture(|| {
+            {
+                let _a = a.lock();
+                let _b = b.lock();
+            }
+            drop(a.lock_nested(1));
+            let _b = b.lock();
+            let _a = a.lock_arc();
+        });
+        assert_one(
+            &reports,
+            ReportKind::CircularDependency,
+            &["pl013-arc-nested-a", "pl013-arc-nested-b"],
+        );
+    }
+
+    /// `into_inner_with_raw` ends the lock's instance as a drop does (a leaked guard's entry is
+    /// cleared) and gives a fresh raw lock, which `from_raw` gives the class of its own site.
+    #[test]
+    fn into_inner_with_raw_ends_the_instance() {
+        let d = Mutex::named("pl013-raw-roundtrip", ());
+        std::mem::forget(d.lock());
+        assert!(is_held(&d));
+        let (raw, ()) = d.into_inner_with_raw();
+        assert!(!lockdep_core::held_locks()
+            .iter()
+            .any(|h| h.contains("pl013-raw-roundtrip")));
+        let again = Mutex::from_raw(raw, ());
+        // SAFETY: the raw lock is still locked by the forgotten guard's acquisition, made by
+        // this thread with the stateless guard state.
+        unsafe { again.force_unlock(Default::default()) };
+        assert!(again.try_lock().is_some());
+    }
+
     /// Waiting for a `Once` is an acquisition of its class: waiting while holding a lock its
     /// initialiser takes is reported.
     #[test]
@@ -375,6 +462,36 @@ fn recursive_rwlock_arc_guards_read_recursively_and_release() {
     *lock.write_arc() += 1;
     assert_eq!(*lock.read(), 2);
     assert!(!lock.is_locked());
+}
+
+/// `is_locked_exclusive` is parking_lot 0.13's: true while a writer holds the lock, not while
+/// it waits for readers to leave (parking_lot 0.12's says so as soon as a writer claims it).
+#[test]
+fn is_locked_exclusive_is_true_only_while_a_writer_holds_the_lock() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    macro_rules! observe {
+        ($RwLock:ty) => {{
+            let lock = Arc::new(<$RwLock>::new(0u32));
+            let read = lock.read();
+            let writer = {
+                let lock = lock.clone();
+                std::thread::spawn(move || *lock.write() += 1)
+            };
+            std::thread::sleep(Duration::from_millis(100));
+            let waiting = lock.is_locked_exclusive();
+            drop(read);
+            writer.join().unwrap();
+            let w = lock.write();
+            let held = lock.is_locked_exclusive();
+            drop(w);
+            (waiting, held, lock.is_locked_exclusive())
+        }};
+    }
+    let upstream = observe!(parking_lot_013::RwLock<u32>);
+    let checked = observe!(lockdep_core::parking_lot_0_13::RwLock<u32>);
+    assert_eq!(upstream, (false, true, false));
+    assert_eq!(checked, upstream);
 }
 
 /// A read guard's relock after `unlocked` is a recursive read too, as in parking_lot 0.13: with

@@ -74,10 +74,12 @@ impl<X: RawMutex, T> Mutex<X, T> {
         self.inner.into_inner()
     }
 
-    /// Consumes the mutex, returning the raw mutex (which keeps this mutex's class) and the data.
+    /// Consumes the mutex, returning the raw mutex (fresh, as `INIT`: this mutex's class and
+    /// instance end here, as when it is dropped) and the data.
     #[inline]
     pub fn into_inner_with_raw(self) -> (RawOf<X>, T) {
-        self.inner.into_inner_with_raw()
+        let (raw, value) = self.inner.into_inner_with_raw();
+        (RawMutexOf(crate::raw::fresh(raw.into_inner())), value)
     }
 }
 

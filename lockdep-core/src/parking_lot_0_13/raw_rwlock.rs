@@ -137,7 +137,7 @@ unsafe impl<X: RwLock05, const RECURSIVE: bool> api::RawRwLock for RawRwLockOf<X
     }
     #[inline]
     fn is_locked_exclusive(&self) -> bool {
-        self.0.is_locked_exclusive()
+        self.0.is_locked_exclusive_05()
     }
 }
 
@@ -296,7 +296,21 @@ unsafe impl<X: RwLock05 + RawRwLockUpgradeDowngrade, const RECURSIVE: bool>
     }
 }
 
-// SAFETY: delegates to `X`; a failed try leaves the lock as it was.
+/// Releases the upgradable lock its timed upgrade was handed if the upgrade unwinds (a report
+/// of a panicking handler, raised before the try): `lock_api` 0.5 gave the state away by value,
+/// so nothing else would ever release it.
+struct ReleaseOnUnwind<'a, X: RwLock05>(&'a X);
+
+impl<X: RwLock05> Drop for ReleaseOnUnwind<'_, X> {
+    fn drop(&mut self) {
+        // SAFETY: only reached while the timed upgrade unwinds (it is forgotten otherwise),
+        // before it changed anything: the lock is still held upgradable by this thread.
+        unsafe { self.0.unlock_upgradable() }
+    }
+}
+
+// SAFETY: delegates to `X`; a failed try leaves the lock as it was, and one that unwinds (a
+// report, before the try) releases the upgradable lock it was handed (`ReleaseOnUnwind`).
 unsafe impl<X: RwLock05 + RawRwLockRecursiveTimed + RawRwLockUpgradeTimed, const RECURSIVE: bool>
     api::RawRwLockUpgradeTimed for RawRwLockOf<X, RECURSIVE>
 {
@@ -314,8 +328,11 @@ unsafe impl<X: RwLock05 + RawRwLockRecursiveTimed + RawRwLockUpgradeTimed, const
         guard: Marker,
         timeout: Self::Duration,
     ) -> Result<Marker, Marker> {
+        let release = ReleaseOnUnwind(&self.0);
         // SAFETY: forwarded contract.
-        if unsafe { self.0.try_upgrade_for(timeout) } {
+        let upgraded = unsafe { self.0.try_upgrade_for(timeout) };
+        std::mem::forget(release);
+        if upgraded {
             Ok(Marker::new())
         } else {
             Err(guard)
@@ -327,8 +344,11 @@ unsafe impl<X: RwLock05 + RawRwLockRecursiveTimed + RawRwLockUpgradeTimed, const
         guard: Marker,
         timeout: Self::Instant,
     ) -> Result<Marker, Marker> {
+        let release = ReleaseOnUnwind(&self.0);
         // SAFETY: forwarded contract.
-        if unsafe { self.0.try_upgrade_until(timeout) } {
+        let upgraded = unsafe { self.0.try_upgrade_until(timeout) };
+        std::mem::forget(release);
+        if upgraded {
             Ok(Marker::new())
         } else {
             Err(guard)

@@ -78,11 +78,13 @@ impl<X: RawMutex, T> ReentrantMutex<X, T> {
         self.inner.into_inner()
     }
 
-    /// Consumes the mutex, returning the raw mutex (which keeps this mutex's class), the
+    /// Consumes the mutex, returning the raw mutex (fresh, as `INIT`: this mutex's class and
+    /// instance end here, as when it is dropped), the
     /// thread-id source and the data.
     #[inline]
     pub fn into_inner_with_raw(self) -> (RawOf<X>, RawThreadId, T) {
-        self.inner.into_inner_with_raw()
+        let (raw, ids, value) = self.inner.into_inner_with_raw();
+        (RawMutexOf(crate::raw::fresh(raw.into_inner())), ids, value)
     }
 }
 

@@ -83,10 +83,12 @@ impl<X: RawRwLock12, const RECURSIVE: bool, T> RwLock<X, RECURSIVE, T> {
         self.inner.into_inner()
     }
 
-    /// Consumes the lock, returning the raw lock (which keeps this lock's class) and the data.
+    /// Consumes the lock, returning the raw lock (fresh, as `INIT`: this lock's class and
+    /// instance end here, as when it is dropped) and the data.
     #[inline]
     pub fn into_inner_with_raw(self) -> (RawOf<X, RECURSIVE>, T) {
-        self.inner.into_inner_with_raw()
+        let (raw, value) = self.inner.into_inner_with_raw();
+        (RawRwLockOf(crate::raw::fresh(raw.into_inner())), value)
     }
 }
 

@@ -74,8 +74,8 @@ impl<R: RawMutex, T> Mutex<R, T> {
     }
 
     /// Consumes the mutex, returning the raw lock underneath and the data (`lock_api` 0.5's,
-    /// offered here for parking_lot 0.13's API). The raw lock keeps this mutex's class and
-    /// instance.
+    /// offered here for parking_lot 0.13's API). The raw lock comes back fresh
+    /// (as `INIT`): this mutex's class and instance end here, as when it is dropped.
     #[inline]
     pub fn into_inner_with_raw(self) -> (Raw<R>, T) {
         let this = std::mem::ManuallyDrop::new(self);
@@ -83,7 +83,7 @@ impl<R: RawMutex, T> Mutex<R, T> {
         // (`ManuallyDrop`); neither `lock_api`'s mutex nor this wrapper has a `Drop` of its own.
         unsafe {
             (
-                std::ptr::read(this.inner.raw()),
+                crate::raw::fresh(std::ptr::read(this.inner.raw())),
                 std::ptr::read(this.inner.data_ptr()),
             )
         }

@@ -68,8 +68,9 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
     }
 
     /// Consumes the mutex, returning the raw mutex underneath, the thread-id helper and the
-    /// data (`lock_api` 0.5's, offered here for parking_lot 0.13's API). The raw mutex keeps
-    /// this lock's class and instance; the helper is `G::INIT` (a thread-id helper has no state
+    /// data (`lock_api` 0.5's, offered here for parking_lot 0.13's API). The raw mutex comes
+    /// back fresh (as `INIT`: this lock's class and instance end here, as when it is dropped);
+    /// the helper is `G::INIT` (a thread-id helper has no state
     /// of its own: `lock_api` builds every one from `INIT`).
     #[inline]
     pub fn into_inner_with_raw(self) -> (Raw<R>, G, T) {
@@ -79,7 +80,7 @@ impl<R: RawMutex, G: GetThreadId, T> ReentrantMutex<R, G, T> {
         // wrapper has a `Drop` of its own, and its owner and count are plain integers.
         unsafe {
             (
-                std::ptr::read(this.inner.raw()),
+                crate::raw::fresh(std::ptr::read(this.inner.raw())),
                 G::INIT,
                 std::ptr::read(this.inner.data_ptr()),
             )

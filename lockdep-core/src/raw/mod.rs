@@ -48,6 +48,20 @@ pub(crate) const fn unwrap<R>(raw: Raw<R>) -> R {
     }
 }
 
+/// `raw` with a fresh class cell, its class and instance ended as a drop ends them (see
+/// `Checked::fresh`); with the checks compiled out, `raw` itself.
+#[inline]
+pub(crate) fn fresh<R>(raw: Raw<R>) -> Raw<R> {
+    #[cfg(lockdep_checks)]
+    {
+        raw.fresh()
+    }
+    #[cfg(not(lockdep_checks))]
+    {
+        raw
+    }
+}
+
 /// A report's panic, raised by the typed layer (see [`RawMutexAt::lock_at`]).
 #[cfg(lockdep_checks)]
 pub(crate) use crate::validator::Pending;

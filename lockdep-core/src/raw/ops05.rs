@@ -55,12 +55,32 @@ pub(crate) trait RwLock05:
     /// # Safety
     /// The current thread holds the lock upgradable.
     unsafe fn upgrade_05(&self) -> Option<Pending>;
+    /// Whether a writer holds the lock (parking_lot 0.13's `is_locked_exclusive`, which a
+    /// writer still waiting for readers to leave does not make true).
+    fn is_locked_exclusive_05(&self) -> bool;
     /// A bump of a recursive read: released fairly, then taken back recursively (a read that
     /// other reads of this thread may be holding cannot wait behind a writer).
     ///
     /// # Safety
     /// The current thread holds a read of the lock.
     unsafe fn bump_shared_recursive_05(&self);
+}
+
+/// Whether a writer *holds* `raw` (parking_lot 0.13's `is_locked_exclusive`). parking_lot
+/// 0.12's says so as soon as a writer has claimed the lock and waits for its readers to leave;
+/// while readers are still in, a recursive read can join them (it does not wait behind the
+/// writer), so a successful one, given back at once, tells the two apart without reading the
+/// lock's state.
+pub(crate) fn exclusively_held<R: RawRwLock + RawRwLockRecursive>(raw: &R) -> bool {
+    if !raw.is_locked_exclusive() {
+        return false;
+    }
+    if raw.try_lock_shared_recursive() {
+        // SAFETY: the read was just taken, by this thread.
+        unsafe { raw.unlock_shared() };
+        return false;
+    }
+    true
 }
 
 #[cfg(not(lockdep_checks))]
@@ -107,6 +127,9 @@ impl<R: RawRwLock + RawRwLockRecursive + RawRwLockUpgrade + RawRwLockFair> RwLoc
         // SAFETY: forwarded contract.
         unsafe { self.upgrade() };
         None
+    }
+    fn is_locked_exclusive_05(&self) -> bool {
+        exclusively_held(self)
     }
     #[inline(always)]
     unsafe fn bump_shared_recursive_05(&self) {

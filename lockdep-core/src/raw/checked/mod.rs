@@ -79,6 +79,19 @@ impl<R> Checked<R> {
         raw
     }
 
+    /// The same raw lock with a fresh class cell (as `INIT` gives), this one's class and
+    /// instance ended as a drop ends them: for `into_inner_with_raw`, whose raw lock a
+    /// constructor may take again (`from_raw`, `const_new`), and which, in a `const fn`,
+    /// cannot end a cell that was used.
+    pub(crate) fn fresh(self) -> Self {
+        // SAFETY: both fields are read once and `self` is forgotten, so neither is used or
+        // dropped twice; the old cell is dropped here, which ends its instance.
+        let (raw, class) = unsafe { (std::ptr::read(&self.raw), std::ptr::read(&self.class)) };
+        std::mem::forget(self);
+        drop(class);
+        Checked::with_class(raw, &UNCLASSED)
+    }
+
     pub(crate) const fn from_cell(raw: R, class: ClassCell) -> Self {
         Checked { raw, class }
     }

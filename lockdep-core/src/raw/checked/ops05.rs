@@ -2,7 +2,7 @@
 //! may unwind): blocking acquisitions that report before they lock, an upgrade that lets go of
 //! the upgradable lock before it reports, and the condition-variable wait.
 
-use super::super::ops05::{Mutex05, RwLock05, WaitEntry};
+use super::super::ops05::{exclusively_held, Mutex05, RwLock05, WaitEntry};
 use super::{Caller, Checked};
 use crate::access::Access;
 use crate::caller::take_caller;
@@ -31,8 +31,13 @@ impl<R> Checked<R> {
         try_take: impl FnOnce(&R) -> bool,
         take: impl FnOnce(&R),
     ) -> Option<super::Pending> {
+        if let Some(at) = take_caller() {
+            // This crate's typed layer (`lock_arc`, the reentrant `lock`): an acquisition at
+            // subclass 0, never a relock; a record this instance left is stale now.
+            let _ = self.relock_site(how);
+            return self.acquire(0, access, at, None, try_take, take, Caller::Typed);
+        }
         let (subclass, at, relocked_raw) = self.relock_site(how);
-        let at = take_caller().unwrap_or(at);
         let Some(raw) = relocked_raw else {
             return self.acquire(subclass, access, at, None, try_take, take, Caller::Typed);
         };
@@ -129,6 +134,9 @@ impl<R: RawRwLock + RawRwLockRecursive + RawRwLockUpgrade + RawRwLockFair> RwLoc
         unsafe { self.raw.upgrade() };
         validator::change_access(self.addr(), Release::Upgradable, Access::Write);
         None
+    }
+    fn is_locked_exclusive_05(&self) -> bool {
+        exclusively_held(&self.raw)
     }
     #[track_caller]
     unsafe fn bump_shared_recursive_05(&self) {
