@@ -86,9 +86,6 @@ impl HeldLock {
     }
 }
 
-/// The bit of [`HeldStack`]'s maximum depth that says "this thread runs tokio tasks".
-const RUNS_TASKS: usize = 1 << (usize::BITS - 1);
-
 /// How a release names the entry it ends (a rwlock instance may be held several ways at once).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
@@ -130,7 +127,15 @@ pub(crate) const CHAIN_ROOT: u64 = 0x6c6f_636b_6465_7021;
 /// chain look validated.
 #[inline]
 pub(crate) fn chain_step(prev: u64, descriptor: u64) -> u64 {
-    let mut h = (prev ^ descriptor).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    chain_mix(prev ^ descriptor)
+}
+
+/// The mix of [`chain_step`], applied to `prev ^ descriptor` (the *link*): a bijection, so two
+/// links give the same key exactly when they are equal. The per-thread cache is therefore
+/// tagged with the link and hands back the key it mixes to, and a hit computes no mix at all.
+#[inline]
+pub(crate) fn chain_mix(link: u64) -> u64 {
+    let mut h = link.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 31;
     h.wrapping_mul(0x94d0_49bb_1331_11eb) ^ (h >> 29)
 }
@@ -146,10 +151,8 @@ pub(crate) struct HeldStack {
     /// The instances of the first [`OVERFLOW_ADDRS`] of those, in order, so that releasing one
     /// (innermost first, as a rule) is found without scanning the full stack.
     overflow: [usize; OVERFLOW_ADDRS],
-    /// Most locks this thread has held at once ([`Self::max_depth`]), with [`RUNS_TASKS`] set
-    /// on a thread that runs tokio tasks: at depth 0 the hot path then answers "this thread's
-    /// first acquisition, or one in a task" with one compare ([`Self::first_or_in_tasks`]).
-    max_depth_and_tasks: usize,
+    /// Most locks this thread has held at once.
+    max_depth: usize,
     /// While the stack is full: which instances it holds, and how.
     full: FullFilter,
     /// Entries from this index up were pushed before an entry below them was upgraded to
@@ -239,7 +242,7 @@ impl HeldStack {
             depth: 0,
             overflowed: 0,
             overflow: [0; OVERFLOW_ADDRS],
-            max_depth_and_tasks: 0,
+            max_depth: 0,
             full: FullFilter::EMPTY,
             exact_from: MAX_LOCK_DEPTH,
         }
@@ -367,7 +370,7 @@ impl HeldStack {
     #[inline]
     pub(crate) fn reach_depth(&mut self, depth: usize) -> bool {
         if depth > self.max_depth() {
-            self.max_depth_and_tasks = depth | (self.max_depth_and_tasks & RUNS_TASKS);
+            self.max_depth = depth;
             return true;
         }
         false
@@ -376,21 +379,7 @@ impl HeldStack {
     /// Most locks this thread has held at once.
     #[inline]
     pub(crate) fn max_depth(&self) -> usize {
-        self.max_depth_and_tasks & !RUNS_TASKS
-    }
-
-    /// This thread runs tokio tasks from now on.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn set_runs_tasks(&mut self) {
-        self.max_depth_and_tasks |= RUNS_TASKS;
-    }
-
-    /// Whether this thread never held a lock, or runs tokio tasks: either way an acquisition at
-    /// depth 0 goes the general way. One compare: 0 wraps to the top, and every value with
-    /// [`RUNS_TASKS`] set is at least `RUNS_TASKS - 1` once 1 is taken off.
-    #[inline(always)]
-    pub(crate) fn first_or_in_tasks(&self) -> bool {
-        self.max_depth_and_tasks.wrapping_sub(1) >= RUNS_TASKS - 1
+        self.max_depth
     }
 
     /// Removes the top entry (the common release: guards dropped innermost first). The entries

@@ -12,8 +12,8 @@ use super::depth::new_max_depth;
 use super::findings::Pending;
 use super::seam::claim_orphans;
 use super::switch;
-use super::thread::{cache_slot, cache_tag, with_thread, ThreadState, TASK_SALT};
-use crate::held::{chain_step, self_conflict_is_certain, HeldLock, HeldStack, MAX_LOCK_DEPTH};
+use super::thread::{cache_slot, cache_tag, with_thread, CacheSlot, ThreadState, TASK_SALT};
+use crate::held::{chain_mix, self_conflict_is_certain, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
 
 /// What the hot check found: the chain key of the stack with the new entry on top, and the
@@ -29,14 +29,14 @@ struct Clean {
 /// built or moved when the chain is known. `None`: go the general way (a chain not in this
 /// thread's cache, the same instance held, a stack about to fill).
 #[inline(always)]
-fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
+fn hot_check(t: &mut ThreadState, acq: &Acquisition) -> Option<Clean> {
     hot_check_salted(t, acq, 0)
 }
 
 /// [`hot_check`] on a thread that runs tokio tasks, once its stack is in line with the task
 /// running (`switch.rs`): the same decisions, against the cache entries of such a thread.
 #[inline]
-fn hot_check_in_task(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
+fn hot_check_in_task(t: &mut ThreadState, acq: &Acquisition) -> Option<Clean> {
     if !t.runs_tasks() {
         return None;
     }
@@ -44,68 +44,94 @@ fn hot_check_in_task(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
 }
 
 /// [`hot_check`] against the cache entries tagged with `salt` (see [`TASK_SALT`]).
+///
+/// Every depth takes the same steps, the first lock too: the link (the stack's key xor the
+/// new entry's descriptor; for an empty stack the root key's) indexes the cache, whose slot
+/// hands back the new key. A lock taken with nothing held is cached as any chain (by
+/// [`first_level`], out of line), so no test of the depth or of "this thread's first
+/// acquisition" is made here: an empty cache misses.
 #[inline(always)]
-fn hot_check_salted(t: &ThreadState, acq: &Acquisition, salt: u64) -> Option<Clean> {
+fn hot_check_salted(t: &mut ThreadState, acq: &Acquisition, salt: u64) -> Option<Clean> {
     let depth = t.held.depth();
     // The push that fills the stack builds its filter of held instances (`held.rs`): not one
     // made here. Past this test the accesses below need no bounds checks.
     if depth >= MAX_LOCK_DEPTH - 1 {
         return None;
     }
-    let key = chain_step(
-        t.held.top_key(),
-        HeldLock::descriptor(acq.node, acq.access, false),
-    );
-    if depth == 0 {
-        // This thread's first acquisition goes the general way, which registers its exit check
-        // and counts its depth (`new_max_depth`); every later one at depth 0 is clean, but on a
-        // thread that runs tokio tasks only once the stack is in line with the task.
-        let general = if salt == 0 {
-            t.held.first_or_in_tasks()
-        } else {
-            t.held.max_depth() == 0
-        };
-        if general {
-            return None;
-        }
-        return Some(Clean { key, depth });
-    }
+    let link = t.held.top_key() ^ HeldLock::descriptor(acq.node, acq.access, false);
     // A thread that runs tokio tasks tags its entries with `TASK_SALT`, which this compare
     // (salt 0) never matches: such a thread goes the general way, which brings its stack in
     // line with the task first. No test of its own on the hot path of every other thread.
-    let cached = t.cache[cache_slot(key)] ^ salt;
-    if cached == key {
-        debug_assert_eq!(key, cache_tag(key, false));
+    let slot = t.cache[cache_slot(link)];
+    if slot.tag ^ salt == link {
+        debug_assert_eq!(link, cache_tag(link, false));
         // Validated, and no lock of this class is held: no self-deadlock to look for.
-        return Some(Clean { key, depth });
+        return Some(Clean {
+            key: slot.key,
+            depth,
+        });
     }
     if salt != 0 {
-        // In a task: the rest (a class held already, checking off) goes the general way.
+        // In a task: a first lock is cached here too; the rest (a class held already,
+        // checking off) goes the general way.
+        if depth == 0 {
+            return first_level(t, link, salt).map(|key| Clean { key, depth });
+        }
         return None;
     }
-    hot_check_rest(t, *acq, key, cached).map(|key| Clean { key, depth })
+    hot_check_rest(t, *acq, link, slot).map(|key| Clean { key, depth })
+}
+
+/// A lock taken with nothing held, not in the cache: clean, unless this is the thread's first
+/// acquisition (which goes the general way, which registers its exit check and counts its
+/// depth: `new_max_depth`). Its chain is cached, so that the next one is a hit; `salt` is the
+/// thread's (see [`TASK_SALT`]).
+#[inline(never)]
+fn first_level(t: &mut ThreadState, link: u64, salt: u64) -> Option<u64> {
+    // The hot path pushes only at a depth this thread reached before (`push_validated`).
+    if t.held.max_depth() == 0 {
+        return None;
+    }
+    let key = chain_mix(link);
+    t.cache[cache_slot(link)] = CacheSlot {
+        tag: link ^ salt,
+        key,
+    };
+    Some(key)
 }
 
 /// The rest of [`hot_check`], out of line so that what is inlined into every acquisition stays
 /// small: a clean answer now needs the instance scan (a validated chain whose class is held
-/// already, or checking switched off, which still stops a certain self-deadlock). The
-/// acquisition comes by value, so that no caller keeps a copy of it in memory for this call.
+/// already, or checking switched off, which still stops a certain self-deadlock), or is a
+/// first lock not cached yet. The acquisition comes by value, so that no caller keeps a copy
+/// of it in memory for this call.
 #[inline(never)]
-fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> Option<u64> {
+fn hot_check_rest(
+    t: &mut ThreadState,
+    acq: Acquisition,
+    link: u64,
+    slot: CacheSlot,
+) -> Option<u64> {
     // A thread that runs tokio tasks brings its stack in line with the task first.
     if t.runs_tasks() {
         return None;
     }
+    if t.held.depth() == 0 {
+        return first_level(t, link, 0);
+    }
     // The mode is read only here: a cached chain is clean whatever it is. It is known by now
     // (this thread's first push read it, in `new_max_depth`), so this is one atomic load and
     // never the first read, which looks at the environment.
-    if cached != cache_tag(key, true) {
+    let key = if slot.tag == cache_tag(link, true) {
+        slot.key
+    } else {
         // Checking off: no cached chain vouches for the depth (see `push_validated`), so a
         // depth this thread never reached goes the general way, which counts it.
         if mode::mode() != Mode::Off || t.held.depth() >= t.held.max_depth() {
             return None;
         }
-    }
+        chain_mix(link)
+    };
     if certain_conflict(t.held.as_slice(), &acq, None).is_some() {
         return None;
     }
