@@ -66,6 +66,21 @@ impl HeldLock {
         self.fast_release == HeldLock::RAW
     }
 
+    /// What a release must match to pop this entry on the fast path: the instance xor the
+    /// release that ends it (`Release as usize`, 0 to 2), compared with the releasing lock's
+    /// identity xor its release; 0, which no release matches, for an entry no release pops so
+    /// ([`Self::NESTED`], [`Self::RAW`]). One compare is exact: identities differ in more than
+    /// their two low bits (a `SEEN` word has them fixed, `10`; elsewhere the identity is the
+    /// cell's address, aligned to 4), and none is 0 or 1 or 2.
+    #[inline(always)]
+    pub(crate) fn pop_key(&self) -> usize {
+        if self.fast_release <= Release::Upgradable as u8 {
+            self.instance ^ self.fast_release as usize
+        } else {
+            0
+        }
+    }
+
     /// [`Self::fast_release`] for an entry of `node` held as `access`.
     #[inline(always)]
     pub(crate) fn fast_release_of(node: NodeKey, access: Access) -> u8 {
@@ -145,6 +160,11 @@ pub(crate) struct HeldStack {
     entries: [HeldLock; MAX_LOCK_DEPTH],
     /// `keys[d]`: the chain key of the bottom `d` entries; `keys[0]` is [`CHAIN_ROOT`].
     keys: [u64; MAX_LOCK_DEPTH + 1],
+    /// `pops[d]`: what a release must match to pop entry `d - 1` on the fast path while it is
+    /// the top one ([`HeldLock::pop_key`]; 0 for an entry no release pops so, and for the entry
+    /// that fills the stack); `pops[0]` is 0. The hot release compares one word here instead of
+    /// testing the entry's instance and its `fast_release` apart.
+    pops: [usize; MAX_LOCK_DEPTH + 1],
     depth: usize,
     /// Locks taken beyond MAX_LOCK_DEPTH: not tracked, released silently.
     pub(crate) overflowed: usize,
@@ -239,6 +259,7 @@ impl HeldStack {
         HeldStack {
             entries: [HeldLock::EMPTY; MAX_LOCK_DEPTH],
             keys,
+            pops: [0; MAX_LOCK_DEPTH + 1],
             depth: 0,
             overflowed: 0,
             overflow: [0; OVERFLOW_ADDRS],
@@ -271,25 +292,25 @@ impl HeldStack {
         self.keys[self.depth.min(MAX_LOCK_DEPTH)]
     }
 
-    /// The top entry, if the stack has at least one and fewer than `limit + 1` entries. A
-    /// limit of at most `MAX_LOCK_DEPTH - 1` leaves out a full stack (whose releases take the
-    /// general way: locks past it may be of the same instance), and 0 every stack.
+    /// The depth the stack goes back to when a release that must match `pop_key` (see
+    /// [`HeldLock::pop_key`]) pops the top entry on the fast path: `Some` if the stack has at
+    /// least one and fewer than `limit + 1` entries, and the top one's pop key is `pop_key`. A
+    /// limit of 0 leaves out every stack (while `unlocked` records exist: `relock.rs`).
     ///
     /// # Safety
     /// `limit` must be at most `MAX_LOCK_DEPTH` (the release path's limits are
     /// `MAX_LOCK_DEPTH - 1` and 0): then `top < limit` alone proves the index in bounds, and the
     /// hot release does one compare instead of two (a checked index cost three instructions).
     #[inline(always)]
-    pub(crate) unsafe fn top_below(&self, limit: usize) -> Option<&HeldLock> {
+    pub(crate) unsafe fn pops_to(&self, limit: usize, pop_key: usize) -> Option<usize> {
         debug_assert!(limit <= MAX_LOCK_DEPTH);
         // One compare for both ends: `depth - 1` wraps for an empty stack.
         let top = self.depth.wrapping_sub(1);
-        if top < limit {
-            // SAFETY: `top < limit <= MAX_LOCK_DEPTH`, the length of `entries`.
-            Some(unsafe { self.entries.get_unchecked(top) })
-        } else {
-            None
+        // SAFETY: `top + 1 <= limit <= MAX_LOCK_DEPTH`, below the length of `pops`.
+        if top < limit && unsafe { *self.pops.get_unchecked(top + 1) } == pop_key {
+            return Some(top);
         }
+        None
     }
 
     /// Pushes an entry; the caller has checked `is_full`. Returns whether this thread's maximum
@@ -308,6 +329,8 @@ impl HeldStack {
         let grew = self.push_keyed(self.depth, entry, key);
         if self.is_full() {
             self.full = FullFilter::of(self.as_slice());
+            // A release while the stack is full never takes the fast path (rule 15).
+            self.pops[MAX_LOCK_DEPTH] = 0;
         }
         grew
     }
@@ -338,6 +361,7 @@ impl HeldStack {
         let depth = depth.min(MAX_LOCK_DEPTH - 1);
         self.entries[depth] = entry;
         self.keys[depth + 1] = key;
+        self.pops[depth + 1] = entry.pop_key();
         self.depth = depth + 1;
         depth
     }
@@ -459,6 +483,7 @@ impl HeldStack {
     /// goes the general way; the chain keys do not change.
     pub(crate) fn mark_raw(&mut self, index: usize) {
         self.entries[index].fast_release = HeldLock::RAW;
+        self.pops[index + 1] = 0;
     }
 
     /// Changes how entry `index` is held (an upgrade or a downgrade).
@@ -484,6 +509,11 @@ impl HeldStack {
                 self.keys[i],
                 HeldLock::descriptor(entry.node, entry.access, entry.trylock),
             );
+            self.pops[i + 1] = if i + 1 < MAX_LOCK_DEPTH {
+                entry.pop_key()
+            } else {
+                0
+            };
         }
     }
 }
