@@ -274,7 +274,7 @@ impl HeldStack {
         &self.entries[..self.depth]
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn depth(&self) -> usize {
         self.depth
     }
@@ -287,9 +287,14 @@ impl HeldStack {
     }
 
     /// Chain key of the current stack.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn top_key(&self) -> u64 {
-        self.keys[self.depth.min(MAX_LOCK_DEPTH)]
+        // Not `min`: a call of `Ord::min` in a build with debug assertions (`validator::enter`).
+        self.keys[if self.depth < MAX_LOCK_DEPTH {
+            self.depth
+        } else {
+            MAX_LOCK_DEPTH
+        }]
     }
 
     /// The depth the stack goes back to when a release that must match `pop_key` (see
@@ -358,7 +363,11 @@ impl HeldStack {
     /// The stores of a push at `depth` (see [`Self::push_keyed`]); returns the depth it used.
     #[inline(always)]
     fn store(&mut self, depth: usize, entry: HeldLock, key: u64) -> usize {
-        let depth = depth.min(MAX_LOCK_DEPTH - 1);
+        let depth = if depth < MAX_LOCK_DEPTH {
+            depth
+        } else {
+            MAX_LOCK_DEPTH - 1
+        };
         self.entries[depth] = entry;
         self.keys[depth + 1] = key;
         self.pops[depth + 1] = entry.pop_key();
@@ -368,10 +377,10 @@ impl HeldStack {
 
     /// [`Self::push_keyed`] for the hot path, which does not look at the maximum depth: the
     /// caller knows that this thread held more than `depth` locks before. It does for every
-    /// acquisition its hot check lets through: at depth 0 it requires a nonzero maximum, and
-    /// deeper a chain this thread cached, which `remember` caches only after raising the
-    /// maximum to the depth that chain's lock goes on at (with checking off, a depth below the
-    /// maximum). One load and compare fewer on every nested acquisition.
+    /// acquisition its hot check lets through: a chain this thread cached, which `remember`
+    /// caches only after raising the maximum to the depth that chain's lock goes on at (a
+    /// first lock once the maximum is nonzero; with checking off, a depth below the maximum).
+    /// One load and compare fewer on every nested acquisition.
     #[inline(always)]
     pub(crate) fn push_validated(&mut self, depth: usize, entry: HeldLock, key: u64) {
         debug_assert!(
@@ -379,7 +388,10 @@ impl HeldStack {
             "the hot path only reaches known depths"
         );
         debug_assert_eq!(depth, self.depth);
-        debug_assert_eq!(
+        // The key the cache handed over, mixed again: in this crate's unit tests only, as it
+        // would cost every acquisition of a user's debug build a hash (`validator::enter`).
+        #[cfg(test)]
+        assert_eq!(
             key,
             chain_step(
                 self.top_key(),
@@ -401,7 +413,7 @@ impl HeldStack {
     }
 
     /// Most locks this thread has held at once.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn max_depth(&self) -> usize {
         self.max_depth
     }

@@ -12,16 +12,22 @@ use super::depth::new_max_depth;
 use super::findings::Pending;
 use super::seam::claim_orphans;
 use super::switch;
-use super::thread::{cache_slot, cache_tag, with_thread, CacheSlot, ThreadState, TASK_SALT};
+use super::thread::{
+    cache_slot, cache_tag, with_thread, CacheSlot, StackPtr, ThreadState, TASK_SALT,
+};
+use super::LockRef;
+use crate::access::Access;
 use crate::held::{chain_mix, self_conflict_is_certain, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
+use std::panic::Location;
 
-/// What the hot check found: the chain key of the stack with the new entry on top, and the
-/// depth it goes at.
+/// What the hot check found: the chain key of the stack with the new entry on top, the depth
+/// it goes at, and the stack (see [`push_hot`]).
 #[derive(Clone, Copy)]
-struct Clean {
+pub(crate) struct Clean {
     key: u64,
     depth: usize,
+    stack: StackPtr,
 }
 
 /// The check of the hot path: the same decisions as the slow path's `fast_check` without a
@@ -69,17 +75,26 @@ fn hot_check_salted(t: &mut ThreadState, acq: &Acquisition, salt: u64) -> Option
         return Some(Clean {
             key: slot.key,
             depth,
+            stack: StackPtr::of(t),
         });
     }
     if salt != 0 {
         // In a task: a first lock is cached here too; the rest (a class held already,
         // checking off) goes the general way.
         if depth == 0 {
-            return first_level(t, link, salt).map(|key| Clean { key, depth });
+            return first_level(t, link, salt).map(|key| Clean {
+                key,
+                depth,
+                stack: StackPtr::of(t),
+            });
         }
         return None;
     }
-    hot_check_rest(t, *acq, link, slot).map(|key| Clean { key, depth })
+    hot_check_rest(t, *acq, link, slot).map(|key| Clean {
+        key,
+        depth,
+        stack: StackPtr::of(t),
+    })
 }
 
 /// A lock taken with nothing held, not in the cache: clean, unless this is the thread's first
@@ -151,14 +166,70 @@ fn hot_check_rest(
 ///
 /// Returns the report a panicking mode must raise (the lock is then not taken): the typed
 /// layer raises it from its `#[track_caller]` method, so that the panic names the user's call.
+// The async faces' acquisitions (features `tokio`, `futures`, `async-lock`); the raw lock
+// enters through `enter` and `acquire_entered`.
+#[cfg_attr(
+    not(any(feature = "tokio", feature = "futures", feature = "async-lock")),
+    allow(dead_code)
+)]
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+    acquire_entered(acq, check_hot(acq), take)
+}
+
+/// [`acquire`] past the hot check, whose answer is `hot` (see [`enter`]).
+#[inline(always)]
+#[must_use = "a pending panic must be raised"]
+pub(crate) fn acquire_entered(
+    acq: &Acquisition,
+    hot: Option<Clean>,
+    take: impl FnOnce(),
+) -> Option<Pending> {
+    let Some(clean) = hot else {
         return acquire_slow(*acq, take).map(|pending| *pending);
     };
     take_validated(acq, clean, take);
     None
+}
+
+/// What [`enter`] found.
+pub(crate) enum Entered {
+    /// The lock cannot be tracked (the class table is full): take it, nothing else.
+    Untracked,
+    /// The acquisition, and the hot check's answer (`None`: the general way).
+    Tracked(Acquisition, Option<Clean>),
+}
+
+/// The start of every blocking acquisition of a checked raw lock: the lock's class resolved
+/// (see [`Acquisition::new`]) and the hot check made, in one function that is not generic.
+///
+/// In an optimised build it is inlined (into the raw lock's generic code, as before). In a
+/// build with debug assertions (a user's test profile, where the generic layers above it are
+/// compiled unoptimised in the user's crate) it is one call into this crate instead of a dozen
+/// layers of closures and accessors instantiated there; [`push_hot`] is the other one.
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn enter(
+    lock: LockRef<'_>,
+    subclass: u32,
+    access: Access,
+    at: &'static Location<'static>,
+) -> Entered {
+    match Acquisition::new(lock, subclass, access, Some(at)) {
+        Some(acq) => {
+            let hot = with_thread(|t| hot_check(t, &acq));
+            Entered::Tracked(acq, hot)
+        }
+        None => Entered::Untracked,
+    }
+}
+
+/// The hot check alone, not generic (see [`enter`]).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn check_hot(acq: &Acquisition) -> Option<Clean> {
+    with_thread(|t| hot_check(t, acq))
 }
 
 /// The hot path past its check: takes the lock, then pushes the entry at the depth checked
@@ -166,11 +237,18 @@ pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending>
 #[inline(always)]
 fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) -> T {
     let taken = take();
-    with_thread(|t| {
-        t.held
-            .push_validated(clean.depth, acq.entry(false), clean.key)
-    });
+    push_hot(acq, clean);
     taken
+}
+
+/// The push of the hot path, not generic (see [`enter`]).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn push_hot(acq: &Acquisition, clean: Clean) {
+    // SAFETY: the check ran on this thread, and since then only the raw lock did (see
+    // `StackPtr`).
+    let held = unsafe { clean.stack.get() };
+    held.push_validated(clean.depth, acq.entry(false), clean.key);
 }
 
 /// [`acquire`] for a `take` that returns what it took, raising a pending panic itself: the
@@ -184,7 +262,7 @@ fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) 
 #[inline(always)]
 #[track_caller]
 pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -> T {
-    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+    let Some(clean) = check_hot(acq) else {
         if let Some(pending) = switch::notice_tasks() {
             pending.raise();
         }
@@ -202,20 +280,24 @@ pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -
     take_validated(acq, clean, take)
 }
 
-/// [`acquire`] for the raw paths that must not unwind without the lock (`raw/checked`'s module
-/// doc): a panic due is returned only once the lock is taken and its entry pushed; a certain
-/// self-deadlock, which taking the lock would turn into a hang, aborts with its report.
+/// [`acquire_entered`] for the raw paths that must not unwind without the lock (`raw/checked`'s
+/// module doc): a panic due is returned only once the lock is taken and its entry pushed; a
+/// certain self-deadlock, which taking the lock would turn into a hang, aborts with its report.
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
-pub(crate) fn acquire_holding(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+pub(crate) fn acquire_holding_entered(
+    acq: &Acquisition,
+    hot: Option<Clean>,
+    take: impl FnOnce(),
+) -> Option<Pending> {
+    let Some(clean) = hot else {
         return acquire_slow_holding(*acq, take).map(|pending| *pending);
     };
     take_validated(acq, clean, take);
     None
 }
 
-/// The slow half of [`acquire_holding`].
+/// The slow half of [`acquire_holding_entered`].
 #[cold]
 #[inline(never)]
 fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {

@@ -76,7 +76,12 @@ mod switch {
 use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
-pub(crate) use acquire::{acquire, acquire_holding, acquire_or_raise, after_lock, before_lock};
+#[cfg(any(feature = "tokio", feature = "futures", feature = "async-lock"))]
+pub(crate) use acquire::acquire;
+pub(crate) use acquire::{
+    acquire_entered, acquire_holding_entered, acquire_or_raise, after_lock, before_lock, enter,
+    Entered,
+};
 pub(crate) use acquisition::Acquisition;
 pub(crate) use check::chain_count;
 pub(crate) use findings::{deliver_all, is_new_held_across_await, Pending};

@@ -11,7 +11,7 @@
 #[cfg(feature = "tokio")]
 use super::seam::held_depth;
 use super::switch;
-use super::thread::{with_thread, ThreadState};
+use super::thread::{with_thread, StackPtr, ThreadState};
 use crate::held::{HeldLock, Release};
 #[cfg(feature = "tokio")]
 use crate::task_held;
@@ -35,16 +35,32 @@ pub(crate) fn release(addr: usize, how: Release) {
 pub(crate) fn release_then(addr: usize, how: Release, unlock: impl FnOnce()) {
     // The unlock is written in both arms, so that the branch is taken on the compare itself
     // rather than on a flag kept across the unlock (one `sete`, `test` and `jmp` fewer).
-    match with_thread(|t| fast_release_depth(t, addr, how)) {
-        Some(below) => {
+    match release_top(addr, how) {
+        Some((below, stack)) => {
             unlock();
-            with_thread(|t| t.held.pop_to(below));
+            pop_to(below, stack);
         }
         None => {
             unlock();
             release_slow(addr, how);
         }
     }
+}
+
+/// The hot release's check, not generic: inlined in an optimised build, one call into this
+/// crate's code where debug assertions are on (see `acquire::enter`).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn release_top(addr: usize, how: Release) -> Option<(usize, StackPtr)> {
+    with_thread(|t| Some((fast_release_depth(t, addr, how)?, StackPtr::of(t))))
+}
+
+/// The hot release's pop (see [`release_top`]).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn pop_to(below: usize, stack: StackPtr) {
+    // SAFETY: `release_top` ran on this thread, and since then only the raw unlock did.
+    unsafe { stack.get() }.pop_to(below);
 }
 
 /// [`release_then`] for an `unlock` that may run code which takes locks on this thread: tokio's

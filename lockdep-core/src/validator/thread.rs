@@ -8,8 +8,6 @@
 
 use crate::held::{HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::relock::Relocks;
-#[cfg(debug_assertions)]
-use std::cell::Cell;
 use std::cell::UnsafeCell;
 
 /// Slots of the per-thread validated-chain cache (direct-mapped).
@@ -126,9 +124,11 @@ impl ThreadState {
 /// registered once per thread.
 struct ThreadCell {
     state: UnsafeCell<ThreadState>,
-    /// Debug builds check the no-re-entry rule [`with_thread`] relies on.
+    /// Debug builds check the no-re-entry rule [`with_thread`] relies on. An `UnsafeCell` read
+    /// and written through its pointer, not a `Cell`: unoptimised, `Cell`'s methods are calls,
+    /// and this runs on every access of a user's debug build (`validator::enter`).
     #[cfg(debug_assertions)]
-    busy: Cell<bool>,
+    busy: UnsafeCell<bool>,
 }
 
 thread_local! {
@@ -143,7 +143,7 @@ thread_local! {
                 cache_salt: 0,
             }),
             #[cfg(debug_assertions)]
-            busy: Cell::new(false),
+            busy: UnsafeCell::new(false),
         }
     };
 }
@@ -172,25 +172,67 @@ pub(super) fn with_thread<T>(f: impl FnOnce(&mut ThreadState) -> T) -> T {
     f(unsafe { &mut *cell.state.get() })
 }
 
+/// This thread's held-lock stack, kept from a hot check to the push or pop that follows it
+/// once the raw lock is taken or released: the write then needs no second thread-local access
+/// (in a build with debug assertions each costs more than the push itself: `acquire::enter`).
+///
+/// Sound for the same reason as [`with_thread`]: the stack lives as long as the thread (no
+/// destructor), only this thread reaches it, and between the check and the write only the raw
+/// lock runs, which never reaches the validator, so no other reference to the state is live
+/// when the write makes its own.
+#[derive(Clone, Copy)]
+pub(super) struct StackPtr(*mut HeldStack);
+
+impl StackPtr {
+    #[inline(always)]
+    pub(super) fn of(t: &mut ThreadState) -> StackPtr {
+        StackPtr(&mut t.held)
+    }
+
+    /// The stack.
+    ///
+    /// # Safety
+    /// On the thread that made this, with no other reference to its state live (see the type).
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(super) unsafe fn get(&self) -> &mut HeldStack {
+        // SAFETY: forwarded to the caller.
+        unsafe { &mut *self.0 }
+    }
+}
+
 /// The re-entry check of debug builds: would a second `&mut` to the state be made?
 #[cfg(debug_assertions)]
-struct Busy<'a>(&'a Cell<bool>);
+struct Busy(*mut bool);
 
 #[cfg(debug_assertions)]
-impl<'a> Busy<'a> {
-    fn enter(flag: &'a Cell<bool>) -> Self {
-        assert!(
-            !flag.replace(true),
-            "lockdep: the validator's thread state was re-entered"
-        );
+impl Busy {
+    #[inline(always)]
+    fn enter(flag: &UnsafeCell<bool>) -> Self {
+        let flag = flag.get();
+        // SAFETY: the flag is thread-local and only read and written here, never borrowed.
+        if unsafe { *flag } {
+            re_entered();
+        }
+        // SAFETY: as above.
+        unsafe { *flag = true };
         Busy(flag)
     }
 }
 
 #[cfg(debug_assertions)]
-impl Drop for Busy<'_> {
+#[cold]
+#[inline(never)]
+fn re_entered() -> ! {
+    panic!("lockdep: the validator's thread state was re-entered")
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Busy {
+    #[inline(always)]
     fn drop(&mut self) {
-        self.0.set(false);
+        // SAFETY: the thread-local flag of `enter`, which has no destructor (`ThreadCell`).
+        unsafe { *self.0 = false };
     }
 }
 

@@ -26,7 +26,7 @@
 use super::*;
 use crate::access::Access;
 use crate::caller::{caller_or, take_caller};
-use crate::validator::{self, Acquisition, LockRef, Release};
+use crate::validator::{self, Acquisition, Entered, LockRef, Release};
 use crate::LockClass;
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 
@@ -121,9 +121,14 @@ impl<R> Checked<R> {
         take: impl FnOnce(&R),
         caller: Caller,
     ) -> Option<Pending> {
-        let Some(acq) = Acquisition::new(self.lock_ref(), subclass, access, Some(at)) else {
-            take(&self.raw);
-            return None;
+        // One call into the validator's own (not generic) code for the class and the hot check
+        // (see `validator::enter`).
+        let (acq, hot) = match validator::enter(self.lock_ref(), subclass, access, at) {
+            Entered::Tracked(acq, hot) => (acq, hot),
+            Entered::Untracked => {
+                take(&self.raw);
+                return None;
+            }
         };
         #[cfg(feature = "deadlock_detection")]
         let take = {
@@ -142,7 +147,7 @@ impl<R> Checked<R> {
         let take = || take(&self.raw);
         match caller {
             Caller::Raw { relock } => {
-                let pending = validator::acquire_holding(&acq, take);
+                let pending = validator::acquire_holding_entered(&acq, hot, take);
                 // A raw read (not `lock_api` relocking a guard) may be a token that another
                 // thread releases (see `HeldLock::RAW`). Exclusive raw calls are `lock_api`
                 // relocking a plain guard as often as not, and stay checked as any acquisition.
@@ -151,7 +156,7 @@ impl<R> Checked<R> {
                 }
                 pending
             }
-            Caller::Typed => validator::acquire(&acq, take),
+            Caller::Typed => validator::acquire_entered(&acq, hot, take),
         }
     }
 
