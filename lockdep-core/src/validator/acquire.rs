@@ -244,7 +244,7 @@ fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) 
 /// The push of the hot path, not generic (see [`enter`]).
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn push_hot(acq: &Acquisition, clean: Clean) {
+pub(crate) fn push_hot(acq: &Acquisition, clean: Clean) {
     // SAFETY: the check ran on this thread, and since then only the raw lock did (see
     // `StackPtr`).
     let held = unsafe { clean.stack.get() };

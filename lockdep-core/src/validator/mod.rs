@@ -80,7 +80,7 @@ pub(crate) use crate::held::Release;
 pub(crate) use acquire::acquire;
 pub(crate) use acquire::{
     acquire_entered, acquire_holding_entered, acquire_or_raise, after_lock, before_lock, enter,
-    Entered,
+    push_hot, Entered,
 };
 pub(crate) use acquisition::Acquisition;
 pub(crate) use check::chain_count;

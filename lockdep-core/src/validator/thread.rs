@@ -161,7 +161,13 @@ pub(super) fn with_thread<T>(f: impl FnOnce(&mut ThreadState) -> T) -> T {
     // Only the address comes out of `with`: a closure this small lets `with` and the key's
     // accessor inline to one thread-pointer-relative address, where wrapping all of `f` made
     // the compiler call them out of line.
-    let cell = THREAD.with(|cell| cell as *const ThreadCell);
+    // `try_with` and a `match` rather than `with`: the same code optimised, one layer of
+    // calls fewer unoptimised (a user's debug build: `acquire::enter`). It never fails: the
+    // cell has no destructor, so it is never torn down.
+    let cell = match THREAD.try_with(|cell| cell as *const ThreadCell) {
+        Ok(cell) => cell,
+        Err(_) => unreachable!("lockdep: a thread-local without a destructor is never gone"),
+    };
     // SAFETY: `THREAD` has no destructor, so its storage is valid for as long as this thread
     // runs, and the reference does not leave this call.
     let cell = unsafe { &*cell };

@@ -130,6 +130,14 @@ impl<R> Checked<R> {
                 return None;
             }
         };
+        // The hot path of this crate's typed layers, spelled out: no closure around `take` (in
+        // a user's debug build each layer is a call).
+        #[cfg(not(feature = "deadlock_detection"))]
+        if let (Some(clean), Caller::Typed) = (hot, caller) {
+            take(&self.raw);
+            validator::push_hot(&acq, clean);
+            return None;
+        }
         #[cfg(feature = "deadlock_detection")]
         let take = {
             // Counted before the acquisition: what this thread held while it waited.
