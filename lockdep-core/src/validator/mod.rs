@@ -98,7 +98,7 @@ pub(crate) use names::{
 };
 #[cfg(any(feature = "tokio", feature = "futures", feature = "async-lock"))]
 pub(crate) use release::release_then_rechecked;
-pub(crate) use release::{release, release_then, relock_entry};
+pub(crate) use release::{release, release_then, release_then_once, relock_entry};
 pub(crate) use seam::{held_depth, holds_sync_from, restore_held, take_async_held, take_held_from};
 #[cfg(feature = "tokio")]
 pub(crate) use switch::plain_task_owner;
