@@ -156,8 +156,8 @@ fn hot_check_rest(
 /// A blocking acquisition: validates it, takes the lock with `take`, records it as held.
 ///
 /// The hot path (a chain this thread validated before) touches only this thread's state: the
-/// check reads it (the stack's top key, one cache slot) and computes the new entry's chain
-/// key, the lock is taken, and the entry is pushed with that key. The push comes after the
+/// check reads it (the stack's top key, one cache slot, which holds the new entry's chain
+/// key), the lock is taken, and the entry is pushed with that key. The push comes after the
 /// lock on purpose: an atomic read-modify-write waits for every earlier store to leave the
 /// store buffer, so stores made just before it are paid for in its latency; made after it,
 /// they drain while the caller goes on. Nothing touches this thread's stack in between (only
