@@ -50,6 +50,7 @@ impl Access {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn bits(self) -> u64 {
         match self {
             Access::Write => 0,

@@ -66,6 +66,21 @@ impl HeldLock {
         self.fast_release == HeldLock::RAW
     }
 
+    /// What a release must match to pop this entry on the fast path: the instance xor the
+    /// release that ends it (`Release as usize`, 0 to 2), compared with the releasing lock's
+    /// identity xor its release; 0, which no release matches, for an entry no release pops so
+    /// ([`Self::NESTED`], [`Self::RAW`]). One compare is exact: identities differ in more than
+    /// their two low bits (a `SEEN` word has them fixed, `10`; elsewhere the identity is the
+    /// cell's address, aligned to 4), and none is 0 or 1 or 2.
+    #[inline(always)]
+    pub(crate) fn pop_key(&self) -> usize {
+        if self.fast_release <= Release::Upgradable as u8 {
+            self.instance ^ self.fast_release as usize
+        } else {
+            0
+        }
+    }
+
     /// [`Self::fast_release`] for an entry of `node` held as `access`.
     #[inline(always)]
     pub(crate) fn fast_release_of(node: NodeKey, access: Access) -> u8 {
@@ -85,9 +100,6 @@ impl HeldLock {
         (node.0 as u64) | (access.bits() << 32) | ((trylock as u64) << 34)
     }
 }
-
-/// The bit of [`HeldStack`]'s maximum depth that says "this thread runs tokio tasks".
-const RUNS_TASKS: usize = 1 << (usize::BITS - 1);
 
 /// How a release names the entry it ends (a rwlock instance may be held several ways at once).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -130,7 +142,15 @@ pub(crate) const CHAIN_ROOT: u64 = 0x6c6f_636b_6465_7021;
 /// chain look validated.
 #[inline]
 pub(crate) fn chain_step(prev: u64, descriptor: u64) -> u64 {
-    let mut h = (prev ^ descriptor).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    chain_mix(prev ^ descriptor)
+}
+
+/// The mix of [`chain_step`], applied to `prev ^ descriptor` (the *link*): a bijection, so two
+/// links give the same key exactly when they are equal. The per-thread cache is therefore
+/// tagged with the link and hands back the key it mixes to, and a hit computes no mix at all.
+#[inline]
+pub(crate) fn chain_mix(link: u64) -> u64 {
+    let mut h = link.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 31;
     h.wrapping_mul(0x94d0_49bb_1331_11eb) ^ (h >> 29)
 }
@@ -140,16 +160,19 @@ pub(crate) struct HeldStack {
     entries: [HeldLock; MAX_LOCK_DEPTH],
     /// `keys[d]`: the chain key of the bottom `d` entries; `keys[0]` is [`CHAIN_ROOT`].
     keys: [u64; MAX_LOCK_DEPTH + 1],
+    /// `pops[d]`: what a release must match to pop entry `d - 1` on the fast path while it is
+    /// the top one ([`HeldLock::pop_key`]; 0 for an entry no release pops so, and for the entry
+    /// that fills the stack); `pops[0]` is 0. The hot release compares one word here instead of
+    /// testing the entry's instance and its `fast_release` apart.
+    pops: [usize; MAX_LOCK_DEPTH + 1],
     depth: usize,
     /// Locks taken beyond MAX_LOCK_DEPTH: not tracked, released silently.
     pub(crate) overflowed: usize,
     /// The instances of the first [`OVERFLOW_ADDRS`] of those, in order, so that releasing one
     /// (innermost first, as a rule) is found without scanning the full stack.
     overflow: [usize; OVERFLOW_ADDRS],
-    /// Most locks this thread has held at once ([`Self::max_depth`]), with [`RUNS_TASKS`] set
-    /// on a thread that runs tokio tasks: at depth 0 the hot path then answers "this thread's
-    /// first acquisition, or one in a task" with one compare ([`Self::first_or_in_tasks`]).
-    max_depth_and_tasks: usize,
+    /// Most locks this thread has held at once.
+    max_depth: usize,
     /// While the stack is full: which instances it holds, and how.
     full: FullFilter,
     /// Entries from this index up were pushed before an entry below them was upgraded to
@@ -236,10 +259,11 @@ impl HeldStack {
         HeldStack {
             entries: [HeldLock::EMPTY; MAX_LOCK_DEPTH],
             keys,
+            pops: [0; MAX_LOCK_DEPTH + 1],
             depth: 0,
             overflowed: 0,
             overflow: [0; OVERFLOW_ADDRS],
-            max_depth_and_tasks: 0,
+            max_depth: 0,
             full: FullFilter::EMPTY,
             exact_from: MAX_LOCK_DEPTH,
         }
@@ -250,7 +274,7 @@ impl HeldStack {
         &self.entries[..self.depth]
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn depth(&self) -> usize {
         self.depth
     }
@@ -263,30 +287,35 @@ impl HeldStack {
     }
 
     /// Chain key of the current stack.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn top_key(&self) -> u64 {
-        self.keys[self.depth.min(MAX_LOCK_DEPTH)]
+        // Not `min`: a call of `Ord::min` in a build with debug assertions (`validator::enter`).
+        self.keys[if self.depth < MAX_LOCK_DEPTH {
+            self.depth
+        } else {
+            MAX_LOCK_DEPTH
+        }]
     }
 
-    /// The top entry, if the stack has at least one and fewer than `limit + 1` entries. A
-    /// limit of at most `MAX_LOCK_DEPTH - 1` leaves out a full stack (whose releases take the
-    /// general way: locks past it may be of the same instance), and 0 every stack.
+    /// The depth the stack goes back to when a release that must match `pop_key` (see
+    /// [`HeldLock::pop_key`]) pops the top entry on the fast path: `Some` if the stack has at
+    /// least one and fewer than `limit + 1` entries, and the top one's pop key is `pop_key`. A
+    /// limit of 0 leaves out every stack (while `unlocked` records exist: `relock.rs`).
     ///
     /// # Safety
     /// `limit` must be at most `MAX_LOCK_DEPTH` (the release path's limits are
     /// `MAX_LOCK_DEPTH - 1` and 0): then `top < limit` alone proves the index in bounds, and the
     /// hot release does one compare instead of two (a checked index cost three instructions).
     #[inline(always)]
-    pub(crate) unsafe fn top_below(&self, limit: usize) -> Option<&HeldLock> {
+    pub(crate) unsafe fn pops_to(&self, limit: usize, pop_key: usize) -> Option<usize> {
         debug_assert!(limit <= MAX_LOCK_DEPTH);
         // One compare for both ends: `depth - 1` wraps for an empty stack.
         let top = self.depth.wrapping_sub(1);
-        if top < limit {
-            // SAFETY: `top < limit <= MAX_LOCK_DEPTH`, the length of `entries`.
-            Some(unsafe { self.entries.get_unchecked(top) })
-        } else {
-            None
+        // SAFETY: `top + 1 <= limit <= MAX_LOCK_DEPTH`, below the length of `pops`.
+        if top < limit && unsafe { *self.pops.get_unchecked(top + 1) } == pop_key {
+            return Some(top);
         }
+        None
     }
 
     /// Pushes an entry; the caller has checked `is_full`. Returns whether this thread's maximum
@@ -305,6 +334,8 @@ impl HeldStack {
         let grew = self.push_keyed(self.depth, entry, key);
         if self.is_full() {
             self.full = FullFilter::of(self.as_slice());
+            // A release while the stack is full never takes the fast path (rule 15).
+            self.pops[MAX_LOCK_DEPTH] = 0;
         }
         grew
     }
@@ -332,19 +363,24 @@ impl HeldStack {
     /// The stores of a push at `depth` (see [`Self::push_keyed`]); returns the depth it used.
     #[inline(always)]
     fn store(&mut self, depth: usize, entry: HeldLock, key: u64) -> usize {
-        let depth = depth.min(MAX_LOCK_DEPTH - 1);
+        let depth = if depth < MAX_LOCK_DEPTH {
+            depth
+        } else {
+            MAX_LOCK_DEPTH - 1
+        };
         self.entries[depth] = entry;
         self.keys[depth + 1] = key;
+        self.pops[depth + 1] = entry.pop_key();
         self.depth = depth + 1;
         depth
     }
 
     /// [`Self::push_keyed`] for the hot path, which does not look at the maximum depth: the
     /// caller knows that this thread held more than `depth` locks before. It does for every
-    /// acquisition its hot check lets through: at depth 0 it requires a nonzero maximum, and
-    /// deeper a chain this thread cached, which `remember` caches only after raising the
-    /// maximum to the depth that chain's lock goes on at (with checking off, a depth below the
-    /// maximum). One load and compare fewer on every nested acquisition.
+    /// acquisition its hot check lets through: a chain this thread cached, which `remember`
+    /// caches only after raising the maximum to the depth that chain's lock goes on at (a
+    /// first lock once the maximum is nonzero; with checking off, a depth below the maximum).
+    /// One load and compare fewer on every nested acquisition.
     #[inline(always)]
     pub(crate) fn push_validated(&mut self, depth: usize, entry: HeldLock, key: u64) {
         debug_assert!(
@@ -352,7 +388,10 @@ impl HeldStack {
             "the hot path only reaches known depths"
         );
         debug_assert_eq!(depth, self.depth);
-        debug_assert_eq!(
+        // The key the cache handed over, mixed again: in this crate's unit tests only, as it
+        // would cost every acquisition of a user's debug build a hash (`validator::enter`).
+        #[cfg(test)]
+        assert_eq!(
             key,
             chain_step(
                 self.top_key(),
@@ -367,30 +406,16 @@ impl HeldStack {
     #[inline]
     pub(crate) fn reach_depth(&mut self, depth: usize) -> bool {
         if depth > self.max_depth() {
-            self.max_depth_and_tasks = depth | (self.max_depth_and_tasks & RUNS_TASKS);
+            self.max_depth = depth;
             return true;
         }
         false
     }
 
     /// Most locks this thread has held at once.
-    #[inline]
-    pub(crate) fn max_depth(&self) -> usize {
-        self.max_depth_and_tasks & !RUNS_TASKS
-    }
-
-    /// This thread runs tokio tasks from now on.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn set_runs_tasks(&mut self) {
-        self.max_depth_and_tasks |= RUNS_TASKS;
-    }
-
-    /// Whether this thread never held a lock, or runs tokio tasks: either way an acquisition at
-    /// depth 0 goes the general way. One compare: 0 wraps to the top, and every value with
-    /// [`RUNS_TASKS`] set is at least `RUNS_TASKS - 1` once 1 is taken off.
     #[inline(always)]
-    pub(crate) fn first_or_in_tasks(&self) -> bool {
-        self.max_depth_and_tasks.wrapping_sub(1) >= RUNS_TASKS - 1
+    pub(crate) fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     /// Removes the top entry (the common release: guards dropped innermost first). The entries
@@ -470,6 +495,7 @@ impl HeldStack {
     /// goes the general way; the chain keys do not change.
     pub(crate) fn mark_raw(&mut self, index: usize) {
         self.entries[index].fast_release = HeldLock::RAW;
+        self.pops[index + 1] = 0;
     }
 
     /// Changes how entry `index` is held (an upgrade or a downgrade).
@@ -495,6 +521,11 @@ impl HeldStack {
                 self.keys[i],
                 HeldLock::descriptor(entry.node, entry.access, entry.trylock),
             );
+            self.pops[i + 1] = if i + 1 < MAX_LOCK_DEPTH {
+                entry.pop_key()
+            } else {
+                0
+            };
         }
     }
 }

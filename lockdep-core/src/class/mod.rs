@@ -266,7 +266,7 @@ impl ClassCell {
     /// the cell's unresolved word, which no held entry has: those all carry a `SEEN` word, and
     /// an unresolved one is a `LockClass` pointer (bits 0 and 1 clear) or `SITE`-tagged (bit 0
     /// set). So releases need no test of the tag: one load.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn identity(&self) -> usize {
         // Relaxed: the cell changes once, to `SEEN`, and a thread that holds the lock saw that.
         self.identity_of(self.0.load(Ordering::Relaxed).addr())
@@ -404,6 +404,9 @@ pub(crate) struct NodeKey(pub(crate) u32);
 
 #[cfg(lockdep_checks)]
 impl NodeKey {
+    // `inline(always)`, as the other accessors on the validated path: in a build with debug
+    // assertions a call costs more than the work (see `validator::enter`).
+    #[inline(always)]
     pub(crate) fn new(class: ClassId, subclass: u32) -> Self {
         debug_assert!(subclass < MAX_SUBCLASSES);
         NodeKey((class.0 << 3) | subclass)
@@ -411,6 +414,7 @@ impl NodeKey {
     pub(crate) fn class(self) -> ClassId {
         ClassId(self.0 >> 3)
     }
+    #[inline(always)]
     pub(crate) fn subclass(self) -> u32 {
         self.0 & 7
     }

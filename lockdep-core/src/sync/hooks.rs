@@ -110,12 +110,12 @@ pub(crate) fn try_locked(
 }
 
 /// A guard is being dropped: `unlock` releases the standard lock. As for the `parking_lot`
-/// flavour (`validator::release_then`): the entry is checked, the lock unlocked, then popped,
+/// flavour (`validator::release_then_once`): the entry is checked, the lock unlocked, then popped,
 /// so that the pop's store does not wait in the unlock's atomic.
 #[inline]
 pub(crate) fn release_then(held: Held, how: Release, unlock: impl FnOnce()) {
     #[cfg(lockdep_checks)]
-    crate::validator::release_then(held.addr, how, unlock);
+    crate::validator::release_then_once(held.addr, how, unlock);
     #[cfg(not(lockdep_checks))]
     {
         let _ = (held, how);

@@ -12,16 +12,22 @@ use super::depth::new_max_depth;
 use super::findings::Pending;
 use super::seam::claim_orphans;
 use super::switch;
-use super::thread::{cache_slot, cache_tag, with_thread, ThreadState, TASK_SALT};
-use crate::held::{chain_step, self_conflict_is_certain, HeldLock, HeldStack, MAX_LOCK_DEPTH};
+use super::thread::{
+    cache_slot, cache_tag, with_thread, CacheSlot, StackPtr, ThreadState, TASK_SALT,
+};
+use super::LockRef;
+use crate::access::Access;
+use crate::held::{chain_mix, self_conflict_is_certain, HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::mode::{self, Mode};
+use std::panic::Location;
 
-/// What the hot check found: the chain key of the stack with the new entry on top, and the
-/// depth it goes at.
+/// What the hot check found: the chain key of the stack with the new entry on top, the depth
+/// it goes at, and the stack (see [`push_hot`]).
 #[derive(Clone, Copy)]
-struct Clean {
+pub(crate) struct Clean {
     key: u64,
     depth: usize,
+    stack: StackPtr,
 }
 
 /// The check of the hot path: the same decisions as the slow path's `fast_check` without a
@@ -29,14 +35,14 @@ struct Clean {
 /// built or moved when the chain is known. `None`: go the general way (a chain not in this
 /// thread's cache, the same instance held, a stack about to fill).
 #[inline(always)]
-fn hot_check(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
+fn hot_check(t: &mut ThreadState, acq: &Acquisition) -> Option<Clean> {
     hot_check_salted(t, acq, 0)
 }
 
 /// [`hot_check`] on a thread that runs tokio tasks, once its stack is in line with the task
 /// running (`switch.rs`): the same decisions, against the cache entries of such a thread.
 #[inline]
-fn hot_check_in_task(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
+fn hot_check_in_task(t: &mut ThreadState, acq: &Acquisition) -> Option<Clean> {
     if !t.runs_tasks() {
         return None;
     }
@@ -44,68 +50,103 @@ fn hot_check_in_task(t: &ThreadState, acq: &Acquisition) -> Option<Clean> {
 }
 
 /// [`hot_check`] against the cache entries tagged with `salt` (see [`TASK_SALT`]).
+///
+/// Every depth takes the same steps, the first lock too: the link (the stack's key xor the
+/// new entry's descriptor; for an empty stack the root key's) indexes the cache, whose slot
+/// hands back the new key. A lock taken with nothing held is cached as any chain (by
+/// [`first_level`], out of line), so no test of the depth or of "this thread's first
+/// acquisition" is made here: an empty cache misses.
 #[inline(always)]
-fn hot_check_salted(t: &ThreadState, acq: &Acquisition, salt: u64) -> Option<Clean> {
+fn hot_check_salted(t: &mut ThreadState, acq: &Acquisition, salt: u64) -> Option<Clean> {
     let depth = t.held.depth();
     // The push that fills the stack builds its filter of held instances (`held.rs`): not one
     // made here. Past this test the accesses below need no bounds checks.
     if depth >= MAX_LOCK_DEPTH - 1 {
         return None;
     }
-    let key = chain_step(
-        t.held.top_key(),
-        HeldLock::descriptor(acq.node, acq.access, false),
-    );
-    if depth == 0 {
-        // This thread's first acquisition goes the general way, which registers its exit check
-        // and counts its depth (`new_max_depth`); every later one at depth 0 is clean, but on a
-        // thread that runs tokio tasks only once the stack is in line with the task.
-        let general = if salt == 0 {
-            t.held.first_or_in_tasks()
-        } else {
-            t.held.max_depth() == 0
-        };
-        if general {
-            return None;
-        }
-        return Some(Clean { key, depth });
-    }
+    let link = t.held.top_key() ^ HeldLock::descriptor(acq.node, acq.access, false);
     // A thread that runs tokio tasks tags its entries with `TASK_SALT`, which this compare
     // (salt 0) never matches: such a thread goes the general way, which brings its stack in
     // line with the task first. No test of its own on the hot path of every other thread.
-    let cached = t.cache[cache_slot(key)] ^ salt;
-    if cached == key {
-        debug_assert_eq!(key, cache_tag(key, false));
+    let slot = t.cache[cache_slot(link)];
+    if slot.tag ^ salt == link {
+        debug_assert_eq!(link, cache_tag(link, false));
         // Validated, and no lock of this class is held: no self-deadlock to look for.
-        return Some(Clean { key, depth });
+        return Some(Clean {
+            key: slot.key,
+            depth,
+            stack: StackPtr::of(t),
+        });
     }
     if salt != 0 {
-        // In a task: the rest (a class held already, checking off) goes the general way.
+        // In a task: a first lock is cached here too; the rest (a class held already,
+        // checking off) goes the general way.
+        if depth == 0 {
+            return first_level(t, link, salt).map(|key| Clean {
+                key,
+                depth,
+                stack: StackPtr::of(t),
+            });
+        }
         return None;
     }
-    hot_check_rest(t, *acq, key, cached).map(|key| Clean { key, depth })
+    hot_check_rest(t, *acq, link, slot).map(|key| Clean {
+        key,
+        depth,
+        stack: StackPtr::of(t),
+    })
+}
+
+/// A lock taken with nothing held, not in the cache: clean, unless this is the thread's first
+/// acquisition (which goes the general way, which registers its exit check and counts its
+/// depth: `new_max_depth`). Its chain is cached, so that the next one is a hit; `salt` is the
+/// thread's (see [`TASK_SALT`]).
+#[inline(never)]
+fn first_level(t: &mut ThreadState, link: u64, salt: u64) -> Option<u64> {
+    // The hot path pushes only at a depth this thread reached before (`push_validated`).
+    if t.held.max_depth() == 0 {
+        return None;
+    }
+    let key = chain_mix(link);
+    t.cache[cache_slot(link)] = CacheSlot {
+        tag: link ^ salt,
+        key,
+    };
+    Some(key)
 }
 
 /// The rest of [`hot_check`], out of line so that what is inlined into every acquisition stays
 /// small: a clean answer now needs the instance scan (a validated chain whose class is held
-/// already, or checking switched off, which still stops a certain self-deadlock). The
-/// acquisition comes by value, so that no caller keeps a copy of it in memory for this call.
+/// already, or checking switched off, which still stops a certain self-deadlock), or is a
+/// first lock not cached yet. The acquisition comes by value, so that no caller keeps a copy
+/// of it in memory for this call.
 #[inline(never)]
-fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> Option<u64> {
+fn hot_check_rest(
+    t: &mut ThreadState,
+    acq: Acquisition,
+    link: u64,
+    slot: CacheSlot,
+) -> Option<u64> {
     // A thread that runs tokio tasks brings its stack in line with the task first.
     if t.runs_tasks() {
         return None;
     }
+    if t.held.depth() == 0 {
+        return first_level(t, link, 0);
+    }
     // The mode is read only here: a cached chain is clean whatever it is. It is known by now
     // (this thread's first push read it, in `new_max_depth`), so this is one atomic load and
     // never the first read, which looks at the environment.
-    if cached != cache_tag(key, true) {
+    let key = if slot.tag == cache_tag(link, true) {
+        slot.key
+    } else {
         // Checking off: no cached chain vouches for the depth (see `push_validated`), so a
         // depth this thread never reached goes the general way, which counts it.
         if mode::mode() != Mode::Off || t.held.depth() >= t.held.max_depth() {
             return None;
         }
-    }
+        chain_mix(link)
+    };
     if certain_conflict(t.held.as_slice(), &acq, None).is_some() {
         return None;
     }
@@ -115,8 +156,8 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
 /// A blocking acquisition: validates it, takes the lock with `take`, records it as held.
 ///
 /// The hot path (a chain this thread validated before) touches only this thread's state: the
-/// check reads it (the stack's top key, one cache slot) and computes the new entry's chain
-/// key, the lock is taken, and the entry is pushed with that key. The push comes after the
+/// check reads it (the stack's top key, one cache slot, which holds the new entry's chain
+/// key), the lock is taken, and the entry is pushed with that key. The push comes after the
 /// lock on purpose: an atomic read-modify-write waits for every earlier store to leave the
 /// store buffer, so stores made just before it are paid for in its latency; made after it,
 /// they drain while the caller goes on. Nothing touches this thread's stack in between (only
@@ -125,14 +166,70 @@ fn hot_check_rest(t: &ThreadState, acq: Acquisition, key: u64, cached: u64) -> O
 ///
 /// Returns the report a panicking mode must raise (the lock is then not taken): the typed
 /// layer raises it from its `#[track_caller]` method, so that the panic names the user's call.
+// The async faces' acquisitions (features `tokio`, `futures`, `async-lock`); the raw lock
+// enters through `enter` and `acquire_entered`.
+#[cfg_attr(
+    not(any(feature = "tokio", feature = "futures", feature = "async-lock")),
+    allow(dead_code)
+)]
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
 pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+    acquire_entered(acq, check_hot(acq), take)
+}
+
+/// [`acquire`] past the hot check, whose answer is `hot` (see [`enter`]).
+#[inline(always)]
+#[must_use = "a pending panic must be raised"]
+pub(crate) fn acquire_entered(
+    acq: &Acquisition,
+    hot: Option<Clean>,
+    take: impl FnOnce(),
+) -> Option<Pending> {
+    let Some(clean) = hot else {
         return acquire_slow(*acq, take).map(|pending| *pending);
     };
     take_validated(acq, clean, take);
     None
+}
+
+/// What [`enter`] found.
+pub(crate) enum Entered {
+    /// The lock cannot be tracked (the class table is full): take it, nothing else.
+    Untracked,
+    /// The acquisition, and the hot check's answer (`None`: the general way).
+    Tracked(Acquisition, Option<Clean>),
+}
+
+/// The start of every blocking acquisition of a checked raw lock: the lock's class resolved
+/// (see [`Acquisition::new`]) and the hot check made, in one function that is not generic.
+///
+/// In an optimised build it is inlined (into the raw lock's generic code, as before). In a
+/// build with debug assertions (a user's test profile, where the generic layers above it are
+/// compiled unoptimised in the user's crate) it is one call into this crate instead of a dozen
+/// layers of closures and accessors instantiated there; [`push_hot`] is the other one.
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn enter(
+    lock: LockRef<'_>,
+    subclass: u32,
+    access: Access,
+    at: &'static Location<'static>,
+) -> Entered {
+    match Acquisition::new(lock, subclass, access, Some(at)) {
+        Some(acq) => {
+            let hot = with_thread(|t| hot_check(t, &acq));
+            Entered::Tracked(acq, hot)
+        }
+        None => Entered::Untracked,
+    }
+}
+
+/// The hot check alone, not generic (see [`enter`]).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn check_hot(acq: &Acquisition) -> Option<Clean> {
+    with_thread(|t| hot_check(t, acq))
 }
 
 /// The hot path past its check: takes the lock, then pushes the entry at the depth checked
@@ -140,11 +237,18 @@ pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending>
 #[inline(always)]
 fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) -> T {
     let taken = take();
-    with_thread(|t| {
-        t.held
-            .push_validated(clean.depth, acq.entry(false), clean.key)
-    });
+    push_hot(acq, clean);
     taken
+}
+
+/// The push of the hot path, not generic (see [`enter`]).
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn push_hot(acq: &Acquisition, clean: Clean) {
+    // SAFETY: the check ran on this thread, and since then only the raw lock did (see
+    // `StackPtr`).
+    let held = unsafe { clean.stack.get() };
+    held.push_validated(clean.depth, acq.entry(false), clean.key);
 }
 
 /// [`acquire`] for a `take` that returns what it took, raising a pending panic itself: the
@@ -158,7 +262,7 @@ fn take_validated<T>(acq: &Acquisition, clean: Clean, take: impl FnOnce() -> T) 
 #[inline(always)]
 #[track_caller]
 pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -> T {
-    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+    let Some(clean) = check_hot(acq) else {
         if let Some(pending) = switch::notice_tasks() {
             pending.raise();
         }
@@ -176,20 +280,24 @@ pub(crate) fn acquire_or_raise<T>(acq: &Acquisition, take: impl FnOnce() -> T) -
     take_validated(acq, clean, take)
 }
 
-/// [`acquire`] for the raw paths that must not unwind without the lock (`raw/checked`'s module
-/// doc): a panic due is returned only once the lock is taken and its entry pushed; a certain
-/// self-deadlock, which taking the lock would turn into a hang, aborts with its report.
+/// [`acquire_entered`] for the raw paths that must not unwind without the lock (`raw/checked`'s
+/// module doc): a panic due is returned only once the lock is taken and its entry pushed; a
+/// certain self-deadlock, which taking the lock would turn into a hang, aborts with its report.
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
-pub(crate) fn acquire_holding(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
-    let Some(clean) = with_thread(|t| hot_check(t, acq)) else {
+pub(crate) fn acquire_holding_entered(
+    acq: &Acquisition,
+    hot: Option<Clean>,
+    take: impl FnOnce(),
+) -> Option<Pending> {
+    let Some(clean) = hot else {
         return acquire_slow_holding(*acq, take).map(|pending| *pending);
     };
     take_validated(acq, clean, take);
     None
 }
 
-/// The slow half of [`acquire_holding`].
+/// The slow half of [`acquire_holding_entered`].
 #[cold]
 #[inline(never)]
 fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {

@@ -87,6 +87,7 @@ impl Acquisition {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn entry(&self, trylock: bool) -> HeldLock {
         HeldLock {
             instance: self.addr,

@@ -15,12 +15,14 @@ use super::findings::{
 use super::names::{describe, thread_name};
 use super::release::claim_posted;
 use super::seam::claim_orphans;
-use super::thread::{cache_slot, cache_tag, with_thread, Snapshot, ThreadState};
+use super::thread::{
+    cache_slot, cache_tag, with_thread, CacheSlot, Snapshot, ThreadState, CLASS_HELD,
+};
 use super::{MAX_CHAINS, MAX_DEPENDENCIES};
 use crate::class::NodeKey;
 use crate::depgraph::{Added, Layer};
 use crate::figures;
-use crate::held::{chain_step, HeldLock};
+use crate::held::{chain_mix, chain_step, HeldLock};
 use crate::kinds::dep_kind;
 use crate::mode::{self, Mode};
 use crate::report::{ChainLink, Report, ReportData, ReportKind};
@@ -74,8 +76,8 @@ enum Fast {
     Clean,
     /// The same instance is held in a way that makes this acquisition hang.
     Certain(Snapshot, usize),
-    /// A chain not validated by this thread yet.
-    Check(Snapshot, u64),
+    /// A chain not validated by this thread yet: its link and key.
+    Check(Snapshot, u64, u64),
 }
 
 fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool) -> Fast {
@@ -103,11 +105,11 @@ fn fast_check(t: &ThreadState, acq: &Acquisition, skip: Option<usize>, off: bool
                 chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
             }),
     };
-    let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, false));
-    if (t.cache[cache_slot(key)] ^ t.cache_salt) | 1 == key | 1 {
+    let link = prefix ^ HeldLock::descriptor(acq.node, acq.access, false);
+    if cached(t, link) {
         return Fast::Clean;
     }
-    Fast::Check(Snapshot::of_stack(&t.held, skip), key)
+    Fast::Check(Snapshot::of_stack(&t.held, skip), link, chain_mix(link))
 }
 
 /// Validates `acq` against this thread's held locks (leaving out entry `skip`, the lock being
@@ -151,12 +153,12 @@ pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report
             }
             Err(Pending::Certain(report))
         }
-        Fast::Check(held, key) => {
+        Fast::Check(held, link, key) => {
             if CHAINS.contains(&key) {
-                remember(key, acq, held.as_slice());
+                remember(link, key, acq, held.as_slice());
                 return Ok(Vec::new());
             }
-            Ok(slow_check(acq, &held, key, Layer::Blocking))
+            Ok(slow_check(acq, &held, link, key, Layer::Blocking))
         }
     }
 }
@@ -170,14 +172,22 @@ pub(super) fn validate(acq: &Acquisition) -> Option<Pending> {
     }
 }
 
-/// Caches a validated chain for this thread (see [`cache_tag`]); `held` is the stack `acq` was
-/// validated against.
-fn remember(key: u64, acq: &Acquisition, held: &[HeldLock]) {
+/// Whether this thread's cache holds the chain of `link`, flagged or not (see [`cache_tag`]).
+fn cached(t: &ThreadState, link: u64) -> bool {
+    (t.cache[cache_slot(link)].tag ^ t.cache_salt) | CLASS_HELD == link | CLASS_HELD
+}
+
+/// Caches a validated chain (its link and key) for this thread (see [`cache_tag`]); `held` is
+/// the stack `acq` was validated against.
+fn remember(link: u64, key: u64, acq: &Acquisition, held: &[HeldLock]) {
     let class_held = held.iter().any(|h| h.node.class() == acq.node.class());
     // The hot path pushes on a cached chain without looking at the maximum depth
     // (`HeldStack::push_validated`): it is raised here, before the chain can be hit.
     let grew = with_thread(|t| {
-        t.cache[cache_slot(key)] = cache_tag(key, class_held) ^ t.cache_salt;
+        t.cache[cache_slot(link)] = CacheSlot {
+            tag: cache_tag(link, class_held) ^ t.cache_salt,
+            key,
+        };
         t.held.reach_depth(held.len() + 1)
     });
     if grew {
@@ -208,27 +218,34 @@ pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report>
             .fold(crate::held::CHAIN_ROOT, |key, (_, h)| {
                 chain_step(key, HeldLock::descriptor(h.node, h.access, h.trylock))
             });
-        let key = chain_step(prefix, HeldLock::descriptor(acq.node, acq.access, true));
-        if (t.cache[cache_slot(key)] ^ t.cache_salt) | 1 == key | 1 {
+        let link = prefix ^ HeldLock::descriptor(acq.node, acq.access, true);
+        if cached(t, link) {
             return None;
         }
-        Some((Snapshot::of_stack(&t.held, skip), key))
+        Some((Snapshot::of_stack(&t.held, skip), link))
     });
-    let Some((held, key)) = found else {
+    let Some((held, link)) = found else {
         return Vec::new();
     };
+    let key = chain_mix(link);
     if CHAINS.contains(&key) {
-        remember(key, acq, held.as_slice());
+        remember(link, key, acq, held.as_slice());
         return Vec::new();
     }
-    slow_check(acq, &held, key, Layer::Timed)
+    slow_check(acq, &held, link, key, Layer::Timed)
 }
 
 /// The slow path: a lock chain never validated in this process. `layer` says whether the
 /// acquisition blocks or gives up after a timeout.
 #[cold]
 #[inline(never)]
-fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) -> Vec<Report> {
+fn slow_check(
+    acq: &Acquisition,
+    snapshot: &Snapshot,
+    link: u64,
+    key: u64,
+    layer: Layer,
+) -> Vec<Report> {
     let held = snapshot.as_slice();
     // Captured before taking the graph lock: it is the expensive part.
     let trace = Trace::for_dependency();
@@ -460,6 +477,6 @@ fn slow_check(acq: &Acquisition, snapshot: &Snapshot, key: u64, layer: Layer) ->
              validated again each time they are taken (slower, still correct)"
         );
     }
-    remember(key, acq, held);
+    remember(link, key, acq, held);
     findings
 }

@@ -76,7 +76,12 @@ mod switch {
 use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
-pub(crate) use acquire::{acquire, acquire_holding, acquire_or_raise, after_lock, before_lock};
+#[cfg(any(feature = "tokio", feature = "futures", feature = "async-lock"))]
+pub(crate) use acquire::acquire;
+pub(crate) use acquire::{
+    acquire_entered, acquire_holding_entered, acquire_or_raise, after_lock, before_lock, enter,
+    push_hot, Entered,
+};
 pub(crate) use acquisition::Acquisition;
 pub(crate) use check::chain_count;
 pub(crate) use findings::{deliver_all, is_new_held_across_await, Pending};
@@ -93,7 +98,7 @@ pub(crate) use names::{
 };
 #[cfg(any(feature = "tokio", feature = "futures", feature = "async-lock"))]
 pub(crate) use release::release_then_rechecked;
-pub(crate) use release::{release, release_then, relock_entry};
+pub(crate) use release::{release, release_then, release_then_once, relock_entry};
 pub(crate) use seam::{held_depth, holds_sync_from, restore_held, take_async_held, take_held_from};
 #[cfg(feature = "tokio")]
 pub(crate) use switch::plain_task_owner;

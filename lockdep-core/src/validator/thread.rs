@@ -8,39 +8,59 @@
 
 use crate::held::{HeldLock, HeldStack, MAX_LOCK_DEPTH};
 use crate::relock::Relocks;
-#[cfg(debug_assertions)]
-use std::cell::Cell;
 use std::cell::UnsafeCell;
 
 /// Slots of the per-thread validated-chain cache (direct-mapped).
 pub(super) const CACHE_SLOTS: usize = 256;
 
-/// The cache slot of a chain key.
-#[inline(always)]
-pub(super) fn cache_slot(key: u64) -> usize {
-    (key >> 1) as usize % CACHE_SLOTS
+/// One slot of the validated-chain cache: a chain's *link* (`prefix ^ descriptor`, which
+/// [`chain_mix`](crate::held::chain_mix) turns into its key, one to one) and that key. Tagged
+/// by the link, the cache hands the hot path the key it pushes, so that a hit mixes nothing:
+/// the hot path's whole chain step is an xor, a mask and a compare.
+#[derive(Clone, Copy)]
+pub(super) struct CacheSlot {
+    /// The link, with [`CLASS_HELD`] and the thread's salt xored in (see [`cache_tag`]).
+    pub(super) tag: u64,
+    pub(super) key: u64,
 }
 
-/// The salt of a thread that runs tokio tasks (see `ThreadState::cache_salt`): bit 1, which is
-/// bit 0 of the slot index ([`cache_slot`]), so a salted entry never equals a key of its slot,
-/// nor a key with its low bit flipped ([`cache_tag`]).
-pub(super) const TASK_SALT: u64 = 2;
+impl CacheSlot {
+    pub(super) const EMPTY: CacheSlot = CacheSlot { tag: 0, key: 0 };
+}
 
-/// What a cache slot holds for a validated chain: the key with its low bit flipped when "the
-/// acquired lock's class is already held". When it is not, the same *instance* cannot be held
-/// either, so a hit skips the scan for a self-deadlock (the low bit is not in the slot index).
-/// Flipped rather than replaced, so that the hot path's test for a clean hit compares the slot
-/// with the key itself (replacing the bit cost a copy and a mask on every nested acquisition);
-/// either variant of a key still matches it in every bit but the lowest.
+/// The cache slot of a link: its bits 3 to 10, which for a lock taken with nothing held (the
+/// link is the root key xor the descriptor) are the low bits of the class id.
 #[inline(always)]
-pub(super) fn cache_tag(key: u64, class_held: bool) -> u64 {
-    key ^ class_held as u64
+pub(super) fn cache_slot(link: u64) -> usize {
+    (link >> 3) as usize % CACHE_SLOTS
+}
+
+/// What a slot's tag has flipped when "the acquired lock's class is already held": bit 3, bit
+/// 0 of the slot index, so a flagged tag never equals a link of its own slot (a hit is always
+/// clean) while either variant still matches its link in every other bit. When the class is
+/// not held, the same *instance* cannot be held either, so a hit skips the scan for a
+/// self-deadlock.
+pub(super) const CLASS_HELD: u64 = 1 << 3;
+
+/// The salt of a thread that runs tokio tasks (see `ThreadState::cache_salt`): bit 4, bit 1 of
+/// the slot index ([`cache_slot`]), so a salted tag never equals a link of its slot, flagged
+/// ([`CLASS_HELD`]) or not.
+pub(super) const TASK_SALT: u64 = 1 << 4;
+
+/// What a cache slot's tag holds for a validated chain's link (salt aside).
+#[inline(always)]
+pub(super) fn cache_tag(link: u64, class_held: bool) -> u64 {
+    if class_held {
+        link ^ CLASS_HELD
+    } else {
+        link
+    }
 }
 
 pub(super) struct ThreadState {
     pub(super) held: HeldStack,
-    /// Validated chain keys; a slot holds the key that last hashed to it.
-    pub(super) cache: [u64; CACHE_SLOTS],
+    /// Validated chains; a slot holds the chain whose link last mapped to it.
+    pub(super) cache: [CacheSlot; CACHE_SLOTS],
     pub(super) overflow_reported: bool,
     /// Nested entries released lately, for `unlocked` relocks (`relock.rs`).
     pub(super) relocks: Relocks,
@@ -63,15 +83,13 @@ impl ThreadState {
         self.cache_salt != 0
     }
 
-    /// This thread runs tokio tasks from now on (see `cache_salt` and
-    /// `HeldStack::first_or_in_tasks`): its cached chains are forgotten, to be cached again
-    /// salted.
+    /// This thread runs tokio tasks from now on (see `cache_salt`): its cached chains are
+    /// forgotten, to be cached again salted.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(super) fn set_runs_tasks(&mut self) {
         if self.cache_salt == 0 {
             self.cache_salt = TASK_SALT;
-            self.cache = [0; CACHE_SLOTS];
-            self.held.set_runs_tasks();
+            self.cache = [CacheSlot::EMPTY; CACHE_SLOTS];
         }
     }
 
@@ -106,9 +124,11 @@ impl ThreadState {
 /// registered once per thread.
 struct ThreadCell {
     state: UnsafeCell<ThreadState>,
-    /// Debug builds check the no-re-entry rule [`with_thread`] relies on.
+    /// Debug builds check the no-re-entry rule [`with_thread`] relies on. An `UnsafeCell` read
+    /// and written through its pointer, not a `Cell`: unoptimised, `Cell`'s methods are calls,
+    /// and this runs on every access of a user's debug build (`validator::enter`).
     #[cfg(debug_assertions)]
-    busy: Cell<bool>,
+    busy: UnsafeCell<bool>,
 }
 
 thread_local! {
@@ -116,14 +136,14 @@ thread_local! {
         ThreadCell {
             state: UnsafeCell::new(ThreadState {
                 held: HeldStack::new(),
-                cache: [0; CACHE_SLOTS],
+                cache: [CacheSlot::EMPTY; CACHE_SLOTS],
                 overflow_reported: false,
                 relocks: Relocks::new(),
                 fast_release_below: MAX_LOCK_DEPTH - 1,
                 cache_salt: 0,
             }),
             #[cfg(debug_assertions)]
-            busy: Cell::new(false),
+            busy: UnsafeCell::new(false),
         }
     };
 }
@@ -141,7 +161,13 @@ pub(super) fn with_thread<T>(f: impl FnOnce(&mut ThreadState) -> T) -> T {
     // Only the address comes out of `with`: a closure this small lets `with` and the key's
     // accessor inline to one thread-pointer-relative address, where wrapping all of `f` made
     // the compiler call them out of line.
-    let cell = THREAD.with(|cell| cell as *const ThreadCell);
+    // `try_with` and a `match` rather than `with`: the same code optimised, one layer of
+    // calls fewer unoptimised (a user's debug build: `acquire::enter`). It never fails: the
+    // cell has no destructor, so it is never torn down.
+    let cell = match THREAD.try_with(|cell| cell as *const ThreadCell) {
+        Ok(cell) => cell,
+        Err(_) => unreachable!("lockdep: a thread-local without a destructor is never gone"),
+    };
     // SAFETY: `THREAD` has no destructor, so its storage is valid for as long as this thread
     // runs, and the reference does not leave this call.
     let cell = unsafe { &*cell };
@@ -152,25 +178,67 @@ pub(super) fn with_thread<T>(f: impl FnOnce(&mut ThreadState) -> T) -> T {
     f(unsafe { &mut *cell.state.get() })
 }
 
+/// This thread's held-lock stack, kept from a hot check to the push or pop that follows it
+/// once the raw lock is taken or released: the write then needs no second thread-local access
+/// (in a build with debug assertions each costs more than the push itself: `acquire::enter`).
+///
+/// Sound for the same reason as [`with_thread`]: the stack lives as long as the thread (no
+/// destructor), only this thread reaches it, and between the check and the write only the raw
+/// lock runs, which never reaches the validator, so no other reference to the state is live
+/// when the write makes its own.
+#[derive(Clone, Copy)]
+pub(super) struct StackPtr(*mut HeldStack);
+
+impl StackPtr {
+    #[inline(always)]
+    pub(super) fn of(t: &mut ThreadState) -> StackPtr {
+        StackPtr(&mut t.held)
+    }
+
+    /// The stack.
+    ///
+    /// # Safety
+    /// On the thread that made this, with no other reference to its state live (see the type).
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(super) unsafe fn get(&self) -> &mut HeldStack {
+        // SAFETY: forwarded to the caller.
+        unsafe { &mut *self.0 }
+    }
+}
+
 /// The re-entry check of debug builds: would a second `&mut` to the state be made?
 #[cfg(debug_assertions)]
-struct Busy<'a>(&'a Cell<bool>);
+struct Busy(*mut bool);
 
 #[cfg(debug_assertions)]
-impl<'a> Busy<'a> {
-    fn enter(flag: &'a Cell<bool>) -> Self {
-        assert!(
-            !flag.replace(true),
-            "lockdep: the validator's thread state was re-entered"
-        );
+impl Busy {
+    #[inline(always)]
+    fn enter(flag: &UnsafeCell<bool>) -> Self {
+        let flag = flag.get();
+        // SAFETY: the flag is thread-local and only read and written here, never borrowed.
+        if unsafe { *flag } {
+            re_entered();
+        }
+        // SAFETY: as above.
+        unsafe { *flag = true };
         Busy(flag)
     }
 }
 
 #[cfg(debug_assertions)]
-impl Drop for Busy<'_> {
+#[cold]
+#[inline(never)]
+fn re_entered() -> ! {
+    panic!("lockdep: the validator's thread state was re-entered")
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Busy {
+    #[inline(always)]
     fn drop(&mut self) {
-        self.0.set(false);
+        // SAFETY: the thread-local flag of `enter`, which has no destructor (`ThreadCell`).
+        unsafe { *self.0 = false };
     }
 }
 

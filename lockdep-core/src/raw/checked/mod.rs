@@ -27,7 +27,7 @@ use super::*;
 use crate::access::Access;
 use crate::caller::{caller_or, take_caller};
 use crate::class::LockTypeFn;
-use crate::validator::{self, Acquisition, LockRef, Release};
+use crate::validator::{self, Acquisition, Entered, LockRef, Release};
 use crate::LockClass;
 use lock_api::{RawMutex, RawMutexFair, RawMutexTimed};
 
@@ -145,10 +145,23 @@ impl<R> Checked<R> {
             class: &self.class,
             ty,
         };
-        let Some(acq) = Acquisition::new(lock, subclass, access, Some(at)) else {
-            take(&self.raw);
-            return None;
+        // One call into the validator's own (not generic) code for the class and the hot check
+        // (see `validator::enter`).
+        let (acq, hot) = match validator::enter(lock, subclass, access, at) {
+            Entered::Tracked(acq, hot) => (acq, hot),
+            Entered::Untracked => {
+                take(&self.raw);
+                return None;
+            }
         };
+        // The hot path of this crate's typed layers, spelled out: no closure around `take` (in
+        // a user's debug build each layer is a call).
+        #[cfg(not(feature = "deadlock_detection"))]
+        if let (Some(clean), Caller::Typed) = (hot, caller) {
+            take(&self.raw);
+            validator::push_hot(&acq, clean);
+            return None;
+        }
         #[cfg(feature = "deadlock_detection")]
         let take = {
             // Counted before the acquisition: what this thread held while it waited.
@@ -166,7 +179,7 @@ impl<R> Checked<R> {
         let take = || take(&self.raw);
         match caller {
             Caller::Raw { relock } => {
-                let pending = validator::acquire_holding(&acq, take);
+                let pending = validator::acquire_holding_entered(&acq, hot, take);
                 // A raw read (not `lock_api` relocking a guard) may be a token that another
                 // thread releases (see `HeldLock::RAW`). Exclusive raw calls are `lock_api`
                 // relocking a plain guard as often as not, and stay checked as any acquisition.
@@ -175,7 +188,7 @@ impl<R> Checked<R> {
                 }
                 pending
             }
-            Caller::Typed => validator::acquire(&acq, take),
+            Caller::Typed => validator::acquire_entered(&acq, hot, take),
         }
     }
 
