@@ -145,6 +145,11 @@ impl<R> Checked<R> {
             class: &self.class,
             ty,
         };
+        // With `deadlock_detection`: what this thread holds while it waits, counted before the
+        // hot check, since counting claims the releases other threads posted to this one (the
+        // stack the check saw must be the one the push finds).
+        #[cfg(feature = "deadlock_detection")]
+        let held_before = validator::held_count();
         // One call into the validator's own (not generic) code for the class and the hot check
         // (see `validator::enter`).
         let (acq, hot) = match validator::enter(lock, subclass, access, at) {
@@ -164,8 +169,6 @@ impl<R> Checked<R> {
         }
         #[cfg(feature = "deadlock_detection")]
         let take = {
-            // Counted before the acquisition: what this thread held while it waited.
-            let held_before = validator::held_count();
             move || {
                 crate::deadlock::Waiting::around(
                     &acq,
