@@ -36,6 +36,8 @@
 pub mod format;
 #[cfg(lockdep_checks)]
 pub(crate) mod online;
+#[cfg(lockdep_checks)]
+mod process;
 
 use format::{
     FindingKind, FormatError, Origin, Record, StoredClass, StoredDependency, StoredFrame,
