@@ -80,8 +80,11 @@ pub(crate) use crate::held::Release;
 pub(crate) use acquire::acquire;
 pub(crate) use acquire::{
     acquire_entered, acquire_holding_entered, acquire_or_raise, after_lock, before_lock, enter,
-    push_hot, Entered,
+    Entered,
 };
+// The typed layers' spelled-out hot path, which `deadlock_detection` replaces by a waiting one.
+#[cfg(not(feature = "deadlock_detection"))]
+pub(crate) use acquire::push_hot;
 pub(crate) use acquisition::Acquisition;
 pub(crate) use check::chain_count;
 pub(crate) use findings::{deliver_all, is_new_held_across_await, Pending};

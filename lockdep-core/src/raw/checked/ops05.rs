@@ -6,8 +6,6 @@ use super::super::ops05::{exclusively_held, Mutex05, RwLock05, WaitEntry};
 use super::{Caller, Checked};
 use crate::access::Access;
 use crate::caller::take_caller;
-#[cfg(feature = "deadlock_detection")]
-use crate::validator::Acquisition;
 use crate::validator::{self, Release};
 use lock_api::{RawMutex, RawRwLock, RawRwLockFair, RawRwLockRecursive, RawRwLockUpgrade};
 
@@ -116,22 +114,8 @@ impl<R: RawRwLock + RawRwLockRecursive + RawRwLockUpgrade + RawRwLockFair> RwLoc
             unsafe { RawRwLockUpgrade::unlock_upgradable(self) };
             return Some(pending);
         }
-        // With `deadlock_detection`, an upgrade that has to wait for readers registers.
-        #[cfg(feature = "deadlock_detection")]
-        if let Some(acq) = Acquisition::new(self.lock_ref(), 0, Access::Write, None) {
-            crate::deadlock::Waiting::around(
-                &acq,
-                validator::held_count(),
-                // SAFETY: forwarded contract: the caller holds an upgradable lock.
-                || unsafe { self.raw.try_upgrade() }.then_some(()),
-                // SAFETY: as above; the try failed, so it is still upgradable.
-                || unsafe { self.raw.upgrade() },
-            );
-            validator::change_access(self.addr(), Release::Upgradable, Access::Write);
-            return None;
-        }
         // SAFETY: forwarded contract: the caller holds an upgradable lock.
-        unsafe { self.raw.upgrade() };
+        unsafe { self.upgrade_waiting() };
         validator::change_access(self.addr(), Release::Upgradable, Access::Write);
         None
     }

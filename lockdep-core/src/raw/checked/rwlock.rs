@@ -296,6 +296,30 @@ unsafe impl<R: RawRwLockRecursiveTimed> RawRwLockRecursiveTimed for Checked<R> {
     }
 }
 
+impl<R: RawRwLockUpgrade> Checked<R> {
+    /// Upgrades the upgradable lock the caller holds, once validated: with `deadlock_detection`,
+    /// an upgrade that has to wait for readers registers as waiting (both faces' upgrades).
+    ///
+    /// # Safety
+    /// The current thread holds the lock upgradable.
+    pub(super) unsafe fn upgrade_waiting(&self) {
+        #[cfg(feature = "deadlock_detection")]
+        if let Some(acq) = Acquisition::new(self.lock_ref(), 0, Access::Write, None) {
+            crate::deadlock::Waiting::around(
+                &acq,
+                validator::held_count(),
+                // SAFETY: forwarded contract: the caller holds an upgradable lock.
+                || unsafe { self.raw.try_upgrade() }.then_some(()),
+                // SAFETY: as above; the try failed, so it is still upgradable.
+                || unsafe { self.raw.upgrade() },
+            );
+            return;
+        }
+        // SAFETY: forwarded contract: the caller holds an upgradable lock.
+        unsafe { self.raw.upgrade() }
+    }
+}
+
 // SAFETY: delegates to `R`; `lock_upgradable` unwinds only as `lock_shared` does, and an upgrade
 // reports before it acts, the upgradable lock still held as the guard expects.
 unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
@@ -323,22 +347,9 @@ unsafe impl<R: RawRwLockUpgrade> RawRwLockUpgrade for Checked<R> {
     unsafe fn upgrade(&self) {
         // Waits for every reader to leave: an acquisition of the write side while every
         // other held lock stays held.
-        self.reacquire(Release::Upgradable, Access::Write, |raw| {
-            // With `deadlock_detection`, an upgrade that has to wait for readers registers.
-            #[cfg(feature = "deadlock_detection")]
-            if let Some(acq) = Acquisition::new(self.lock_ref(), 0, Access::Write, None) {
-                crate::deadlock::Waiting::around(
-                    &acq,
-                    validator::held_count(),
-                    // SAFETY: forwarded contract: the caller holds an upgradable lock.
-                    || unsafe { raw.try_upgrade() }.then_some(()),
-                    // SAFETY: as above; the try failed, so it is still upgradable.
-                    || unsafe { raw.upgrade() },
-                );
-                return;
-            }
+        self.reacquire(Release::Upgradable, Access::Write, |_| {
             // SAFETY: forwarded contract: the caller holds an upgradable lock.
-            unsafe { raw.upgrade() }
+            unsafe { self.upgrade_waiting() }
         });
         validator::change_access(self.addr(), Release::Upgradable, Access::Write);
     }
