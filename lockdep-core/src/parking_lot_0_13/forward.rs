@@ -6,9 +6,8 @@
 //! `Arc` ones on the `Arc` viewed as an `Arc` of that lock.
 
 /// `fn name(&self, args) -> ret;` forwards to `self.inner.name(args)`; `unsafe fn` likewise
-/// (with its `# Safety` doc written at the call); `arc fn name(args) -> ret;` is a method of
-/// `self: &Arc<Self>` run on the `Arc` viewed as an `Arc` of the `lock_api` lock, with the
-/// caller's location (a blocking acquisition then reports before it locks).
+/// (with its `# Safety` doc written at the call); `arc fn name(args) -> ret;` is the `Arc` face's
+/// `arc_methods!` (feature `arc_lock`).
 macro_rules! forward {
     () => {};
     (
@@ -55,16 +54,10 @@ macro_rules! forward {
         arc fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;
         $($rest:tt)*
     ) => {
-        $(#[$doc])*
         #[cfg(feature = "arc_lock")]
-        #[track_caller]
-        #[inline]
-        pub fn $name(self: &::std::sync::Arc<Self>, $($arg: $ty),*) -> $ret {
-            $crate::caller::at_caller(::std::panic::Location::caller(), || {
-                // SAFETY: the lock type is a `repr(transparent)` wrapper of the `lock_api` lock
-                // it is viewed as (`transparent!` at its definition).
-                unsafe { $crate::parking_lot_face::arc::view(self) }.$name($($arg),*)
-            })
+        $crate::parking_lot_face::arc::arc_methods! {
+            $(#[$doc])*
+            fn $name($($arg: $ty),*) -> $ret;
         }
         $crate::parking_lot_0_13::forward::forward!($($rest)*);
     };

@@ -52,32 +52,35 @@ macro_rules! transparent {
 #[cfg_attr(not(feature = "parking_lot-0_13"), allow(unused_imports))]
 pub(crate) use transparent;
 
+/// `Arc` methods: each is `lock_api`'s method of the same name, on the `lock_api` lock the
+/// `Arc` is viewed as, run with the caller's location (so a blocking acquisition reports
+/// before it locks). For a lock type made [`Transparent`] by `transparent!`; this face's and
+/// the 0.13 face's lock types use it.
+macro_rules! arc_methods {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+        $(#[$doc])*
+        #[track_caller]
+        #[inline]
+        pub fn $name(self: &::std::sync::Arc<Self>, $($arg: $ty),*) -> $ret {
+            $crate::caller::at_caller(::std::panic::Location::caller(), || {
+                // SAFETY: the lock type is a `repr(transparent)` wrapper of the `lock_api` lock
+                // it is viewed as (`transparent!` at its definition).
+                unsafe { $crate::parking_lot_face::arc::view(self) }.$name($($arg),*)
+            })
+        }
+    )*};
+}
+// The 0.13 face's lock types call it by path; this face's own use is textual.
+#[cfg_attr(not(feature = "parking_lot-0_13"), allow(unused_imports))]
+pub(crate) use arc_methods;
+
 mod impls {
-    use super::view;
-    use crate::caller::at_caller;
     use crate::parking_lot_face::generic::{Mutex, ReentrantMutex, RwLock};
     use crate::raw::Raw;
     use lock_api::{
         GetThreadId, RawMutex, RawMutexTimed, RawRwLock, RawRwLockRecursive,
         RawRwLockRecursiveTimed, RawRwLockTimed, RawRwLockUpgrade, RawRwLockUpgradeTimed,
     };
-    use std::panic::Location;
-    use std::sync::Arc;
-
-    /// `Arc` methods: each is `lock_api`'s method of the same name, on the `lock_api` lock the
-    /// `Arc` is viewed as, run with the caller's location.
-    macro_rules! arc_methods {
-        ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-            $(#[$doc])*
-            #[track_caller]
-            #[inline]
-            pub fn $name(self: &Arc<Self>, $($arg: $ty),*) -> $ret {
-                // SAFETY: every lock type here is a `repr(transparent)` wrapper of the
-                // `lock_api` lock it is viewed as (`transparent!` below).
-                at_caller(Location::caller(), || unsafe { view(self) }.$name($($arg),*))
-            }
-        )*};
-    }
 
     transparent!(impl[R, T: ?Sized] Mutex<R, T> => lock_api::Mutex<Raw<R>, T>);
     transparent!(impl[R, T: ?Sized] RwLock<R, T> => lock_api::RwLock<Raw<R>, T>);
