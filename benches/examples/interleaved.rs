@@ -7,7 +7,12 @@
 //! cargo run --release -p benches --example interleaved            # 15 rounds
 //! cargo run --release -p benches --example interleaved -- 31      # more rounds
 //! cargo run --release -p benches --example interleaved -- 15 nested_2 single   # some cases
+//! cargo run --release -p benches --example interleaved -- --loaded 15   # the loaded regime
 //! ```
+//!
+//! `--loaded` (anywhere on the line) runs the same rounds with a spinning thread on every other
+//! CPU, the measuring thread pinned to one (see `benches::load`): the regime of a shared runner,
+//! reported beside the idle one.
 //!
 //! Cases: an uncontended lock+unlock (`single`); `nested_N`, N locks taken in a known order
 //! (validated in the untimed warm-up, then found in lockdep's per-thread chain cache) and
@@ -21,6 +26,7 @@
 //! The overflow cases run on a thread of their own (the leaked guards stay on its stack for
 //! good), raw and lockdep alike, so that both sides of each ratio ran on the same thread.
 
+use benches::load::{Load, Measuring};
 use benches::{median, nest, timed, CHAIN_CLASSES};
 use lockdep_core::MAX_LOCK_DEPTH;
 use std::hint::black_box;
@@ -53,7 +59,15 @@ type Request = (usize, u64);
 
 /// The thread whose held-lock stack is full: it leaks `MAX_LOCK_DEPTH` read guards of one
 /// lockdep rwlock, then runs the overflow variants on request.
-fn overflow_thread(requests: mpsc::Receiver<Request>, replies: mpsc::Sender<Duration>) {
+fn overflow_thread(
+    requests: mpsc::Receiver<Request>,
+    replies: mpsc::Sender<Duration>,
+    measuring: Option<Measuring>,
+) {
+    // Loaded: measured on the main thread's CPU (which waits meanwhile), not on a spinner's.
+    if let Some(measuring) = measuring {
+        measuring.pin_here();
+    }
     let raw = parking_lot::Mutex::new(0u64);
     let raw_rw = parking_lot::RwLock::new(0u64);
     let mutex = lockdep_core::Mutex::new(0u64);
@@ -80,12 +94,22 @@ fn overflow_thread(requests: mpsc::Receiver<Request>, replies: mpsc::Sender<Dura
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let rounds: usize = args
-        .next()
-        .map(|n| n.parse().expect("usage: interleaved [ROUNDS [CASE...]]"))
-        .unwrap_or(DEFAULT_ROUNDS);
-    let only: Vec<String> = args.collect();
+    let (flags, mut args): (Vec<String>, Vec<String>) =
+        std::env::args().skip(1).partition(|a| a.starts_with("--"));
+    let loaded = match flags.as_slice() {
+        [] => false,
+        [flag] if flag == "--loaded" => true,
+        _ => panic!("usage: interleaved [--loaded] [ROUNDS [CASE...]]"),
+    };
+    let rounds: usize = if args.is_empty() {
+        DEFAULT_ROUNDS
+    } else {
+        args.remove(0)
+            .parse()
+            .expect("usage: interleaved [--loaded] [ROUNDS [CASE...]]")
+    };
+    let only = args;
+    let load = loaded.then(Load::start);
 
     let raw = parking_lot::Mutex::new(0u64);
     let lockdep = lockdep_core::Mutex::new(0u64);
@@ -113,7 +137,8 @@ fn main() {
 
     let (request_tx, request_rx) = mpsc::channel::<Request>();
     let (reply_tx, reply_rx) = mpsc::channel::<Duration>();
-    let worker = std::thread::spawn(move || overflow_thread(request_rx, reply_tx));
+    let measuring = load.as_ref().map(Load::measuring);
+    let worker = std::thread::spawn(move || overflow_thread(request_rx, reply_tx, measuring));
     let overflow = |which: usize| {
         let (request_tx, reply_rx) = (&request_tx, &reply_rx);
         move |iters: u64| {
@@ -278,6 +303,10 @@ fn main() {
         "{rounds} rounds, variants alternating (order reversed every other round); ns per \
          iteration (median), ratios: median of the per-round ratios"
     );
+    match &load {
+        Some(load) => println!("{}", load.describe()),
+        None => println!("idle: nothing else runs in this process"),
+    }
     println!();
     // The last column bounds the one before it: lockdep takes the raw lock too, so tracing-mutex
     // ÷ lockdep can never exceed tracing-mutex ÷ parking_lot on the machine measured.
@@ -328,4 +357,5 @@ fn main() {
     drop(cases);
     drop(request_tx);
     worker.join().expect("the overflow thread ends cleanly");
+    drop(load);
 }

@@ -5,6 +5,8 @@
 //! (`parking_lot`, `std`) and the closest peer (`tracing-mutex`, its always-checking
 //! `parkinglot::tracing` flavour), so that ratios stay meaningful on a noisy machine.
 
+pub mod load;
+
 use std::path::PathBuf;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};

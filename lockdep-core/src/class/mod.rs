@@ -172,10 +172,13 @@ const ID_BITS: u32 = 17;
 /// Where the class id starts in a `SEEN` word: the top bits.
 #[cfg(lockdep_checks)]
 const ID_SHIFT: u32 = usize::BITS - ID_BITS;
-/// Serials fill the bits between the tags and the id (64-bit targets only: on smaller ones a
-/// serial would wrap, and the cell's address is the identity instead).
+/// Serials fill the bits between the tags and the three bits below the id (64-bit targets
+/// only: on smaller ones a serial would wrap, and the cell's address is the identity
+/// instead). Those three bits stay clear, so that the word shifted right by `ID_SHIFT - 3` is
+/// the class's node at subclass 0 (`class << 3`): one shift on the validated path
+/// ([`ClassCell::resolve_node`]).
 #[cfg(all(target_pointer_width = "64", lockdep_checks))]
-const SERIAL_MASK: usize = (1 << (ID_SHIFT - 3)) - 1;
+const SERIAL_MASK: usize = (1 << (ID_SHIFT - 6)) - 1;
 /// The next instance serial.
 #[cfg(all(target_pointer_width = "64", lockdep_checks))]
 static NEXT_SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
@@ -185,6 +188,14 @@ static NEXT_SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUs
 #[inline(always)]
 fn seen_id(word: usize) -> ClassId {
     ClassId((word >> ID_SHIFT) as u32)
+}
+
+/// The node of a `SEEN` word's class at subclass 0 (`class << 3`): the three bits below the
+/// id are clear (see [`SERIAL_MASK`]), so one shift gives it.
+#[cfg(lockdep_checks)]
+#[inline(always)]
+fn seen_node(word: usize) -> NodeKey {
+    NodeKey((word >> (ID_SHIFT - 3)) as u32)
 }
 
 #[cfg(lockdep_checks)]
@@ -245,21 +256,42 @@ impl ClassCell {
         self.resolve_instance(None).map(|(id, _)| id)
     }
 
-    /// The class of this instance and its identity (see the type's doc), registering the class
-    /// and counting the instance on first use. `None` when the class table is full.
+    /// The class of this instance and its identity (see [`Self::resolve_node`]).
+    #[cfg(test)]
+    pub(crate) fn resolve_instance(&self, ty: Option<LockTypeFn>) -> Option<(ClassId, usize)> {
+        let word = self.resolve_word(ty)?;
+        Some((seen_id(word), self.identity_of(word)))
+    }
+
+    /// The node of this instance's class at subclass 0 and the instance's identity (see the
+    /// type's doc), registering the class and counting the instance on first use. `None` when
+    /// the class table is full. The node is one shift of the word (see [`SERIAL_MASK`]).
     ///
     /// `ty`: what the lock is, from a typed acquisition (see `lock_type.rs`); read only on the
     /// slow path, so a constant passed here costs the validated path nothing once inlined.
     #[inline(always)]
-    pub(crate) fn resolve_instance(&self, ty: Option<LockTypeFn>) -> Option<(ClassId, usize)> {
+    pub(crate) fn resolve_node(&self, ty: Option<LockTypeFn>) -> Option<(NodeKey, usize)> {
+        let word = self.resolve_word(ty)?;
+        Some((seen_node(word), self.identity_of(word)))
+    }
+
+    /// This instance's `SEEN` word, resolving it on first use; `None` when the class table is
+    /// full.
+    #[inline(always)]
+    fn resolve_word(&self, ty: Option<LockTypeFn>) -> Option<usize> {
         let ptr = self.0.load(Ordering::Acquire);
         // The `SEEN` bit alone: the other words are pointers to types aligned to at least 4
         // (checked below), so neither an untagged nor a `SITE`-tagged one has it. One `test`
         // where masking both tags and comparing took three instructions and a copy.
         if ptr.addr() & SEEN != 0 {
-            return Some((seen_id(ptr.addr()), self.identity_of(ptr.addr())));
+            return Some(ptr.addr());
         }
-        self.resolve_slow(ptr, ty)
+        // One word back (0: none), in a register: an `Option` of a pair came back through a
+        // stack slot, which every acquisition then stored and loaded around the lock's address.
+        match self.resolve_slow(ptr, ty) {
+            0 => None,
+            word => Some(word),
+        }
     }
 
     /// This instance's identity on the held-lock stack. For an instance never tracked it is
@@ -285,8 +317,9 @@ impl ClassCell {
         }
     }
 
+    /// The `SEEN` word of an instance not resolved yet (0 when the class table is full).
     #[cold]
-    fn resolve_slow(&self, ptr: *mut (), ty: Option<LockTypeFn>) -> Option<(ClassId, usize)> {
+    fn resolve_slow(&self, ptr: *mut (), ty: Option<LockTypeFn>) -> usize {
         let tags = ptr.addr() & TAGS;
         let untagged = ptr.wrapping_byte_sub(tags);
         let class: &'static LockClass = if tags & SITE != 0 {
@@ -303,7 +336,9 @@ impl ClassCell {
                 key
             }
         };
-        let id = registry::register(class)?;
+        let Some(id) = registry::register(class) else {
+            return 0;
+        };
         // A class made by `new` shows what its locks are (the first typed instance says).
         if let (true, Some(ty)) = (tags & SITE != 0, ty) {
             registry::set_type(id, ty);
@@ -321,10 +356,10 @@ impl ClassCell {
         ) {
             Ok(_) => {
                 registry::count_instance(id);
-                Some((id, self.identity_of(seen)))
+                seen
             }
-            // Another thread resolved this instance first: its identity is the one.
-            Err(_) => self.resolve_instance(ty),
+            // Another thread resolved this instance first: its word is the one.
+            Err(_) => self.resolve_word(ty).unwrap_or(0),
         }
     }
 
@@ -404,12 +439,18 @@ pub(crate) struct NodeKey(pub(crate) u32);
 
 #[cfg(lockdep_checks)]
 impl NodeKey {
-    // `inline(always)`, as the other accessors on the validated path: in a build with debug
-    // assertions a call costs more than the work (see `validator::enter`).
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn new(class: ClassId, subclass: u32) -> Self {
         debug_assert!(subclass < MAX_SUBCLASSES);
         NodeKey((class.0 << 3) | subclass)
+    }
+    /// This node's class at `subclass` (this node being at subclass 0).
+    // `inline(always)`, as the other accessors on the validated path: in a build with debug
+    // assertions a call costs more than the work (see `validator::enter`).
+    #[inline(always)]
+    pub(crate) fn at_subclass(self, subclass: u32) -> Self {
+        debug_assert!(subclass < MAX_SUBCLASSES && self.subclass() == 0);
+        NodeKey(self.0 | subclass)
     }
     pub(crate) fn class(self) -> ClassId {
         ClassId(self.0 >> 3)

@@ -9,7 +9,7 @@
 use super::LockRef;
 use crate::access::Access;
 use crate::class::NodeKey;
-use crate::held::{self_conflict_is_certain, HeldLock};
+use crate::held::{self_conflict_is_certain, HeldLock, Release};
 use crate::report::LockDesc;
 use std::panic::Location;
 
@@ -22,6 +22,10 @@ pub(crate) struct Acquisition {
     pub(crate) at: Option<&'static Location<'static>>,
     /// An async lock's acquisition (see [`HeldLock::asynchronous`]).
     pub(crate) asynchronous: bool,
+    /// Taken at a nonzero subclass: said where the subclass is known (a constant on the typed
+    /// layers' path), so that the push need not test the node's bits (see
+    /// [`HeldLock::fast_release`]).
+    pub(super) nested: bool,
 }
 
 impl Acquisition {
@@ -36,13 +40,14 @@ impl Acquisition {
         if subclass != 0 {
             crate::class::check_subclass(subclass, lock.class);
         }
-        let (class, identity) = lock.class.resolve_instance(lock.ty)?;
+        let (node, identity) = lock.class.resolve_node(lock.ty)?;
         Some(Acquisition {
             addr: identity,
-            node: NodeKey::new(class, subclass),
+            node: node.at_subclass(subclass),
             access,
             at,
             asynchronous: false,
+            nested: subclass != 0,
         })
     }
 
@@ -73,6 +78,7 @@ impl Acquisition {
             access: entry.access,
             at: entry.at,
             asynchronous: entry.asynchronous,
+            nested: entry.node.subclass() != 0,
         }
     }
 
@@ -96,7 +102,11 @@ impl Acquisition {
             trylock,
             at: self.at,
             asynchronous: self.asynchronous,
-            fast_release: HeldLock::fast_release_of(self.node, self.access),
+            fast_release: if self.nested {
+                HeldLock::NESTED
+            } else {
+                Release::of(self.access) as u8
+            },
         }
     }
 }
