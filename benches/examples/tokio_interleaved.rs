@@ -2,7 +2,8 @@
 //! disagree on a shared machine): rounds alternating raw tokio and lockdep in one process, the
 //! median of each. `cargo run --release -p benches --example tokio_interleaved`. Each case runs
 //! in a `.lockdep()` task and, as `plain ...`, in a plain `tokio::spawn` task (tracked by tokio's
-//! task id).
+//! task id). `-- --loaded`: the same with a spinning thread on every other CPU, the runtime's
+//! thread pinned to one (see `benches::load`).
 
 use benches::median;
 use lockdep_core::{LockClass, LockdepFutureExt};
@@ -16,6 +17,17 @@ const ITERS: u32 = 200_000;
 const ROUNDS: usize = 31;
 
 fn main() {
+    let loaded = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--loaded") => true,
+        Some(_) => panic!("usage: tokio_interleaved [--loaded]"),
+    };
+    // A current-thread runtime: every task runs on this (pinned, when loaded) thread.
+    let load = loaded.then(benches::load::Load::start);
+    match &load {
+        Some(load) => println!("{}", load.describe()),
+        None => println!("idle: nothing else runs in this process"),
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");

@@ -251,7 +251,13 @@ pub(crate) fn remove_entry(entries: &mut Vec<HeldLock>, addr: usize, how: Releas
         .rposition(|h| h.instance == addr && how.matches(h.access))
     {
         Some(index) => {
-            entries.remove(index);
+            // The top one as a rule (guards dropped innermost first): a pop, not a `remove`,
+            // which calls `memmove` even for nothing to move.
+            if index + 1 == entries.len() {
+                entries.pop();
+            } else {
+                entries.remove(index);
+            }
             true
         }
         None => false,

@@ -349,7 +349,13 @@ mod checked {
         ) -> Result<Start, Due> {
             match Start::acquisition(addr, class, ty, subclass, access, at, wait.into()) {
                 Some((acq, owner)) => {
-                    if let Some(pending) = validator::acquire(&acq, || ()) {
+                    // A plain task's owner was found by bringing the stack in line with it.
+                    let pending = if is_plain(owner) {
+                        validator::acquire_in_line(&acq, || ())
+                    } else {
+                        validator::acquire(&acq, || ())
+                    };
+                    if let Some(pending) = pending {
                         return Err(Box::new(pending));
                     }
                     if is_plain(owner) {

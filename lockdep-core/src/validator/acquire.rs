@@ -178,6 +178,32 @@ pub(crate) fn acquire(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending>
     acquire_entered(acq, check_hot(acq), take)
 }
 
+/// [`acquire`] for a caller that brought this thread's stack in line with the tokio task running
+/// just before, with nothing run since (an async face's acquisition in a plain task: it asked
+/// for the task that owns it, `task::current_owner`): the slow path, which every acquisition of
+/// a thread that runs tasks takes, does not ask tokio again.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[inline(always)]
+#[must_use = "a pending panic must be raised"]
+pub(crate) fn acquire_in_line(acq: &Acquisition, take: impl FnOnce()) -> Option<Pending> {
+    // The thread runs tasks, so its cache entries are the salted ones: straight to that check
+    // (the plain hot check would only miss, and call out twice before getting there).
+    let Some(clean) = with_thread(|t| hot_check_in_task(t, acq)) else {
+        return acquire_slow(*acq, InLine::Already, take).map(|pending| *pending);
+    };
+    take_validated(acq, clean, take);
+    None
+}
+
+/// Whether the slow path must first bring the stack in line with the task running.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InLine {
+    /// Ask tokio (`switch::notice_tasks`).
+    Check,
+    /// The caller did, just before.
+    Already,
+}
+
 /// [`acquire`] past the hot check, whose answer is `hot` (see [`enter`]).
 #[inline(always)]
 #[must_use = "a pending panic must be raised"]
@@ -187,7 +213,7 @@ pub(crate) fn acquire_entered(
     take: impl FnOnce(),
 ) -> Option<Pending> {
     let Some(clean) = hot else {
-        return acquire_slow(*acq, take).map(|pending| *pending);
+        return acquire_slow(*acq, InLine::Check, take).map(|pending| *pending);
     };
     take_validated(acq, clean, take);
     None
@@ -324,12 +350,14 @@ fn acquire_slow_holding(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pen
 /// instructions (callgrind, depth 8: 554 against 530 per iteration).
 #[cold]
 #[inline(never)]
-fn acquire_slow(acq: Acquisition, take: impl FnOnce()) -> Option<Box<Pending>> {
+fn acquire_slow(acq: Acquisition, in_line: InLine, take: impl FnOnce()) -> Option<Box<Pending>> {
     // On a thread that runs tokio tasks this is every acquisition (see
     // `ThreadState::cache_salt`): the stack is brought in line with the task running, then the
     // same check as the hot path's against the salted cache.
-    if let Some(pending) = switch::notice_tasks() {
-        return Some(Box::new(pending));
+    if in_line == InLine::Check {
+        if let Some(pending) = switch::notice_tasks() {
+            return Some(Box::new(pending));
+        }
     }
     if let Some(clean) = with_thread(|t| hot_check_in_task(t, &acq)) {
         take_validated(&acq, clean, take);

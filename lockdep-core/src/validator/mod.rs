@@ -77,7 +77,7 @@ use crate::class::ClassCell;
 
 pub(crate) use crate::held::Release;
 #[cfg(any(feature = "tokio", feature = "futures", feature = "async-lock"))]
-pub(crate) use acquire::acquire;
+pub(crate) use acquire::{acquire, acquire_in_line};
 pub(crate) use acquire::{
     acquire_entered, acquire_holding_entered, acquire_or_raise, after_lock, before_lock, enter,
     Entered,
