@@ -127,8 +127,21 @@ fn hot_check_rest(
     link: u64,
     slot: CacheSlot,
 ) -> Option<u64> {
-    // A thread that runs tokio tasks brings its stack in line with the task first.
+    // A thread that runs tokio tasks caches its chains salted: when its stack is in line with
+    // the task running now (no switch due; asking tokio reaches no validator state), the salted
+    // entries answer here, and the caller pushes as on a hit. A switch due goes the general
+    // way, which makes it first.
     if t.runs_tasks() {
+        if !switch::in_line_now() {
+            return None;
+        }
+        let slot = t.cache[cache_slot(link)];
+        if slot.tag == link ^ TASK_SALT {
+            return Some(slot.key);
+        }
+        if t.held.depth() == 0 {
+            return first_level(t, link, TASK_SALT);
+        }
         return None;
     }
     if t.held.depth() == 0 {

@@ -71,6 +71,11 @@ mod switch {
 
     #[inline(always)]
     pub(crate) fn first_acquisition() {}
+
+    #[inline(always)]
+    pub(crate) fn in_line_now() -> bool {
+        false
+    }
 }
 
 use crate::class::ClassCell;

@@ -80,6 +80,15 @@ fn sync_point_seen() -> Option<Pending> {
     switch_to(running)
 }
 
+/// Whether no switch is due: the task running now (if any) is the one this thread's stack
+/// caches, so [`sync_point_seen`] would do nothing. It asks tokio and this thread's task
+/// record, never the validator's thread state: the hot check calls it with that state borrowed
+/// (`acquire::hot_check_rest`), on a thread that runs tasks.
+#[inline]
+pub(crate) fn in_line_now() -> bool {
+    task_held::is_current(task_held::running_task())
+}
+
 /// [`sync_point`] where no panic may be raised (after a lock was taken, a release, a query):
 /// a due panic's report is printed instead (it was delivered already).
 #[inline(always)]
