@@ -133,9 +133,9 @@ impl ClassCell {
 /// registered or counted for this instance, and `SEEN` (not a pointer) once the instance has
 /// been counted: the state the hot path wants to find, where resolving is one load and no
 /// second one through the class. A `SEEN` word holds the class's registered id in its top
-/// [`ID_BITS`] bits (so the id is one shift away, as cheap as before it had company) and, on
-/// 64-bit targets, a serial number drawn once per instance in the bits between (44 of them,
-/// never reused in practice).
+/// [`ID_BITS`] bits (so the id, and the class's node, are one shift away) and, on 64-bit
+/// targets, a serial number drawn once per instance in 41 of the bits between (never reused in
+/// practice; the three just below the id stay clear).
 ///
 /// The whole `SEEN` word is the instance's identity on the held-lock stack: a new lock at a
 /// freed lock's address gets a new one, so a stale entry left by a leaked guard can never be
@@ -159,7 +159,7 @@ const REENTRANT: usize = 0;
 /// Every tag an unresolved word may carry.
 #[cfg(lockdep_checks)]
 const TAGS: usize = SITE | REENTRANT;
-// Only a `SEEN` word has the `SEEN` bit (what `resolve_instance` tests alone): the pointers a
+// Only a `SEEN` word has the `SEEN` bit (what `resolve_word` tests alone): the pointers a
 // cell holds otherwise, plain or with `SITE` (and `REENTRANT`) added, are aligned past it.
 #[cfg(lockdep_checks)]
 const _: () = assert!(
