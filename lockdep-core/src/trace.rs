@@ -402,8 +402,17 @@ fn trim(mut frames: Vec<Frame>) -> Vec<Frame> {
             frames.retain(|f| !is_lockdep(&f.name) && !is_glue(&f.name));
             frames
         }
-        // All internal (a unit test of the validator itself): keep everything.
-        _ => frames,
+        // No frame of user code: it was inlined into lockdep's (an optimised build inlines a
+        // closure into `capture`, say). Lockdep's own frames still say nothing to its user;
+        // only where there is nothing else (a unit test of the validator itself) are they
+        // kept.
+        _ => {
+            if frames.iter().all(|f| is_lockdep(&f.name)) {
+                return frames;
+            }
+            frames.retain(|f| !is_lockdep(&f.name));
+            frames
+        }
     }
 }
 
@@ -545,5 +554,28 @@ mod tests {
                 "my_app::main"
             ]
         );
+    }
+
+    #[test]
+    fn with_the_users_code_inlined_away_lockdeps_frames_still_go() {
+        let frame = |name: &str| Frame {
+            name: name.to_string(),
+            location: None,
+        };
+        // An optimised build: the user's closure inlined into `capture`.
+        let frames = vec![
+            frame("lockdep_core::trace::Trace::capture"),
+            frame("lockdep_core::validator::check::slow_check"),
+            frame("lockdep_core::mode::collect"),
+            frame("core::ops::function::FnOnce::call_once"),
+        ];
+        let names: Vec<_> = trim(frames).into_iter().map(|f| f.name).collect();
+        assert_eq!(names, vec!["core::ops::function::FnOnce::call_once"]);
+        // Nothing but lockdep (a unit test of the validator itself): kept whole.
+        let own = vec![
+            frame("lockdep_core::trace::Trace::capture"),
+            frame("lockdep_core::validator::tests::some_test"),
+        ];
+        assert_eq!(trim(own).len(), 2);
     }
 }

@@ -221,7 +221,13 @@ impl GenericSite {
                         let _ = write!(name, " {what} {}+{offset:#x}", short_function(&function));
                     }
                 }
-                let _ = write!(name, " in {}", self.site);
+                // The site where it is the user's: one inside the standard library or this
+                // crate (`From::from` called by `array::map`, inlined in an optimised build)
+                // would send the reader into the toolchain's sources; the offsets above tell
+                // the classes apart already.
+                if !is_internal_file(self.site.file()) {
+                    let _ = write!(name, " in {}", self.site);
+                }
             }
         }
         name
