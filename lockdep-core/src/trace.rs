@@ -520,12 +520,16 @@ mod tests {
         assert!(SEEN.load(Ordering::Relaxed), "the destructor ran");
     }
 
-    #[test]
-    fn trimming_keeps_user_code_and_drops_lockdeps_own_frames() {
-        let frame = |name: &str| Frame {
+    /// A resolved frame with no source position.
+    fn frame(name: &str) -> Frame {
+        Frame {
             name: name.to_string(),
             location: None,
-        };
+        }
+    }
+
+    #[test]
+    fn trimming_keeps_user_code_and_drops_lockdeps_own_frames() {
         let frames = vec![
             frame("backtrace::backtrace::trace"),
             frame("lockdep_core::trace::Trace::capture"),
@@ -558,10 +562,6 @@ mod tests {
 
     #[test]
     fn with_the_users_code_inlined_away_lockdeps_frames_still_go() {
-        let frame = |name: &str| Frame {
-            name: name.to_string(),
-            location: None,
-        };
         // An optimised build: the user's closure inlined into `capture`.
         let frames = vec![
             frame("lockdep_core::trace::Trace::capture"),
