@@ -372,6 +372,15 @@ fn acquire_slow(acq: Acquisition, in_line: InLine, take: impl FnOnce()) -> Optio
             return Some(Box::new(pending));
         }
     }
+    // Past MAX_LOCK_DEPTH (a thread that leaked its guards is there for good: this is its every
+    // acquisition) the full stack's filter decides at once, and an untracked lock is only
+    // counted: no further calls out (they were most of its cost).
+    if with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access)) {
+        take();
+        claim_orphans();
+        count_untracked(&acq);
+        return None;
+    }
     if let Some(clean) = with_thread(|t| hot_check_in_task(t, &acq)) {
         take_validated(&acq, clean, take);
         return None;
@@ -415,12 +424,19 @@ fn slow_after(acq: Acquisition, untracked: bool) {
         after_lock(&acq, false);
         return;
     }
+    count_untracked(&acq);
+}
+
+/// A lock taken past MAX_LOCK_DEPTH: counted (and remembered, for its release), not tracked;
+/// the thread's first such lock says so once.
+#[inline]
+fn count_untracked(acq: &Acquisition) {
     let first = with_thread(|t| {
         t.held.note_overflow(acq.addr);
         !std::mem::replace(&mut t.overflow_reported, true)
     });
     if first {
-        overflow_message(&acq);
+        overflow_message(acq);
     }
 }
 
