@@ -23,39 +23,12 @@
 //! stack); `overflow_leak_read_recursive` and `overflow_leak_std_read` leak every read as well
 //! (std's max-readers test), of the lock filling the stack and of another one.
 
+use benches::nest;
 use lockdep_core::LockClass;
 use std::hint::black_box;
 
 static OUTER: LockClass = LockClass::new("hotpath-outer");
 static INNER: LockClass = LockClass::new("hotpath-inner");
-
-/// Takes the first four locks of `chain` in order, holding every guard; locals drop in reverse
-/// order, innermost first.
-macro_rules! nested4 {
-    ($chain:expr) => {{
-        let c = $chain;
-        let _g0 = c[0].lock();
-        let _g1 = c[1].lock();
-        let _g2 = c[2].lock();
-        let _g3 = c[3].lock();
-    }};
-}
-
-/// Takes the eight locks of `chain` in order, holding every guard; locals drop in reverse
-/// order, innermost first.
-macro_rules! nested8 {
-    ($chain:expr) => {{
-        let c = $chain;
-        let _g0 = c[0].lock();
-        let _g1 = c[1].lock();
-        let _g2 = c[2].lock();
-        let _g3 = c[3].lock();
-        let _g4 = c[4].lock();
-        let _g5 = c[5].lock();
-        let _g6 = c[6].lock();
-        let _g7 = c[7].lock();
-    }};
-}
 
 /// Runs `f` `n` times: one function per case, with the case's body inlined into its loop.
 #[inline(never)]
@@ -118,12 +91,12 @@ fn main() {
             let _a = black_box(&a).lock();
             *black_box(&b).lock() += 1;
         }),
-        // Locals drop in reverse order: innermost first.
+        // `nest!` (the other benches' chain) releases innermost first.
         "nested4" => repeat(n, || {
-            nested4!(black_box(&chain));
+            nest!(&chain, 4, |m| m.lock());
         }),
         "nested8" => repeat(n, || {
-            nested8!(black_box(&chain));
+            nest!(&chain, 8, |m| m.lock());
         }),
         "read" => repeat(n, || {
             black_box(*black_box(&rw).read());
@@ -169,10 +142,10 @@ fn main() {
             *black_box(&ra).lock() += 1;
         }),
         "raw_nested4" => repeat(n, || {
-            nested4!(black_box(&raw_chain));
+            nest!(&raw_chain, 4, |m| m.lock());
         }),
         "raw_nested8" => repeat(n, || {
-            nested8!(black_box(&raw_chain));
+            nest!(&raw_chain, 8, |m| m.lock());
         }),
         "raw_read" => repeat(n, || {
             black_box(*black_box(&raw_rw).read());
