@@ -65,36 +65,41 @@ fn hot_check_salted(t: &mut ThreadState, acq: &Acquisition, salt: u64) -> Option
         return None;
     }
     let link = t.held.top_key() ^ HeldLock::descriptor(acq.node, acq.access, false);
-    // A thread that runs tokio tasks tags its entries with `TASK_SALT`, which this compare
-    // (salt 0) never matches: such a thread goes the general way, which brings its stack in
-    // line with the task first. No test of its own on the hot path of every other thread.
-    let slot = t.cache[cache_slot(link)];
-    if slot.tag ^ salt == link {
-        debug_assert_eq!(link, cache_tag(link, false));
-        // Validated, and no lock of this class is held: no self-deadlock to look for.
-        return Some(Clean {
-            key: slot.key,
-            depth,
-            stack: StackPtr::of(t),
-        });
-    }
-    if salt != 0 {
-        // In a task: a first lock is cached here too; the rest (a class held already,
-        // checking off) goes the general way.
-        if depth == 0 {
-            return first_level(t, link, salt).map(|key| Clean {
-                key,
-                depth,
-                stack: StackPtr::of(t),
-            });
+    let key = if salt != 0 {
+        in_task_answer(t, link)
+    } else {
+        // A thread that runs tokio tasks tags its entries with `TASK_SALT`, which this compare
+        // never matches: such a thread goes to the rest, which brings in the task's answer.
+        // No test of its own on the hot path of every other thread.
+        let slot = t.cache[cache_slot(link)];
+        if slot.tag == link {
+            debug_assert_eq!(link, cache_tag(link, false));
+            // Validated, and no lock of this class is held: no self-deadlock to look for.
+            Some(slot.key)
+        } else {
+            hot_check_rest(t, *acq, link, slot)
         }
-        return None;
-    }
-    hot_check_rest(t, *acq, link, slot).map(|key| Clean {
+    };
+    key.map(|key| Clean {
         key,
         depth,
         stack: StackPtr::of(t),
     })
+}
+
+/// The salted cache's answer on a thread that runs tokio tasks, its stack in line with the task
+/// running (see [`TASK_SALT`]): a validated chain, or a first lock (cached here too); the rest
+/// (a class held already, checking off) goes the general way.
+#[inline(always)]
+fn in_task_answer(t: &mut ThreadState, link: u64) -> Option<u64> {
+    let slot = t.cache[cache_slot(link)];
+    if slot.tag == link ^ TASK_SALT {
+        return Some(slot.key);
+    }
+    if t.held.depth() == 0 {
+        return first_level(t, link, TASK_SALT);
+    }
+    None
 }
 
 /// A lock taken with nothing held, not in the cache: clean, unless this is the thread's first
@@ -135,14 +140,7 @@ fn hot_check_rest(
         if !switch::in_line_now() {
             return None;
         }
-        let slot = t.cache[cache_slot(link)];
-        if slot.tag == link ^ TASK_SALT {
-            return Some(slot.key);
-        }
-        if t.held.depth() == 0 {
-            return first_level(t, link, TASK_SALT);
-        }
-        return None;
+        return in_task_answer(t, link);
     }
     if t.held.depth() == 0 {
         return first_level(t, link, 0);
