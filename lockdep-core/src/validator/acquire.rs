@@ -370,10 +370,9 @@ fn acquire_slow(acq: Acquisition, in_line: InLine, take: impl FnOnce()) -> Optio
             return Some(Box::new(pending));
         }
     }
-    // Past MAX_LOCK_DEPTH (a thread that leaked its guards is there for good: this is its every
-    // acquisition) the full stack's filter decides at once, and an untracked lock is only
-    // counted: no further calls out (they were most of its cost).
-    if with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access)) {
+    // Past MAX_LOCK_DEPTH an untracked lock is only counted, here: no further calls out (they
+    // were most of its cost).
+    if untracked_past_full(&acq) {
         take();
         claim_orphans();
         count_untracked(&acq);
@@ -398,17 +397,22 @@ fn acquire_slow(acq: Acquisition, in_line: InLine, take: impl FnOnce()) -> Optio
 #[cold]
 #[inline(never)]
 fn slow_before(acq: Acquisition) -> Result<bool, Pending> {
-    // Past MAX_LOCK_DEPTH first (a thread that leaked its guards is there for good, so this is
-    // its every acquisition): the filter, and nothing else before the lock.
-    let untracked =
-        with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access));
-    if untracked {
+    if untracked_past_full(&acq) {
         return Ok(true);
     }
     match check_blocking(&acq) {
         Some(pending) => Err(pending),
         None => Ok(false),
     }
+}
+
+/// Whether the lock goes past MAX_LOCK_DEPTH untracked: the stack is full and its filter says
+/// the acquisition cannot be a certain self-deadlock. Looked at first on the general way (a
+/// thread that leaked its guards is there for good, so this is its every acquisition): the
+/// filter, and nothing else before the lock.
+#[inline]
+fn untracked_past_full(acq: &Acquisition) -> bool {
+    with_thread(|t| t.held.is_full() && !t.held.full_may_conflict(acq.addr, acq.access))
 }
 
 /// After a lock [`slow_before`] let through was taken: counted past the stack, or pushed.
