@@ -382,12 +382,12 @@ fn acquire_slow(acq: Acquisition, in_line: InLine, take: impl FnOnce()) -> Optio
         take_validated(&acq, clean, take);
         return None;
     }
-    let untracked = match slow_before(acq) {
-        Ok(untracked) => untracked,
-        Err(pending) => return Some(Box::new(pending)),
-    };
+    // Not past the stack (looked at above): `slow_before`'s check without its first step.
+    if let Some(pending) = check_blocking(&acq) {
+        return Some(Box::new(pending));
+    }
     take();
-    slow_after(acq, untracked);
+    slow_after(acq, false);
     None
 }
 
