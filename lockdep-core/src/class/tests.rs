@@ -105,3 +105,23 @@ fn node_keys_pack_class_and_subclass() {
 fn subclass_out_of_range_panics() {
     check_subclass(8, &ClassCell::from_key(&KEY));
 }
+
+#[test]
+fn a_resolved_word_is_its_classs_node_one_shift_away() {
+    for _ in 0..100 {
+        let cell = ClassCell::from_key(&KEY);
+        let (node, identity) = cell.resolve_node(None).unwrap();
+        let (id, same) = cell.resolve_instance(None).unwrap();
+        assert_eq!(node, NodeKey::new(id, 0));
+        assert_eq!(identity, same);
+        assert_eq!(node.at_subclass(5), NodeKey::new(id, 5));
+    }
+    // The largest serial, and every tag, leave the node alone.
+    #[cfg(target_pointer_width = "64")]
+    {
+        let id = ClassId((1 << ID_BITS) - 1);
+        let word = ((id.0 as usize) << ID_SHIFT) | (SERIAL_MASK << 3) | SEEN | REENTRANT;
+        assert_eq!(seen_node(word), NodeKey::new(id, 0));
+        assert_eq!(seen_id(word), id);
+    }
+}
