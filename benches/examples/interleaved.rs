@@ -303,10 +303,7 @@ fn main() {
         "{rounds} rounds, variants alternating (order reversed every other round); ns per \
          iteration (median), ratios: median of the per-round ratios"
     );
-    match &load {
-        Some(load) => println!("{}", load.describe()),
-        None => println!("idle: nothing else runs in this process"),
-    }
+    println!("{}", benches::load::regime(load.as_ref()));
     println!();
     // The last column bounds the one before it: lockdep takes the raw lock too, so tracing-mutex
     // ÷ lockdep can never exceed tracing-mutex ÷ parking_lot on the machine measured.

@@ -24,10 +24,7 @@ fn main() {
     };
     // A current-thread runtime: every task runs on this (pinned, when loaded) thread.
     let load = loaded.then(benches::load::Load::start);
-    match &load {
-        Some(load) => println!("{}", load.describe()),
-        None => println!("idle: nothing else runs in this process"),
-    }
+    println!("{}", benches::load::regime(load.as_ref()));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");

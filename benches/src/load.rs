@@ -92,6 +92,14 @@ impl Measuring {
     }
 }
 
+/// One line for a table's heading in either regime: `load`'s (see [`Load::describe`]), or idle.
+pub fn regime(load: Option<&Load>) -> String {
+    match load {
+        Some(load) => load.describe(),
+        None => "idle: nothing else runs in this process".to_string(),
+    }
+}
+
 impl Drop for Load {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
