@@ -505,6 +505,8 @@ pub(crate) fn check_subclass(subclass: u32, class: &ClassCell) {
 }
 
 #[cfg(lockdep_checks)]
+pub(crate) mod memo;
+#[cfg(lockdep_checks)]
 pub(crate) mod registry;
 
 #[cfg(all(test, lockdep_checks))]

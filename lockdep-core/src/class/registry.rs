@@ -1,6 +1,7 @@
 //! The global class table. Written only when a class is first used; read only to name
 //! classes in reports and statistics, so its lock is never on the hot path.
 
+use super::memo::Memo;
 use super::{describe_type, site_name, ClassId, LockClass, LockTypeFn};
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
@@ -72,7 +73,17 @@ static LIVE: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MA
 /// Instances per class id ever counted (resolved), dropped or not: what a drawing made at
 /// exit, when most locks are gone, can still say of a class.
 static SEEN: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MAX_CLASSES + 1];
-static SITES: Lazy<DashMap<Location<'static>, &'static LockClass>> = Lazy::new(DashMap::new);
+static SITES: Lazy<DashMap<Location<'static>, &'static SiteClass>> = Lazy::new(DashMap::new);
+/// [`SITES`] by the address of the `Location` asked for: one load for an instance of a site
+/// seen before (the table hashes the file name and takes a shard lock).
+static SITES_SEEN: Memo<SiteClass> = Memo::new();
+
+/// The class of a creation site, with the `Location` it was first made for.
+struct SiteClass {
+    /// The address of that `Location` (compared, never read through).
+    site: usize,
+    class: LockClass,
+}
 static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
 static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
 static NAMES_FULL_REPORTED: AtomicBool = AtomicBool::new(false);
@@ -96,10 +107,23 @@ pub(crate) fn instance_class() -> &'static LockClass {
 
 /// The class of a creation site, created (and leaked, once per site) on first use.
 pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClass {
-    *SITES.entry(*site).or_insert_with(|| {
+    let key = std::ptr::from_ref(site).addr();
+    if let Some(known) = SITES_SEEN.get(key, |known| known.site == key) {
+        return &known.class;
+    }
+    // A copy of a `Location` elsewhere in the binary (another codegen unit's) has the same
+    // value: the table, keyed by value, gives it the same class.
+    let interned: &'static SiteClass = *SITES.entry(*site).or_insert_with(|| {
         let name: &'static str = Box::leak(site_name(site).into_boxed_str());
-        Box::leak(Box::new(LockClass::new(name)))
-    })
+        Box::leak(Box::new(SiteClass {
+            site: key,
+            class: LockClass::new(name),
+        }))
+    });
+    if interned.site == key {
+        SITES_SEEN.put(key, interned);
+    }
+    &interned.class
 }
 
 /// The class of an explicit name: one class per distinct name, process-wide.

@@ -43,6 +43,7 @@
 mod field;
 mod symbols;
 
+use crate::class::memo::Memo;
 use crate::class::{ClassCell, LockClass};
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
@@ -50,7 +51,7 @@ use std::cell::RefCell;
 use std::panic::Location;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use symbols::{frame_info, is_internal_file};
+use symbols::{frame_info, is_internal_site};
 
 /// The return address of [`generic_cell`]'s call into the unwinder, once known.
 static OWN_FRAME: AtomicUsize = AtomicUsize::new(0);
@@ -74,6 +75,17 @@ pub(crate) struct GenericSite {
     /// Start of the function holding `ra`, when known (naming without debug information).
     ra_fn: usize,
     name: OnceLock<&'static str>,
+    /// The class this names (set as it is made, before the record is shared).
+    class: OnceLock<&'static LockClass>,
+}
+
+impl GenericSite {
+    fn class(&self) -> &'static LockClass {
+        self.class
+            .get()
+            .copied()
+            .expect("a generic class is made with its record")
+    }
 }
 
 /// The class key: the site by value (a `Location` may have several copies in a binary).
@@ -122,7 +134,12 @@ struct FrameInfo {
 const MAX_CHAIN: usize = 32;
 
 /// Every class made through `Default`, by key (one leaked record each, as for sites and names).
-static CLASSES: Lazy<DashMap<Key, &'static LockClass>> = Lazy::new(DashMap::new);
+static CLASSES: Lazy<DashMap<Key, &'static GenericSite>> = Lazy::new(DashMap::new);
+/// [`CLASSES`] by the address of the site's `Location` (with the anchor and the ordinal):
+/// one load where the table would hash the file name and take a shard lock. A test suite
+/// builds its locks again in every test, on a new thread each, whose own cache
+/// ([`remember`]) starts cold.
+static SEEN: Memo<GenericSite> = Memo::new();
 
 /// Per return address: whose code it is, and the user frame's position (interned). Bounded by
 /// the size of the program's code.
@@ -188,7 +205,7 @@ pub(crate) fn generic_cell(
     by_default: bool,
     at: CallSite,
 ) -> ClassCell {
-    let internal = is_internal_file(site.file());
+    let internal = is_internal_site(site);
     if !internal && !by_default {
         // `From::from` written in user code: one call site, one class, as `new`.
         return ClassCell::from_site(site);
@@ -267,29 +284,44 @@ fn interned(
     if let Some(class) = cached {
         return ClassCell::from_key(class);
     }
-    let key = Key {
-        site: *site,
-        anchor,
-        ordinal,
-    };
-    let known = CLASSES.get(&key).map(|class| *class);
-    let class = known.unwrap_or_else(|| {
-        *CLASSES.entry(key).or_insert_with(|| {
-            let info: &'static GenericSite = Box::leak(Box::new(GenericSite {
-                site,
-                anchor,
-                ordinal,
-                kind,
-                ty,
-                ra,
-                via,
-                via_fn,
-                ra_fn,
-                name: OnceLock::new(),
-            }));
-            Box::leak(Box::new(LockClass::generic(info)))
-        })
+    // Another thread (an earlier test's) met this construction: one load.
+    let memo_key = mix(cache_key(site, anchor, ordinal));
+    let seen = SEEN.get(memo_key, |info| {
+        std::ptr::eq(info.site, site) && info.anchor == anchor && info.ordinal == ordinal
     });
+    let info = seen.unwrap_or_else(|| {
+        let key = Key {
+            site: *site,
+            anchor,
+            ordinal,
+        };
+        let known = CLASSES.get(&key).map(|info| *info);
+        let info = known.unwrap_or_else(|| {
+            *CLASSES.entry(key).or_insert_with(|| {
+                let info: &'static GenericSite = Box::leak(Box::new(GenericSite {
+                    site,
+                    anchor,
+                    ordinal,
+                    kind,
+                    ty,
+                    ra,
+                    via,
+                    via_fn,
+                    ra_fn,
+                    name: OnceLock::new(),
+                    class: OnceLock::new(),
+                }));
+                info.class
+                    .get_or_init(|| Box::leak(Box::new(LockClass::generic(info))));
+                info
+            })
+        });
+        if std::ptr::eq(info.site, site) {
+            SEEN.put(memo_key, info);
+        }
+        info
+    });
+    let class = info.class();
     remember(site, anchor, ordinal, class);
     ClassCell::from_key(class)
 }
@@ -320,10 +352,13 @@ fn cache_key(site: &'static Location<'static>, anchor: Anchor, ordinal: u32) -> 
     )
 }
 
-fn cache_slot((site, anchor, ordinal): CacheKey) -> usize {
-    let mixed = (site ^ anchor.rotate_left(17) ^ (ordinal as usize).rotate_left(41))
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    mixed >> (usize::BITS - 6)
+fn cache_slot(key: CacheKey) -> usize {
+    mix(key).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (usize::BITS - 6)
+}
+
+/// The three parts of a [`CacheKey`] in one word.
+fn mix((site, anchor, ordinal): CacheKey) -> usize {
+    site ^ anchor.rotate_left(17) ^ (ordinal as usize).rotate_left(41)
 }
 
 /// From a site inside the standard library: the index of the first user frame and the anchor.
@@ -402,32 +437,39 @@ fn ordinal(
             let mut bursts = bursts.borrow_mut();
             bursts.clock += 1;
             let clock = bursts.clock;
-            let slot = match bursts
-                .entries
-                .iter()
-                .position(|b| b.site == site && b.anchor == anchor)
-            {
-                Some(slot) => slot,
-                None => {
-                    // Replace the least recently used entry.
-                    let (slot, _) = bursts
-                        .entries
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, b)| b.used)
-                        .expect("non-empty");
-                    bursts.entries[slot] = Burst {
-                        site,
-                        anchor,
-                        cfa,
-                        ..EMPTY
-                    };
-                    slot
+            // Plain loops, not iterator adapters: in a user's debug build each adapter is
+            // a call per element, and every construction through `Default` comes here.
+            // The entry of (site, anchor), else the least recently used one (the first such).
+            let (mut slot, mut found, mut oldest) = (0, false, u64::MAX);
+            let mut i = 0;
+            while i < bursts.entries.len() {
+                let entry = &bursts.entries[i];
+                if entry.site == site && entry.anchor == anchor {
+                    (slot, found) = (i, true);
+                    break;
                 }
-            };
+                if entry.used < oldest {
+                    (slot, oldest) = (i, entry.used);
+                }
+                i += 1;
+            }
+            if !found {
+                bursts.entries[slot] = Burst {
+                    site,
+                    anchor,
+                    cfa,
+                    ..EMPTY
+                };
+            }
             let burst = &mut bursts.entries[slot];
             burst.used = clock;
-            if burst.cfa != cfa || burst.ras[..burst.len].contains(&ra) {
+            let mut again = false;
+            let mut i = 0;
+            while i < burst.len {
+                again |= burst.ras[i] == ra;
+                i += 1;
+            }
+            if burst.cfa != cfa || again {
                 *burst = Burst {
                     site,
                     anchor,

@@ -5,6 +5,8 @@ use super::{Anchor, FrameInfo, GenericSite, FRAMES};
 use crate::class::short_type;
 use std::ffi::c_void;
 use std::fmt::Write as _;
+use std::panic::Location;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Whether the frame at return address `ip` is user code (some inlined function in it is), and
 /// the innermost such function's position when debug information gives one. Cached.
@@ -68,6 +70,25 @@ fn symbol_name(ip: usize) -> Option<String> {
         }
     });
     found
+}
+
+/// [`is_internal_file`] of a construction site's file, remembered per `Location` address in
+/// one word (the address, which a `Location`'s alignment leaves two low bits clear of, with
+/// the answer in bit 0 and bit 1 set): the file test is some thousand instructions in a debug
+/// build, and a site builds locks over and over.
+pub(super) fn is_internal_site(site: &'static Location<'static>) -> bool {
+    const SLOTS: usize = 256;
+    static KNOWN: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
+    let addr = std::ptr::from_ref(site).addr();
+    let slot =
+        &KNOWN[addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (usize::BITS - SLOTS.trailing_zeros())];
+    let known = slot.load(Ordering::Relaxed);
+    if known & !3 == addr {
+        return known & 1 != 0;
+    }
+    let internal = is_internal_file(site.file());
+    slot.store(addr | 2 | usize::from(internal), Ordering::Relaxed);
+    internal
 }
 
 /// Source files whose generic code builds locks on behalf of its caller: the standard library,
