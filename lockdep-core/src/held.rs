@@ -312,7 +312,7 @@ impl HeldStack {
         // One compare for both ends: `depth - 1` wraps for an empty stack.
         let top = self.depth.wrapping_sub(1);
         // SAFETY: `top + 1 <= limit <= MAX_LOCK_DEPTH`, below the length of `pops`.
-        if top < limit && unsafe { *self.pops.get_unchecked(top + 1) } == pop_key {
+        if top < limit && unsafe { known_in_bounds(&self.pops, top + 1) } == pop_key {
             return Some(top);
         }
         None
@@ -383,13 +383,13 @@ impl HeldStack {
     /// One load and compare fewer on every nested acquisition.
     #[inline(always)]
     pub(crate) fn push_validated(&mut self, depth: usize, entry: HeldLock, key: u64) {
-        debug_assert!(
-            depth < self.max_depth(),
-            "the hot path only reaches known depths"
+        // These checks in this crate's unit tests only: as debug assertions they cost every
+        // acquisition of a user's debug build (the key: a hash; the others a call each).
+        #[cfg(test)]
+        assert!(
+            depth < self.max_depth() && depth == self.depth,
+            "the hot path only reaches known depths, at the depth it checked"
         );
-        debug_assert_eq!(depth, self.depth);
-        // The key the cache handed over, mixed again: in this crate's unit tests only, as it
-        // would cost every acquisition of a user's debug build a hash (`validator::enter`).
         #[cfg(test)]
         assert_eq!(
             key,
@@ -430,7 +430,10 @@ impl HeldStack {
     /// one entry less than it has.
     #[inline(always)]
     pub(crate) fn pop_to(&mut self, depth: usize) {
-        debug_assert_eq!(depth + 1, self.depth);
+        // In this crate's unit tests only: a debug assertion costs every release of a user's
+        // debug build (`push_validated`).
+        #[cfg(test)]
+        assert_eq!(depth + 1, self.depth);
         self.depth = depth;
     }
 
@@ -527,6 +530,26 @@ impl HeldStack {
                 0
             };
         }
+    }
+}
+
+/// `slots[i]` where the caller has proved `i` in bounds: unchecked in an optimised build (the
+/// caller's compare is the only one), checked in a build with debug assertions (a user's test
+/// profile), where `get_unchecked` is three calls, its precondition check included, and a
+/// checked index one compare inline.
+///
+/// # Safety
+/// `i < slots.len()`.
+#[inline(always)]
+unsafe fn known_in_bounds<T: Copy>(slots: &[T], i: usize) -> T {
+    #[cfg(debug_assertions)]
+    {
+        slots[i]
+    }
+    // SAFETY: the caller's.
+    #[cfg(not(debug_assertions))]
+    unsafe {
+        *slots.get_unchecked(i)
     }
 }
 

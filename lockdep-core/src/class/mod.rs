@@ -271,7 +271,11 @@ impl ClassCell {
     /// slow path, so a constant passed here costs the validated path nothing once inlined.
     #[inline(always)]
     pub(crate) fn resolve_node(&self, ty: Option<LockTypeFn>) -> Option<(NodeKey, usize)> {
-        let word = self.resolve_word(ty)?;
+        // `let else`, not `?`: in a user's debug build that is a call (`Try::branch`).
+        #[allow(clippy::question_mark)]
+        let Some(word) = self.resolve_word(ty) else {
+            return None;
+        };
         Some((seen_node(word), self.identity_of(word)))
     }
 

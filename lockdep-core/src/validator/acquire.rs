@@ -57,6 +57,7 @@ fn hot_check_in_task(t: &mut ThreadState, acq: &Acquisition) -> Option<Clean> {
 /// [`first_level`], out of line), so no test of the depth or of "this thread's first
 /// acquisition" is made here: an empty cache misses.
 #[inline(always)]
+#[allow(clippy::manual_map)] // see its end
 fn hot_check_salted(t: &mut ThreadState, acq: &Acquisition, salt: u64) -> Option<Clean> {
     let depth = t.held.depth();
     // The push that fills the stack builds its filter of held instances (`held.rs`): not one
@@ -73,18 +74,21 @@ fn hot_check_salted(t: &mut ThreadState, acq: &Acquisition, salt: u64) -> Option
         // No test of its own on the hot path of every other thread.
         let slot = t.cache[cache_slot(link)];
         if slot.tag == link {
-            debug_assert_eq!(link, cache_tag(link, false));
             // Validated, and no lock of this class is held: no self-deadlock to look for.
             Some(slot.key)
         } else {
             hot_check_rest(t, *acq, link, slot)
         }
     };
-    key.map(|key| Clean {
-        key,
-        depth,
-        stack: StackPtr::of(t),
-    })
+    // A `match`, not `Option::map`: in a user's debug build that is a call and a closure.
+    match key {
+        Some(key) => Some(Clean {
+            key,
+            depth,
+            stack: StackPtr::of(t),
+        }),
+        None => None,
+    }
 }
 
 /// The salted cache's answer on a thread that runs tokio tasks, its stack in line with the task

@@ -40,7 +40,11 @@ impl Acquisition {
         if subclass != 0 {
             crate::class::check_subclass(subclass, lock.class);
         }
-        let (node, identity) = lock.class.resolve_node(lock.ty)?;
+        // `let else`, not `?`: in a user's debug build that is a call (`Try::branch`).
+        #[allow(clippy::question_mark)]
+        let Some((node, identity)) = lock.class.resolve_node(lock.ty) else {
+            return None;
+        };
         Some(Acquisition {
             addr: identity,
             node: node.at_subclass(subclass),

@@ -64,8 +64,13 @@ pub(crate) fn release_then_once(addr: usize, how: Release, unlock: impl FnOnce()
 /// crate's code where debug assertions are on (see `acquire::enter`).
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline(always))]
+#[allow(clippy::manual_map)] // see its body
 fn release_top(addr: usize, how: Release) -> Option<(usize, StackPtr)> {
-    with_thread(|t| Some((fast_release_depth(t, addr, how)?, StackPtr::of(t))))
+    // A `match`, not `?`: in a user's debug build that is a call (`Try::branch`).
+    with_thread(|t| match fast_release_depth(t, addr, how) {
+        Some(below) => Some((below, StackPtr::of(t))),
+        None => None,
+    })
 }
 
 /// The hot release's pop (see [`release_top`]).

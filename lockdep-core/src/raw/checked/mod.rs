@@ -152,26 +152,28 @@ impl<R> Checked<R> {
         let held_before = validator::held_count();
         // One call into the validator's own (not generic) code for the class and the hot check
         // (see `validator::enter`).
-        let (acq, hot) = match validator::enter(lock, subclass, access, at) {
-            Entered::Tracked(acq, hot) => (acq, hot),
-            Entered::Untracked => {
-                take(&self.raw);
-                return None;
-            }
+        // Bound by reference, tested one at a time: in a user's debug build a pair or a moved
+        // `Acquisition` is a copy through the stack.
+        let entered = validator::enter(lock, subclass, access, at);
+        let Entered::Tracked(acq, hot) = &entered else {
+            take(&self.raw);
+            return None;
         };
         // The hot path of this crate's typed layers, spelled out: no closure around `take` (in
         // a user's debug build each layer is a call).
         #[cfg(not(feature = "deadlock_detection"))]
-        if let (Some(clean), Caller::Typed) = (hot, caller) {
-            take(&self.raw);
-            validator::push_hot(&acq, clean);
-            return None;
+        if let Caller::Typed = caller {
+            if let Some(clean) = hot {
+                take(&self.raw);
+                validator::push_hot(acq, *clean);
+                return None;
+            }
         }
         #[cfg(feature = "deadlock_detection")]
         let take = {
             move || {
                 crate::deadlock::Waiting::around(
-                    &acq,
+                    acq,
                     held_before,
                     || try_take(&self.raw).then_some(()),
                     || take(&self.raw),
@@ -182,7 +184,7 @@ impl<R> Checked<R> {
         let take = || take(&self.raw);
         match caller {
             Caller::Raw { relock } => {
-                let pending = validator::acquire_holding_entered(&acq, hot, take);
+                let pending = validator::acquire_holding_entered(acq, *hot, take);
                 // A raw read (not `lock_api` relocking a guard) may be a token that another
                 // thread releases (see `HeldLock::RAW`). Exclusive raw calls are `lock_api`
                 // relocking a plain guard as often as not, and stay checked as any acquisition.
@@ -191,7 +193,7 @@ impl<R> Checked<R> {
                 }
                 pending
             }
-            Caller::Typed => validator::acquire_entered(&acq, hot, take),
+            Caller::Typed => validator::acquire_entered(acq, *hot, take),
         }
     }
 
