@@ -80,8 +80,7 @@ static SITES_SEEN: Memo<SiteClass> = Memo::new();
 
 /// The class of a creation site, with the `Location` it was first made for.
 struct SiteClass {
-    /// The address of that `Location` (compared, never read through).
-    site: usize,
+    site: &'static Location<'static>,
     class: LockClass,
 }
 static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
@@ -108,21 +107,23 @@ pub(crate) fn instance_class() -> &'static LockClass {
 /// The class of a creation site, created (and leaked, once per site) on first use.
 pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClass {
     let key = std::ptr::from_ref(site).addr();
-    if let Some(known) = SITES_SEEN.get(key, |known| known.site == key) {
+    // A `Location` may have copies (one per instance of a generic function, one per codegen
+    // unit), all of one class: a copy finds the record by value, and files it under its own
+    // address too.
+    let found = SITES_SEEN.get(key, |known| {
+        std::ptr::eq(known.site, site) || *known.site == *site
+    });
+    if let Some(known) = found {
         return &known.class;
     }
-    // A copy of a `Location` elsewhere in the binary (another codegen unit's) has the same
-    // value: the table, keyed by value, gives it the same class.
     let interned: &'static SiteClass = *SITES.entry(*site).or_insert_with(|| {
         let name: &'static str = Box::leak(site_name(site).into_boxed_str());
         Box::leak(Box::new(SiteClass {
-            site: key,
+            site,
             class: LockClass::new(name),
         }))
     });
-    if interned.site == key {
-        SITES_SEEN.put(key, interned);
-    }
+    SITES_SEEN.put(key, interned);
     &interned.class
 }
 

@@ -286,8 +286,13 @@ fn interned(
     }
     // Another thread (an earlier test's) met this construction: one load.
     let memo_key = mix(cache_key(site, anchor, ordinal));
+    // A `Location` may have copies (one per instance of a generic function that builds the
+    // lock, one per codegen unit): a copy finds the record by value, and files it under its own
+    // address too.
     let seen = SEEN.get(memo_key, |info| {
-        std::ptr::eq(info.site, site) && info.anchor == anchor && info.ordinal == ordinal
+        info.anchor == anchor
+            && info.ordinal == ordinal
+            && (std::ptr::eq(info.site, site) || *info.site == *site)
     });
     let info = seen.unwrap_or_else(|| {
         let key = Key {
@@ -316,9 +321,7 @@ fn interned(
                 info
             })
         });
-        if std::ptr::eq(info.site, site) {
-            SEEN.put(memo_key, info);
-        }
+        SEEN.put(memo_key, info);
         info
     });
     let class = info.class();
@@ -407,6 +410,8 @@ const EMPTY: Burst = Burst {
 
 struct Bursts {
     entries: [Burst; 32],
+    /// The entry the last construction used.
+    last: usize,
     clock: u64,
     /// Direct-mapped: see [`remember`].
     classes: [(CacheKey, Option<&'static LockClass>); 64],
@@ -416,6 +421,7 @@ thread_local! {
     static BURSTS: RefCell<Bursts> = const {
         RefCell::new(Bursts {
             entries: [EMPTY; 32],
+            last: 0,
             clock: 0,
             classes: [((0, 0, 0), None); 64],
         })
@@ -440,8 +446,15 @@ fn ordinal(
             // Plain loops, not iterator adapters: in a user's debug build each adapter is
             // a call per element, and every construction through `Default` comes here.
             // The entry of (site, anchor), else the least recently used one (the first such).
+            // The last one used first: a loop building many locks at one site comes back to it.
             let (mut slot, mut found, mut oldest) = (0, false, u64::MAX);
-            let mut i = 0;
+            let last = &bursts.entries[bursts.last];
+            let mut i = if last.site == site && last.anchor == anchor {
+                (slot, found) = (bursts.last, true);
+                bursts.entries.len()
+            } else {
+                0
+            };
             while i < bursts.entries.len() {
                 let entry = &bursts.entries[i];
                 if entry.site == site && entry.anchor == anchor {
@@ -461,6 +474,7 @@ fn ordinal(
                     ..EMPTY
                 };
             }
+            bursts.last = slot;
             let burst = &mut bursts.entries[slot];
             burst.used = clock;
             let mut again = false;
