@@ -440,7 +440,9 @@ fn ordinal(
     let anchor = anchor_key.id();
     BURSTS
         .try_with(|bursts| {
-            let mut bursts = bursts.borrow_mut();
+            let mut guard = bursts.borrow_mut();
+            // One `deref_mut` for all: in a user's debug build each is a call.
+            let bursts: &mut Bursts = &mut guard;
             bursts.clock += 1;
             let clock = bursts.clock;
             // Plain loops, not iterator adapters: in a user's debug build each adapter is
