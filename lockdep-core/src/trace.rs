@@ -68,30 +68,20 @@ impl Trace {
     }
 
     /// Starts loading the symbols of the objects this stack runs in, on a thread of its own,
-    /// once per process. The first resolution in a process reads the binary's symbol tables
-    /// and debug information, which can take a second for a large debug binary; done ahead of
-    /// any report, it is not paid by the thread that raises the first report while it holds
-    /// the user's locks (the `Panic` mode formats its message, stacks included, before the
-    /// panic starts unwinding them).
+    /// once per process (the first time a dependency is recorded). The first resolution in a
+    /// process reads the binary's symbol tables and debug information, which can take a
+    /// second for a large debug binary; done here, ahead of any report, it is not paid by the
+    /// thread that raises the first report while it holds the user's locks (the `Panic` mode
+    /// formats its message, stacks included, before the panic starts unwinding them).
     ///
-    /// Called for every new dependency; the loading starts at the first one recorded
-    /// [`WARM_UP_DELAY`] or more after the process's first. Not at once: it costs about a
-    /// tenth of a second of CPU in a debug binary, which a suite of short test processes
-    /// paid in every process (a real suite ran at 1.5× its plain time, two thirds of that
-    /// this thread), while only a program that lives past the delay can gain from it. And not
-    /// by a thread started at the first dependency to sleep through the delay: starting and
-    /// ending a thread is itself a cost a short test process notices (its stack mapped and
-    /// unmapped, the other threads' address translations flushed). A program still finding
-    /// new lock orders past the delay — the one whose later report could be slowed — starts
-    /// the loading then; a report before it loads the symbols itself, as it would without.
+    /// The loading starts [`WARM_UP_DELAY`] after the first dependency, not at once: it costs
+    /// about a tenth of a second of CPU in a debug binary, which a suite of short test
+    /// processes paid in every process (a real suite ran at 1.5× its plain time, two thirds of
+    /// that this thread), while only a program that lives past the delay can gain from it.
+    /// A report before then loads the symbols itself, as it would without the warm-up.
     pub(crate) fn warm_up_symbols(self: &Arc<Trace>) {
-        static FIRST: OnceLock<std::time::Instant> = OnceLock::new();
         static STARTED: AtomicBool = AtomicBool::new(false);
-        if cfg!(miri) || self.ips.is_empty() || STARTED.load(Ordering::Relaxed) {
-            return;
-        }
-        let first = *FIRST.get_or_init(std::time::Instant::now);
-        if first.elapsed() < WARM_UP_DELAY || STARTED.swap(true, Ordering::Relaxed) {
+        if cfg!(miri) || self.ips.is_empty() || STARTED.swap(true, Ordering::Relaxed) {
             return;
         }
         let trace = self.clone();
@@ -99,6 +89,7 @@ impl Trace {
         let _ = std::thread::Builder::new()
             .name("lockdep-symbols".to_string())
             .spawn(move || {
+                std::thread::sleep(WARM_UP_DELAY);
                 let _ = trace.frames();
             });
     }
