@@ -171,30 +171,11 @@ pub(super) fn with_thread<T>(f: impl FnOnce(&mut ThreadState) -> T) -> T {
     // SAFETY: `THREAD` has no destructor, so its storage is valid for as long as this thread
     // runs, and the reference does not leave this call.
     let cell = unsafe { &*cell };
-    // The re-entry check of debug builds: would a second `&mut` to the state be made? Set and
-    // cleared around `f` in line, not by a guard's `Drop`, a call more in a user's debug
-    // build. An `f` that unwinds (a bug of the validator's: `f` calls nothing that panics by
-    // design) leaves the flag set, and this thread's next acquisition then stops at the check
-    // instead of trusting a state left half-written.
     #[cfg(debug_assertions)]
-    let busy = cell.busy.get();
-    #[cfg(debug_assertions)]
-    // SAFETY: the flag is thread-local and only read and written here, never borrowed.
-    unsafe {
-        if *busy {
-            re_entered();
-        }
-        *busy = true;
-    }
+    let _busy = Busy::enter(&cell.busy);
     // SAFETY: the state is thread-local, so only this thread reaches it, and only through this
     // function; by the rule above no other `&mut` to it is live while `f` runs.
-    let result = f(unsafe { &mut *cell.state.get() });
-    // SAFETY: as above.
-    #[cfg(debug_assertions)]
-    unsafe {
-        *busy = false;
-    }
-    result
+    f(unsafe { &mut *cell.state.get() })
 }
 
 /// This thread's held-lock stack, kept from a hot check to the push or pop that follows it
@@ -226,11 +207,39 @@ impl StackPtr {
     }
 }
 
+/// The re-entry check of debug builds: would a second `&mut` to the state be made?
+#[cfg(debug_assertions)]
+struct Busy(*mut bool);
+
+#[cfg(debug_assertions)]
+impl Busy {
+    #[inline(always)]
+    fn enter(flag: &UnsafeCell<bool>) -> Self {
+        let flag = flag.get();
+        // SAFETY: the flag is thread-local and only read and written here, never borrowed.
+        if unsafe { *flag } {
+            re_entered();
+        }
+        // SAFETY: as above.
+        unsafe { *flag = true };
+        Busy(flag)
+    }
+}
+
 #[cfg(debug_assertions)]
 #[cold]
 #[inline(never)]
 fn re_entered() -> ! {
     panic!("lockdep: the validator's thread state was re-entered")
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Busy {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: the thread-local flag of `enter`, which has no destructor (`ThreadCell`).
+        unsafe { *self.0 = false };
+    }
 }
 
 /// A copy of the held stack, taken only on the slow path, so that nothing stays borrowed while
