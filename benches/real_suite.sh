@@ -14,6 +14,13 @@
 set -euo pipefail
 ROUNDS=${1:-21}
 shift || true
+case $ROUNDS in
+'' | *[!0-9]*) echo "usage: $0 [ROUNDS] [cargo test arguments]: ROUNDS is a number" >&2; exit 2 ;;
+esac
+if ((ROUNDS < 1)); then
+  echo "usage: $0 [ROUNDS] [cargo test arguments]: at least one round" >&2
+  exit 2
+fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -53,28 +60,35 @@ git = \"file://$ROOT\""
   ' "$SRC/Cargo.toml" >"$WORK/$variant/Cargo.toml"
   echo '[workspace]' >>"$WORK/$variant/Cargo.toml"
   rm -f "$WORK/$variant/Cargo.lock"
-  (cd "$WORK/$variant" && cargo test -q --no-run >/dev/null 2>&1)
+  (cd "$WORK/$variant" && cargo test -q --no-run >/dev/null) ||
+    { echo "real_suite: the $variant copy does not build" >&2; exit 1; }
   # Every test passes before anything is timed.
-  (cd "$WORK/$variant" && RUST_BACKTRACE=0 cargo test -q "$@" >/dev/null)
+  (cd "$WORK/$variant" && RUST_BACKTRACE=0 cargo test -q "$@" >/dev/null) ||
+    { echo "real_suite: the $variant copy's tests fail" >&2; exit 1; }
 done
 
-run() { # prints the wall time of one `cargo test -q` in $1, in microseconds
+run() { # prints the wall time of one `cargo test -q` in $1, in microseconds; fails with it
   local start end
   start=$(date +%s%N)
-  (cd "$WORK/$1" && RUST_BACKTRACE=0 cargo test -q "${@:2}" >/dev/null 2>&1)
+  (cd "$WORK/$1" && RUST_BACKTRACE=0 cargo test -q "${@:2}" >/dev/null 2>&1) || return 1
   end=$(date +%s%N)
   echo $(((end - start) / 1000))
+}
+timed() { # `run`, stopping the script if the run failed (`$(...)` would not)
+  local t
+  t=$(run "$@") || { echo "real_suite: a timed run in the $1 copy failed" >&2; exit 1; }
+  echo "$t"
 }
 
 : >"$WORK/ratios"
 : >"$WORK/times"
 for ((round = 0; round < ROUNDS; round++)); do
   if ((round % 2)); then
-    l=$(run lockdep "$@")
-    p=$(run plain "$@")
+    l=$(timed lockdep "$@") || exit 1
+    p=$(timed plain "$@") || exit 1
   else
-    p=$(run plain "$@")
-    l=$(run lockdep "$@")
+    p=$(timed plain "$@") || exit 1
+    l=$(timed lockdep "$@") || exit 1
   fi
   echo "$p $l" >>"$WORK/times"
   awk -v p="$p" -v l="$l" 'BEGIN { printf "%.4f\n", l / p }' >>"$WORK/ratios"

@@ -308,7 +308,9 @@ impl HeldStack {
     /// hot release does one compare instead of two (a checked index cost three instructions).
     #[inline(always)]
     pub(crate) unsafe fn pops_to(&self, limit: usize, pop_key: usize) -> Option<usize> {
-        debug_assert!(limit <= MAX_LOCK_DEPTH);
+        // In this crate's unit tests only (`push_validated`).
+        #[cfg(test)]
+        assert!(limit <= MAX_LOCK_DEPTH);
         // One compare for both ends: `depth - 1` wraps for an empty stack.
         let top = self.depth.wrapping_sub(1);
         // SAFETY: `top + 1 <= limit <= MAX_LOCK_DEPTH`, below the length of `pops`.

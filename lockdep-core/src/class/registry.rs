@@ -76,11 +76,13 @@ static SEEN: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MA
 static SITES: Lazy<DashMap<Location<'static>, &'static SiteClass>> = Lazy::new(DashMap::new);
 /// [`SITES`] by the address of the `Location` asked for: one load for an instance of a site
 /// seen before (the table hashes the file name and takes a shard lock).
-static SITES_SEEN: Memo<SiteClass> = Memo::new();
+static SITES_BY_ADDRESS: Memo<SiteClass> = Memo::new();
 
 /// The class of a creation site, with the `Location` it was first made for.
 struct SiteClass {
+    /// The `Location` the class was first made for (a copy elsewhere compares equal).
     site: &'static Location<'static>,
+    /// The class of every lock built there by `new`.
     class: LockClass,
 }
 static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
@@ -110,7 +112,7 @@ pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClas
     // A `Location` may have copies (one per instance of a generic function, one per codegen
     // unit), all of one class: a copy finds the record by value, and files it under its own
     // address too.
-    let found = SITES_SEEN.get(key, |known| {
+    let found = SITES_BY_ADDRESS.get(key, |known| {
         std::ptr::eq(known.site, site) || *known.site == *site
     });
     if let Some(known) = found {
@@ -123,7 +125,7 @@ pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClas
             class: LockClass::new(name),
         }))
     });
-    SITES_SEEN.put(key, interned);
+    SITES_BY_ADDRESS.put(key, interned);
     &interned.class
 }
 

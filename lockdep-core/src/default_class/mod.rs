@@ -80,6 +80,7 @@ pub(crate) struct GenericSite {
 }
 
 impl GenericSite {
+    /// The class this record names (set before the record is shared, so always there).
     fn class(&self) -> &'static LockClass {
         self.class
             .get()
@@ -139,7 +140,7 @@ static CLASSES: Lazy<DashMap<Key, &'static GenericSite>> = Lazy::new(DashMap::ne
 /// one load where the table would hash the file name and take a shard lock. A test suite
 /// builds its locks again in every test, on a new thread each, whose own cache
 /// ([`remember`]) starts cold.
-static SEEN: Memo<GenericSite> = Memo::new();
+static BY_ADDRESS: Memo<GenericSite> = Memo::new();
 
 /// Per return address: whose code it is, and the user frame's position (interned). Bounded by
 /// the size of the program's code.
@@ -289,7 +290,7 @@ fn interned(
     // A `Location` may have copies (one per instance of a generic function that builds the
     // lock, one per codegen unit): a copy finds the record by value, and files it under its own
     // address too.
-    let seen = SEEN.get(memo_key, |info| {
+    let seen = BY_ADDRESS.get(memo_key, |info| {
         info.anchor == anchor
             && info.ordinal == ordinal
             && (std::ptr::eq(info.site, site) || *info.site == *site)
@@ -321,7 +322,7 @@ fn interned(
                 info
             })
         });
-        SEEN.put(memo_key, info);
+        BY_ADDRESS.put(memo_key, info);
         info
     });
     let class = info.class();
