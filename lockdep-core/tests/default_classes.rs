@@ -237,6 +237,76 @@ fn instances_of_one_constructor_share_classes() {
     }
 }
 
+/// One thread building locks through `Default` at more sites than it keeps construction records
+/// for (32): the records of the first are evicted, and its next constructions still get the
+/// classes they got before, one per field.
+#[test]
+fn constructions_past_a_threads_records_keep_their_classes() {
+    let (numbers, blocks) = on_thread_value(|| {
+        let first = InMemoryState::default();
+        let before = (class_of(&first.numbers), class_of(&first.blocks));
+        // Forty sites (each element is one: its own line), each its own record.
+        let many: Vec<Mutex<u8>> = vec![
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+            Mutex::default(),
+        ];
+        let classes: std::collections::HashSet<String> = many.iter().map(class_of).collect();
+        assert_eq!(classes.len(), 40, "forty sites, forty classes");
+        let again = InMemoryState::default();
+        assert_eq!(class_of(&again.numbers), before.0);
+        assert_eq!(class_of(&again.blocks), before.1);
+        before
+    });
+    assert_ne!(numbers, blocks);
+    // And on another thread, whose records never saw these sites.
+    let other = InMemoryState::default();
+    assert_eq!(class_of(&other.numbers), numbers);
+    assert_eq!(class_of(&other.blocks), blocks);
+}
+
+/// Runs `f` on a thread of its own and returns what it returned.
+fn on_thread_value<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(f).join().unwrap()
+}
+
 #[derive(Default)]
 struct Ledger {
     debit: Mutex<u64>,
