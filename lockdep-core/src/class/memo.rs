@@ -51,8 +51,16 @@ impl<T: Sync + 'static> Memo<T> {
 /// The slot of `key`: a multiplicative hash, so that nearby addresses spread.
 #[inline]
 fn slot(key: usize) -> usize {
-    (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) as usize
-        >> (usize::BITS - SLOTS.trailing_zeros())
+    spread(key, SLOTS)
+}
+
+/// `key`'s index in a direct-mapped table of `slots` entries (a power of two): the top bits of
+/// a multiplicative hash, so that nearby addresses (and keys mixed from them) spread. Computed
+/// in 64 bits on every target.
+#[inline]
+pub(crate) fn spread(key: usize, slots: usize) -> usize {
+    ((key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (u64::BITS - slots.trailing_zeros()))
+        as usize
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@
 mod field;
 mod symbols;
 
-use crate::class::memo::Memo;
+use crate::class::memo::{spread, Memo};
 use crate::class::{ClassCell, LockClass};
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
@@ -357,7 +357,7 @@ fn cache_key(site: &'static Location<'static>, anchor: Anchor, ordinal: u32) -> 
 }
 
 fn cache_slot(key: CacheKey) -> usize {
-    mix(key).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (usize::BITS - 6)
+    spread(mix(key), 64)
 }
 
 /// The three parts of a [`CacheKey`] in one word.

@@ -2,6 +2,7 @@
 //! names reports give the classes (made lazily, at report time).
 
 use super::{Anchor, FrameInfo, GenericSite, FRAMES};
+use crate::class::memo::spread;
 use crate::class::short_type;
 use std::ffi::c_void;
 use std::fmt::Write as _;
@@ -80,8 +81,7 @@ pub(super) fn is_internal_site(site: &'static Location<'static>) -> bool {
     const SLOTS: usize = 256;
     static KNOWN: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
     let addr = std::ptr::from_ref(site).addr();
-    let slot =
-        &KNOWN[addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (usize::BITS - SLOTS.trailing_zeros())];
+    let slot = &KNOWN[spread(addr, SLOTS)];
     let known = slot.load(Ordering::Relaxed);
     if known & !3 == addr {
         return known & 1 != 0;
