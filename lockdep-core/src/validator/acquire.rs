@@ -378,8 +378,7 @@ fn acquire_slow(acq: Acquisition, in_line: InLine, take: impl FnOnce()) -> Optio
     // were most of its cost).
     if untracked_past_full(&acq) {
         take();
-        claim_orphans();
-        count_untracked(&acq);
+        after_untracked(&acq);
         return None;
     }
     if let Some(clean) = with_thread(|t| hot_check_in_task(t, &acq)) {
@@ -423,20 +422,23 @@ fn untracked_past_full(acq: &Acquisition) -> bool {
 #[cold]
 #[inline(never)]
 fn slow_after(acq: Acquisition, untracked: bool) {
+    if untracked {
+        after_untracked(&acq);
+        return;
+    }
     // A raw entry of this very lock, released by another thread while this one waited, is gone
     // before the new entry goes on (see `check`).
     claim_orphans();
-    if !untracked {
-        after_lock(&acq, false);
-        return;
-    }
-    count_untracked(&acq);
+    after_lock(&acq, false);
 }
 
-/// A lock taken past MAX_LOCK_DEPTH: counted (and remembered, for its release), not tracked;
-/// the thread's first such lock says so once.
+/// A lock taken past MAX_LOCK_DEPTH: the releases posted to this thread claimed (as after any
+/// lock: `slow_after`), then counted (and remembered, for its release), not tracked; the
+/// thread's first such lock says so once. Inlined into the general way's lane for such locks,
+/// which makes no further call out.
 #[inline]
-fn count_untracked(acq: &Acquisition) {
+fn after_untracked(acq: &Acquisition) {
+    claim_orphans();
     let first = with_thread(|t| {
         t.held.note_overflow(acq.addr);
         !std::mem::replace(&mut t.overflow_reported, true)
