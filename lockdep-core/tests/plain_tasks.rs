@@ -292,6 +292,47 @@ async fn a_plain_tokio_test_relocking_its_async_mutex_panics() {
     let _again = m.lock().await;
 }
 
+/// A thread that took locks before it entered a runtime (its first acquisition was not in one):
+/// a plain task's first sync lock there still belongs to the task, so a guard of it alive
+/// while another task runs is `HeldAcrossAwait`, and the other task's lock is not ordered
+/// after it.
+#[test]
+fn a_thread_with_locks_before_its_runtime_still_sees_its_plain_tasks() {
+    let _serial = serial();
+    std::thread::spawn(|| {
+        let before = lockdep_core::Mutex::named("plain-before-runtime-setup", ());
+        drop(before.lock());
+        let rt = Builder::new_current_thread().enable_all().build().unwrap();
+        let config = Arc::new(lockdep_core::Mutex::named(
+            "plain-before-runtime-config",
+            1u32,
+        ));
+        let other = Arc::new(Mutex::named("plain-before-runtime-other", ()));
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async {
+            let c = config.clone();
+            #[allow(clippy::await_holding_lock)] // the bug under test
+            let holder = tokio::task::spawn_local(async move {
+                let guard = c.lock();
+                tokio::task::yield_now().await;
+                drop(guard);
+            });
+            let o = other.clone();
+            let runner = tokio::task::spawn_local(async move {
+                let _o = o.lock().await;
+            });
+            holder.await.unwrap();
+            runner.await.unwrap();
+        });
+    })
+    .join()
+    .unwrap();
+    let reports = reports_about("plain-before-runtime");
+    assert_eq!(reports.len(), 1, "{}", texts(&reports));
+    assert_eq!(reports[0].kind(), ReportKind::HeldAcrossAwait);
+    assert_eq!(reports[0].classes(), ["plain-before-runtime-config"]);
+}
+
 #[test]
 fn a_sync_guard_held_across_await_in_a_plain_task_is_reported() {
     let _serial = serial();

@@ -147,6 +147,13 @@ fn hot_check_rest(
         return in_task_answer(t, link);
     }
     if t.held.depth() == 0 {
+        // A first lock inside a tokio task, on a thread not seen running tasks yet (one that
+        // took locks before it entered a runtime: its first acquisition did not look), goes
+        // the general way, which notices the task. Asked on this out-of-line miss only, once
+        // per chain and thread: the chain is cached after.
+        if switch::task_running() {
+            return None;
+        }
         return first_level(t, link, 0);
     }
     // The mode is read only here: a cached chain is clean whatever it is. It is known by now

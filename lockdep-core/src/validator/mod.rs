@@ -76,6 +76,11 @@ mod switch {
     pub(crate) fn in_line_now() -> bool {
         false
     }
+
+    #[inline(always)]
+    pub(crate) fn task_running() -> bool {
+        false
+    }
 }
 
 use crate::class::ClassCell;

@@ -51,6 +51,14 @@ pub(crate) fn notice_tasks() -> Option<Pending> {
     sync_point_seen()
 }
 
+/// Whether a tokio task is running on this thread now. Asks tokio only, never the validator's
+/// thread state: the hot check's out-of-line rest calls it with that state borrowed
+/// (`acquire::hot_check_rest`, for a first lock on a thread not seen running tasks).
+#[inline]
+pub(crate) fn task_running() -> bool {
+    task_held::running_task() != 0
+}
+
 /// This thread runs tokio tasks from now on (and has its exit check, which gives the task it
 /// caches back when it ends).
 pub(crate) fn runs_tasks() {
