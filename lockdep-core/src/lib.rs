@@ -95,6 +95,7 @@ mod kinds;
 mod mode;
 pub mod raw;
 mod report;
+mod sharded;
 mod stats;
 pub mod store;
 pub mod sync;

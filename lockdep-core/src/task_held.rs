@@ -85,11 +85,11 @@ pub(crate) fn thread_owner() -> u64 {
 /// and is never trimmed. A bit per `owner % 4096` says whether an owner needs to look, so that
 /// nobody else pays more than one relaxed load (and, with a few hundred owners posted to, one
 /// in ten or fewer looks in the map for nothing).
-static POSTED: Lazy<DashMap<u64, Vec<(usize, Release)>>> = Lazy::new(DashMap::new);
+static POSTED: Lazy<DashMap<u64, Vec<(usize, Release)>>> = Lazy::new(crate::sharded::map);
 static POSTED_BITS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
 /// The owners that can still claim a post: `.lockdep()` tasks and threads, from their id's
 /// making to their end. (A plain tokio task can while it has a home: `task_held::find`.)
-static LIVE: Lazy<DashMap<u64, ()>> = Lazy::new(DashMap::new);
+static LIVE: Lazy<DashMap<u64, ()>> = Lazy::new(crate::sharded::map);
 
 /// The word and the bit of `owner` in [`POSTED_BITS`].
 fn bit(owner: u64) -> (usize, u64) {

@@ -73,7 +73,7 @@ static LIVE: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MA
 /// Instances per class id ever counted (resolved), dropped or not: what a drawing made at
 /// exit, when most locks are gone, can still say of a class.
 static SEEN: [AtomicUsize; MAX_CLASSES + 1] = [const { AtomicUsize::new(0) }; MAX_CLASSES + 1];
-static SITES: Lazy<DashMap<Location<'static>, &'static SiteClass>> = Lazy::new(DashMap::new);
+static SITES: Lazy<DashMap<Location<'static>, &'static SiteClass>> = Lazy::new(crate::sharded::map);
 /// [`SITES`] by the address of the `Location` asked for: one load for an instance of a site
 /// seen before (the table hashes the file name and takes a shard lock).
 static SITES_BY_ADDRESS: Memo<SiteClass> = Memo::new();
@@ -85,7 +85,7 @@ struct SiteClass {
     /// The class of every lock built there by `new`.
     class: LockClass,
 }
-static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(DashMap::new);
+static NAMES: Lazy<DashMap<&'static str, &'static LockClass>> = Lazy::new(crate::sharded::map);
 static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
 static NAMES_FULL_REPORTED: AtomicBool = AtomicBool::new(false);
 /// The class of every lock named after the name table filled up: it is never registered,

@@ -135,7 +135,7 @@ struct FrameInfo {
 const MAX_CHAIN: usize = 32;
 
 /// Every class made through `Default`, by key (one leaked record each, as for sites and names).
-static CLASSES: Lazy<DashMap<Key, &'static GenericSite>> = Lazy::new(DashMap::new);
+static CLASSES: Lazy<DashMap<Key, &'static GenericSite>> = Lazy::new(crate::sharded::map);
 /// [`CLASSES`] by the address of the site's `Location` (with the anchor and the ordinal):
 /// one load where the table would hash the file name and take a shard lock. A test suite
 /// builds its locks again in every test, on a new thread each, whose own cache
@@ -144,7 +144,7 @@ static BY_ADDRESS: Memo<GenericSite> = Memo::new();
 
 /// Per return address: whose code it is, and the user frame's position (interned). Bounded by
 /// the size of the program's code.
-static FRAMES: Lazy<DashMap<usize, FrameInfo>> = Lazy::new(DashMap::new);
+static FRAMES: Lazy<DashMap<usize, FrameInfo>> = Lazy::new(crate::sharded::map);
 
 /// Where a lock type's `default()` was inlined: the instruction address and the stack pointer
 /// there. `default()` is `#[inline(always)]`, so this is a point in its caller's code — one per

@@ -124,7 +124,7 @@ impl Switch<'_> {
 
 /// Homes by owner id, only of tasks that hold (or held, while cached) a lock: a task that
 /// takes none costs nothing here.
-static HOMES: Lazy<DashMap<u64, Arc<Home>>> = Lazy::new(DashMap::new);
+static HOMES: Lazy<DashMap<u64, Arc<Home>>> = Lazy::new(crate::sharded::map);
 /// `HOMES.len()` without visiting its shards: a switch to a task looks it up only if some
 /// task has a home at all.
 static HOME_COUNT: AtomicUsize = AtomicUsize::new(0);

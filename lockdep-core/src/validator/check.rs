@@ -29,10 +29,10 @@ use crate::report::{ChainLink, Report, ReportData, ReportKind};
 use crate::store::format::FindingKind;
 use crate::store::online as store;
 use crate::trace::Trace;
-use dashmap::DashSet;
+use dashmap::DashMap;
 use once_cell::sync::Lazy;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The keys are already hashes: pass them through.
@@ -55,19 +55,22 @@ impl Hasher for KeyHasher {
 
 /// The lock chains validated in this process (by any thread): a chain found here is only
 /// copied into the thread's own cache.
-static CHAINS: Lazy<DashSet<u64, BuildHasherDefault<KeyHasher>>> = Lazy::new(|| {
+static CHAINS: Lazy<DashMap<u64, (), BuildHasherDefault<KeyHasher>>> = Lazy::new(|| {
     // LOCKDEP_GRAPH: load the suite's shared graph before the first dependency is checked
     // (every check looks here before it reaches the graph).
     crate::store::online::init();
-    DashSet::with_hasher(BuildHasherDefault::default())
+    crate::sharded::map_with(BuildHasherDefault::default())
 });
 
 static DEPENDENCIES_FULL: AtomicBool = AtomicBool::new(false);
 static CHAINS_FULL: AtomicBool = AtomicBool::new(false);
+/// How many chains [`CHAINS`] holds: counted as they go in, since the map's own `len` takes
+/// every shard's lock, and it is asked at each new chain.
+static CHAIN_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// How many lock chains were validated (for `stats`).
 pub(crate) fn chain_count() -> usize {
-    CHAINS.len()
+    CHAIN_COUNT.load(Ordering::Relaxed)
 }
 
 /// What the fast check found.
@@ -154,7 +157,7 @@ pub(super) fn check(acq: &Acquisition, skip: Option<usize>) -> Result<Vec<Report
             Err(Pending::Certain(report))
         }
         Fast::Check(held, link, key) => {
-            if CHAINS.contains(&key) {
+            if CHAINS.contains_key(&key) {
                 remember(link, key, acq, held.as_slice());
                 return Ok(Vec::new());
             }
@@ -228,7 +231,7 @@ pub(super) fn check_timed(acq: &Acquisition, skip: Option<usize>) -> Vec<Report>
         return Vec::new();
     };
     let key = chain_mix(link);
-    if CHAINS.contains(&key) {
+    if CHAINS.contains_key(&key) {
         remember(link, key, acq, held.as_slice());
         return Vec::new();
     }
@@ -469,8 +472,10 @@ fn slow_check(
         }));
     }
 
-    if CHAINS.len() < MAX_CHAINS {
-        CHAINS.insert(key);
+    if CHAIN_COUNT.load(Ordering::Relaxed) < MAX_CHAINS {
+        if CHAINS.insert(key, ()).is_none() {
+            CHAIN_COUNT.fetch_add(1, Ordering::Relaxed);
+        }
     } else if !CHAINS_FULL.swap(true, Ordering::Relaxed) {
         eprintln!(
             "lockdep: the lock-chain cache is full ({MAX_CHAINS} chains); new chains are \
