@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # A real suite, switched as a user would: salsa 0.16's own tests (15 test binaries, 71 tests,
-# 8 of them doc tests), once on parking_lot 0.12 and once with `parking_lot` renamed to
+# 8 of them doc tests), once on parking_lot 0.12 ("plain"), once with `parking_lot` renamed to
 # lockdep-core (the committed tree of this repository, as a git dependency: built as a
-# published crate would be, not as a member of the user's workspace), nothing else changed.
-# Both are built first; then ROUNDS rounds run `cargo test -q` in each, alternating which goes
-# first, and the median of the per-round ratios (lockdep ÷ plain) is printed, with its
-# quartiles: on a shared or virtual machine the speed drifts between runs, and a ratio of two
-# adjacent runs drifts least.
+# published crate would be, not as a member of the user's workspace; "lockdep"), nothing else
+# changed; and once on parking_lot 0.12 with lockdep-core linked but not one lock switched
+# ("linked": an `extern crate` at the end of salsa's lib.rs), which is what the dependency tree
+# alone costs: linking it into every test binary and doc test, and Cargo's checks of it.
+# All three are built first; then ROUNDS rounds run `cargo test -q` in each, rotating which goes
+# first, and the median of the per-round ratios (÷ plain) is printed, with its quartiles: on a
+# shared or virtual machine the speed drifts between runs, and a ratio of adjacent runs drifts
+# least.
 #
 #   benches/real_suite.sh [ROUNDS] [cargo test arguments, e.g. --tests or --doc]
 #
@@ -42,22 +45,27 @@ SRC=$(cd "$WORK/fetch" && cargo metadata --format-version 1 |
   sed -n 's/.*"manifest_path":"\([^"]*salsa-0\.16\.0\/Cargo\.toml\)".*/\1/p' | head -n 1)
 SRC=$(dirname "${SRC:?salsa 0.16.0 not found in the Cargo registry cache}")
 
-# The two copies: the manifest's `parking_lot = "0.11.0"` becomes parking_lot 0.12 (plain) or
-# lockdep-core under the same name.
-for variant in plain lockdep; do
+# The three copies: the manifest's `parking_lot = "0.11.0"` becomes parking_lot 0.12 (plain,
+# linked) or lockdep-core under the same name (lockdep).
+for variant in plain linked lockdep; do
   cp -r "$SRC" "$WORK/$variant"
   chmod -R u+w "$WORK/$variant"
-  if [ "$variant" = plain ]; then
-    dep='version = "0.12"'
-  else
+  if [ "$variant" = lockdep ]; then
     dep="package = \"lockdep-core\"
 git = \"file://$ROOT\""
+  else
+    dep='version = "0.12"'
   fi
   awk -v dep="$dep" '
     /^\[dependencies\.parking_lot\]$/ { print; print dep; skip = 1; next }
     skip && /^version = / { skip = 0; next }
     { skip = 0; print }
   ' "$SRC/Cargo.toml" >"$WORK/$variant/Cargo.toml"
+  if [ "$variant" = linked ]; then
+    printf '[dependencies.lockdep-core]\ngit = "file://%s"\n' "$ROOT" >>"$WORK/$variant/Cargo.toml"
+    printf '\n// Linked, not used: what the dependency tree alone costs.\nextern crate lockdep_core as _;\n' \
+      >>"$WORK/$variant/src/lib.rs"
+  fi
   echo '[workspace]' >>"$WORK/$variant/Cargo.toml"
   rm -f "$WORK/$variant/Cargo.lock"
   (cd "$WORK/$variant" && cargo test -q --no-run >/dev/null) ||
@@ -80,30 +88,29 @@ timed() { # `run`, stopping the script if the run failed (`$(...)` would not)
   echo "$t"
 }
 
-: >"$WORK/ratios"
 : >"$WORK/times"
+variants=(plain linked lockdep)
 for ((round = 0; round < ROUNDS; round++)); do
-  if ((round % 2)); then
-    l=$(timed lockdep "$@") || exit 1
-    p=$(timed plain "$@") || exit 1
-  else
-    p=$(timed plain "$@") || exit 1
-    l=$(timed lockdep "$@") || exit 1
-  fi
-  echo "$p $l" >>"$WORK/times"
-  awk -v p="$p" -v l="$l" 'BEGIN { printf "%.4f\n", l / p }' >>"$WORK/ratios"
+  declare -A t=()
+  for ((i = 0; i < 3; i++)); do
+    v=${variants[(round + i) % 3]}
+    t[$v]=$(timed "$v" "$@") || exit 1
+  done
+  echo "${t[plain]} ${t[linked]} ${t[lockdep]}" >>"$WORK/times"
 done
 
 quartile() { # the q-th quartile (1, 2, 3) of the numbers on stdin
   sort -g | awk -v q="$1" '{ v[NR] = $1 } END { i = 1 + (NR - 1) * q / 4; j = int(i);
     printf "%.3f", v[j] + (i - j) * (j < NR ? v[j + 1] - v[j] : 0) }'
 }
-plain_s=$(cut -d' ' -f1 "$WORK/times" | quartile 2 | awk '{ printf "%.3f", $1 / 1e6 }')
-lockdep_s=$(cut -d' ' -f2 "$WORK/times" | quartile 2 | awk '{ printf "%.3f", $1 / 1e6 }')
-q1=$(quartile 1 <"$WORK/ratios")
-q2=$(quartile 2 <"$WORK/ratios")
-q3=$(quartile 3 <"$WORK/ratios")
+median_s() { # the median of column $1 of the times, in seconds
+  cut -d' ' -f"$1" "$WORK/times" | quartile 2 | awk '{ printf "%.3f", $1 / 1e6 }'
+}
+ratios() { # column $1 ÷ column 1, per round: "median (quartiles q1 to q3)"
+  awk -v c="$1" '{ printf "%.4f\n", $c / $1 }' "$WORK/times" >"$WORK/ratios"
+  echo "$(quartile 2 <"$WORK/ratios")x (quartiles $(quartile 1 <"$WORK/ratios") to $(quartile 3 <"$WORK/ratios"))"
+}
 echo "salsa 0.16, cargo test -q${*:+ $*}, $ROUNDS rounds:"
-echo "  plain   median $plain_s s"
-echo "  lockdep median $lockdep_s s"
-echo "  lockdep / plain, per round: median ${q2}x (quartiles $q1 to $q3)"
+echo "  plain   median $(median_s 1) s"
+echo "  linked  median $(median_s 2) s   linked / plain, per round: median $(ratios 2)"
+echo "  lockdep median $(median_s 3) s   lockdep / plain, per round: median $(ratios 3)"
