@@ -13,6 +13,16 @@
 //! cargo run --release -p benches --example floor -- 31    # more rounds
 //! ```
 //!
+//! The instructions of one run, for callgrind (deterministic where the timings are not): `count
+//! CASE WHO ITERS` runs only that case's run of `WHO` (`parking_lot`, `prototype`, `lockdep`),
+//! ITERS iterations inside `floor::repeat`; the difference between two ITERS, divided by
+//! theirs, is the per-iteration count.
+//!
+//! ```sh
+//! valgrind --tool=callgrind --toggle-collect='*floor::repeat*' \
+//!     target/release/examples/floor count single prototype 10000   # then 20000
+//! ```
+//!
 //! The prototype validates nothing: its cache is filled on the first acquisition of each chain
 //! (where lockdep would search its graph) and it does not record reports, locations, access
 //! kinds or overflow. It is the least any validator of this design does on a known chain, not a
@@ -145,11 +155,46 @@ fn proto_mutex<T>(class: u64, value: T) -> ProtoMutex<T> {
 /// A case: raw, prototype and lockdep runs of `iters` iterations each.
 type Runs<'a> = [Box<dyn FnMut(u64) -> Duration + 'a>; 3];
 
+/// `count CASE WHO ITERS`: one run, warmed up, then ITERS iterations inside [`repeat`].
+fn count_one(cases: &mut [(&str, u64, Runs)], args: &[String]) {
+    const USAGE: &str = "usage: floor count CASE WHO ITERS (CASE: single, nested_2, nested_4, \
+                         nested_8; WHO: parking_lot, prototype, lockdep)";
+    let [case, who, iters] = args else {
+        panic!("{USAGE}")
+    };
+    let who = ["parking_lot", "prototype", "lockdep"]
+        .iter()
+        .position(|w| w == who)
+        .expect(USAGE);
+    let iters: u64 = iters.parse().expect(USAGE);
+    let (_, _, runs) = cases
+        .iter_mut()
+        .find(|(name, ..)| name == case)
+        .expect(USAGE);
+    // Every chain seen (and cached) once, as in the timed rounds.
+    runs[who](100);
+    repeat(iters, &mut runs[who]);
+}
+
+/// The counted iterations, a function of their own for callgrind's `--toggle-collect`.
+#[inline(never)]
+fn repeat(iters: u64, run: &mut dyn FnMut(u64) -> Duration) {
+    black_box(run(iters));
+}
+
 fn main() {
-    let rounds: usize = std::env::args()
-        .nth(1)
-        .map(|n| n.parse().expect("usage: floor [ROUNDS]"))
-        .unwrap_or(DEFAULT_ROUNDS);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let count = args.first().is_some_and(|a| a == "count");
+    let rounds: usize = if count {
+        0
+    } else {
+        args.first()
+            .map(|n| {
+                n.parse()
+                    .expect("usage: floor [ROUNDS] | floor count CASE WHO ITERS")
+            })
+            .unwrap_or(DEFAULT_ROUNDS)
+    };
 
     let raw: Vec<parking_lot::Mutex<u64>> =
         (0..DEPTH).map(|_| parking_lot::Mutex::new(0)).collect();
@@ -186,6 +231,10 @@ fn main() {
                 Box::new(move |n| timed(n, || nest!(lockdep, depth, |m| m.lock()))),
             ],
         ));
+    }
+    if count {
+        count_one(&mut cases, &args[1..]);
+        return;
     }
     // Warm-up, untimed: every chain is seen (and cached) once.
     for (_, iters, runs) in &mut cases {
