@@ -10,7 +10,7 @@
 //! - every timed iteration takes the next never-seen pair of that list (`i` held, `j` acquired):
 //!   a lock chain nobody has seen (a miss in the thread cache and the shared chain set), then
 //!   one new dependency between two classes already in the graph. Nothing else is held;
-//! - `exhaustive` is the search as it was before the topological order (the whole graph
+//! - `exhaustive` is a search without the topological order (the whole graph
 //!   reachable from `j` walked, for a path back to `i` that does not exist: the case that costs
 //!   it most), switched on by a `#[doc(hidden)]` hook, `set_exhaustive_search`; the order is
 //!   still maintained then, so that figure is the old search plus the new upkeep. `graph` is
@@ -26,7 +26,7 @@
 //!   at the start and the end of each case.
 //!
 //! `graph` and `exhaustive` have the per-edge backtrace capture switched off (a `#[doc(hidden)]`
-//! hook, `set_dependency_backtraces`): the target (≤ 10 µs at 100 000 dependencies) is
+//! hook, `set_dependency_backtraces`): the target (≤ 10 µs at 100 000 dependencies) is
 //! the graph work alone. `with_backtrace` is the real thing, and `backtrace_capture` times the
 //! capture by itself.
 

@@ -60,7 +60,7 @@ fn report() {
     ratios(&estimates);
 }
 
-/// Size overhead of the wrappers (issue target: at most 16 bytes).
+/// Size overhead of the wrappers (target: at most 16 bytes).
 fn sizes() {
     println!("## Size of each lock (checks compiled in: release-checks)\n");
     println!("| lock | raw | lockdep | overhead |");

@@ -393,7 +393,7 @@ impl ClassCell {
 /// thread's (short) held stack. An entry a guard leaked on *another* thread stays on that
 /// thread's stack until it exits (and is named then): it cannot be reached from here, and,
 /// identities never being reused (on 64-bit targets), it can never be mistaken for a later
-/// lock. (Elsewhere the identity is the cell's address, as it used to be.)
+/// lock. (Elsewhere the identity is the cell's address.)
 #[cfg(lockdep_checks)]
 impl Drop for ClassCell {
     fn drop(&mut self) {

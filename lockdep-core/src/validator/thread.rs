@@ -120,8 +120,7 @@ impl ThreadState {
 /// access whether its destructor is registered yet or has run already, and becomes unusable
 /// while the thread's locals are torn down. Without one, an access is a plain address
 /// computation, and locks taken in other thread-locals' destructors are still tracked. The
-/// leaked-guard warning a destructor used to give lives in the exit check (`exit.rs`),
-/// registered once per thread.
+/// leaked-guard warning lives in the exit check (`exit.rs`), registered once per thread.
 struct ThreadCell {
     state: UnsafeCell<ThreadState>,
     /// Debug builds check the no-re-entry rule [`with_thread`] relies on. An `UnsafeCell` read
