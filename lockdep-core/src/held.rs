@@ -137,9 +137,9 @@ pub(crate) const CHAIN_ROOT: u64 = 0x6c6f_636b_6465_7021;
 /// top entries never collide; stacks with different prefixes collide only if their (well mixed,
 /// 64-bit) prefix keys differ by exactly the xor of two descriptors, as likely as any other
 /// 64-bit coincidence. Descriptors differ in their low 35 bits only, which the first multiply
-/// carries upward and the xorshift brings back down; so neither spreading the descriptor with a multiply first
-/// nor a leading xorshift adds anything. A collision would make a never-validated
-/// chain look validated.
+/// carries upward and the xorshift brings back down; so neither spreading the descriptor with
+/// a multiply first nor a leading xorshift adds anything. A collision would make a
+/// never-validated chain look validated.
 #[inline]
 pub(crate) fn chain_step(prev: u64, descriptor: u64) -> u64 {
     chain_mix(prev ^ descriptor)

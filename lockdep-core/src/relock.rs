@@ -6,8 +6,8 @@
 //! A nested guard relocked at subclass 0 would be a false `RecursiveLocking` in hand-over-hand
 //! code. So every release of an entry with a nonzero subclass is remembered, per thread (in the
 //! validator's thread state), by instance; a plain raw acquisition of that instance (see
-//! `raw/checked/mod.rs`) takes the record and relocks at its subclass, and reports name the location where
-//! the guard was taken.
+//! `raw/checked/mod.rs`) takes the record and relocks at its subclass, and reports name the
+//! location where the guard was taken.
 //!
 //! A record always describes the *last* release of its instance by this thread (a release at
 //! subclass 0 clears it), which for `unlocked` is the release it just did. The closure taking
