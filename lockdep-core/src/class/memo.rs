@@ -10,6 +10,7 @@
 //! pointer that is never torn: a reader checks that the record it finds is the one it asked
 //! for, and a slot overwritten by another key is only a miss.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// Slots per memo: a program's lock sites fit many times over; a collision is a miss.
@@ -46,6 +47,17 @@ impl<T: Sync + 'static> Memo<T> {
     pub(crate) fn put(&self, key: usize, record: &'static T) {
         self.slots[slot(key)].store(std::ptr::from_ref(record).cast_mut(), Ordering::Release);
     }
+}
+
+/// Whether a record filed for the site `known` answers for `site`: the very `Location`, or a
+/// copy of it (a `Location` has one per instance of a generic function, one per codegen unit,
+/// all of one class). A copy found by value is then filed under its own address too.
+#[inline]
+pub(crate) fn same_site(
+    known: &'static Location<'static>,
+    site: &'static Location<'static>,
+) -> bool {
+    std::ptr::eq(known, site) || *known == *site
 }
 
 /// The slot of `key`: a multiplicative hash, so that nearby addresses spread.

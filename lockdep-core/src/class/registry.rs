@@ -1,7 +1,7 @@
 //! The global class table. Written only when a class is first used; read only to name
 //! classes in reports and statistics, so its lock is never on the hot path.
 
-use super::memo::Memo;
+use super::memo::{same_site, Memo};
 use super::{describe_type, site_name, ClassId, LockClass, LockTypeFn};
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
@@ -109,12 +109,7 @@ pub(crate) fn instance_class() -> &'static LockClass {
 /// The class of a creation site, created (and leaked, once per site) on first use.
 pub(crate) fn intern_site(site: &'static Location<'static>) -> &'static LockClass {
     let key = std::ptr::from_ref(site).addr();
-    // A `Location` may have copies (one per instance of a generic function, one per codegen
-    // unit), all of one class: a copy finds the record by value, and files it under its own
-    // address too.
-    let found = SITES_BY_ADDRESS.get(key, |known| {
-        std::ptr::eq(known.site, site) || *known.site == *site
-    });
+    let found = SITES_BY_ADDRESS.get(key, |known| same_site(known.site, site));
     if let Some(known) = found {
         return &known.class;
     }

@@ -43,7 +43,7 @@
 mod field;
 mod symbols;
 
-use crate::class::memo::{spread, Memo};
+use crate::class::memo::{same_site, spread, Memo};
 use crate::class::{ClassCell, LockClass};
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
@@ -287,13 +287,8 @@ fn interned(
     }
     // Another thread (an earlier test's) met this construction: one load.
     let memo_key = mix(cache_key(site, anchor, ordinal));
-    // A `Location` may have copies (one per instance of a generic function that builds the
-    // lock, one per codegen unit): a copy finds the record by value, and files it under its own
-    // address too.
     let seen = BY_ADDRESS.get(memo_key, |info| {
-        info.anchor == anchor
-            && info.ordinal == ordinal
-            && (std::ptr::eq(info.site, site) || *info.site == *site)
+        info.anchor == anchor && info.ordinal == ordinal && same_site(info.site, site)
     });
     let info = seen.unwrap_or_else(|| {
         let key = Key {
