@@ -95,7 +95,6 @@ mod kinds;
 mod mode;
 pub mod raw;
 mod report;
-mod sharded;
 mod stats;
 pub mod store;
 pub mod sync;
@@ -118,6 +117,8 @@ mod held;
 mod message;
 #[cfg(lockdep_checks)]
 mod relock;
+#[cfg(lockdep_checks)]
+mod sharded;
 #[cfg(lockdep_checks)]
 mod task_held;
 #[cfg(lockdep_checks)]
