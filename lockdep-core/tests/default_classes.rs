@@ -27,7 +27,7 @@ const NAMES_FROM_DEBUG_INFO: bool = cfg!(debug_assertions);
 
 /// Runs `f` on a thread of its own and returns the reports it raised there.
 fn on_thread(f: impl FnOnce() + Send + 'static) -> Vec<lockdep_core::Report> {
-    std::thread::spawn(move || capture(f)).join().unwrap()
+    on_thread_value(move || capture(f))
 }
 
 type Hash = [u8; 4];
